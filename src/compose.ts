@@ -1,0 +1,85 @@
+/**
+ * Composition root: config → logger → database → secrets → repositories → jobs → use-case deps.
+ * The web process, the worker process and the CLI all build their dependencies here.
+ */
+import os from 'node:os';
+import type { Config } from './config.js';
+import { systemClock } from './domain/clock.js';
+import type { Clock, JobQueue } from './domain/ports.js';
+import type { Store } from './domain/repositories.js';
+import { loadCommonPasswords } from './crypto/common-passwords.js';
+import { createPasswordHasher } from './crypto/password-hasher.js';
+import { createSecrets, loadMasterKey } from './crypto/secrets.js';
+import type { AppDeps } from './http/deps.js';
+import { createJobQueue } from './jobs/index.js';
+import { type Logger, createLogger } from './logger.js';
+import { renderMail } from './mail/render.js';
+import { type DbHandle, migrateToLatest, openDatabase, pingDatabase } from './store/db.js';
+import { createStore } from './store/store.js';
+
+export interface Container {
+  config: Config;
+  logger: Logger;
+  handle: DbHandle;
+  jobs: JobQueue;
+  store: Store;
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  role: 'web' | 'worker' | 'cli';
+  clock?: Clock;
+  logger?: Logger;
+  /** Job queue tuning (tests use short leases and polls). */
+  jobs?: Parameters<typeof createJobQueue>[1];
+}
+
+export async function compose(config: Config, options: ComposeOptions): Promise<Container> {
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const clock = options.clock ?? systemClock;
+  const handle = openDatabase(config.db);
+  const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
+  const secrets = createSecrets(masterKey);
+  const passwords = await createPasswordHasher({ concurrency: config.passwordHashConcurrency });
+  const jobs = createJobQueue(handle, {
+    clock,
+    workerId: `${options.role}-${os.hostname()}-${process.pid}`,
+    logger: logger.child({ module: 'jobs' }),
+    ...options.jobs,
+  });
+  const store = createStore(handle.db, {
+    secrets,
+    render: renderMail,
+    now: () => clock.now(),
+    onMailQueued: async (mailId) => {
+      try {
+        await jobs.enqueue('mail.send@1', { mailId }, { singletonKey: mailId, maxAttempts: 8 });
+      } catch (err) {
+        // The worker's sweeper re-enqueues queued mails it finds later; nothing is lost.
+        logger.warn({ err, mailId }, 'mail enqueue failed; the sweeper will retry');
+      }
+    },
+  });
+  const deps: AppDeps = {
+    config, logger, store, clock, secrets, passwords, commonPasswords: loadCommonPasswords(), baseUrl: config.baseUrl,
+    ping: () => pingDatabase(handle.db),
+    mailMode: config.mail.smtpUrl ? 'smtp' : 'local',
+  };
+  return {
+    config, logger, handle, jobs, store, deps,
+    async close() {
+      await jobs.stop().catch(() => undefined);
+      await handle.close();
+    },
+  };
+}
+
+/** Migrates and reports; throws with the failing migration's error. */
+export async function migrate(container: Pick<Container, 'handle' | 'logger'>): Promise<string[]> {
+  const result = await migrateToLatest(container.handle.db);
+  if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length) container.logger.info({ applied }, 'migrations applied');
+  return applied;
+}

@@ -1,0 +1,131 @@
+/** Store ports: what use cases need from persistence. Implemented in `src/store/*.repository.ts`. */
+import type {
+  ApiKey, AuditEvent, CodePurpose, EmailCode, Invitation, Locale, MailKind, MemberView, Membership, Organization,
+  OutboxMail, OutgoingMail, Role, Session, Throttle, User, UserEmail,
+} from './model.js';
+
+export interface UsersRepository {
+  findById(id: string): Promise<User | undefined>;
+  findByEmail(email: string): Promise<{ user: User; email: UserEmail } | undefined>;
+  create(user: { id: string; displayName: string; locale: Locale; passwordHash: string | null; isPlatformAdmin?: boolean; createdAt: Date }): Promise<void>;
+  update(id: string, patch: Partial<Pick<User, 'displayName' | 'locale' | 'passwordHash' | 'isPlatformAdmin'>>): Promise<void>;
+  listEmails(userId: string): Promise<UserEmail[]>;
+  findEmail(email: string): Promise<UserEmail | undefined>;
+  addEmail(email: { id: string; userId: string; email: string; isPrimary: boolean; verifiedAt: Date | null; createdAt: Date }): Promise<void>;
+  setPrimaryEmail(userId: string, emailId: string): Promise<void>;
+  removeEmail(userId: string, emailId: string): Promise<void>;
+  primaryEmail(userId: string): Promise<string | undefined>;
+}
+
+export interface SessionsRepository {
+  create(session: Session): Promise<void>;
+  findByHash(idHash: string): Promise<Session | undefined>;
+  touch(idHash: string, lastSeenAt: Date): Promise<void>;
+  markReauthenticated(idHash: string, at: Date): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  /** Ends every session of the user except `exceptIdHash`. */
+  deleteForUser(userId: string, exceptIdHash?: string): Promise<number>;
+}
+
+export interface CodesRepository {
+  create(code: Omit<EmailCode, 'attempts' | 'consumedAt'> & { createdAt: Date }): Promise<void>;
+  findById(id: string): Promise<EmailCode | undefined>;
+  /** Atomically counts one wrong attempt if the code still has attempts left; returns the new count or undefined. */
+  recordFailure(id: string, maxAttempts: number): Promise<number | undefined>;
+  /** Atomically marks the code used; false if it was already used. */
+  consume(id: string, at: Date): Promise<boolean>;
+  /** Kills every unconsumed code of this purpose and address (a new code replaces the old ones). */
+  invalidate(purpose: CodePurpose, email: string, at: Date): Promise<void>;
+}
+
+export interface ThrottlesRepository {
+  get(key: string): Promise<Throttle | undefined>;
+  put(throttle: Throttle): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
+export interface PasswordResetsRepository {
+  create(reset: { tokenHash: string; userId: string; expiresAt: Date; createdAt: Date }): Promise<void>;
+  /** Kills every unused reset link of the user. */
+  invalidateForUser(userId: string, at: Date): Promise<void>;
+  /** Atomically uses a valid link; returns the user id, or undefined when unknown, expired or used. */
+  consume(tokenHash: string, at: Date): Promise<string | undefined>;
+  findValid(tokenHash: string, at: Date): Promise<{ userId: string } | undefined>;
+}
+
+export interface OrganizationsRepository {
+  create(org: Organization): Promise<void>;
+  findById(id: string): Promise<Organization | undefined>;
+  findBySlug(slug: string): Promise<Organization | undefined>;
+  update(id: string, patch: Partial<Pick<Organization, 'name' | 'logoUrl' | 'languages'>>): Promise<void>;
+  listForUser(userId: string): Promise<{ org: Organization; role: Role }[]>;
+  listAll(): Promise<Organization[]>;
+  listChildren(parentId: string): Promise<Organization[]>;
+}
+
+export interface MembershipsRepository {
+  add(m: Membership): Promise<void>;
+  find(orgId: string, userId: string): Promise<Membership | undefined>;
+  list(orgId: string): Promise<MemberView[]>;
+  updateRole(orgId: string, userId: string, role: Role): Promise<void>;
+  remove(orgId: string, userId: string): Promise<void>;
+  countAdmins(orgId: string): Promise<number>;
+}
+
+export interface InvitationsRepository {
+  create(inv: Invitation): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<Invitation | undefined>;
+  /** Atomically accepts a pending, unexpired invitation; false when already accepted or revoked. */
+  accept(id: string, at: Date): Promise<boolean>;
+  listPending(orgId: string, at: Date): Promise<Invitation[]>;
+  /** Revokes one pending invitation of the organisation; false when none matched. */
+  revoke(orgId: string, id: string, at: Date): Promise<boolean>;
+  /** Revokes earlier pending invitations of the same address (a new one replaces them). */
+  revokePendingFor(orgId: string, email: string, at: Date): Promise<void>;
+}
+
+export interface ApiKeysRepository {
+  create(key: ApiKey & { keyHash: string }): Promise<void>;
+  list(orgId: string): Promise<ApiKey[]>;
+  findByHash(keyHash: string): Promise<ApiKey | undefined>;
+  revoke(orgId: string, id: string, at: Date): Promise<boolean>;
+  touch(id: string, at: Date): Promise<void>;
+}
+
+export interface AuditRepository {
+  record(event: AuditEvent): Promise<void>;
+  listForOrg(orgId: string, limit: number): Promise<AuditEvent[]>;
+  listAll(limit: number): Promise<AuditEvent[]>;
+}
+
+export interface OutboxRepository {
+  /** Renders, seals and stores a message; it is sent after the transaction commits. Returns the mail id. */
+  add<K extends MailKind>(mail: OutgoingMail<K>): Promise<string>;
+  findById(id: string): Promise<OutboxMail | undefined>;
+  /** The decrypted rendered message (platform admin's outbox view, and the sender). */
+  readBody(id: string): Promise<{ subject: string; text: string; html: string } | undefined>;
+  list(limit: number): Promise<OutboxMail[]>;
+  markDelivered(id: string, status: 'sent' | 'local', at: Date): Promise<void>;
+  recordAttempt(id: string, error: string | null, dead: boolean): Promise<void>;
+  /** Queued mails older than `before` (for re-enqueueing after a crash between commit and enqueue). */
+  listStaleQueued(before: Date, limit: number): Promise<string[]>;
+}
+
+export interface Repositories {
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  codes: CodesRepository;
+  throttles: ThrottlesRepository;
+  passwordResets: PasswordResetsRepository;
+  organizations: OrganizationsRepository;
+  memberships: MembershipsRepository;
+  invitations: InvitationsRepository;
+  apiKeys: ApiKeysRepository;
+  audit: AuditRepository;
+  outbox: OutboxRepository;
+}
+
+/** Repositories outside a transaction, and a way to run a unit of work atomically. */
+export interface Store extends Repositories {
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,45 @@
+/** Input rules shared by every driver (web forms, API, CLI). Each throws an AppError naming the field. */
+import { AppError } from './errors.js';
+
+const EMAIL_RE = /^[^\s@,;<>()"'\\]+@[^\s@,;<>()"'\\]+\.[^\s@,;<>()"'\\]+$/u;
+
+/** Trimmed, lower-cased, one address only (no CR/LF, commas or lists: header injection and A10 d). */
+export function normalizeEmail(raw: unknown, field = 'email'): string {
+  if (typeof raw !== 'string') throw new AppError('EMAIL_INVALID', {}, { field });
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL_RE.test(email) || /[\u0000-\u001f\u007f]/.test(email)) {
+    throw new AppError('EMAIL_INVALID', {}, { field });
+  }
+  return email;
+}
+
+/** 1–200 characters after trimming, no control characters. */
+export function normalizeName(raw: unknown, field = 'displayName', max = 200): string {
+  const name = typeof raw === 'string' ? raw.normalize('NFC').trim().replace(/\s+/g, ' ') : '';
+  if (name.length < 1 || name.length > max || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new AppError('NAME_INVALID', { max }, { field });
+  }
+  return name;
+}
+
+/** Organisation slugs: lowercase letters, digits and inner hyphens, 2–63 characters. */
+export function normalizeSlug(raw: unknown): string {
+  const slug = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/.test(slug)) throw new AppError('ORG_SLUG_INVALID', {}, { field: 'slug' });
+  return slug;
+}
+
+/** https URLs only (http allowed for localhost during development). */
+export function normalizeUrl(raw: unknown, field: string): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  if (typeof raw !== 'string' || raw.length > 2048) throw new AppError('URL_INVALID', {}, { field });
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new AppError('URL_INVALID', {}, { field });
+  }
+  const isLocal = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLocal))) throw new AppError('URL_INVALID', {}, { field });
+  return url.toString();
+}

@@ -1,0 +1,82 @@
+/**
+ * JSON API v1. Authentication: `Authorization: Bearer sceau_…` (organisation API key). No cookies, no CSRF.
+ * Every route declares its body and response schemas; serialisation drops anything not in the schema.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import type { Invitation, Organization } from '../../domain/model.js';
+import { authenticateApiKey, inviteMember } from '../../domain/organizations.js';
+import type { AppDeps } from '../deps.js';
+import { InvitationSchema, MemberSchema, OrganizationSchema, problemResponses } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiOrg: Organization | null;
+  }
+}
+
+async function presentOrganization(deps: AppDeps, org: Organization) {
+  const parent = org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined;
+  return {
+    id: org.id, slug: org.slug, name: org.name, logoUrl: org.logoUrl, languages: org.languages,
+    parentSlug: parent?.slug ?? null, createdAt: org.createdAt.toISOString(),
+  };
+}
+
+const presentInvitation = (i: Invitation) => ({
+  id: i.id, email: i.email, role: i.role, expiresAt: i.expiresAt.toISOString(), createdAt: i.createdAt.toISOString(),
+});
+
+export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.decorateRequest('apiOrg', null);
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), kind: 'api' };
+  });
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new AppError('AUTH_REQUIRED');
+    const { apiKey, org } = await authenticateApiKey(deps, match[1]);
+    request.apiOrg = org;
+    request.actor = { kind: 'apiKey', apiKeyId: apiKey.id, orgId: org.id, ip: request.ip, requestId: request.id };
+  });
+
+  const security = [{ apiKey: [] }];
+
+  app.get('/organization', {
+    schema: {
+      summary: 'The organisation of the API key', tags: ['organisation'], security,
+      response: { 200: OrganizationSchema, ...problemResponses },
+    },
+  }, async (request) => presentOrganization(deps, request.apiOrg!));
+
+  app.get('/organization/members', {
+    schema: {
+      summary: 'Members of the organisation', tags: ['organisation'], security,
+      response: { 200: z.object({ data: z.array(MemberSchema) }), ...problemResponses },
+    },
+  }, async (request) => {
+    const members = await deps.store.memberships.list(request.apiOrg!.id);
+    return {
+      data: members.map((m) => ({ userId: m.userId, displayName: m.displayName, email: m.email, role: m.role, since: m.createdAt.toISOString() })),
+    };
+  });
+
+  app.post('/organization/invitations', {
+    schema: {
+      summary: 'Invite someone to the organisation by e-mail', tags: ['organisation'], security,
+      body: z.object({
+        email: z.string().max(254),
+        role: z.enum(['admin', 'staff', 'reviewer']),
+        locale: z.enum(['fr', 'en']).optional(),
+      }).strict(),
+      response: { 201: InvitationSchema, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const actor = request.actor;
+    if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
+    const invitation = await inviteMember(deps, actor, request.apiOrg!, request.body);
+    return reply.code(201).send(presentInvitation(invitation));
+  });
+};

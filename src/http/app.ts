@@ -1,0 +1,164 @@
+/**
+ * `buildApp(deps)`: the Fastify instance, without listening (tests use `inject()`).
+ * Route groups are encapsulated plugins: public web pages, signed-in web pages, platform admin, and the
+ * JSON API (Bearer API keys, problem+json). Only cross-cutting plugins (context, errors) are app-wide.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import sjson from 'secure-json-parse';
+import { AppError } from '../domain/errors.js';
+import { registerWebRoutes } from '../web/routes/index.js';
+import { renderErrorPage } from '../web/pages/public.js';
+import { apiV1Routes } from './api/v1.routes.js';
+import type { AppDeps } from './deps.js';
+import { healthRoutes } from './health.routes.js';
+import { context } from './plugins/context.js';
+import { sendProblem, toAppError } from './plugins/errors.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+export const MAX_JSON_DEPTH = 32;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Static assets live in src/web/assets (copied beside dist by the build). */
+export const ASSETS_DIR = path.resolve(here, '../web/assets');
+
+/** Depth of a parsed JSON value, computed iteratively (a 10,000-level document must not blow the stack). */
+export function jsonDepth(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+function wantsJson(url: string, accept: string | undefined, kind: string | undefined): boolean {
+  if (kind === 'api' || url.startsWith('/api/') || url.startsWith('/health') || url.startsWith('/docs')) return true;
+  if (kind === 'web') return false;
+  return !(accept ?? '').includes('text/html');
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // Only configured proxies are believed (never `true`: a forged X-Forwarded-For would get fresh rate-limit buckets).
+    trustProxy: deps.config.http.trustProxy ?? false,
+    genReqId: () => deps.secrets.newPublicId(),
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // JSON: prototype-poisoning keys refused, depth capped (F1, F6).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    let value: unknown;
+    try {
+      value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    } catch {
+      return done(new AppError('PAYLOAD_MALFORMED'), undefined);
+    }
+    if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return done(new AppError('VALIDATION_TOO_DEEP', { max: MAX_JSON_DEPTH }), undefined);
+    done(null, value);
+  });
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(cookie);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    strictTransportSecurity: deps.config.isSecure,
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+  });
+
+  // An IP backstop only; per-account throttling of sign-in is in the domain (A3).
+  await app.register(rateLimit, {
+    global: true,
+    max: 600,
+    timeWindow: 60_000,
+    errorResponseBuilder: () => new AppError('RATE_LIMITED'),
+  });
+
+  await app.register(context, { deps });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-request-id', _request.id);
+    return payload;
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const { appError, isUnexpected, fieldErrors } = toAppError(error);
+    if (isUnexpected) request.log.error({ err: error }, 'unexpected error');
+    else if (appError.code === 'AUTH_INVALID_CREDENTIALS' || appError.code === 'FORBIDDEN' || appError.code === 'CSRF_INVALID' || appError.code === 'AUTH_INVALID_API_KEY') {
+      request.log.warn({ code: appError.code }, 'access refused');
+    }
+    if (wantsJson(request.url, request.headers.accept, request.routeOptions.config?.kind)) {
+      return sendProblem(reply, request, appError, fieldErrors);
+    }
+    return renderErrorPage(request, reply, appError);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const appError = new AppError('NOT_FOUND');
+    if (wantsJson(request.url, request.headers.accept, undefined)) return sendProblem(reply, request, appError);
+    return renderErrorPage(request, reply, appError);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Sceau API', version: '1', description: 'Sceau JSON API. Errors are application/problem+json with a stable `code`.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Organisation API key (sceau_…)' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { docExpansion: 'list' },
+  });
+
+  await app.register(fastifyStatic, {
+    root: ASSETS_DIR,
+    prefix: '/assets/',
+    decorateReply: false,
+    maxAge: '1h',
+    schemaHide: true,
+  });
+
+  await app.register(healthRoutes, { deps });
+  await app.register(apiV1Routes, { deps, prefix: '/api/v1' });
+  await registerWebRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,35 @@
+import type { Locale, MailKind, MailParams, OutgoingMail } from '../domain/model.js';
+import { format, messages } from '../i18n/t.js';
+import type { RenderedMail } from '../store/outbox.repository.js';
+import { html } from '../web/html.js';
+
+/** Subjects go into a header: strip every control character so no value can add a header (X4). */
+function headerSafe(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim().slice(0, 250);
+}
+
+const LINKS: Partial<Record<MailKind, string>> = { 'password.reset': 'resetUrl', invitation: 'acceptUrl' };
+
+/** Renders an e-mail as subject + text + HTML in the recipient's language. User values are escaped in HTML. */
+export function renderMail(mail: OutgoingMail): RenderedMail {
+  const m = messages(mail.locale as Locale);
+  const params: Record<string, string | number> = { ...(mail.params as MailParams[MailKind]) } as Record<string, string | number>;
+  if (mail.kind === 'invitation') params['roleLabel'] = m.roles[(mail.params as MailParams['invitation']).role];
+  const tpl = m.mail[mail.kind];
+  const subject = headerSafe(format(tpl.subject, params));
+  const body = format(tpl.body, params);
+  const text = `${body}\n\n${m.mail.ignore}\n\n-- \n${m.mail.footer}\n`;
+  const linkKey = LINKS[mail.kind];
+  const link = linkKey ? String(params[linkKey]) : undefined;
+  const actionLabel = mail.kind === 'password.reset' || mail.kind === 'invitation' ? m.mail.action[mail.kind] : undefined;
+  const paragraphs = body.split('\n\n').map((p) => html`<p>${p.split('\n').map((line, i) => (i ? [html`<br>`, line] : line))}</p>`);
+  const page = html`<!doctype html>
+<html lang="${mail.locale}"><head><meta charset="utf-8"><title>${subject}</title></head>
+<body style="font-family:system-ui,sans-serif;color:#1b1f24;max-width:600px;margin:auto;padding:16px">
+${paragraphs}
+${link && actionLabel ? html`<p><a href="${link}" style="display:inline-block;background:#1f4e8c;color:#fff;padding:10px 16px;border-radius:4px;text-decoration:none">${actionLabel}</a></p>` : ''}
+<p style="color:#555;font-size:13px">${m.mail.ignore}</p>
+<hr><p style="color:#555;font-size:12px">${m.mail.footer}</p>
+</body></html>`;
+  return { subject, text, html: page.value };
+}

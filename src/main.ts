@@ -1,0 +1,58 @@
+/**
+ * `npm start`: migrate, seed the demo organisation on first start, serve HTTP, and fork one worker process.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { compose, migrate } from './compose.js';
+import { ConfigError, loadConfig } from './config.js';
+import { seedDemo } from './domain/seed-demo.js';
+import { buildApp } from './http/app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const container = await compose(config, { role: 'web' });
+  const { logger } = container;
+  await migrate(container);
+  if (config.seedDemo) {
+    const seeded = await seedDemo(container.deps);
+    if (seeded) {
+      // Printed once, on the console only (never logged to a file by pino).
+      process.stdout.write(
+        `\n  Sceau — organisation de démonstration « Institut Démo » créée.\n` +
+        `  Administrateur : ${seeded.email}\n  Mot de passe   : ${seeded.password}\n` +
+        `  (affiché une seule fois — notez-le / shown once — write it down)\n\n`,
+      );
+    }
+  }
+  await container.jobs.start();
+  const app = await buildApp(container.deps);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  logger.info({ url: config.baseUrl.toString(), db: config.db.dialect, mail: container.deps.mailMode }, 'Sceau is listening');
+
+  let worker: ChildProcess | undefined;
+  let stopping = false;
+  const startChild = () => {
+    worker = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [], { stdio: 'inherit' });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      logger.warn({ code, signal }, 'worker exited; restarting in 1 s');
+      setTimeout(startChild, 1000).unref();
+    });
+  };
+  if (config.startWorker) startChild();
+
+  const shutdown = async () => {
+    stopping = true;
+    worker?.kill('SIGTERM');
+    await app.close();
+    await container.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

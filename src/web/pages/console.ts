@@ -1,0 +1,170 @@
+import type { ApiKey, AuditEvent, Invitation, MemberView, Organization, Role } from '../../domain/model.js';
+import { ROLES } from '../../domain/model.js';
+import { format } from '../../i18n/t.js';
+import { type Html, html } from '../html.js';
+import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
+import type { FormState } from './auth.js';
+
+const fmtDate = (ctx: PageContext, d: Date) =>
+  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
+
+function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {
+  const { m } = ctx;
+  const items: [string, string][] = [['', m.console.overview], ['/members', m.console.members]];
+  if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/audit', m.console.audit]);
+  return html`<nav aria-label="${org.name}" class="tabs"><ul>${items.map(([suffix, label]) => html`<li><a href="/console/${org.slug}${suffix}"${current === suffix ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>`;
+}
+
+function orgHeader(ctx: PageContext, org: Organization, role: Role, current: string): Html {
+  return html`<p class="breadcrumb"><a href="/console">${ctx.m.console.title}</a></p>
+<h1>${org.name}</h1>
+<p class="meta">${ctx.m.console.yourRole} : <span class="tag">${ctx.m.roles[role]}</span></p>
+${tabs(ctx, org, role, current)}`;
+}
+
+export function consoleIndexPage(ctx: PageContext, orgs: { org: Organization; role: Role }[]): Html {
+  const { m } = ctx;
+  return layout(ctx, m.console.title, html`
+<h1>${m.console.title}</h1>
+${orgs.length
+  ? html`<ul class="list">${orgs.map((o) => html`<li><a href="/console/${o.org.slug}">${o.org.name}</a> <span class="tag">${m.roles[o.role]}</span></li>`)}</ul>`
+  : html`<p>${m.account.noOrgs}</p>`}`);
+}
+
+export function orgOverviewPage(ctx: PageContext, v: { org: Organization; role: Role; parent?: Organization; children: Organization[]; memberCount: number }): Html {
+  const { m } = ctx;
+  return layout(ctx, v.org.name, html`
+${orgHeader(ctx, v.org, v.role, '')}
+<dl class="facts">
+  <dt>${m.console.slug}</dt><dd><code>${v.org.slug}</code></dd>
+  <dt>${m.console.languages}</dt><dd>${v.org.languages.join(', ')}</dd>
+  <dt>${m.console.members}</dt><dd>${v.memberCount}</dd>
+  ${v.parent ? html`<dt>${m.console.parent}</dt><dd>${v.parent.name}</dd>` : ''}
+</dl>
+${v.children.length ? html`<h2>${m.console.network}</h2><ul class="list">${v.children.map((c) => html`<li>${c.name} <code>${c.slug}</code></li>`)}</ul>` : ''}`);
+}
+
+export function membersPage(ctx: PageContext, v: {
+  org: Organization; role: Role; members: MemberView[]; invitations: Invitation[]; notice?: string; state?: FormState; selfId: string;
+}): Html {
+  const { m } = ctx;
+  const isAdmin = v.role === 'admin';
+  const roleChoices = ROLES.map((r) => ({ value: r, label: m.roles[r] }));
+  return layout(ctx, `${m.console.members} · ${v.org.name}`, html`
+${orgHeader(ctx, v.org, v.role, '/members')}
+${notice(v.notice)}
+${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
+<h2>${m.console.members}</h2>
+<table>
+<thead><tr><th scope="col">${m.common.name}</th><th scope="col">${m.common.email}</th><th scope="col">${m.common.role}</th>${isAdmin ? html`<th scope="col">${m.common.actions}</th>` : ''}</tr></thead>
+<tbody>
+${v.members.map((mb) => html`<tr>
+  <td>${mb.displayName}</td><td>${mb.email}</td><td>${m.roles[mb.role]}</td>
+  ${isAdmin ? html`<td>
+    <form method="post" action="/console/${v.org.slug}/members/${mb.userId}/role" class="inline">
+      ${csrfField(ctx)}
+      <label class="visually-hidden" for="role-${mb.userId}">${m.console.changeRole} (${mb.displayName})</label>
+      <select id="role-${mb.userId}" name="role">${roleChoices.map((c) => html`<option value="${c.value}"${c.value === mb.role ? html` selected` : ''}>${c.label}</option>`)}</select>
+      <button type="submit" class="small">${m.console.changeRole}</button>
+    </form>
+    ${mb.userId !== v.selfId ? html`<form method="post" action="/console/${v.org.slug}/members/${mb.userId}/remove" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.removeMember}<span class="visually-hidden"> ${mb.displayName}</span></button></form>` : ''}
+  </td>` : ''}
+</tr>`)}
+</tbody>
+</table>
+${isAdmin ? html`
+<h2 id="h-invite">${m.console.invite}</h2>
+<form method="post" action="/console/${v.org.slug}/invitations" aria-labelledby="h-invite">
+  ${csrfField(ctx)}
+  ${field({ name: 'email', label: m.common.email, type: 'email', required: true, maxlength: 254, value: v.state?.values?.['email'], error: v.state?.errors?.['email'] })}
+  ${select({ name: 'role', label: m.common.role, value: v.state?.values?.['role'] ?? 'staff', choices: roleChoices })}
+  ${select({ name: 'locale', label: m.common.language, value: v.org.languages[0] ?? 'fr', choices: [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }] })}
+  <button type="submit">${m.console.inviteSubmit}</button>
+</form>
+<h2>${m.console.pending}</h2>
+${v.invitations.length ? html`<table>
+<thead><tr><th scope="col">${m.common.email}</th><th scope="col">${m.common.role}</th><th scope="col">${m.console.expires}</th><th scope="col">${m.common.actions}</th></tr></thead>
+<tbody>${v.invitations.map((i) => html`<tr><td>${i.email}</td><td>${m.roles[i.role]}</td><td>${fmtDate(ctx, i.expiresAt)}</td>
+<td><form method="post" action="/console/${v.org.slug}/invitations/${i.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.revoke}<span class="visually-hidden"> ${i.email}</span></button></form></td></tr>`)}</tbody>
+</table>` : html`<p>${m.common.none}</p>`}` : ''}`);
+}
+
+export function settingsPage(ctx: PageContext, v: { org: Organization; role: Role; notice?: string; state?: FormState }): Html {
+  const { m } = ctx;
+  const e = v.state?.errors ?? {};
+  return layout(ctx, `${m.console.settings} · ${v.org.name}`, html`
+${orgHeader(ctx, v.org, v.role, '/settings')}
+${notice(v.notice)}
+${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
+<form method="post" action="/console/${v.org.slug}/settings">
+  ${csrfField(ctx)}
+  ${field({ name: 'name', label: m.console.orgName, value: v.state?.values?.['name'] ?? v.org.name, required: true, maxlength: 200, error: e['name'] })}
+  ${field({ name: 'logoUrl', label: m.console.logoUrl, type: 'url', value: v.state?.values?.['logoUrl'] ?? v.org.logoUrl ?? '', maxlength: 2048, error: e['logoUrl'] })}
+  <fieldset><legend>${m.console.languages}</legend>
+    <label><input type="checkbox" name="languages" value="fr"${v.org.languages.includes('fr') ? html` checked` : ''}> Français</label>
+    <label><input type="checkbox" name="languages" value="en"${v.org.languages.includes('en') ? html` checked` : ''}> English</label>
+  </fieldset>
+  <button type="submit">${m.common.save}</button>
+</form>`);
+}
+
+export function apiKeysPage(ctx: PageContext, v: { org: Organization; role: Role; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {
+  const { m } = ctx;
+  return layout(ctx, `${m.console.apiKeys} · ${v.org.name}`, html`
+${orgHeader(ctx, v.org, v.role, '/api-keys')}
+${notice(v.notice)}
+${v.newKey ? html`<div class="alert alert-ok" role="status"><p>${m.console.keyCreated}</p><p><code class="secret">${v.newKey}</code></p></div>` : ''}
+${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
+<table>
+<thead><tr><th scope="col">${m.console.keyLabel}</th><th scope="col">${m.console.keyPrefix}</th><th scope="col">${m.common.created}</th><th scope="col">${m.console.lastUsed}</th><th scope="col">${m.common.status}</th><th scope="col">${m.common.actions}</th></tr></thead>
+<tbody>${v.keys.map((k) => html`<tr><td>${k.label}</td><td><code>${k.prefix}…</code></td><td>${fmtDate(ctx, k.createdAt)}</td>
+<td>${k.lastUsedAt ? fmtDate(ctx, k.lastUsedAt) : m.console.never}</td><td>${k.revokedAt ? m.console.revoked : m.console.active}</td>
+<td>${k.revokedAt ? '' : html`<form method="post" action="/console/${v.org.slug}/api-keys/${k.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.revoke}<span class="visually-hidden"> ${k.label}</span></button></form>`}</td></tr>`)}</tbody>
+</table>
+<h2 id="h-newkey">${m.console.newKey}</h2>
+<form method="post" action="/console/${v.org.slug}/api-keys" aria-labelledby="h-newkey">
+  ${csrfField(ctx)}
+  ${field({ name: 'label', label: m.console.keyLabel, maxlength: 100 })}
+  <button type="submit">${m.console.newKey}</button>
+</form>`);
+}
+
+export function auditPage(ctx: PageContext, v: { org: Organization; role: Role; events: AuditEvent[]; actors: Map<string, string> }): Html {
+  const { m } = ctx;
+  return layout(ctx, `${m.console.audit} · ${v.org.name}`, html`
+${orgHeader(ctx, v.org, v.role, '/audit')}
+<table>
+<thead><tr><th scope="col">${m.common.date}</th><th scope="col">${m.console.auditAction}</th><th scope="col">${m.console.auditActor}</th><th scope="col">${m.console.auditTarget}</th></tr></thead>
+<tbody>${v.events.map((e) => html`<tr><td>${fmtDate(ctx, e.at)}</td><td><code>${e.action}</code></td>
+<td>${e.actorUserId ? v.actors.get(e.actorUserId) ?? e.actorUserId : e.actorApiKeyId ? `API ${e.actorApiKeyId.slice(0, 8)}` : 'system'}</td>
+<td>${e.targetType ?? ''}</td></tr>`)}</tbody>
+</table>`);
+}
+
+export function invitationPage(ctx: PageContext, v: {
+  org?: Organization; role?: Role; email?: string; token?: string; hasAccount?: boolean; isInvalid?: boolean; state?: FormState; signedInAs?: string;
+}): Html {
+  const { m } = ctx;
+  if (v.isInvalid || !v.org || !v.role || !v.token) {
+    return layout(ctx, m.invitation.title, html`<h1>${m.invitation.title}</h1><p class="alert alert-error" role="alert">${m.invitation.invalid}</p>`);
+  }
+  const e = v.state?.errors ?? {};
+  return layout(ctx, m.invitation.title, html`
+<h1>${m.invitation.title}</h1>
+<p class="lead">${format(m.invitation.intro, { org: v.org.name, role: m.roles[v.role] })}</p>
+<p>${format(m.invitation.forEmail, { email: v.email ?? '' })}</p>
+${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
+${v.signedInAs
+  ? html`<form method="post" action="/invitations/accept">${csrfField(ctx)}<input type="hidden" name="token" value="${v.token}"><button type="submit">${m.invitation.accept}</button></form>`
+  : v.hasAccount
+    ? html`<p>${m.invitation.signInFirst}</p><p><a class="button" href="/signin?next=${encodeURIComponent(`/invitations/accept?token=${v.token}`)}">${m.nav.signIn}</a></p>`
+    : html`<h2>${m.invitation.createAccount}</h2>
+<form method="post" action="/invitations/accept" novalidate>
+  ${csrfField(ctx)}
+  <input type="hidden" name="token" value="${v.token}">
+  <input type="text" name="username" value="${v.email ?? ''}" autocomplete="username" hidden>
+  ${field({ name: 'displayName', label: m.common.name, autocomplete: 'name', required: true, maxlength: 200, value: v.state?.values?.['displayName'], error: e['displayName'] })}
+  ${field({ name: 'password', label: m.common.password, type: 'password', autocomplete: 'new-password', required: true, hint: m.common.passwordHint, maxlength: 128, error: e['password'] })}
+  <button type="submit">${m.invitation.accept}</button>
+</form>`}`);
+}

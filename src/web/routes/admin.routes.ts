@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import type { AppDeps } from '../../http/deps.js';
+import { pageContext } from '../layout.js';
+import { outboxMessagePage, outboxPage } from '../pages/admin.js';
+import { htmlResponse, sendHtml, text } from './helpers.js';
+
+/** Platform administration. Anyone else gets the same 404 as for a page that does not exist. */
+export const adminRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  const hide = { hide: true };
+  app.addHook('preHandler', async (request) => {
+    if (!request.user?.isPlatformAdmin) throw new AppError('NOT_FOUND');
+  });
+
+  app.get('/admin/outbox', { schema: { ...hide, querystring: z.object({ lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse } }, async (request, reply) =>
+    sendHtml(reply, outboxPage(pageContext(request), await deps.store.outbox.list(200), deps.mailMode)));
+
+  app.get('/admin/outbox/:id', { schema: { ...hide, params: z.object({ id: text(64) }), querystring: z.object({ lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse } }, async (request, reply) => {
+    const mail = await deps.store.outbox.findById(request.params.id);
+    const body = mail ? await deps.store.outbox.readBody(mail.id) : undefined;
+    if (!mail || !body) throw new AppError('NOT_FOUND');
+    return sendHtml(reply, outboxMessagePage(pageContext(request), mail, body));
+  });
+};

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+import type { AppDeps } from '../../http/deps.js';
+import { accountRoutes } from './account.routes.js';
+import { adminRoutes } from './admin.routes.js';
+import { authRoutes } from './auth.routes.js';
+import { consoleRoutes } from './console.routes.js';
+import { invitationRoutes } from './invitations.routes.js';
+
+/** Web pages in encapsulated groups: public, signed-in (redirect to sign-in), platform admin. */
+export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  await app.register(async (pub) => {
+    await pub.register(authRoutes, { deps });
+    await pub.register(invitationRoutes, { deps });
+  });
+
+  await app.register(async (signedIn) => {
+    signedIn.addHook('preHandler', async (request, reply) => {
+      if (request.user) return;
+      if (request.method === 'GET') {
+        return reply.redirect(`/signin?next=${encodeURIComponent(request.url)}`, 303);
+      }
+      throw new AppError('AUTH_REQUIRED');
+    });
+    await signedIn.register(accountRoutes, { deps });
+    await signedIn.register(consoleRoutes, { deps });
+    await signedIn.register(adminRoutes, { deps });
+  });
+}

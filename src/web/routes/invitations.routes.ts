@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { acceptInvitation, getInvitationByToken } from '../../domain/organizations.js';
+import type { AppDeps } from '../../http/deps.js';
+import { setSessionCookie } from '../../http/plugins/context.js';
+import { pageContext } from '../layout.js';
+import { invitationPage } from '../pages/console.js';
+import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor } from './helpers.js';
+
+/** Accepting an invitation: signed in (address must be on the account) or by creating an account. */
+export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  const hide = { hide: true };
+
+  app.get('/invitations/accept', {
+    schema: { ...hide, querystring: z.object({ token: text(200).optional(), lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse },
+  }, async (request, reply) => {
+    reply.header('referrer-policy', 'no-referrer');
+    const ctx = pageContext(request);
+    try {
+      const view = await getInvitationByToken(deps, request.query.token);
+      return sendHtml(reply, invitationPage(ctx, {
+        org: view.org, role: view.invitation.role, email: view.invitation.email, token: request.query.token,
+        hasAccount: view.hasAccount, signedInAs: request.user?.displayName,
+      }));
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
+      throw e;
+    }
+  });
+
+  app.post('/invitations/accept', {
+    schema: {
+      ...hide,
+      body: z.object({ ...csrf, token: text(200), displayName: text(500).optional(), password: text(1024).optional(), username: text(500).optional() }),
+      response: redirectResponse,
+    },
+  }, async (request, reply) => {
+    reply.header('referrer-policy', 'no-referrer');
+    const ctx = pageContext(request);
+    try {
+      const result = await acceptInvitation(deps, {
+        token: request.body.token, actor: request.user ? userActor(request) : undefined,
+        displayName: request.body.displayName, password: request.body.password, ip: request.ip,
+      });
+      if (result.session) setSessionCookie(reply, deps, result.session.token);
+      return reply.redirect(`/console/${result.org.slug}`, 303);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
+      const view = await getInvitationByToken(deps, request.body.token).catch(() => undefined);
+      if (!view) return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
+      return sendHtml(reply, invitationPage(ctx, {
+        org: view.org, role: view.invitation.role, email: view.invitation.email, token: request.body.token, hasAccount: view.hasAccount,
+        signedInAs: request.user?.displayName, state: formState(request, e, { displayName: request.body.displayName ?? '' }),
+      }), 400);
+    }
+  });
+};

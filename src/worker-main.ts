@@ -1,0 +1,26 @@
+/** Entry point of a worker process: `node dist/worker-main.js` (forked by `npm start`, or `npm run sceau -- worker`). */
+import { compose } from './compose.js';
+import { loadConfig } from './config.js';
+import { startWorker } from './jobs/worker.js';
+import { createMailTransport } from './mail/sender.js';
+
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  const container = await compose(config, { role: 'worker' });
+  const worker = await startWorker(container, createMailTransport({ smtpUrl: config.mail.smtpUrl }));
+  const shutdown = async () => {
+    await worker.stop();
+    await container.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+  process.once('disconnect', () => void shutdown());
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runWorker().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
