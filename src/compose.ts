@@ -31,6 +31,8 @@ export interface ComposeOptions {
   role: 'web' | 'worker' | 'cli';
   clock?: Clock;
   logger?: Logger;
+  /** An already-open database (tests); otherwise opened from config. */
+  handle?: DbHandle;
   /** Job queue tuning (tests use short leases and polls). */
   jobs?: Parameters<typeof createJobQueue>[1];
 }
@@ -38,7 +40,7 @@ export interface ComposeOptions {
 export async function compose(config: Config, options: ComposeOptions): Promise<Container> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const clock = options.clock ?? systemClock;
-  const handle = openDatabase(config.db);
+  const handle = options.handle ?? openDatabase(config.db);
   const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
   const secrets = createSecrets(masterKey);
   const passwords = await createPasswordHasher({ concurrency: config.passwordHashConcurrency });
