@@ -40,6 +40,8 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F:.,/ ]+$/, 'a comma-separated list of IP addresses or CIDR ranges')
     .optional(),
+  /** Requests per minute per client IP before 429 (a backstop; sign-in is throttled per account). */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(10).max(1_000_000).default(600),
   /** Concurrent argon2 hashes allowed per process (memory ≈ this × 19 MiB). */
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
@@ -47,7 +49,7 @@ export const EnvSchema = z.object({
 export type LogLevelName = z.infer<typeof LogLevel>;
 
 export type Config = Readonly<{
-  http: { port: number; host: string; trustProxy: string[] | undefined };
+  http: { port: number; host: string; trustProxy: string[] | undefined; rateLimitPerMinute: number };
   baseUrl: URL;
   isSecure: boolean;
   dataDir: string;
@@ -86,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.PORT,
       host: e.HOST,
       trustProxy: e.TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean),
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
     baseUrl,
     isSecure: baseUrl.protocol === 'https:',

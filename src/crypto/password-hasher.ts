@@ -24,12 +24,20 @@ class Semaphore {
   }
 }
 
+/**
+ * The npm binding serialises parameters as m,p,t; the reference implementation (and libsodium, PHP, Python)
+ * writes m,t,p. We store the canonical order so hashes move between stacks; verify() accepts both.
+ */
+export function canonicalPhc(hash: string): string {
+  return hash.replace(/\$m=(\d+),p=(\d+),t=(\d+)\$/, '$m=$1,t=$3,p=$2$');
+}
+
 export async function createPasswordHasher(options: { concurrency: number }): Promise<PasswordHasher> {
   const gate = new Semaphore(options.concurrency);
   // A real hash of a random string: verifying against it costs exactly what a real verify costs.
   const dummyHash = await argon2.hash(`dummy-${process.pid}-${Date.now()}`, ARGON2_OPTIONS);
   return {
-    hash: (password) => gate.run(() => argon2.hash(password, ARGON2_OPTIONS)),
+    hash: (password) => gate.run(async () => canonicalPhc(await argon2.hash(password, ARGON2_OPTIONS))),
     verify: (hash, password) => gate.run(() => argon2.verify(hash, password).catch(() => false)),
     verifyDummy: async (password) => {
       await gate.run(() => argon2.verify(dummyHash, password).catch(() => false));

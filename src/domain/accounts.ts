@@ -84,7 +84,7 @@ export async function startSignUp(deps: AccountDeps, input: StartSignUpInput): P
   return { flowId };
 }
 
-/** Checks a code against its flow, counting failures per flow (5) and per address or account (10 an hour, A8). */
+/** Checks a code against its flow: 5 tries per code, and at most 10 code attempts an hour per address or account (A8). */
 async function checkCode(
   deps: AccountDeps,
   flow: EmailCode | undefined,
@@ -95,21 +95,15 @@ async function checkCode(
   if (!flow || flow.consumedAt || flow.expiresAt <= now || flow.attempts >= CODE_MAX_ATTEMPTS) {
     throw new AppError('CODE_EXPIRED', {}, { field: 'code' });
   }
-  const key = throttleKey(flow);
-  const throttle = await deps.store.throttles.get(key);
-  const inWindow = throttle && now.getTime() - throttle.windowStartedAt.getTime() < HOUR;
-  if (inWindow && throttle.failures >= CODE_FAILURES_PER_HOUR) throw new AppError('CODE_THROTTLED', {}, { field: 'code' });
+  // The hourly budget is per address (sign-up) or per account (adding an address), across every flow (A8).
+  if (!(await deps.store.throttles.take(throttleKey(flow), CODE_FAILURES_PER_HOUR, HOUR, now))) {
+    throw new AppError('CODE_THROTTLED', {}, { field: 'code' });
+  }
   const given = typeof code === 'string' ? code.replace(/\s/g, '') : '';
   const isTakenFlow = flow.payload?.['taken'] === true;
   if (/^\d{6}$/.test(given) && deps.secrets.hashToken(given) === flow.codeHash && !isTakenFlow) return flow;
 
   const attempts = await deps.store.codes.recordFailure(flow.id, CODE_MAX_ATTEMPTS);
-  await deps.store.throttles.put({
-    key,
-    failures: inWindow ? throttle.failures + 1 : 1,
-    windowStartedAt: inWindow ? throttle.windowStartedAt : now,
-    blockedUntil: null,
-  });
   if (attempts === undefined || attempts >= CODE_MAX_ATTEMPTS) throw new AppError('CODE_EXPIRED', {}, { field: 'code' });
   throw new AppError('CODE_INVALID', { remaining: CODE_MAX_ATTEMPTS - attempts }, { field: 'code' });
 }

@@ -42,6 +42,11 @@ export interface ThrottlesRepository {
   get(key: string): Promise<Throttle | undefined>;
   put(throttle: Throttle): Promise<void>;
   clear(key: string): Promise<void>;
+  /**
+   * Atomically takes one attempt from a budget of `limit` per window (starting a new window when the old one
+   * is over). False when the budget is spent: concurrent requests can never evaluate more than `limit`.
+   */
+  take(key: string, limit: number, windowMs: number, now: Date): Promise<boolean>;
 }
 
 export interface PasswordResetsRepository {

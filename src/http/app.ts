@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // An IP backstop only; per-account throttling of sign-in is in the domain (A3).
   await app.register(rateLimit, {
     global: true,
-    max: 600,
+    max: deps.config.http.rateLimitPerMinute,
     timeWindow: 60_000,
     errorResponseBuilder: () => new AppError('RATE_LIMITED'),
   });

@@ -115,12 +115,12 @@ export const en: Messages = {
   mail: {
     footer: 'Sceau — digital credentials. This is an automatic message.',
     ignore: 'If you did not ask for this, ignore this message.',
-    'signup.code': { subject: 'Your Sceau verification code: {code}', body: 'Hello {name},\n\nYour verification code is: {code}\n\nIt expires in 10 minutes.' },
+    'signup.code': { subject: 'Your Sceau verification code', body: 'Hello {name},\n\nYour verification code is: {code}\n\nIt expires in 10 minutes.' },
     'signup.existing': {
       subject: 'Attempt to create a Sceau account',
       body: 'Hello {name},\n\nSomeone tried to create a Sceau account with your address, which already has one.\nSign in: {signInUrl}\nForgot your password: {resetUrl}',
     },
-    'email.add-code': { subject: 'Code to add this address to your Sceau account: {code}', body: 'Hello {name},\n\nTo add this address to your account, enter the code: {code}\n\nIt expires in 10 minutes.' },
+    'email.add-code': { subject: 'Code to add this address to your Sceau account', body: 'Hello {name},\n\nTo add this address to your account, enter the code: {code}\n\nIt expires in 10 minutes.' },
     'email.added-notice': { subject: 'An address was added to your Sceau account', body: 'Hello {name},\n\nThe address {email} was just added to your account.\nIf this was not you, change your password now.' },
     'password.reset': { subject: 'Reset your Sceau password', body: 'Hello {name},\n\nTo choose a new password, open this link (valid 30 minutes, once):\n{resetUrl}' },
     'password.changed': { subject: 'Your Sceau password was changed', body: 'Hello {name},\n\nYour account’s password was just changed and your other sessions were ended.\nIf this was not you, use “Forgot your password” now.' },

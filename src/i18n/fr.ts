@@ -115,12 +115,12 @@ export const fr = {
   mail: {
     footer: 'Sceau — attestations numériques. Ce message est automatique.',
     ignore: 'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message.',
-    'signup.code': { subject: 'Votre code de vérification Sceau : {code}', body: 'Bonjour {name},\n\nVoici votre code de vérification : {code}\n\nIl expire dans 10 minutes.' },
+    'signup.code': { subject: 'Votre code de vérification Sceau', body: 'Bonjour {name},\n\nVoici votre code de vérification : {code}\n\nIl expire dans 10 minutes.' },
     'signup.existing': {
       subject: 'Tentative de création de compte Sceau',
       body: 'Bonjour {name},\n\nQuelqu’un a tenté de créer un compte Sceau avec votre adresse, qui a déjà un compte.\nPour vous connecter : {signInUrl}\nMot de passe oublié : {resetUrl}',
     },
-    'email.add-code': { subject: 'Code pour ajouter cette adresse à votre compte Sceau : {code}', body: 'Bonjour {name},\n\nPour ajouter cette adresse à votre compte, saisissez le code : {code}\n\nIl expire dans 10 minutes.' },
+    'email.add-code': { subject: 'Code pour ajouter cette adresse à votre compte Sceau', body: 'Bonjour {name},\n\nPour ajouter cette adresse à votre compte, saisissez le code : {code}\n\nIl expire dans 10 minutes.' },
     'email.added-notice': { subject: 'Une adresse a été ajoutée à votre compte Sceau', body: 'Bonjour {name},\n\nL’adresse {email} vient d’être ajoutée à votre compte.\nSi ce n’est pas vous, changez votre mot de passe immédiatement.' },
     'password.reset': { subject: 'Réinitialisation de votre mot de passe Sceau', body: 'Bonjour {name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 30 minutes, une seule fois) :\n{resetUrl}' },
     'password.changed': { subject: 'Votre mot de passe Sceau a été changé', body: 'Bonjour {name},\n\nLe mot de passe de votre compte vient d’être changé et vos autres sessions ont été fermées.\nSi ce n’est pas vous, utilisez « Mot de passe oublié » immédiatement.' },

@@ -78,7 +78,6 @@ interface Registration {
   name: JobName;
   handler: JobHandler;
   concurrency: number;
-  workerIds: string[];
 }
 
 export class PgBossJobQueue implements JobQueue {
@@ -100,6 +99,7 @@ export class PgBossJobQueue implements JobQueue {
   #booting: Promise<void> | undefined;
   #workersStarted = false;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
   #backoffWarned = false;
 
   constructor(options: PgBossJobQueueOptions) {
@@ -166,8 +166,8 @@ export class PgBossJobQueue implements JobQueue {
         // pg-boss runs its insert through this adapter, i.e. inside our transaction (lock held until commit).
         db: {
           executeSql: async (text: string, values: unknown[]) => {
-            const result = await trx.executeQuery(CompiledQuery.raw(text, values));
-            return { rows: result.rows as unknown[] as any[] }; // eslint-disable-line @typescript-eslint/no-explicit-any -- pg-boss's Db type
+            const { rows } = await trx.executeQuery(CompiledQuery.raw(text, values));
+            return { rows };
           },
         },
       });
@@ -179,7 +179,7 @@ export class PgBossJobQueue implements JobQueue {
     const concurrency = options.concurrency ?? JOB_DEFAULTS.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be an integer >= 1');
     // The registry is keyed by name, so the handler always receives its own payload type.
-    const reg: Registration = { name, handler: handler as unknown as JobHandler, concurrency, workerIds: [] };
+    const reg: Registration = { name, handler: handler as unknown as JobHandler, concurrency };
     this.#registrations.set(name, reg);
     if (this.#workersStarted) {
       this.#startWorkers(reg).catch((err: unknown) => {
@@ -195,11 +195,16 @@ export class PgBossJobQueue implements JobQueue {
     for (const reg of this.#registrations.values()) await this.#startWorkers(reg);
   }
 
-  async stop(): Promise<void> {
-    if (!this.#booting || this.#stopped) return;
+  stop(): Promise<void> {
     this.#stopped = true;
+    if (!this.#booting) return Promise.resolve(); // never booted: nothing to close
+    this.#stopping ??= this.#stop(this.#booting);
+    return this.#stopping;
+  }
+
+  async #stop(booting: Promise<void>): Promise<void> {
     try {
-      await this.#booting;
+      await booting;
     } catch {
       return; // never connected: nothing to close
     }
@@ -289,8 +294,8 @@ export class PgBossJobQueue implements JobQueue {
     // pg-boss 10 has no per-worker concurrency: N independent fetch loops of one job each give N-way concurrency
     // with per-job completion (a batch would be completed or failed as a whole).
     for (let i = 0; i < reg.concurrency; i++) {
-      let workerId: string | undefined;
-      workerId = await this.#boss.work<JobPayloads[JobName]>(
+      const worker: { id?: string } = {}; // known once work() resolves, before any job can arrive
+      worker.id = await this.#boss.work<JobPayloads[JobName]>(
         queue,
         { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.#pollingIntervalSeconds },
         async ([job]) => {
@@ -299,11 +304,10 @@ export class PgBossJobQueue implements JobQueue {
             await this.#run(reg, job);
           } finally {
             // Fetch again right away instead of sleeping a poll interval while there is work.
-            if (workerId) this.#boss.notifyWorker(workerId);
+            if (worker.id) this.#boss.notifyWorker(worker.id);
           }
         },
       );
-      reg.workerIds.push(workerId);
     }
   }
 

@@ -120,6 +120,7 @@ export class TableJobQueue implements JobQueue {
   #stopping = false;
   /** Rejected when stop()'s grace period is over: handlers still running are abandoned. Renewed by start(). */
   #abandon = abandonSignal();
+  #stopped: Promise<void> | undefined;
 
   constructor(options: TableJobQueueOptions) {
     this.#db = options.db;
@@ -182,11 +183,17 @@ export class TableJobQueue implements JobQueue {
     this.#started = true;
     this.#stopping = false;
     this.#abandon = abandonSignal();
+    this.#stopped = undefined;
     for (const reg of this.#registrations.values()) reg.loop = this.#runLoop(reg);
   }
 
-  async stop(): Promise<void> {
-    if (!this.#started) return;
+  stop(): Promise<void> {
+    if (!this.#started) return Promise.resolve();
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopping = true;
     const regs = [...this.#registrations.values()];
     for (const reg of regs) this.#wake(reg);

@@ -173,6 +173,16 @@ export function throttlesRepository(db: Kysely<Database>): ThrottlesRepository {
     async clear(key) {
       await db.deleteFrom('throttles').where('key', '=', key).execute();
     },
+    async take(key, limit, windowMs, now) {
+      const nowText = fromDate(now);
+      await db.insertInto('throttles').values({ key, failures: 0, window_started_at: nowText, blocked_until: null })
+        .onConflict((oc) => oc.column('key').doNothing()).execute();
+      await db.updateTable('throttles').set({ failures: 0, window_started_at: nowText })
+        .where('key', '=', key).where('window_started_at', '<=', fromDate(new Date(now.getTime() - windowMs))).execute();
+      const r = await db.updateTable('throttles').set((eb) => ({ failures: eb('failures', '+', 1) }))
+        .where('key', '=', key).where('failures', '<', limit).executeTakeFirst();
+      return affected(r) === 1;
+    },
   };
 }
 

@@ -45,7 +45,7 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 
 export function testConfig(overrides: Partial<Config> & { db: Config['db']; dataDir: string }): Config {
   return Object.freeze({
-    http: { port: 0, host: '127.0.0.1', trustProxy: undefined },
+    http: { port: 0, host: '127.0.0.1', trustProxy: undefined, rateLimitPerMinute: 1_000_000 },
     baseUrl: new URL('http://sceau.test:3000'),
     isSecure: false,
     masterKey: Buffer.alloc(32, 7).toString('base64'),

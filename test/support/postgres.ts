@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -169,5 +170,18 @@ export async function createDatabase(adminUrl: string, name: string): Promise<st
 /** Drop a database, closing any connection still open on it (e.g. left by a killed child process). */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   if (!DATABASE_NAME.test(name)) throw new Error(`invalid database name ${JSON.stringify(name)}`);
-  await withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  await withAdminClient(adminUrl, async (client) => {
+    // A pg pool's end() resolves before its connections are gone. Terminating them at that moment (FORCE) makes
+    // a closing client emit an 'error' nobody listens to any more: give them a moment to leave first.
+    const deadline = Date.now() + 3_000;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if ((rows[0]?.n ?? 0) === 0) break;
+      if (Date.now() + 2_900 > deadline) { const r = await client.query('SELECT application_name, state, backend_start, query FROM pg_stat_activity WHERE datname = $1', [name]); console.error('LINGER', JSON.stringify(r.rows)); }
+      await sleep(25);
+    }
+    console.error('DROP WAIT', 3_000 - (deadline - Date.now()));
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  });
 }

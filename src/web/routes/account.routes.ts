@@ -9,7 +9,7 @@ import { listMyOrganizations } from '../../domain/organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import { type AccountView, accountPage } from '../pages/account.js';
-import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor } from './helpers.js';
+import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
 
 const DONE = ['saved', 'emailAdded', 'primaryChanged', 'removed', 'passwordChanged'] as const;
 
@@ -43,7 +43,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       await updateProfile(deps, userActor(request), { displayName: request.body.displayName, locale: isLocale(request.body.locale) ? request.body.locale : request.locale });
       return done(reply, 'saved');
     } catch (e) {
-      return render(request, reply, { form: 'profile', state: formState(request, e) }, 400);
+      return render(request, reply, { form: 'profile', state: formState(request, e) }, statusOf(e));
     }
   });
 
@@ -54,7 +54,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       const { flowId } = await startAddEmail(deps, userActor(request), { email: request.body.email, password: request.body.password });
       return render(request, reply, { pendingFlowId: flowId });
     } catch (e) {
-      return render(request, reply, { form: 'addEmail', state: formState(request, e, { email: request.body.email }) }, 400);
+      return render(request, reply, { form: 'addEmail', state: formState(request, e, { email: request.body.email }) }, statusOf(e));
     }
   });
 
@@ -65,7 +65,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       await verifyAddEmail(deps, userActor(request), { flowId: request.body.flow, code: request.body.code });
       return done(reply, 'emailAdded');
     } catch (e) {
-      return render(request, reply, { form: 'verifyEmail', state: formState(request, e), pendingFlowId: request.body.flow }, 400);
+      return render(request, reply, { form: 'verifyEmail', state: formState(request, e), pendingFlowId: request.body.flow }, statusOf(e));
     }
   });
 
@@ -77,7 +77,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       await setPrimaryEmail(deps, userActor(request), request.params.emailId);
       return done(reply, 'primaryChanged');
     } catch (e) {
-      return render(request, reply, { form: 'emails', state: formState(request, e) }, 400);
+      return render(request, reply, { form: 'emails', state: formState(request, e) }, statusOf(e));
     }
   });
 
@@ -88,7 +88,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       await removeEmail(deps, userActor(request), request.params.emailId);
       return done(reply, 'removed');
     } catch (e) {
-      return render(request, reply, { form: 'emails', state: formState(request, e) }, 400);
+      return render(request, reply, { form: 'emails', state: formState(request, e) }, statusOf(e));
     }
   });
 
@@ -101,7 +101,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     } catch (e) {
       const state = formState(request, e);
       // Field names differ between domain (password) and this form (newPassword): show everything in the summary.
-      return render(request, reply, { form: 'password', state: { general: [...(state.general ?? []), ...Object.values(state.errors ?? {})] } }, 400);
+      return render(request, reply, { form: 'password', state: { general: [...(state.general ?? []), ...Object.values(state.errors ?? {})] } }, statusOf(e));
     }
   });
 };

@@ -12,7 +12,7 @@ import { localizedMessage } from '../../http/plugins/errors.js';
 import { forgotPage, resetInvalidPage, resetPage, signInPage, signUpPage, verifyCodePage } from '../pages/auth.js';
 import { homePage } from '../pages/public.js';
 import { pageContext } from '../layout.js';
-import { csrf, formState, htmlResponse, redirectResponse, safeNext, sendHtml, text } from './helpers.js';
+import { csrf, formState, htmlResponse, redirectResponse, safeNext, sendHtml, text, statusOf } from './helpers.js';
 
 /** Public pages: home, sign-up, sign-in, password reset. They work without JavaScript. */
 export const authRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -38,7 +38,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
       const { flowId } = await startSignUp(deps, { email, displayName, password, locale });
       return reply.redirect(`/signup/verify?flow=${encodeURIComponent(flowId)}`, 303);
     } catch (e) {
-      return sendHtml(reply, signUpPage(pageContext(request), formState(request, e, { displayName, email, locale })), 400);
+      return sendHtml(reply, signUpPage(pageContext(request), formState(request, e, { displayName, email, locale })), statusOf(e));
     }
   });
 
@@ -117,7 +117,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
   app.get('/password/reset', {
     schema: { ...hide, querystring: z.object({ token: text(200).optional(), ...lang }), response: htmlResponse },
   }, async (request, reply) => {
-    reply.header('referrer-policy', 'no-referrer');
+    reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
     const token = request.query.token ?? '';
     if (!(await isResetTokenValid(deps, token))) return sendHtml(reply, resetInvalidPage(pageContext(request)), 410);
     return sendHtml(reply, resetPage(pageContext(request), token));
@@ -126,7 +126,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
   app.post('/password/reset', {
     schema: { ...hide, body: z.object({ ...csrf, token: text(200), password: text(1024) }), response: htmlResponse },
   }, async (request, reply) => {
-    reply.header('referrer-policy', 'no-referrer');
+    reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
     try {
       await resetPassword(deps, { token: request.body.token, password: request.body.password, ip: request.ip });
       const token = request.cookies[cookieNames(deps.config.isSecure).session];
@@ -135,7 +135,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
       return sendHtml(reply, signInPage(ctx, { notice: ctx.m.reset.done }));
     } catch (e) {
       if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, resetInvalidPage(pageContext(request)), 410);
-      return sendHtml(reply, resetPage(pageContext(request), request.body.token, formState(request, e)), 400);
+      return sendHtml(reply, resetPage(pageContext(request), request.body.token, formState(request, e)), statusOf(e));
     }
   });
 };

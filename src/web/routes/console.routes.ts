@@ -10,7 +10,7 @@ import { format } from '../../i18n/t.js';
 import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { apiKeysPage, auditPage, consoleIndexPage, membersPage, orgOverviewPage, settingsPage } from '../pages/console.js';
-import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor } from './helpers.js';
+import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
 
 const DONE = ['invited', 'revoked', 'roleChanged', 'memberRemoved', 'saved'] as const;
 
@@ -57,7 +57,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       const invitation = await inviteMember(deps, actor, org, request.body);
       return reply.redirect(`/console/${org.slug}/members?done=invited&email=${encodeURIComponent(invitation.email)}`, 303);
     } catch (e) {
-      return renderMembers(request, reply, { state: formState(request, e, { email: request.body.email, role: request.body.role }) }, 400);
+      return renderMembers(request, reply, { state: formState(request, e, { email: request.body.email, role: request.body.role }) }, statusOf(e));
     }
   });
 
@@ -73,7 +73,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       await changeMemberRole(deps, userActor(request), request.params.slug, request.params.userId, request.body.role);
       return reply.redirect(`/console/${request.params.slug}/members?done=roleChanged`, 303);
     } catch (e) {
-      return renderMembers(request, reply, { state: formState(request, e) }, 400);
+      return renderMembers(request, reply, { state: formState(request, e) }, statusOf(e));
     }
   });
 
@@ -82,7 +82,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       await removeMember(deps, userActor(request), request.params.slug, request.params.userId);
       return reply.redirect(`/console/${request.params.slug}/members?done=memberRemoved`, 303);
     } catch (e) {
-      return renderMembers(request, reply, { state: formState(request, e) }, 400);
+      return renderMembers(request, reply, { state: formState(request, e) }, statusOf(e));
     }
   });
 
@@ -105,7 +105,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       return reply.redirect(`/console/${request.params.slug}/settings?done=saved`, 303);
     } catch (e) {
       const { org, role } = await requireOrgRole(deps, actor, request.params.slug, ['admin']);
-      return sendHtml(reply, settingsPage(pageContext(request), { org, role, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '' }) }), 400);
+      return sendHtml(reply, settingsPage(pageContext(request), { org, role, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '' }) }), statusOf(e));
     }
   });
 
@@ -123,7 +123,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       // Shown once, in this response only (no redirect: the key must not travel in a URL).
       return sendHtml(reply, apiKeysPage(pageContext(request), { org, role, keys: await deps.store.apiKeys.list(org.id), newKey: key }), 201);
     } catch (e) {
-      return sendHtml(reply, apiKeysPage(pageContext(request), { org, role, keys: await deps.store.apiKeys.list(org.id), state: formState(request, e) }), 400);
+      return sendHtml(reply, apiKeysPage(pageContext(request), { org, role, keys: await deps.store.apiKeys.list(org.id), state: formState(request, e) }), statusOf(e));
     }
   });
 

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import type { Actor } from '../../domain/model.js';
-import { localizedMessage } from '../../http/plugins/errors.js';
+import { STATUS, localizedMessage } from '../../http/plugins/errors.js';
 import type { FormState } from '../pages/auth.js';
 import type { Html } from '../html.js';
 
@@ -12,7 +12,8 @@ export const redirectResponse = { 303: z.null().describe('Redirect'), ...htmlRes
 
 /** Form fields are strings with generous caps; the domain applies the real rules and names the field. */
 export const text = (max = 1000) => z.string().max(max);
-export const csrf = { _csrf: z.string().max(100) };
+/** Optional in the schema so a missing token is a 403 from the CSRF check, not a 400 from validation. */
+export const csrf = { _csrf: z.string().max(100).optional() };
 
 export function sendHtml(reply: FastifyReply, page: Html, status = 200): FastifyReply {
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
@@ -33,4 +34,9 @@ export function userActor(request: FastifyRequest): Extract<Actor, { kind: 'user
 /** Only same-site relative paths are followed after sign-in (no open redirect). */
 export function safeNext(next: unknown, fallback: string): string {
   return typeof next === 'string' && /^\/(?!\/|\\)[\x21-\x7e]*$/.test(next) && next.length < 500 ? next : fallback;
+}
+
+/** The HTTP status for a form re-rendered after a domain error (400, 409, 410, 429…). */
+export function statusOf(error: unknown): number {
+  return error instanceof AppError ? STATUS[error.code] : 400;
 }

@@ -6,7 +6,7 @@ import type { AppDeps } from '../../http/deps.js';
 import { setSessionCookie } from '../../http/plugins/context.js';
 import { pageContext } from '../layout.js';
 import { invitationPage } from '../pages/console.js';
-import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor } from './helpers.js';
+import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
 
 /** Accepting an invitation: signed in (address must be on the account) or by creating an account. */
 export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -15,7 +15,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
   app.get('/invitations/accept', {
     schema: { ...hide, querystring: z.object({ token: text(200).optional(), lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse },
   }, async (request, reply) => {
-    reply.header('referrer-policy', 'no-referrer');
+    reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
     const ctx = pageContext(request);
     try {
       const view = await getInvitationByToken(deps, request.query.token);
@@ -36,7 +36,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
       response: redirectResponse,
     },
   }, async (request, reply) => {
-    reply.header('referrer-policy', 'no-referrer');
+    reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
     const ctx = pageContext(request);
     try {
       const result = await acceptInvitation(deps, {
@@ -52,7 +52,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
       return sendHtml(reply, invitationPage(ctx, {
         org: view.org, role: view.invitation.role, email: view.invitation.email, token: request.body.token, hasAccount: view.hasAccount,
         signedInAs: request.user?.displayName, state: formState(request, e, { displayName: request.body.displayName ?? '' }),
-      }), 400);
+      }), statusOf(e));
     }
   });
 };

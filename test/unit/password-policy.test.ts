@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadCommonPasswords } from '../../src/crypto/common-passwords.js';
+import { createPasswordHasher } from '../../src/crypto/password-hasher.js';
+import { AppError } from '../../src/domain/errors.js';
+import { checkPasswordPolicy } from '../../src/domain/password-policy.js';
+import { createRequire } from 'node:module';
+
+const common = loadCommonPasswords();
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'OK';
+  } catch (e) {
+    return e instanceof AppError ? e.code : 'THREW';
+  }
+};
+
+describe('password policy (A2)', () => {
+  it('accepts 8 and 128 characters and Unicode, with no composition rules', () => {
+    expect(codeOf(() => checkPasswordPolicy('plumeaux', { common }))).toBe('OK');
+    expect(codeOf(() => checkPasswordPolicy('x'.repeat(60) + 'é'.repeat(68), { common }))).toBe('OK');
+    expect(codeOf(() => checkPasswordPolicy('日本語のパスワード', { common }))).toBe('OK');
+    expect(codeOf(() => checkPasswordPolicy('🔐🔑🗝️🛡️🔒🔓', { common }))).toBe('OK');
+  });
+
+  it('counts characters, not bytes, and refuses 7 and 129', () => {
+    expect(codeOf(() => checkPasswordPolicy('abcdefg', { common }))).toBe('PASSWORD_TOO_SHORT');
+    expect(codeOf(() => checkPasswordPolicy('é'.repeat(129), { common }))).toBe('PASSWORD_TOO_LONG');
+  });
+
+  it('refuses each of the top 3,000 common passwords (case-insensitive)', () => {
+    const require = createRequire(import.meta.url);
+    const ranked = (require('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> }).dictionary['passwords-common']!;
+    const top = ranked.slice(0, 3000);
+    expect(top.length).toBe(3000);
+    for (const p of top) {
+      const code = codeOf(() => checkPasswordPolicy(p, { common }));
+      expect(['PASSWORD_TOO_COMMON', 'PASSWORD_TOO_SHORT'], p).toContain(code);
+      if ([...p].length >= 8) expect(codeOf(() => checkPasswordPolicy(p.toUpperCase(), { common })), p).toBe('PASSWORD_TOO_COMMON');
+    }
+  });
+
+  it('refuses product and organisation words with light decoration', () => {
+    expect(codeOf(() => checkPasswordPolicy('Sceau2024!', { common }))).toBe('PASSWORD_TOO_COMMON');
+    expect(codeOf(() => checkPasswordPolicy('InstitutDémo1', { common, contextWords: ['Institut Démo'] }))).toBe('PASSWORD_TOO_COMMON');
+    expect(codeOf(() => checkPasswordPolicy('mon sceau est dans le tiroir', { common }))).toBe('OK');
+  });
+});
+
+describe('password hashing (A1, A2)', () => {
+  it('stores argon2id with m ≥ 19456, t = 2, p = 1, and never truncates', async () => {
+    const hasher = await createPasswordHasher({ concurrency: 2 });
+    const hash = await hasher.hash('un mot de passe assez long');
+    const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=1\$/.exec(hash);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(19456);
+    expect(Number(m![2])).toBe(2);
+    const base = 'a'.repeat(72);
+    const h73 = await hasher.hash(base + 'X');
+    expect(await hasher.verify(h73, base + 'X')).toBe(true);
+    expect(await hasher.verify(h73, base + 'Y')).toBe(false);
+  });
+
+  it('gives 1,000 users with the same password 1,000 distinct hashes', async () => {
+    const hasher = await createPasswordHasher({ concurrency: 4 });
+    const hashes = new Set<string>();
+    const batch = 8;
+    for (let i = 0; i < 1000; i += batch) {
+      const chunk = await Promise.all(Array.from({ length: batch }, () => hasher.hash('même mot de passe')));
+      chunk.forEach((h) => hashes.add(h));
+    }
+    expect(hashes.size).toBe(1000);
+  }, 180_000);
+});
