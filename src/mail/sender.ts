@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
 import type { Clock } from '../domain/ports.js';
 import type { Store } from '../domain/repositories.js';
 
@@ -16,7 +17,10 @@ export function createMailTransport(options: { smtpUrl: string | undefined }): M
     kind: 'smtp',
     async send(m) {
       await transporter.sendMail({
-        from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId,
+        from: m.from, to: m.to, text: m.text, html: m.html, messageId: m.messageId,
+        // nodemailer sends an all-ASCII subject as is, so a value written as an RFC 2047 encoded word
+        // (`=?utf-8?b?…?=`) would be decoded by the receiver, control characters included (X4): encode it ourselves.
+        subject: m.subject.includes('=?') ? mimeFuncs.encodeWord(m.subject, 'B', 52) : m.subject,
         // Receivers (and the test sink) drop a second delivery of the same key: a worker killed after the
         // SMTP server accepted the message but before we recorded it would otherwise send it twice.
         headers: { 'X-Idempotency-Key': m.idempotencyKey },

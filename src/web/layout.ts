@@ -10,11 +10,20 @@ export interface PageContext {
   csrf: string;
   user: { displayName: string; isPlatformAdmin: boolean } | null;
   path: string;
+  /** Query string of the current page without `lang` (so switching language keeps the page's parameters). */
+  query: string;
 }
 
-export function pageContext(request: FastifyRequest): PageContext {
-  const path = request.url.split('?')[0] ?? '/';
+export function pageContext(request: FastifyRequest, options: { isErrorPage?: boolean } = {}): PageContext {
+  const [rawPath = '/', rawQuery = ''] = request.url.split('?');
+  const params = new URLSearchParams(rawQuery);
+  params.delete('lang');
+  // Error pages link to "?lang=…" (the browser keeps the path): their bytes never echo the requested URL,
+  // so a page that exists but is hidden and one that does not exist answer identically.
+  const path = options.isErrorPage ? '' : rawPath;
+  const query = options.isErrorPage ? '' : params.toString();
   return {
+    query,
     locale: request.locale,
     m: messages(request.locale),
     csrf: request.csrfToken(),
@@ -61,7 +70,7 @@ export function layout(ctx: PageContext, title: string, body: Html): Html {
                ${ctx.user.isPlatformAdmin ? html`<li><a href="/admin/outbox">${m.nav.outbox}</a></li>` : ''}
                <li><form method="post" action="/signout" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.nav.signOut}</button></form></li>`
         : html`<li><a href="/signin">${m.nav.signIn}</a></li><li><a href="/signup">${m.nav.signUp}</a></li>`}
-      <li><a href="${ctx.path}?lang=${other}" lang="${other}" hreflang="${other}">${m.meta.other}</a></li>
+      <li><a href="${ctx.path}?${ctx.query ? `${ctx.query}&` : ''}lang=${other}" lang="${other}" hreflang="${other}">${m.meta.other}</a></li>
     </ul>
   </nav>
 </header>

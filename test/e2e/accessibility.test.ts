@@ -7,7 +7,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type AxeViolation, DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, formatViolations, isHtml, launchBrowser,
+  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, formatViolations, isHtml, launchBrowser,
   type RunningServer, runAxe, securityHeaderProblems, signInAsAdmin, startServer, withLang,
 } from './support.js';
 
@@ -117,6 +117,19 @@ describe('accessibility and security headers (sqlite)', () => {
     expect(cspConsole, 'the pages triggered CSP violations').toEqual([]);
   }
 
+  it('axe really runs on these pages (a planted violation is caught)', async () => {
+    const page = browser.page;
+    await page.goto(`${server.url}/`);
+    expect(await runAxe(page)).toEqual([]);
+    await page.evaluate(() => {
+      const img = document.createElement('img');
+      img.src = '/assets/favicon.svg';
+      document.querySelector('main')!.append(img);
+    });
+    const violations = await runAxe(page);
+    expect(violations.map((v) => [v.id, v.impact])).toContainEqual(['image-alt', 'critical']);
+  });
+
   for (const lang of LANGS) {
     it(`public pages pass axe (${lang})`, async () => {
       const context = await browser.context.browser()!.newContext({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
@@ -207,7 +220,7 @@ describe('accessibility and security headers (sqlite)', () => {
     }
     // Let the last response listeners settle.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(htmlResponses).toBeGreaterThan(40);
+    expect(htmlResponses).toBeGreaterThan(5);
     expect([...headerProblems]).toEqual([]);
   });
 
@@ -249,5 +262,3 @@ describe('accessibility and security headers (sqlite)', () => {
     }
   });
 });
-
-export type { AxeViolation };

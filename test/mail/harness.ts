@@ -54,6 +54,8 @@ export interface MailHarness {
   createUser(input: { email: string; name?: string; password?: string; org?: Organization; role?: Role; locale?: Locale; isPlatformAdmin?: boolean }): Promise<User>;
   createOrg(input: { name?: string; slug: string; languages?: string }): Promise<Organization>;
   createApiKey(org: Organization): Promise<string>;
+  /** POST /password/forgot for `email` (a browser-like anonymous visitor). */
+  requestReset(email: string): Promise<void>;
   outbox(): Promise<OutboxMail[]>;
   close(): Promise<void>;
 }
@@ -137,6 +139,10 @@ export async function createMailHarness(options: {
     createOrg: (input) => createOrganization(web.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, languages: input.languages }),
     async createApiKey(org) {
       return (await createApiKey(web.deps, { kind: 'system' }, org, { label: 'test' })).key;
+    },
+    async requestReset(email) {
+      const res = await new Agent(app).post('/password/forgot', { email });
+      if (res.statusCode !== 200) throw new Error(`forgot-password answered ${res.statusCode}`);
     },
     outbox: () => web.store.outbox.list(10_000),
     async close() {

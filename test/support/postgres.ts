@@ -178,10 +178,8 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
       const { rows } = await client.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
       if ((rows[0]?.n ?? 0) === 0) break;
-      if (Date.now() + 2_900 > deadline) { const r = await client.query('SELECT application_name, state, backend_start, query FROM pg_stat_activity WHERE datname = $1', [name]); console.error('LINGER', JSON.stringify(r.rows)); }
       await sleep(25);
     }
-    console.error('DROP WAIT', 3_000 - (deadline - Date.now()));
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
 }

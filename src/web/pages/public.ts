@@ -19,7 +19,7 @@ ${ctx.user ? '' : html`<p class="actions"><a class="button" href="/signup">${m.h
 
 /** The HTML error page. 4xx bodies carry no request id, so a foreign id and a missing one look the same. */
 export function renderErrorPage(request: FastifyRequest, reply: FastifyReply, appError: AppError) {
-  const ctx = pageContext(request);
+  const ctx = pageContext(request, { isErrorPage: true });
   const status = STATUS[appError.code];
   const message = localizedMessage(appError, ctx.locale, request.id);
   if (appError.code === 'AUTH_THROTTLED' && appError.params['retryAfter']) reply.header('retry-after', String(appError.params['retryAfter']));

@@ -1,0 +1,381 @@
+/**
+ * Shared fixtures for the security battery (Z1, Z2, Z3, F1, F6): a seeded world with two organisations,
+ * principals as cookie/API-key clients, the authorization matrix, and DB snapshots through better-sqlite3.
+ *
+ * Every request goes through `app.inject` with its own loopback-style remote address, so the IP backstop
+ * rate limit (600/min per address) never turns a check into a 429.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createSession } from '../../../src/domain/accounts.js';
+import type { Organization, Role, User } from '../../../src/domain/model.js';
+import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations.js';
+import { cookieNames } from '../../../src/http/plugins/context.js';
+import { TEST_PASSWORD, type TestApp } from '../../support/app.js';
+
+// ---- The authorization matrix ------------------------------------------------------------------------
+
+export const PRINCIPALS = ['anonymous', 'learner', 'reviewer', 'staff', 'admin', 'platformAdmin', 'apiKey'] as const;
+export type Principal = (typeof PRINCIPALS)[number];
+export const OUTCOMES = ['allow', 'redirect-signin', '401', '403', '404'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface MatrixEntry {
+  kind: 'page' | 'form' | 'api' | 'docs' | 'static' | 'health';
+  /** Path parameters that name a resource, with the resource kind. */
+  ids: Record<string, string>;
+  expect: Record<Principal, Outcome>;
+}
+export interface Matrix {
+  principals: Record<Principal, string>;
+  routes: Record<string, MatrixEntry>;
+}
+
+export const MATRIX_FILE = new URL('../../authz-matrix.json', import.meta.url);
+export function loadMatrix(): Matrix {
+  return JSON.parse(fs.readFileSync(MATRIX_FILE, 'utf8')) as Matrix;
+}
+
+/** The class of a response, in the matrix's vocabulary (anything else is returned as `status:<n>`). */
+export function outcomeOf(res: LightMyRequestResponse): string {
+  const location = String(res.headers.location ?? '');
+  if (res.statusCode === 303 && location.startsWith('/signin')) return 'redirect-signin';
+  if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 404) return String(res.statusCode);
+  if (res.statusCode >= 200 && res.statusCode < 400) return 'allow';
+  return `status:${res.statusCode}`;
+}
+
+export const pathParams = (url: string): string[] => [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+
+export function fillPath(url: string, params: Record<string, string>): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    const v = params[name];
+    if (v === undefined) throw new Error(`no value for :${name} in ${url}`);
+    return encodeURIComponent(v);
+  });
+}
+
+// ---- Clients -----------------------------------------------------------------------------------------
+
+let addressCounter = 0;
+/** A distinct client address per request (10.0.0.0/8), so the per-IP rate limit never interferes. */
+export function nextAddress(): string {
+  addressCounter += 1;
+  const n = addressCounter;
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+export interface Req {
+  method: string;
+  url: string;
+  /** A form body (application/x-www-form-urlencoded); `_csrf` is added unless `csrf` is null. */
+  form?: Record<string, string | string[]>;
+  /** A JSON body; on web routes `_csrf` is added to an object body unless `csrf` is null. */
+  json?: unknown;
+  /** Raw bytes or text, sent as is (no CSRF added). */
+  payload?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** 'auto' (default): the session's valid token; a string: that token; null: none. */
+  csrf?: 'auto' | string | null;
+}
+
+const isApiPath = (url: string) => url.startsWith('/api/');
+
+export class Client {
+  readonly cookies = new Map<string, string>();
+  bearer: string | undefined;
+  private csrfToken: string | undefined;
+
+  constructor(readonly app: FastifyInstance, readonly label: string) {}
+
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private absorb(res: LightMyRequestResponse): void {
+    for (const c of res.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      if (c.maxAge === 0 || c.value === '' || (c.expires && c.expires.getTime() < Date.now())) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+  }
+
+  /** The CSRF token the server embeds in this client's forms (read from the sign-in page; GET, no writes). */
+  async csrf(): Promise<string> {
+    if (this.csrfToken) return this.csrfToken;
+    const res = await this.send({ method: 'GET', url: '/signin' });
+    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+    if (!m?.[1]) throw new Error(`no CSRF token for ${this.label} (status ${res.statusCode})`);
+    this.csrfToken = m[1];
+    return m[1];
+  }
+
+  async send(req: Req): Promise<LightMyRequestResponse> {
+    const headers: Record<string, string> = {};
+    if (!isApiPath(req.url)) headers['accept'] = 'text/html';
+    if (this.cookies.size) headers['cookie'] = this.cookieHeader();
+    if (this.bearer) headers['authorization'] = `Bearer ${this.bearer}`;
+    let payload: string | Buffer | undefined;
+    const wantsCsrf = req.csrf !== null && !isApiPath(req.url) && (req.form !== undefined || req.json !== undefined);
+    const token = wantsCsrf ? (typeof req.csrf === 'string' && req.csrf !== 'auto' ? req.csrf : await this.csrf()) : undefined;
+    if (req.form) {
+      const params = new URLSearchParams();
+      if (token !== undefined) params.append('_csrf', token);
+      for (const [k, v] of Object.entries(req.form)) for (const x of ([] as string[]).concat(v)) params.append(k, x);
+      payload = params.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (req.json !== undefined) {
+      const body = token !== undefined && req.json && typeof req.json === 'object' && !Array.isArray(req.json)
+        ? { _csrf: token, ...(req.json as Record<string, unknown>) } : req.json;
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    } else if (req.payload !== undefined) {
+      payload = req.payload;
+    }
+    if (req.contentType !== undefined) headers['content-type'] = req.contentType;
+    const res = await this.app.inject({
+      method: req.method as 'GET', url: req.url, payload, remoteAddress: nextAddress(),
+      headers: { ...headers, ...req.headers },
+    });
+    this.absorb(res);
+    return res;
+  }
+}
+
+// ---- The seeded world --------------------------------------------------------------------------------
+
+export const USER_KEYS = ['adminA', 'staffA', 'reviewerA', 'targetA', 'adminB', 'staffB', 'reviewerB', 'l1', 'l2', 'pa', 'resetUser', 'signInUser'] as const;
+export type UserKey = (typeof USER_KEYS)[number];
+
+export interface World {
+  t: TestApp;
+  app: FastifyInstance;
+  orgA: Organization;
+  orgB: Organization;
+  users: Record<UserKey, User>;
+  /** Primary e-mail address of each seeded user. */
+  address: Record<UserKey, string>;
+  /** L1's and L2's e-mail ids: primary and a second verified address. */
+  emails: { l1Primary: string; l1Second: string; l2Primary: string; l2Second: string };
+  invitationA: string;
+  invitationB: string;
+  apiKeyA: { key: string; id: string };
+  apiKeyB: { key: string; id: string };
+  /** An outbox message (the invitation mail to org A). */
+  mailId: string;
+  /** A signed-in client for a seeded user, on a fresh session. */
+  signIn(user: UserKey): Promise<Client>;
+  anonymous(): Client;
+  apiClient(key: string): Client;
+  /** The client a matrix principal stands for (a fresh session each call). */
+  principal(p: Principal): Promise<Client>;
+  userOf(p: Principal): UserKey | undefined;
+  /** A value that names nothing: same shape as the real id. */
+  randomId(): string;
+  randomSlug(length: number): string;
+  uniqueEmail(tag?: string): string;
+  // Prerequisites created directly in the store (own tokens and codes, no mail parsing).
+  newInvitation(org: Organization, email: string, role?: Role): Promise<{ id: string; token: string }>;
+  newResetToken(user: UserKey): Promise<string>;
+  newSignupFlow(email: string): Promise<{ flow: string; code: string }>;
+  newAddEmailFlow(user: UserKey, email: string): Promise<{ flow: string; code: string }>;
+  newSecondEmail(user: UserKey): Promise<string>;
+  newApiKey(org: Organization): Promise<{ key: string; id: string }>;
+  newOrg(): Promise<Organization>;
+  ensureMember(org: Organization, user: UserKey, role: Role): Promise<void>;
+  primaryEmailId(user: UserKey): Promise<string>;
+}
+
+const system = { kind: 'system' } as const;
+
+export async function seedWorld(t: TestApp): Promise<World> {
+  const { deps } = t.container;
+  const store = t.container.store;
+  const orgA = await t.createOrg({ name: 'Org A', slug: 'org-a' });
+  const orgB = await t.createOrg({ name: 'Org B', slug: 'org-b' });
+  const specs: Record<UserKey, { org?: Organization; role?: Role; isPlatformAdmin?: boolean }> = {
+    adminA: { org: orgA, role: 'admin' }, staffA: { org: orgA, role: 'staff' }, reviewerA: { org: orgA, role: 'reviewer' },
+    targetA: { org: orgA, role: 'staff' },
+    adminB: { org: orgB, role: 'admin' }, staffB: { org: orgB, role: 'staff' }, reviewerB: { org: orgB, role: 'reviewer' },
+    l1: {}, l2: {}, pa: { isPlatformAdmin: true }, resetUser: {}, signInUser: {},
+  };
+  const users = {} as Record<UserKey, User>;
+  const address = {} as Record<UserKey, string>;
+  await Promise.all(USER_KEYS.map(async (k) => {
+    address[k] = `${k.toLowerCase()}@example.org`;
+    users[k] = await t.createUser({ email: address[k], name: `User ${k}`, ...specs[k] });
+  }));
+  const now = () => deps.clock.now();
+  const addEmail = async (user: UserKey, email: string) => {
+    const id = deps.secrets.newId();
+    await store.users.addEmail({ id, userId: users[user].id, email, isPrimary: false, verifiedAt: now(), createdAt: now() });
+    return id;
+  };
+  const primaryEmailId = async (user: UserKey) => (await store.users.listEmails(users[user].id)).find((e) => e.isPrimary)!.id;
+  const emails = {
+    l1Primary: await primaryEmailId('l1'), l1Second: await addEmail('l1', 'l1.second@example.org'),
+    l2Primary: await primaryEmailId('l2'), l2Second: await addEmail('l2', 'l2.second@example.org'),
+  };
+  const actorOf = (k: UserKey) => ({ kind: 'user' as const, userId: users[k].id, isPlatformAdmin: false, ip: null });
+  const invitationA = (await inviteMember(deps, actorOf('adminA'), orgA, { email: 'invitee.a@example.org', role: 'staff' })).id;
+  const invitationB = (await inviteMember(deps, actorOf('adminB'), orgB, { email: 'invitee.b@example.org', role: 'staff' })).id;
+  const keyA = await createApiKey(deps, actorOf('adminA'), orgA, { label: 'Key A' });
+  const keyB = await createApiKey(deps, actorOf('adminB'), orgB, { label: 'Key B' });
+  const mailId = (await store.outbox.list(100)).find((m) => m.to === 'invitee.a@example.org')!.id;
+
+  let counter = 0;
+  const w: World = {
+    t, app: t.app, orgA, orgB, users, address, emails, invitationA, invitationB, mailId,
+    apiKeyA: { key: keyA.key, id: keyA.apiKey.id }, apiKeyB: { key: keyB.key, id: keyB.apiKey.id },
+    async signIn(user) {
+      const { token } = await createSession(deps, users[user].id);
+      const c = new Client(t.app, user);
+      c.cookies.set(cookieNames(t.config.isSecure).session, token);
+      return c;
+    },
+    anonymous: () => new Client(t.app, 'anonymous'),
+    apiClient(key) {
+      const c = new Client(t.app, 'apiKey');
+      c.bearer = key;
+      return c;
+    },
+    userOf(p) {
+      return ({ learner: 'l1', reviewer: 'reviewerA', staff: 'staffA', admin: 'adminA', platformAdmin: 'pa' } as const)[p as 'learner'];
+    },
+    async principal(p) {
+      if (p === 'anonymous') return w.anonymous();
+      if (p === 'apiKey') return w.apiClient(w.apiKeyA.key);
+      const c = await w.signIn(w.userOf(p)!);
+      return Object.assign(c, { label: p });
+    },
+    randomId: () => deps.secrets.newId(),
+    randomSlug: (length) => Array.from(randomBytes(length), (b) => 'abcdefghijklmnopqrstuvwxyz'[b % 26]).join(''),
+    uniqueEmail: (tag = 'x') => `${tag}.${++counter}.${randomBytes(3).toString('hex')}@example.org`,
+    async newInvitation(org, email, role = 'staff') {
+      const token = deps.secrets.newToken();
+      const id = deps.secrets.newId();
+      await store.invitations.create({
+        id, orgId: org.id, email, role, locale: 'fr', tokenHash: deps.secrets.hashToken(token), invitedBy: null,
+        expiresAt: new Date(now().getTime() + 86_400_000), acceptedAt: null, revokedAt: null, createdAt: now(),
+      });
+      return { id, token };
+    },
+    async newResetToken(user) {
+      const token = deps.secrets.newToken();
+      await store.passwordResets.create({ tokenHash: deps.secrets.hashToken(token), userId: users[user].id, expiresAt: new Date(now().getTime() + 600_000), createdAt: now() });
+      return token;
+    },
+    async newSignupFlow(email) {
+      const flow = randomUUID();
+      const code = String(100_000 + (randomBytes(3).readUIntBE(0, 3) % 900_000));
+      await store.codes.create({
+        id: flow, purpose: 'signup', email, userId: null, codeHash: deps.secrets.hashToken(code),
+        payload: { displayName: 'New Person', passwordHash: users.l1.passwordHash, locale: 'fr' }, expiresAt: new Date(now().getTime() + 600_000), createdAt: now(),
+      });
+      return { flow, code };
+    },
+    async newAddEmailFlow(user, email) {
+      const flow = randomUUID();
+      const code = String(100_000 + (randomBytes(3).readUIntBE(0, 3) % 900_000));
+      await store.codes.create({
+        id: flow, purpose: 'add_email', email, userId: users[user].id, codeHash: deps.secrets.hashToken(code),
+        payload: null, expiresAt: new Date(now().getTime() + 600_000), createdAt: now(),
+      });
+      return { flow, code };
+    },
+    newSecondEmail: (user) => addEmail(user, w.uniqueEmail(user)),
+    async newApiKey(org) {
+      const k = await createApiKey(deps, system, org, { label: 'fixture' });
+      return { key: k.key, id: k.apiKey.id };
+    },
+    newOrg: () => createOrganization(deps, system, { name: `Org ${++counter}`, slug: `org-c${counter}-${randomBytes(2).toString('hex')}` }),
+    async ensureMember(org, user, role) {
+      const m = await store.memberships.find(org.id, users[user].id);
+      if (!m) await addMember(deps, system, { orgId: org.id, userId: users[user].id, role });
+      else if (m.role !== role) await store.memberships.updateRole(org.id, users[user].id, role);
+    },
+    primaryEmailId,
+  };
+  // First use of each key records last_used_at; do it now so later sweeps see no writes.
+  for (const key of [w.apiKeyA.key, w.apiKeyB.key]) await w.apiClient(key).send({ method: 'GET', url: '/api/v1/organization' });
+  await settle(t);
+  return w;
+}
+
+export { TEST_PASSWORD };
+
+// ---- Database snapshots (SQLite, through the app's own better-sqlite3 handle) ------------------------
+
+export function sqliteOf(t: TestApp) {
+  const sqlite = t.container.handle.sqlite;
+  if (!sqlite) throw new Error('the security battery snapshots SQLite (run with TEST_DB=sqlite)');
+  return sqlite;
+}
+
+export function tableNames(t: TestApp): string[] {
+  return (sqliteOf(t).prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as { name: string }[])
+    .map((r) => r.name);
+}
+
+/** Every row of every table, as sorted JSON lines per table. */
+export function dumpDb(t: TestApp): Record<string, string[]> {
+  const sqlite = sqliteOf(t);
+  const out: Record<string, string[]> = {};
+  for (const name of tableNames(t)) {
+    out[name] = (sqlite.prepare(`select * from "${name}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort();
+  }
+  return out;
+}
+
+export function hashDump(dump: Record<string, string[]>): string {
+  const h = createHash('sha256');
+  for (const [name, rows] of Object.entries(dump)) {
+    h.update(`${name}\n`);
+    for (const r of rows) h.update(`${r}\n`);
+  }
+  return h.digest('hex');
+}
+
+export const dbHash = (t: TestApp): string => hashDump(dumpDb(t));
+
+/** Tables whose rows differ between two dumps (names and row counts only: no values, they may hold secrets). */
+export function diffDumps(a: Record<string, string[]>, b: Record<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[name] ?? [];
+    const y = b[name] ?? [];
+    if (x.length !== y.length || x.some((r, i) => r !== y[i])) {
+      const ys = new Set(y);
+      const xs = new Set(x);
+      out.push(`${name}: ${x.length} → ${y.length} rows, ${x.filter((r) => !ys.has(r)).length} removed/changed, ${y.filter((r) => !xs.has(r)).length} added/changed`);
+    }
+  }
+  return out;
+}
+
+export function rowCounts(t: TestApp): Record<string, number> {
+  const sqlite = sqliteOf(t);
+  return Object.fromEntries(tableNames(t).map((name) => [name, (sqlite.prepare(`select count(*) as n from "${name}"`).get() as { n: number }).n]));
+}
+
+/** Waits until background writes (mail jobs enqueued after a commit) are done: two equal snapshots in a row. */
+export async function settle(t: TestApp): Promise<void> {
+  let last = dbHash(t);
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const next = dbHash(t);
+    if (next === last) return;
+    last = next;
+  }
+  throw new Error('the database did not settle');
+}
+
+/** The body with the request path masked: the language link of every page echoes the path the caller typed. */
+export function maskPath(body: string, url: string): string {
+  const path = url.split('?')[0]!;
+  return body.split(path).join('{path}');
+}
+
+export const problemContentType = /^application\/problem\+json/;
+export const htmlContentType = /^text\/html/;
