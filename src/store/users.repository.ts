@@ -135,10 +135,10 @@ export function codesRepository(db: Kysely<Database>): CodesRepository {
       return r && rowToCode(r);
     },
     async recordFailure(id, max) {
-      const r = await db.updateTable('email_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-        .where('id', '=', id).where('attempts', '<', max).where('consumed_at', 'is', null).executeTakeFirst();
-      if (affected(r) === 0) return undefined;
-      const row = await db.selectFrom('email_codes').select('attempts').where('id', '=', id).executeTakeFirst();
+      // UPDATE … RETURNING (SQLite ≥ 3.35 and PostgreSQL): the count we return is the one this update wrote.
+      const row = await db.updateTable('email_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', id).where('attempts', '<', max).where('consumed_at', 'is', null)
+        .returning('attempts').executeTakeFirst();
       return row?.attempts;
     },
     async consume(id, at) {
@@ -198,11 +198,9 @@ export function passwordResetsRepository(db: Kysely<Database>): PasswordResetsRe
         .where('user_id', '=', userId).where('used_at', 'is', null).execute();
     },
     async consume(tokenHash, at) {
-      const r = await db.updateTable('password_resets').set({ used_at: fromDate(at) })
+      const row = await db.updateTable('password_resets').set({ used_at: fromDate(at) })
         .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', fromDate(at))
-        .executeTakeFirst();
-      if (affected(r) !== 1) return undefined;
-      const row = await db.selectFrom('password_resets').select('user_id').where('token_hash', '=', tokenHash).executeTakeFirst();
+        .returning('user_id').executeTakeFirst();
       return row?.user_id;
     },
     async findValid(tokenHash, at) {

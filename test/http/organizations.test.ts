@@ -4,12 +4,13 @@ import { DAY } from '../../src/domain/clock.js';
 import type { Organization } from '../../src/domain/model.js';
 import { INVITATION_TTL_MS } from '../../src/domain/organizations.js';
 import { TEST_PASSWORD, createTestApp, extractLink, type TestApp } from '../support/app.js';
+import { testDialects } from '../support/db.js';
 
-describe('organisations', () => {
+for (const dialect of testDialects()) describe(`${dialect}: organisations`, () => {
   let t: TestApp;
   let org: Organization;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ dialect });
     org = await t.createOrg({ name: 'Centre d’examen Liège', slug: 'liege' });
     await t.createUser({ email: 'admin@liege.example', name: 'Anne Admin', org, role: 'admin' });
   });
@@ -130,8 +131,7 @@ describe('organisations', () => {
     expect(created.statusCode).toBe(201);
     const key = /<code class="secret">(sceau_[A-Za-z0-9_-]+)<\/code>/.exec(created.body)![1]!;
     expect((await a.get('/console/liege/api-keys')).body).not.toContain(key);
-    const sqlite = t.container.handle.sqlite!;
-    expect(JSON.stringify(sqlite.prepare('select * from api_keys').all())).not.toContain(key);
+    expect(JSON.stringify(await t.container.handle.db.selectFrom('api_keys').selectAll().execute())).not.toContain(key);
 
     const api = (method: 'GET' | 'POST', url: string, payload?: unknown, k = key) =>
       t.app.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${k}`, 'accept-language': 'en' } });

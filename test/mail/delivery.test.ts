@@ -337,6 +337,10 @@ describe('mail delivery', () => {
             expect(gap, `key ${k}, wait after attempt ${i + 1}`).toBeLessThanOrEqual(high + 1_500);
           });
         }
+        if (process.env.DEBUG_C4) {
+          const t0 = worker.attempts[0]!.at;
+          for (const a of worker.attempts) console.log(a.key.slice(-6), a.at - t0, (a.endedAt ?? 0) - a.at, a.ok);
+        }
         const medians = [0, 1].map((i) => median([...gaps.values()].map((g) => g[i]!)));
         expect(medians[1]!).toBeGreaterThan(medians[0]! * 1.5);
         console.info(`[C4 ${dialect}] outage ${outageMs} ms, ${sink.refusedConnections} refused connections, median waits ${medians.map((x) => Math.round(x)).join(' → ')} ms`);

@@ -31,6 +31,8 @@ export interface SendAttempt {
   key: string;
   to: string;
   at: number;
+  /** When send() returned or threw. */
+  endedAt?: number;
   ok: boolean;
   error?: string;
 }
@@ -73,6 +75,8 @@ export function recordingTransport(inner: MailTransport, attempts: SendAttempt[]
       } catch (err) {
         attempt.error = err instanceof Error ? err.message : String(err);
         throw err;
+      } finally {
+        attempt.endedAt = Date.now();
       }
     },
     close: () => inner.close(),

@@ -19,9 +19,12 @@ export function sendHtml(reply: FastifyReply, page: Html, status = 200): Fastify
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
 }
 
-/** Turns a domain error into form state (field error or summary); anything unexpected is rethrown. */
+/**
+ * Turns a domain error into form state (field error or summary); anything unexpected is rethrown. NOT_FOUND is
+ * rethrown too: the error page never echoes the URL, so a foreign id answers exactly like a missing one (Z1).
+ */
 export function formState(request: FastifyRequest, error: unknown, values: Record<string, string> = {}): FormState {
-  if (!(error instanceof AppError)) throw error;
+  if (!(error instanceof AppError) || error.code === 'NOT_FOUND') throw error;
   const message = localizedMessage(error, request.locale, request.id);
   return error.field ? { values, errors: { [error.field]: message } } : { values, general: [message] };
 }

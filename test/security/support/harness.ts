@@ -18,7 +18,7 @@ import { TEST_PASSWORD, type TestApp } from '../../support/app.js';
 
 export const PRINCIPALS = ['anonymous', 'learner', 'reviewer', 'staff', 'admin', 'platformAdmin', 'apiKey'] as const;
 export type Principal = (typeof PRINCIPALS)[number];
-export const OUTCOMES = ['allow', 'redirect-signin', '401', '403', '404'] as const;
+export const OUTCOMES = ['allow', '401', '403', '404'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface MatrixEntry {
@@ -37,10 +37,13 @@ export function loadMatrix(): Matrix {
   return JSON.parse(fs.readFileSync(MATRIX_FILE, 'utf8')) as Matrix;
 }
 
-/** The class of a response, in the matrix's vocabulary (anything else is returned as `status:<n>`). */
+/**
+ * The class of a response, in the matrix's vocabulary (anything else is returned as `status:<n>`, and a
+ * redirect to the sign-in page as `redirect-signin`: signed-in pages answer 401 with the form instead).
+ */
 export function outcomeOf(res: LightMyRequestResponse): string {
   const location = String(res.headers.location ?? '');
-  if (res.statusCode === 303 && location.startsWith('/signin')) return 'redirect-signin';
+  if (res.statusCode >= 300 && res.statusCode < 400 && location.startsWith('/signin')) return 'redirect-signin';
   if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 404) return String(res.statusCode);
   if (res.statusCode >= 200 && res.statusCode < 400) return 'allow';
   return `status:${res.statusCode}`;
