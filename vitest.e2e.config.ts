@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
+    // PostgreSQL server (unless TEST_DB=sqlite), then the build `npm start` would do, once.
+    globalSetup: ['test/support/global-setup.ts', 'test/e2e/global-build.ts'],
     pool: 'forks',
     // One server and one browser at a time: the machine has 2 cores.
     fileParallelism: false,

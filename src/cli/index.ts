@@ -155,7 +155,12 @@ if (isMain) {
       if (code >= 0) process.exit(code);
     },
     (err: unknown) => {
-      const locale = process.env['DEFAULT_LOCALE'] === 'en' ? 'en' : 'fr';
+      let locale: 'fr' | 'en' = 'fr';
+      try {
+        locale = loadConfig().defaultLocale;
+      } catch {
+        // keep French when the configuration itself is the problem
+      }
       if (err instanceof UsageError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
         process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}`);
         process.exit(2);

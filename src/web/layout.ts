@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Locale } from '../domain/model.js';
 import { type Messages } from '../i18n/fr.js';
 import { messages } from '../i18n/t.js';
-import { type Html, html } from './html.js';
+import { type Html, html } from '../shared/html.js';
 
 export interface PageContext {
   locale: Locale;

@@ -3,13 +3,15 @@
  * needed, then `node dist/main.js`), Debian's Chromium driven by playwright-core (never a downloaded browser),
  * and axe-core for accessibility checks.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type BrowserContextOptions, type Page, type Response, chromium } from 'playwright-core';
+import { inject } from 'vitest';
+import { buildIfNeeded } from './global-build.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEMO_ADMIN_EMAIL = 'admin@institut-demo.example';
@@ -23,10 +25,19 @@ const CHROMIUM = '/usr/bin/chromium';
 
 let built = false;
 
-/** `npm start`'s prestart step: builds dist/ when src/ is newer. Once per test process. */
+/**
+ * `npm start`'s prestart step: builds dist/ when src/ is newer. The e2e global setup runs it once for the whole
+ * run; without it (another config), once per test process.
+ */
 export function ensureBuilt(): void {
   if (built) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-if-needed.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 170_000 });
+  let builtByGlobalSetup = false;
+  try {
+    builtByGlobalSetup = inject('e2eBuilt') === true;
+  } catch {
+    // not inside a vitest worker
+  }
+  if (!builtByGlobalSetup) buildIfNeeded();
   built = true;
 }
 

@@ -3,7 +3,7 @@ import { jsonDepth } from '../../src/http/app.js';
 import { negotiateLocale } from '../../src/i18n/t.js';
 import { redactUrl } from '../../src/logger.js';
 import { renderMail } from '../../src/mail/render.js';
-import { html, unsafeRaw } from '../../src/web/html.js';
+import { html, unsafeRaw } from '../../src/shared/html.js';
 import { safeNext } from '../../src/web/routes/helpers.js';
 
 describe('html templates', () => {

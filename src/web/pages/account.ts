@@ -1,5 +1,5 @@
 import type { Organization, Role, User, UserEmail } from '../../domain/model.js';
-import { type Html, html } from '../html.js';
+import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 

@@ -1,5 +1,5 @@
 import type { OutboxMail } from '../../domain/model.js';
-import { type Html, html } from '../html.js';
+import { type Html, html } from '../../shared/html.js';
 import { type PageContext, layout } from '../layout.js';
 
 const fmt = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';

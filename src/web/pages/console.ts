@@ -1,7 +1,7 @@
 import type { ApiKey, AuditEvent, Invitation, MemberView, Organization, Role } from '../../domain/model.js';
 import { ROLES } from '../../domain/model.js';
 import { format } from '../../i18n/t.js';
-import { type Html, html } from '../html.js';
+import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppError } from '../../domain/errors.js';
 import { STATUS, localizedMessage } from '../../http/plugins/errors.js';
-import { html } from '../html.js';
+import { html } from '../../shared/html.js';
 import { type PageContext, layout, pageContext } from '../layout.js';
 
 export function homePage(ctx: PageContext) {

@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.js';
 import type { Actor } from '../../domain/model.js';
 import { STATUS, localizedMessage } from '../../http/plugins/errors.js';
 import type { FormState } from '../pages/auth.js';
-import type { Html } from '../html.js';
+import type { Html } from '../../shared/html.js';
 
 /** Every HTML route documents its response as a string (pages are hidden from the OpenAPI document). */
 export const htmlResponse = { 200: z.string().describe('HTML page'), 400: z.string(), 401: z.string(), 403: z.string(), 404: z.string(), 409: z.string(), 410: z.string(), 429: z.string() };

@@ -1,0 +1,160 @@
+/**
+ * Z2: function-level access. Every cell of test/authz-matrix.json (route × principal) is exercised with a request
+ * that is valid for that principal (org A's real ids, valid bodies, fresh prerequisites such as an invitation to
+ * revoke), and the outcome class must match the matrix: 0 mismatches. A refused cell must also write nothing.
+ *
+ * Each cell runs on a fresh session of the principal (some allowed cells end sessions or change passwords).
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
+
+import { createTestApp, type TestApp } from '../support/app.js';
+import {
+  type Client, type Matrix, PRINCIPALS, type Principal, type Req, TEST_PASSWORD, type World, dbHash, diffDumps, dumpDb,
+  fillPath, loadMatrix, outcomeOf, seedWorld,
+} from './support/harness.js';
+import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
+
+type Build = (w: World, p: Principal) => Promise<Omit<Req, 'method'>>;
+
+/** The user behind a principal, or L1 for principals without one (their cells are refused before any lookup). */
+const ownUser = (w: World, p: Principal) => w.userOf(p) ?? 'l1';
+
+/** GET/HEAD pages and documents: the URL to request. */
+const PAGES: Record<string, Build> = {
+  '/': async () => ({ url: '/' }),
+  '/health': async () => ({ url: '/health' }),
+  '/docs': async () => ({ url: '/docs' }),
+  '/docs/json': async () => ({ url: '/docs/json' }),
+  '/docs/yaml': async () => ({ url: '/docs/yaml' }),
+  '/docs/static/index.html': async () => ({ url: '/docs/static/index.html' }),
+  '/docs/static/swagger-initializer.js': async () => ({ url: '/docs/static/swagger-initializer.js' }),
+  '/docs/static/*': async () => ({ url: '/docs/static/index.css' }),
+  '/assets/*': async () => ({ url: '/assets/app.css' }),
+  '/signup': async () => ({ url: '/signup' }),
+  '/signup/verify': async () => ({ url: `/signup/verify?flow=${crypto.randomUUID()}` }),
+  '/signin': async () => ({ url: '/signin' }),
+  '/password/forgot': async () => ({ url: '/password/forgot' }),
+  '/password/reset': async (w) => ({ url: `/password/reset?token=${await w.newResetToken('resetUser')}` }),
+  '/invitations/accept': async (w) => ({ url: `/invitations/accept?token=${(await w.newInvitation(await w.newOrg(), w.uniqueEmail('inv'))).token}` }),
+  '/api/v1/organization': async () => ({ url: '/api/v1/organization' }),
+  '/api/v1/organization/members': async () => ({ url: '/api/v1/organization/members' }),
+  '/account': async () => ({ url: '/account' }),
+  '/console': async () => ({ url: '/console' }),
+  '/console/:slug': async (w) => ({ url: `/console/${w.orgA.slug}` }),
+  '/console/:slug/members': async (w) => ({ url: `/console/${w.orgA.slug}/members` }),
+  '/console/:slug/settings': async (w) => ({ url: `/console/${w.orgA.slug}/settings` }),
+  '/console/:slug/api-keys': async (w) => ({ url: `/console/${w.orgA.slug}/api-keys` }),
+  '/console/:slug/audit': async (w) => ({ url: `/console/${w.orgA.slug}/audit` }),
+  '/admin/outbox': async () => ({ url: '/admin/outbox' }),
+  '/admin/outbox/:id': async (w) => ({ url: `/admin/outbox/${w.mailId}` }),
+};
+
+/** State-changing routes: a request that succeeds when the principal is allowed. */
+const WRITES: Record<string, Build> = {
+  'POST /signup': async (w) => ({ url: '/signup', form: { displayName: 'New Person', email: w.uniqueEmail('signup'), password: 'un mot de passe solide', locale: 'fr' } }),
+  'POST /signup/verify': async (w) => {
+    const { flow, code } = await w.newSignupFlow(w.uniqueEmail('verify'));
+    return { url: '/signup/verify', form: { flow, code } };
+  },
+  'POST /signup/resend': async () => ({ url: '/signup/resend', form: { flow: crypto.randomUUID() } }),
+  'POST /signin': async (w) => ({ url: '/signin', form: { email: w.address.signInUser, password: TEST_PASSWORD } }),
+  'POST /signout': async () => ({ url: '/signout', form: {} }),
+  'POST /password/forgot': async (w) => ({ url: '/password/forgot', form: { email: w.uniqueEmail('forgot') } }),
+  'POST /password/reset': async (w) => ({ url: '/password/reset', form: { token: await w.newResetToken('resetUser'), password: TEST_PASSWORD } }),
+  'POST /invitations/accept': async (w, p) => {
+    const user = w.userOf(p);
+    const org = await w.newOrg();
+    if (!user) {
+      const { token } = await w.newInvitation(org, w.uniqueEmail('newcomer'));
+      return { url: '/invitations/accept', form: { token, displayName: 'Newcomer', password: 'un mot de passe solide' } };
+    }
+    const { token } = await w.newInvitation(org, w.address[user]);
+    return { url: '/invitations/accept', form: { token } };
+  },
+  'POST /account/profile': async (w, p) => ({ url: '/account/profile', form: { displayName: `User ${ownUser(w, p)}`, locale: 'fr' } }),
+  'POST /account/emails': async (w) => ({ url: '/account/emails', form: { email: w.uniqueEmail('add'), password: TEST_PASSWORD } }),
+  'POST /account/emails/verify': async (w, p) => {
+    const { flow, code } = await w.newAddEmailFlow(ownUser(w, p), w.uniqueEmail('added'));
+    return { url: '/account/emails/verify', form: { flow, code } };
+  },
+  'POST /account/emails/:emailId/primary': async (w, p) => ({ url: `/account/emails/${await w.primaryEmailId(ownUser(w, p))}/primary`, form: {} }),
+  'POST /account/emails/:emailId/remove': async (w, p) => ({ url: `/account/emails/${await w.newSecondEmail(ownUser(w, p))}/remove`, form: {} }),
+  'POST /account/password': async () => ({ url: '/account/password', form: { currentPassword: TEST_PASSWORD, newPassword: TEST_PASSWORD } }),
+  'POST /console/:slug/invitations': async (w) => ({ url: `/console/${w.orgA.slug}/invitations`, form: { email: w.uniqueEmail('invite'), role: 'staff', locale: 'fr' } }),
+  'POST /console/:slug/invitations/:id/revoke': async (w) => {
+    const { id } = await w.newInvitation(w.orgA, w.uniqueEmail('revoke'));
+    return { url: fillPath('/console/:slug/invitations/:id/revoke', { slug: w.orgA.slug, id }), form: {} };
+  },
+  'POST /console/:slug/members/:userId/role': async (w) => {
+    await w.ensureMember(w.orgA, 'targetA', 'staff');
+    return { url: `/console/${w.orgA.slug}/members/${w.users.targetA.id}/role`, form: { role: 'reviewer' } };
+  },
+  'POST /console/:slug/members/:userId/remove': async (w) => {
+    await w.ensureMember(w.orgA, 'targetA', 'staff');
+    return { url: `/console/${w.orgA.slug}/members/${w.users.targetA.id}/remove`, form: {} };
+  },
+  'POST /console/:slug/settings': async (w) => ({ url: `/console/${w.orgA.slug}/settings`, form: { name: 'Org A', logoUrl: 'https://example.org/logo.png', languages: ['fr', 'en'] } }),
+  'POST /console/:slug/api-keys': async (w) => ({ url: `/console/${w.orgA.slug}/api-keys`, form: { label: 'Z2 key' } }),
+  'POST /console/:slug/api-keys/:id/revoke': async (w) => {
+    const { id } = await w.newApiKey(w.orgA);
+    return { url: fillPath('/console/:slug/api-keys/:id/revoke', { slug: w.orgA.slug, id }), form: {} };
+  },
+  'POST /api/v1/organization/invitations': async (w) => ({ url: '/api/v1/organization/invitations', json: { email: w.uniqueEmail('api'), role: 'staff' } }),
+};
+
+function builderFor(route: CapturedRoute): Build | undefined {
+  if (route.method === 'GET' || route.method === 'HEAD') return PAGES[route.url];
+  return WRITES[routeKey(route)];
+}
+
+describe('Z2 function-level access: the role × route matrix', () => {
+  let t: TestApp;
+  let w: World;
+  let routes: CapturedRoute[];
+  let matrix: Matrix;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    w = await seedWorld(t);
+    routes = routeTable(t.app).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+    matrix = loadMatrix();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('every route has a Z2 request builder', () => {
+    expect(routes.filter((r) => !builderFor(r)).map(routeKey)).toEqual([]);
+  });
+
+  it('every cell matches the matrix (0 mismatches), and refused cells write nothing', async () => {
+    const mismatches: string[] = [];
+    let cells = 0;
+    for (const route of routes) {
+      const key = routeKey(route);
+      const entry = matrix.routes[key];
+      if (!entry) {
+        mismatches.push(`${key}: no matrix entry`);
+        continue;
+      }
+      const build = builderFor(route)!;
+      for (const p of PRINCIPALS) {
+        const expected = entry.expect[p];
+        const client: Client = await w.principal(p);
+        const req = { method: route.method, ...(await build(w, p)) };
+        if (req.form !== undefined || req.json !== undefined) await client.csrf();
+        const before = expected === 'allow' ? undefined : dumpDb(t);
+        const beforeHash = expected === 'allow' ? undefined : dbHash(t);
+        const res = await client.send(req);
+        const got = outcomeOf(res);
+        cells += 1;
+        if (got !== expected) mismatches.push(`${key} as ${p}: expected ${expected}, got ${got} (${req.url})`);
+        if (before && dbHash(t) !== beforeHash) mismatches.push(`${key} as ${p}: refused (${got}) but wrote: ${diffDumps(before, dumpDb(t)).join('; ')}`);
+      }
+    }
+    expect(cells).toBe(Object.keys(matrix.routes).length * PRINCIPALS.length);
+    expect(mismatches).toEqual([]);
+  });
+});
