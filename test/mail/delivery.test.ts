@@ -199,10 +199,13 @@ describe('mail delivery', () => {
         await h.requestReset('nora@example.org');
         const [mail] = await h.outbox();
         expect(mail?.status).toBe('queued');
+        // The job is enqueued after the transaction commits, without the request waiting for it.
+        await eventually(async () => (await h!.web.jobs.counts('mail.send@1')).queued === 1, 'the mail job');
         // Enqueued again while its job is waiting: dropped (one live job per mail).
         expect(await h.web.jobs.enqueue('mail.send@1', { mailId: mail!.id }, { singletonKey: mail!.id, maxAttempts: MAIL_MAX_ATTEMPTS })).toBeNull();
         expect(await h.web.jobs.enqueue('mail.send@1', { mailId: mail!.id }, { singletonKey: mail!.id, maxAttempts: MAIL_MAX_ATTEMPTS })).toBeNull();
 
+        expect(await readMailJobs(h)).toHaveLength(1);
         const worker = await h.startWorker();
         await sink.waitForCount(1);
         await settle(h);
