@@ -55,12 +55,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-async function withContainer<T>(fn: (c: Container) => Promise<T>): Promise<T> {
+async function withContainer<T>(fn: (c: Container, applied: string[]) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const container = await compose(config, { role: 'cli', logger: createLogger({ level: 'warn' }) });
   try {
-    await migrate(container);
-    return await fn(container);
+    const applied = await migrate(container);
+    return await fn(container, applied);
   } finally {
     await container.close();
   }
@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'migrate': {
-      const applied = await withContainer(async (c) => migrate(c));
+      const applied = await withContainer(async (_c, done) => done);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       return 0;
     }
