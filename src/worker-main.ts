@@ -16,6 +16,12 @@ export async function runWorker(): Promise<void> {
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
   process.once('disconnect', () => void shutdown());
+  // pg-boss 10 does not await some of its own bookkeeping queries: a dropped connection can surface as an
+  // unhandled rejection. Exit and let the supervisor (npm start, systemd…) restart us; leases recover the jobs.
+  process.on('unhandledRejection', (reason) => {
+    container.logger.error({ err: reason }, 'unhandled rejection in worker; exiting for a clean restart');
+    process.exit(1);
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
