@@ -92,7 +92,7 @@ export const fr = {
   },
   console: {
     title: 'Organisations', overview: 'Vue d’ensemble', members: 'Membres', settings: 'Paramètres', apiKeys: 'Clés d’API',
-    audit: 'Journal d’audit', network: 'Centres membres du réseau', parent: 'Réseau', yourRole: 'Votre rôle',
+    audit: 'Journal d’audit', network: 'Centres membres du réseau', parent: 'Réseau', yourRole: 'Votre rôle :',
     invite: 'Inviter une personne', inviteSubmit: 'Envoyer l’invitation', invited: 'Invitation envoyée à {email}.',
     pending: 'Invitations en attente', expires: 'Expire le', revoke: 'Révoquer', revoked: 'Révoquée.', changeRole: 'Changer le rôle',
     removeMember: 'Retirer', memberRemoved: 'Membre retiré.', roleChanged: 'Rôle modifié.',

@@ -18,7 +18,7 @@ function tabs(ctx: PageContext, org: Organization, role: Role, current: string):
 function orgHeader(ctx: PageContext, org: Organization, role: Role, current: string): Html {
   return html`<p class="breadcrumb"><a href="/console">${ctx.m.console.title}</a></p>
 <h1>${org.name}</h1>
-<p class="meta">${ctx.m.console.yourRole} : <span class="tag">${ctx.m.roles[role]}</span></p>
+<p class="meta">${ctx.m.console.yourRole} <span class="tag">${ctx.m.roles[role]}</span></p>
 ${tabs(ctx, org, role, current)}`;
 }
 
