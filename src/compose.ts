@@ -12,6 +12,7 @@ import { createPasswordHasher } from './crypto/password-hasher.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
 import type { AppDeps } from './http/deps.js';
 import { createJobQueue } from './jobs/index.js';
+import { MAIL_MAX_ATTEMPTS } from './jobs/worker.js';
 import { type Logger, createLogger } from './logger.js';
 import { renderMail } from './mail/render.js';
 import { type DbHandle, migrateToLatest, openDatabase, pingDatabase } from './store/db.js';
@@ -56,7 +57,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     now: () => clock.now(),
     onMailQueued: async (mailId) => {
       try {
-        await jobs.enqueue('mail.send@1', { mailId }, { singletonKey: mailId, maxAttempts: 8 });
+        await jobs.enqueue('mail.send@1', { mailId }, { singletonKey: mailId, maxAttempts: MAIL_MAX_ATTEMPTS });
       } catch (err) {
         // The worker's sweeper re-enqueues queued mails it finds later; nothing is lost.
         logger.warn({ err, mailId }, 'mail enqueue failed; the sweeper will retry');

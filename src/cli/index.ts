@@ -30,6 +30,9 @@ Commands:
 
 class UsageError extends Error {}
 
+/** Domain field names → the CLI option that carries them. */
+const OPTION_OF_FIELD: Record<string, string> = { displayName: 'name', logoUrl: 'logo-url', parent: 'parent', password: 'password-stdin' };
+
 const OPTIONS = {
   name: { type: 'string' }, slug: { type: 'string' }, parent: { type: 'string' }, languages: { type: 'string' },
   'logo-url': { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' },
@@ -166,7 +169,7 @@ if (isMain) {
         process.exit(2);
       }
       if (err instanceof AppError) {
-        process.stderr.write(`error: ${format(messages(locale).errors[err.code], err.params)}${err.field ? ` (--${err.field === 'displayName' ? 'name' : err.field})` : ''}\n`);
+        process.stderr.write(`error: ${format(messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`);
         process.exit(1);
       }
       if (err instanceof ConfigError) {

@@ -65,10 +65,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // JSON: prototype-poisoning keys refused, depth capped (F1, F6).
+  // JSON: strict UTF-8 (invalid bytes are refused, not replaced by U+FFFD), prototype-poisoning keys refused,
+  // depth capped (F1, F6).
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : utf8.decode(body);
+    } catch {
+      return done(new AppError('PAYLOAD_MALFORMED'), undefined);
+    }
     if (text.trim() === '') return done(null, undefined);
     let value: unknown;
     try {

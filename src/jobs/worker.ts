@@ -5,6 +5,7 @@
 import type { Container } from '../compose.js';
 import { deliverMail, type MailTransport } from '../mail/sender.js';
 
+/** One number for the job's attempts and the outbox row's dead state (they must agree). */
 export const MAIL_MAX_ATTEMPTS = 8;
 const SWEEP_EVERY_MS = 30_000;
 const SWEEP_AGE_MS = 60_000;

@@ -6,7 +6,10 @@ import { pageContext } from '../layout.js';
 import { outboxMessagePage, outboxPage } from '../pages/admin.js';
 import { htmlResponse, sendHtml, text } from './helpers.js';
 
-/** Platform administration. Anyone else gets the same 404 as for a page that does not exist. */
+/**
+ * Platform administration. Signed-in people who are not platform admins get the same 404 as for a page that
+ * does not exist; visitors who are not signed in get the sign-in page (401) like every signed-in area.
+ */
 export const adminRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
   app.addHook('preHandler', async (request) => {
