@@ -39,6 +39,7 @@ export function normalizeUrl(raw: unknown, field: string): string | null {
   } catch {
     throw new AppError('URL_INVALID', {}, { field });
   }
+  if (url.username || url.password) throw new AppError('URL_INVALID', {}, { field });
   const isLocal = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
   if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLocal))) throw new AppError('URL_INVALID', {}, { field });
   return url.toString();

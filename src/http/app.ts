@@ -25,6 +25,7 @@ import { context } from './plugins/context.js';
 import { sendProblem, toAppError } from './plugins/errors.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+const ACCESS_REFUSALS = new Set(['AUTH_REQUIRED', 'AUTH_INVALID_CREDENTIALS', 'AUTH_INVALID_API_KEY', 'FORBIDDEN', 'CSRF_INVALID', 'NOT_FOUND']);
 export const MAX_JSON_DEPTH = 32;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -128,8 +129,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(async (error, request, reply) => {
     const { appError, isUnexpected, fieldErrors } = toAppError(error);
     if (isUnexpected) request.log.error({ err: error }, 'unexpected error');
-    else if (appError.code === 'AUTH_INVALID_CREDENTIALS' || appError.code === 'FORBIDDEN' || appError.code === 'CSRF_INVALID' || appError.code === 'AUTH_INVALID_API_KEY') {
-      request.log.warn({ code: appError.code }, 'access refused');
+    else if (ACCESS_REFUSALS.has(appError.code)) {
+      // Every authentication and authorisation failure is logged with its request id (P3), never with secrets.
+      request.log.warn({ code: appError.code, method: request.method, route: request.routeOptions.url }, 'access refused');
     }
     if (wantsJson(request.url, request.headers.accept, request.routeOptions.config?.kind)) {
       return sendProblem(reply, request, appError, fieldErrors);

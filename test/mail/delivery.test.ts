@@ -24,7 +24,7 @@ import { escapeHtml } from '../../src/shared/html.js';
 import { extractCode, extractLink } from '../support/app.js';
 import { testDialects, type TestDialect } from '../support/db.js';
 import {
-  createMailHarness, eventually, fastForwardPgRetries, readMailJobs, type MailHarness, type SendAttempt, type StartedWorker,
+  createMailHarness, eventually, fastForwardPgRetries, readMailJobs, type MailHarness, type SendAttempt,
 } from './harness.js';
 import { SmtpSink, type SinkMessage } from './smtp-sink.js';
 
@@ -222,8 +222,9 @@ describe('mail delivery', () => {
         // The job enqueued again after it finished: it runs, and sends nothing.
         expect(await h.web.jobs.enqueue('mail.send@1', { mailId: mail!.id }, { singletonKey: mail!.id, maxAttempts: MAIL_MAX_ATTEMPTS })).not.toBeNull();
         await eventually(async () => (await h!.web.jobs.counts('mail.send@1')).done === 2, 'the second job to finish');
-        // And the sweeper finds nothing to re-enqueue.
+        // And the sweeper finds nothing to re-enqueue, now or later.
         expect(await worker.sweep()).toBe(0);
+        expect(await h.web.store.outbox.listStaleQueued(new Date(Date.now() + 24 * 3_600_000), 100)).toEqual([]);
         await settle(h);
 
         expect(sink.messages).toHaveLength(1);
@@ -349,7 +350,7 @@ describe('mail delivery', () => {
           const [low, high] = backoffBounds(dialect, n, base);
           for (const d of delays) {
             expect(d, `back-off after attempt ${n}`).toBeGreaterThanOrEqual(low - 5);
-            expect(d, `back-off after attempt ${n}`).toBeLessThanOrEqual(high + (dialect === 'sqlite' ? 250 : 1_000));
+            expect(d, `back-off after attempt ${n}`).toBeLessThanOrEqual(high + (dialect === 'sqlite' ? 500 : 1_000));
           }
           medians.push(median(delays));
           if (n > 1) expect(medians[n - 1]!).toBeGreaterThan(medians[n - 2]! * 1.5);
@@ -378,12 +379,9 @@ describe('mail delivery', () => {
         let warping = true;
         const warp = (async () => {
           while (warping && dialect === 'postgres') {
-            for (const job of await readMailJobs(h!)) {
-              if (job.state === 'queued' && job.attempts > 0 && job.lastStartedAt && !scheduled.has(job.attempts)) {
-                scheduled.set(job.attempts, job.runAt - job.lastStartedAt);
-              }
-            }
-            await fastForwardPgRetries(h!);
+            const waiting = (await readMailJobs(h!)).filter((j) => j.state === 'queued' && j.attempts > 0 && j.lastStartedAt);
+            for (const job of waiting) if (!scheduled.has(job.attempts)) scheduled.set(job.attempts, job.runAt - job.lastStartedAt!);
+            await fastForwardPgRetries(h!, waiting);
             await sleep(50);
           }
         })();
@@ -411,7 +409,7 @@ describe('mail delivery', () => {
           for (const [n, waitMs] of scheduled) {
             const [low, high] = backoffBounds(dialect, n, base);
             expect(waitMs, `back-off after attempt ${n}`).toBeGreaterThanOrEqual(low - 100);
-            expect(waitMs, `back-off after attempt ${n}`).toBeLessThanOrEqual(high + 100);
+            expect(waitMs, `back-off after attempt ${n}`).toBeLessThanOrEqual(high + 1_000); // + the attempt itself
           }
         } else {
           for (const [n, gap] of gapsByKey(mine).get(mail!.idempotencyKey)!.entries()) {
@@ -429,6 +427,8 @@ describe('mail delivery', () => {
         expect(page.body).toMatch(/421|Service not available/);
         sink.refuse(false);
         expect(await worker.sweep()).toBe(0);
+        // The sweeper only re-enqueues 'queued' rows: however old the dead row gets, it is never picked up.
+        expect(await h.web.store.outbox.listStaleQueued(new Date(Date.now() + 24 * 3_600_000), 100)).toEqual([]);
         await sleep(dialect === 'sqlite' ? 300 : 1_200);
         expect(sink.messages).toHaveLength(0);
       });

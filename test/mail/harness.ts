@@ -213,11 +213,17 @@ export async function readMailJobs(h: MailHarness): Promise<QueuedJobView[]> {
 }
 
 /**
- * PostgreSQL only: makes every waiting retry of mail.send@1 due now (simulated time: pg-boss schedules retries
- * on the database clock, which the test cannot move, and its minimum back-off is whole seconds).
+ * PostgreSQL only: makes the waiting retry of these jobs due now (simulated time: pg-boss schedules retries on
+ * the database clock, which the test cannot move, and its back-off is whole seconds). Only the given attempt of
+ * each job is moved, so a retry the caller has not looked at yet keeps its schedule.
  */
-export async function fastForwardPgRetries(h: MailHarness): Promise<number> {
-  const result = await sql`UPDATE pgboss.job SET start_after = now() WHERE name = 'mail__send_v1' AND state = 'retry' AND start_after > now()`
-    .execute(h.web.handle.db);
-  return Number(result.numAffectedRows ?? 0);
+export async function fastForwardPgRetries(h: MailHarness, jobs: Pick<QueuedJobView, 'id' | 'attempts'>[]): Promise<number> {
+  let moved = 0;
+  for (const job of jobs) {
+    const result = await sql`UPDATE pgboss.job SET start_after = now()
+      WHERE name = 'mail__send_v1' AND state = 'retry' AND id = ${job.id}::uuid AND retry_count = ${job.attempts - 1} AND start_after > now()`
+      .execute(h.web.handle.db);
+    moved += Number(result.numAffectedRows ?? 0);
+  }
+  return moved;
 }

@@ -63,7 +63,7 @@ const WRITES: Record<string, Build> = {
   'POST /signout': async () => ({ url: '/signout', form: {} }),
   'POST /password/forgot': async (w) => ({ url: '/password/forgot', form: { email: w.uniqueEmail('forgot') } }),
   'POST /password/reset': async (w) => ({ url: '/password/reset', form: { token: await w.newResetToken('resetUser'), password: TEST_PASSWORD } }),
-  'POST /invitations/accept': async (w, p) => {
+  'POST /invitations/accept': async (w, p): Promise<Omit<Req, 'method'>> => {
     const user = w.userOf(p);
     const org = await w.newOrg();
     if (!user) {

@@ -349,7 +349,7 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
 
   it('a profile update with isPlatformAdmin does not make the user a platform admin', async () => {
     const l2 = await w.signIn('l2');
-    for (const body of [{ isPlatformAdmin: '1' }, { isPlatformAdmin: 'true', is_platform_admin: '1' }]) {
+    for (const body of [{ isPlatformAdmin: '1' }, { isPlatformAdmin: 'true', is_platform_admin: '1' }] as Record<string, string>[]) {
       const res = await l2.send({ method: 'POST', url: '/account/profile', form: { displayName: 'L2', locale: 'fr', ...body } });
       expect(res.statusCode).toBe(303);
     }

@@ -2,8 +2,8 @@
  * Shared fixtures for the security battery (Z1, Z2, Z3, F1, F6): a seeded world with two organisations,
  * principals as cookie/API-key clients, the authorization matrix, and DB snapshots through better-sqlite3.
  *
- * Every request goes through `app.inject` with its own loopback-style remote address, so the IP backstop
- * rate limit (600/min per address) never turns a check into a 429.
+ * Every request goes through `app.inject` with its own remote address, so the per-IP backstop rate limit
+ * (RATE_LIMIT_PER_MINUTE, 600 by default) never turns a check into a 429 whatever the test config says.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -115,13 +115,14 @@ export class Client {
   }
 
   async send(req: Req): Promise<LightMyRequestResponse> {
+    const wantsCsrf = req.csrf !== null && !isApiPath(req.url) && (req.form !== undefined || req.json !== undefined);
+    // Fetched first: for a visitor, reading the token sets the pre-session cookie the request must carry.
+    const token = wantsCsrf ? (typeof req.csrf === 'string' && req.csrf !== 'auto' ? req.csrf : await this.csrf()) : undefined;
     const headers: Record<string, string> = {};
     if (!isApiPath(req.url)) headers['accept'] = 'text/html';
     if (this.cookies.size) headers['cookie'] = this.cookieHeader();
     if (this.bearer) headers['authorization'] = `Bearer ${this.bearer}`;
     let payload: string | Buffer | undefined;
-    const wantsCsrf = req.csrf !== null && !isApiPath(req.url) && (req.form !== undefined || req.json !== undefined);
-    const token = wantsCsrf ? (typeof req.csrf === 'string' && req.csrf !== 'auto' ? req.csrf : await this.csrf()) : undefined;
     if (req.form) {
       const params = new URLSearchParams();
       if (token !== undefined) params.append('_csrf', token);
@@ -379,6 +380,3 @@ export function maskPath(body: string, url: string): string {
   const path = url.split('?')[0]!;
   return body.split(path).join('{path}');
 }
-
-export const problemContentType = /^application\/problem\+json/;
-export const htmlContentType = /^text\/html/;

@@ -1,0 +1,145 @@
+/**
+ * F1: malformed bodies on every route that accepts one (taken from Fastify's route table).
+ *
+ * FUZZ_RUNS cases per route (default 1,000), split over a fixed seed list plus one random seed, all printed.
+ * Cases come from support/fuzz-cases.ts and are invalid by construction (the route's own zod schema is the
+ * oracle for "wrong type" and "missing"). Each request is sent as the right principal: org A's admin (session
+ * and valid CSRF token) for signed-in forms, an anonymous visitor with a pre-session CSRF token for public
+ * forms, org A's API key for /api/v1.
+ *
+ * Pass: every answer is 4xx (never 5xx); a problem+json answer has `code` (a known error code) and `detail`;
+ * an HTML answer (error page or re-rendered form) only on web routes; Object.prototype is not polluted; after
+ * each case the row counts are unchanged, after each route the whole database is unchanged; /health answers 200.
+ *
+ * Replay: FUZZ_SEED=<seed> [FUZZ_PATH=<path>] FUZZ_RUNS=<n> TEST_DB=sqlite npx vitest run test/security/f1-fuzz.test.ts
+ * Cost: the cases are cheap by design (few large ones: ~2 % 1 MB strings, ~4 % nesting up to 10,000 levels), about
+ * 1 ms each: 22 routes × 1,000 cases took 22–25 s on the 2-core machine (the file's budget is 3 minutes).
+ */
+import { randomInt } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
+
+import { ERROR_CODES } from '../../src/domain/errors.js';
+import { createTestApp } from '../support/app.js';
+import { type FuzzCase, describeBody, describeCase, invalidBodyCase, payloadOf } from './support/fuzz-cases.js';
+import { type Client, dbHash, diffDumps, dumpDb, fillPath, nextAddress, seedWorld, sqliteOf, tableNames } from './support/harness.js';
+import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
+
+const FIXED_SEEDS = [20261122, 1, 987_654_321];
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+const REPLAY_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
+const REPLAY_PATH = process.env.FUZZ_PATH || undefined;
+const RANDOM_SEED = Number(process.env.FUZZ_RANDOM_SEED ?? randomInt(0, 2 ** 31 - 1));
+const SEEDS = REPLAY_SEED !== undefined ? [REPLAY_SEED] : [...FIXED_SEEDS, RANDOM_SEED];
+console.info(`[F1] ${RUNS} cases per route over seeds ${SEEDS.join(', ')}${REPLAY_SEED === undefined ? ` (random seed: ${RANDOM_SEED})` : ' (replay)'}`);
+
+const t = await createTestApp();
+const w = await seedWorld(t);
+const bodyRoutes = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+const isApi = (r: CapturedRoute) => r.url.startsWith('/api/');
+const isSignedInPage = (r: CapturedRoute) => /^\/(account|console|admin)(\/|$)/.test(r.url);
+
+const counts = (() => {
+  const stmt = sqliteOf(t).prepare(`select ${tableNames(t).map((n) => `(select count(*) from "${n}") as "${n}"`).join(', ')}`);
+  return () => JSON.stringify(stmt.get());
+})();
+
+const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
+function pollution(): string | undefined {
+  const names = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
+  if (names !== prototypeNames) return `Object.prototype now has ${names}`;
+  if (({} as Record<string, unknown>)['polluted'] !== undefined) return 'Object.prototype.polluted is set';
+  if (Object.getOwnPropertyNames(Array.prototype).includes('polluted')) return 'Array.prototype.polluted is set';
+  return undefined;
+}
+
+function checkResponse(route: CapturedRoute, res: { statusCode: number; headers: Record<string, unknown>; body: string }): string | undefined {
+  if (res.statusCode < 400 || res.statusCode >= 500) return `status ${res.statusCode}`;
+  const ct = String(res.headers['content-type'] ?? '');
+  if (/^application\/problem\+json/.test(ct)) {
+    let problem: Record<string, unknown>;
+    try {
+      problem = JSON.parse(res.body) as Record<string, unknown>;
+    } catch {
+      return 'problem+json body is not JSON';
+    }
+    if (!(ERROR_CODES as readonly string[]).includes(String(problem['code']))) return `problem without a known code: ${res.body.slice(0, 200)}`;
+    if (typeof problem['detail'] !== 'string' || !problem['detail']) return `problem without detail: ${res.body.slice(0, 200)}`;
+    if (problem['status'] !== res.statusCode) return `problem status ${String(problem['status'])} ≠ ${res.statusCode}`;
+    return undefined;
+  }
+  if (!isApi(route) && /^text\/html/.test(ct) && /<html/i.test(res.body)) return undefined;
+  return `status ${res.statusCode} with content-type ${JSON.stringify(ct)}${isApi(route) ? ' (the API answers problem+json only)' : ''}`;
+}
+
+afterAll(async () => {
+  await t.close();
+});
+
+describe('F1 malformed bodies on every route with a body', () => {
+  it('the route table has body routes, each with a zod body schema', () => {
+    expect(bodyRoutes.length).toBeGreaterThan(15);
+    expect(bodyRoutes.filter((r) => !r.schema?.['body']).map(routeKey)).toEqual([]);
+  });
+
+  for (const route of bodyRoutes) {
+    const key = routeKey(route);
+    it(key, async () => {
+      const info = describeBody(route.schema!['body']);
+      let client: Client;
+      if (isApi(route)) client = w.apiClient(w.apiKeyA.key);
+      else if (isSignedInPage(route)) client = await w.signIn('adminA');
+      else client = w.anonymous();
+      const token = isApi(route) ? '' : await client.csrf();
+      const params: Record<string, string> = {
+        slug: w.orgA.slug, emailId: w.emails.l1Second, userId: w.users.targetA.id,
+        id: route.url.includes('/api-keys/') ? w.apiKeyA.id : route.url.includes('/outbox/') ? w.mailId : w.invitationA,
+      };
+      const url = fillPath(route.url, params);
+      const baseHeaders: Record<string, string> = {};
+      if (client.cookies.size) baseHeaders['cookie'] = client.cookieHeader();
+      if (client.bearer) baseHeaders['authorization'] = `Bearer ${client.bearer}`;
+
+      const beforeDump = dumpDb(t);
+      const beforeHash = dbHash(t);
+      const beforeCounts = counts();
+      const statuses = new Map<number, number>();
+      let failure: string | undefined;
+      const started = Date.now();
+
+      const property = fc.asyncProperty(invalidBodyCase(info, { isWeb: !isApi(route) }), async (c: FuzzCase) => {
+        const headers: Record<string, string> = { ...baseHeaders };
+        if (c.contentType !== undefined) headers['content-type'] = c.contentType;
+        if (c.accept !== undefined) headers['accept'] = c.accept;
+        const res = await t.app.inject({ method: route.method as 'POST', url, headers, payload: payloadOf(c, token), remoteAddress: nextAddress() });
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        const problem = checkResponse(route, res) ?? pollution() ?? (counts() !== beforeCounts ? 'row counts changed' : undefined);
+        if (problem) {
+          failure = `${problem}\n  input: ${describeCase(c)}\n  answer: ${res.statusCode} ${String(res.headers['content-type'])} ${(token ? res.body.split(token).join('<csrf>') : res.body).slice(0, 300)}`;
+          return false;
+        }
+        return true;
+      });
+
+      const perSeed = Math.max(1, Math.ceil(RUNS / SEEDS.length));
+      let total = 0;
+      for (const seed of SEEDS) {
+        const out = await fc.check(property, { seed, numRuns: perSeed, path: REPLAY_PATH, endOnFailure: true });
+        total += out.numRuns;
+        if (out.failed) {
+          expect.fail(`F1 ${key} (${url}) failed: seed ${out.seed}, path ${out.counterexamplePath ?? ''}\n  ${failure ?? String(out.errorInstance)}\n`
+            + `  replay: FUZZ_SEED=${out.seed} FUZZ_PATH=${out.counterexamplePath ?? ''} FUZZ_RUNS=${RUNS} TEST_DB=sqlite npx vitest run test/security/f1-fuzz.test.ts -t '${key}'`);
+        }
+      }
+      const health = await t.app.inject({ method: 'GET', url: '/health', remoteAddress: nextAddress() });
+      expect(health.statusCode).toBe(200);
+      expect(pollution()).toBeUndefined();
+      expect(diffDumps(beforeDump, dumpDb(t))).toEqual([]);
+      expect(dbHash(t)).toBe(beforeHash);
+      if (!REPLAY_PATH) expect(total).toBeGreaterThanOrEqual(RUNS);
+      console.info(`[F1] ${key}: ${total} cases in ${Date.now() - started} ms; statuses ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    }, 180_000);
+  }
+});
