@@ -25,4 +25,5 @@ if (!quiet) console.error('Building Sceau (TypeScript → dist/)…');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 fs.cpSync(path.join(root, 'src', 'web', 'assets'), path.join(root, 'dist', 'web', 'assets'), { recursive: true });
+fs.cpSync(path.join(root, 'src', 'crypto', 'contexts'), path.join(root, 'dist', 'crypto', 'contexts'), { recursive: true });
 fs.writeFileSync(stamp, new Date().toISOString());

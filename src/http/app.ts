@@ -19,6 +19,9 @@ import { AppError } from '../domain/errors.js';
 import { registerWebRoutes } from '../web/routes/index.js';
 import { renderErrorPage } from '../web/pages/public.js';
 import { apiV1Routes } from './api/v1.routes.js';
+import { vcApiIssueRoutes } from './api/vc-api.routes.js';
+import { vcApiVerifyRoutes } from './api/verify.routes.js';
+import { issuerPublicRoutes } from './public/issuer.routes.js';
 import type { AppDeps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 import { context } from './plugins/context.js';
@@ -168,6 +171,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { deps });
   await app.register(apiV1Routes, { deps, prefix: '/api/v1' });
+  // VC-API (W3C) at the root, as the W3C test suites expect; each group is its own encapsulated plugin.
+  await app.register(vcApiIssueRoutes, { deps });
+  await app.register(vcApiVerifyRoutes, { deps });
+  await app.register(issuerPublicRoutes, { deps });
   await registerWebRoutes(app, deps);
   return app;
 }
