@@ -93,7 +93,7 @@ export const en: Messages = {
   console: {
     title: 'Organisations', overview: 'Overview', members: 'Members', settings: 'Settings', apiKeys: 'API keys',
     audit: 'Audit log', network: 'Member centres of the network', parent: 'Network', yourRole: 'Your role:',
-    invite: 'Invite someone', inviteSubmit: 'Send the invitation', invited: 'Invitation sent to {email}.',
+    inviteLanguage: 'Invitation language', invite: 'Invite someone', inviteSubmit: 'Send the invitation', invited: 'Invitation sent to {email}.',
     pending: 'Pending invitations', expires: 'Expires', revoke: 'Revoke', revoked: 'Revoked.', changeRole: 'Change role',
     removeMember: 'Remove', memberRemoved: 'Member removed.', roleChanged: 'Role changed.',
     orgName: 'Organisation name', logoUrl: 'Logo address (https)', languages: 'Credential languages',

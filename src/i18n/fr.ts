@@ -93,7 +93,7 @@ export const fr = {
   console: {
     title: 'Organisations', overview: 'Vue d’ensemble', members: 'Membres', settings: 'Paramètres', apiKeys: 'Clés d’API',
     audit: 'Journal d’audit', network: 'Centres membres du réseau', parent: 'Réseau', yourRole: 'Votre rôle :',
-    invite: 'Inviter une personne', inviteSubmit: 'Envoyer l’invitation', invited: 'Invitation envoyée à {email}.',
+    inviteLanguage: 'Langue de l’invitation', invite: 'Inviter une personne', inviteSubmit: 'Envoyer l’invitation', invited: 'Invitation envoyée à {email}.',
     pending: 'Invitations en attente', expires: 'Expire le', revoke: 'Révoquer', revoked: 'Révoquée.', changeRole: 'Changer le rôle',
     removeMember: 'Retirer', memberRemoved: 'Membre retiré.', roleChanged: 'Rôle modifié.',
     orgName: 'Nom de l’organisation', logoUrl: 'Adresse du logo (https)', languages: 'Langues des attestations',

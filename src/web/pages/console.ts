@@ -78,7 +78,7 @@ ${isAdmin ? html`
   ${csrfField(ctx)}
   ${field({ name: 'email', label: m.common.email, type: 'email', required: true, maxlength: 254, value: v.state?.values?.['email'], error: v.state?.errors?.['email'] })}
   ${select({ name: 'role', label: m.common.role, value: v.state?.values?.['role'] ?? 'staff', choices: roleChoices })}
-  ${select({ name: 'locale', label: m.common.language, value: v.org.languages[0] ?? 'fr', choices: [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }] })}
+  ${select({ name: 'locale', label: m.console.inviteLanguage, value: v.org.languages[0] ?? 'fr', choices: [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }] })}
   <button type="submit">${m.console.inviteSubmit}</button>
 </form>
 <h2>${m.console.pending}</h2>
