@@ -13,9 +13,9 @@ export function messages(locale: Locale): Messages {
   return MESSAGES[locale];
 }
 
-/** Picks the locale from `?lang`, then the cookie, then Accept-Language, then the default. */
-export function negotiateLocale(input: { query?: unknown; cookie?: unknown; acceptLanguage?: string | undefined; fallback: Locale }): Locale {
-  for (const v of [input.query, input.cookie]) if (v === 'fr' || v === 'en') return v;
+/** Picks the locale from `?lang`, then the cookie, then the signed-in person's preference, then Accept-Language, then the default. */
+export function negotiateLocale(input: { query?: unknown; cookie?: unknown; userPreference?: unknown; acceptLanguage?: string | undefined; fallback: Locale }): Locale {
+  for (const v of [input.query, input.cookie, input.userPreference]) if (v === 'fr' || v === 'en') return v;
   const header = input.acceptLanguage ?? '';
   const ranked = header.split(',').map((part) => {
     const [tag = '', ...params] = part.trim().split(';');

@@ -21,6 +21,8 @@ describe('locale negotiation', () => {
   it('prefers the query, then the cookie, then Accept-Language, then the default', () => {
     expect(negotiateLocale({ query: 'en', cookie: 'fr', acceptLanguage: 'fr', fallback: 'fr' })).toBe('en');
     expect(negotiateLocale({ cookie: 'en', acceptLanguage: 'fr', fallback: 'fr' })).toBe('en');
+    expect(negotiateLocale({ userPreference: 'fr', acceptLanguage: 'en', fallback: 'en' })).toBe('fr');
+    expect(negotiateLocale({ cookie: 'en', userPreference: 'fr', fallback: 'fr' })).toBe('en');
     expect(negotiateLocale({ acceptLanguage: 'de-DE, en-GB;q=0.8, fr;q=0.5', fallback: 'fr' })).toBe('en');
     expect(negotiateLocale({ acceptLanguage: 'fr-CA', fallback: 'en' })).toBe('fr');
     expect(negotiateLocale({ acceptLanguage: 'de', fallback: 'fr' })).toBe('fr');

@@ -82,6 +82,10 @@ async function contextPlugin(app: FastifyInstance, opts: { deps: AppDeps }) {
         request.user = resolved.user;
         request.session = resolved.session;
         request.actor = { kind: 'user', userId: resolved.user.id, isPlatformAdmin: resolved.user.isPlatformAdmin, ip: request.ip, requestId: request.id };
+        request.locale = negotiateLocale({
+          query: query?.['lang'], cookie: request.cookies[names.lang], userPreference: resolved.user.locale,
+          acceptLanguage: request.headers['accept-language'], fallback: deps.config.defaultLocale,
+        });
       } else {
         clearSessionCookie(reply, deps);
       }
