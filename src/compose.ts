@@ -8,7 +8,11 @@ import { systemClock } from './domain/clock.js';
 import type { Clock, JobQueue } from './domain/ports.js';
 import type { Store } from './domain/repositories.js';
 import { loadCommonPasswords } from './crypto/common-passwords.js';
+import { createCredentialSigner } from './crypto/credential-signer.js';
+import { createIssuerKeys, cryptoRandom } from './crypto/issuer-keys.js';
 import { createPasswordHasher } from './crypto/password-hasher.js';
+import { resolveOwnDid } from './domain/credentials/issuer.js';
+import { getOwnStatusList, isSuspended } from './domain/credentials/status.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
 import type { AppDeps } from './http/deps.js';
 import { createJobQueue } from './jobs/index.js';
@@ -36,6 +40,8 @@ export interface ComposeOptions {
   handle?: DbHandle;
   /** Job queue tuning (tests use short leases and polls). */
   jobs?: Parameters<typeof createJobQueue>[1];
+  /** Status list sizing and ttl (tests use a small capacity to fill lists). */
+  statusListConfig?: AppDeps['statusListConfig'];
 }
 
 export async function compose(config: Config, options: ComposeOptions): Promise<Container> {
@@ -68,6 +74,13 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     config, logger, store, clock, secrets, passwords, commonPasswords: loadCommonPasswords(), baseUrl: config.baseUrl,
     ping: () => pingDatabase(handle.db),
     mailMode: config.mail.smtpUrl ? 'smtp' : 'local',
+    issuerKeys: createIssuerKeys(secrets),
+    signer: createCredentialSigner({ secrets }),
+    random: cryptoRandom,
+    statusListConfig: options.statusListConfig,
+    resolveOwnDid: (url) => resolveOwnDid(deps, url),
+    getOwnStatusList: (url) => getOwnStatusList(deps, url),
+    isSuspended: (credentialId, issuer) => isSuspended(deps, credentialId, issuer),
   };
   return {
     config, logger, handle, jobs, store, deps,

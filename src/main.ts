@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compose, migrate } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
+import { ensureIssuerKeys } from './domain/credentials/issuer.js';
 import { seedDemo } from './domain/seed-demo.js';
 import { buildApp } from './http/app.js';
 
@@ -13,6 +14,9 @@ async function main(): Promise<void> {
   const container = await compose(config, { role: 'web' });
   const { logger } = container;
   await migrate(container);
+  // Organisations created before issuer keys existed get theirs now (a migration has no master key to seal one).
+  const keyed = await ensureIssuerKeys(container.deps);
+  if (keyed) logger.info({ organisations: keyed }, 'issuer keys created');
   if (config.seedDemo) {
     const seeded = await seedDemo(container.deps);
     if (seeded) {

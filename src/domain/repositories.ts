@@ -3,6 +3,7 @@ import type {
   ApiKey, AuditEvent, CodePurpose, EmailCode, Invitation, Locale, MailKind, MemberView, Membership, Organization,
   OutboxMail, OutgoingMail, Role, Session, Throttle, User, UserEmail,
 } from './model.js';
+import type { IssuedCredential, IssuerKey, IssuerProfileDetails, StatusList, StatusPurpose } from './credentials/model.js';
 
 export interface UsersRepository {
   findById(id: string): Promise<User | undefined>;
@@ -116,6 +117,58 @@ export interface OutboxRepository {
   listStaleQueued(before: Date, limit: number): Promise<string[]>;
 }
 
+export interface IssuerKeysRepository {
+  /** False when the organisation already has a current key (a concurrent creation won). */
+  create(key: IssuerKey): Promise<boolean>;
+  /** The key that signs now (the organisation's only unretired key). */
+  current(orgId: string): Promise<IssuerKey | undefined>;
+  findById(id: string): Promise<IssuerKey | undefined>;
+  /** Every key of the organisation, oldest first (retired ones included). */
+  list(orgId: string): Promise<IssuerKey[]>;
+  /** Retires the key if it is still current; false otherwise. */
+  retire(id: string, at: Date): Promise<boolean>;
+  /** Organisations without a current key (created before issuer keys existed). */
+  orgIdsWithoutKey(): Promise<string[]>;
+}
+
+export interface IssuerProfilesRepository {
+  get(orgId: string): Promise<IssuerProfileDetails | undefined>;
+  put(profile: IssuerProfileDetails): Promise<void>;
+}
+
+export interface StatusListsRepository {
+  /** False when another open list of the same key and purpose exists (a concurrent creation won). */
+  create(list: StatusList): Promise<boolean>;
+  findById(id: string): Promise<StatusList | undefined>;
+  /** The list of this key and purpose that still takes allocations. */
+  findOpen(keyId: string, purpose: StatusPurpose): Promise<StatusList | undefined>;
+  listForOrg(orgId: string): Promise<StatusList[]>;
+  /** Reserves an index of the list; false when it is already taken. */
+  reserve(listId: string, index: number, at: Date): Promise<boolean>;
+  /** Every reserved index of the list. */
+  reservedIndexes(listId: string): Promise<number[]>;
+  /** Counts `n` allocations; the list is marked full once `allocated` reaches `capacity`. */
+  countAllocations(listId: string, n: number, at: Date): Promise<void>;
+  /** A status of one of the list's credentials changed: the published list must be re-signed. */
+  bumpRevision(listId: string): Promise<void>;
+  /** Indexes whose bit is set (revoked credentials of the list). */
+  setIndexes(listId: string): Promise<number[]>;
+  /** Stores a signed list for `revision`, unless a newer revision is already stored. */
+  saveSigned(listId: string, revision: number, document: string, at: Date): Promise<void>;
+}
+
+export interface CredentialsRepository {
+  create(credential: IssuedCredential): Promise<void>;
+  /** Credentials of the organisation with this `id` (one, unless a caller reused an id through the VC-API). */
+  findByCredentialId(orgId: string, credentialId: string): Promise<IssuedCredential[]>;
+  /** Credentials with this `id`, any organisation (the verifier's suspension lookup). */
+  findAllByCredentialId(credentialId: string): Promise<IssuedCredential[]>;
+  findByStatusEntry(listId: string, index: number): Promise<IssuedCredential | undefined>;
+  setRevoked(ids: string[], at: Date): Promise<void>;
+  setSuspended(ids: string[], at: Date | null): Promise<void>;
+  countForOrg(orgId: string): Promise<number>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -128,6 +181,10 @@ export interface Repositories {
   apiKeys: ApiKeysRepository;
   audit: AuditRepository;
   outbox: OutboxRepository;
+  issuerKeys: IssuerKeysRepository;
+  issuerProfiles: IssuerProfilesRepository;
+  statusLists: StatusListsRepository;
+  credentials: CredentialsRepository;
 }
 
 /** Repositories outside a transaction, and a way to run a unit of work atomically. */

@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Repositories, Store } from '../domain/repositories.js';
 import type { Secrets } from '../domain/ports.js';
 import { auditRepository } from './audit.repository.js';
+import {
+  credentialsRepository, issuerKeysRepository, issuerProfilesRepository, statusListsRepository,
+} from './credentials.repository.js';
 import { type MailRenderer, outboxRepository } from './outbox.repository.js';
 import {
   apiKeysRepository, invitationsRepository, membershipsRepository, organizationsRepository,
@@ -32,6 +35,10 @@ function repositories(db: Kysely<Database>, deps: StoreDeps, onQueued: (id: stri
     apiKeys: apiKeysRepository(db),
     audit: auditRepository(db),
     outbox: outboxRepository(db, { secrets: deps.secrets, render: deps.render, now: deps.now, onQueued }),
+    issuerKeys: issuerKeysRepository(db),
+    issuerProfiles: issuerProfilesRepository(db),
+    statusLists: statusListsRepository(db),
+    credentials: credentialsRepository(db),
   };
 }
 

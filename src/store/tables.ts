@@ -47,6 +47,22 @@ export interface JobsTable {
   created_at: string; finished_at: string | null;
 }
 
+export interface IssuerKeysTable {
+  id: string; org_id: string; public_key_multibase: string; secret_key_sealed: string; created_at: string; retired_at: string | null;
+}
+export interface IssuerProfilesTable { org_id: string; url: string | null; email: string | null; description: string | null; updated_at: string }
+export interface StatusListsTable {
+  id: string; org_id: string; key_id: string; purpose: string; length: number; capacity: number; allocated: number;
+  revision: number; signed_revision: number; signed_document: string | null; signed_at: string | null; created_at: string;
+  full_at: string | null;
+}
+export interface StatusEntriesTable { list_id: string; idx: number; created_at: string }
+export interface CredentialsTable {
+  id: string; org_id: string; key_id: string; credential_id: string; types: string; format: string; document: string;
+  jwt: string | null; recipient_hash: string | null; status_list_id: string | null; status_index: number | null;
+  valid_from: string | null; valid_until: string | null; revoked_at: string | null; suspended_at: string | null; created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -61,6 +77,11 @@ export interface Database {
   audit_events: AuditEventsTable;
   mail_outbox: MailOutboxTable;
   jobs: JobsTable;
+  issuer_keys: IssuerKeysTable;
+  issuer_profiles: IssuerProfilesTable;
+  status_lists: StatusListsTable;
+  status_entries: StatusEntriesTable;
+  credentials: CredentialsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -24,7 +24,7 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 import { ERROR_CODES } from '../../src/domain/errors.js';
 import { createTestApp } from '../support/app.js';
 import { type FuzzCase, describeBody, describeCase, invalidBodyCase, payloadOf } from './support/fuzz-cases.js';
-import { type Client, dbHash, diffDumps, dumpDb, fillPath, nextAddress, seedWorld, sqliteOf, tableNames } from './support/harness.js';
+import { type Client, dbHash, diffDumps, dumpDb, fillPath, isApiPath, nextAddress, seedWorld, sqliteOf, tableNames } from './support/harness.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
 
 const FIXED_SEEDS = [20261122, 1, 987_654_321];
@@ -38,7 +38,7 @@ console.info(`[F1] ${RUNS} cases per route over seeds ${SEEDS.join(', ')}${REPLA
 const t = await createTestApp();
 const w = await seedWorld(t);
 const bodyRoutes = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
-const isApi = (r: CapturedRoute) => r.url.startsWith('/api/');
+const isApi = (r: CapturedRoute) => isApiPath(r.url);
 const isSignedInPage = (r: CapturedRoute) => /^\/(account|console|admin)(\/|$)/.test(r.url);
 
 const counts = (() => {

@@ -19,7 +19,7 @@ import { format, messages } from '../../src/i18n/t.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CSRF, describeBody } from './support/fuzz-cases.js';
-import { type Client, type World, dbHash, diffDumps, dumpDb, fillPath, seedWorld, sqliteOf, TEST_PASSWORD } from './support/harness.js';
+import { type Client, type World, dbHash, diffDumps, dumpDb, fillPath, isApiPath, seedWorld, sqliteOf, TEST_PASSWORD } from './support/harness.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
 
 /** The French message of an error code, as it appears in an HTML page. */
@@ -214,7 +214,8 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
   beforeAll(async () => {
     t = await createTestApp();
     w = await seedWorld(t);
-    forms = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && !r.url.startsWith('/api/'))
+    // The JSON APIs (/api/v1, the VC-API) take no cookies and no CSRF token.
+    forms = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && !isApiPath(r.url))
       .sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
   });
   afterAll(async () => {

@@ -12,7 +12,7 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 import { createTestApp, type TestApp } from '../support/app.js';
 import {
   type Client, type Matrix, PRINCIPALS, type Principal, type Req, TEST_PASSWORD, type World, dbHash, diffDumps, dumpDb,
-  fillPath, loadMatrix, outcomeOf, seedWorld,
+  VC_API_CREDENTIAL, fillPath, issueOrgACredential, loadMatrix, outcomeOf, seedWorld,
 } from './support/harness.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
 
@@ -49,6 +49,9 @@ const PAGES: Record<string, Build> = {
   '/console/:slug/audit': async (w) => ({ url: `/console/${w.orgA.slug}/audit` }),
   '/admin/outbox': async () => ({ url: '/admin/outbox' }),
   '/admin/outbox/:id': async (w) => ({ url: `/admin/outbox/${w.mailId}` }),
+  '/orgs/:slug/did.json': async (w) => ({ url: `/orgs/${w.orgA.slug}/did.json` }),
+  '/orgs/:slug/profile': async (w) => ({ url: `/orgs/${w.orgA.slug}/profile` }),
+  '/orgs/:slug/status/:listId': async (w) => ({ url: (await issueOrgACredential(w)).statusListPath }),
 };
 
 /** State-changing routes: a request that succeeds when the principal is allowed. */
@@ -102,6 +105,10 @@ const WRITES: Record<string, Build> = {
     return { url: fillPath('/console/:slug/api-keys/:id/revoke', { slug: w.orgA.slug, id }), form: {} };
   },
   'POST /api/v1/organization/invitations': async (w) => ({ url: '/api/v1/organization/invitations', json: { email: w.uniqueEmail('api'), role: 'staff' } }),
+  'POST /credentials/issue': async () => ({ url: '/credentials/issue', json: { credential: VC_API_CREDENTIAL, options: {} } }),
+  'POST /credentials/status': async (w) => ({
+    url: '/credentials/status', json: { credentialId: (await issueOrgACredential(w)).id, credentialStatus: [{ type: 'BitstringStatusListEntry', status: 'suspended' }] },
+  }),
 };
 
 function builderFor(route: CapturedRoute): Build | undefined {

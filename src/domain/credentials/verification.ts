@@ -44,6 +44,8 @@ export interface VerificationResult {
   warnings: VerificationProblem[];
   /** Endorsements, nested CLR credentials, or a presentation's credentials. */
   nested?: VerificationResult[];
+  /** For a nested result: what it is to its parent. */
+  role?: 'endorsement' | 'nested' | 'credential';
 }
 
 /** The verifier port: one function used by every page and API. Never throws. */

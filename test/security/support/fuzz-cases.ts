@@ -42,6 +42,7 @@ function baseValue(name: string, s: Zod): unknown {
   if (def.type === 'enum') return Object.values(def.entries!)[0];
   if (def.type === 'union') return baseValue(name, def.options![0]!);
   if (def.type === 'array') return [];
+  if (def.type === 'record' || def.type === 'object' || def.type === 'unknown' || def.type === 'any') return {};
   throw new Error(`F1 does not know how to build a value for ${name} (${def.type})`);
 }
 

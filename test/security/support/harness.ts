@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createSession } from '../../../src/domain/accounts.js';
 import type { Organization, Role, User } from '../../../src/domain/model.js';
+import { issueOpenBadge } from '../../../src/domain/credentials/issuing.js';
 import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations.js';
 import { cookieNames } from '../../../src/http/plugins/context.js';
 import { TEST_PASSWORD, type TestApp } from '../../support/app.js';
@@ -84,7 +85,8 @@ export interface Req {
   csrf?: 'auto' | string | null;
 }
 
-const isApiPath = (url: string) => url.startsWith('/api/');
+/** The JSON APIs: /api/v1 and the W3C VC-API at the root (Bearer key or none, JSON, no CSRF). */
+export const isApiPath = (url: string) => url.startsWith('/api/') || /^\/(credentials|presentations)\//.test(url);
 
 export class Client {
   readonly cookies = new Map<string, string>();
@@ -308,6 +310,21 @@ export async function seedWorld(t: TestApp): Promise<World> {
 }
 
 export { TEST_PASSWORD };
+
+/** A fresh Open Badge of org A, issued through the domain (status lists exist once something was issued). */
+export async function issueOrgACredential(w: World): Promise<{ id: string; statusListPath: string }> {
+  const issued = await issueOpenBadge(w.t.container.deps, { kind: 'system' }, w.orgA, {
+    recipient: { email: w.uniqueEmail('badge') },
+    achievement: { name: 'Security battery', description: 'A badge issued by the security battery.', criteria: { narrative: 'None.' } },
+  });
+  const doc = JSON.parse(issued.document) as { id: string; credentialStatus: { statusListCredential: string } };
+  return { id: doc.id, statusListPath: new URL(doc.credentialStatus.statusListCredential).pathname };
+}
+
+/** A minimal VCDM 2.0 credential for `POST /credentials/issue` (the issuer is filled in from the API key). */
+export const VC_API_CREDENTIAL = {
+  '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], credentialSubject: { id: 'did:example:subject' },
+};
 
 // ---- Database snapshots (SQLite, through the app's own better-sqlite3 handle) ------------------------
 

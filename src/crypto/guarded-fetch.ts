@@ -1,0 +1,209 @@
+/**
+ * The only way the verifier reaches the network (did:web documents, https key ids and controller documents,
+ * other issuers' status lists): an SSRF-guarded JSON GET (security row T7).
+ *
+ * - https only; http is accepted only for an address on the test allowlist.
+ * - The host name is resolved once, every resolved address must be public unicast (no loopback, private,
+ *   link-local — the cloud metadata address 169.254.169.254 included —, unique-local, CGNAT, multicast,
+ *   reserved…), and the connection goes to the checked address (the check is in the socket's `lookup`, so a
+ *   DNS answer cannot change between check and connect). IP literals are checked the same way.
+ * - No redirects (a 3xx is an error), 5 s for the whole exchange, 1 MiB body cap, JSON only (prototype keys refused).
+ * - A small TTL cache of successful answers (honours `Cache-Control: max-age` up to the TTL, and `no-store`).
+ *
+ * Callers decide *when* to fetch: the verifier calls it only for what cannot be checked locally and, for
+ * status lists and controller documents, only after the signature checked out.
+ */
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import sjson from 'secure-json-parse';
+
+export type GuardedFetchErrorCode =
+  | 'FETCH_URL_INVALID'
+  | 'FETCH_NOT_HTTPS'
+  | 'FETCH_BLOCKED_ADDRESS'
+  | 'FETCH_DNS_FAILED'
+  | 'FETCH_TIMEOUT'
+  | 'FETCH_TOO_LARGE'
+  | 'FETCH_REDIRECT'
+  | 'FETCH_HTTP_STATUS'
+  | 'FETCH_NOT_JSON'
+  | 'FETCH_FAILED';
+
+export class GuardedFetchError extends Error {
+  override readonly name = 'GuardedFetchError';
+  constructor(readonly code: GuardedFetchErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/** GET a JSON document; resolves with the parsed value (a fresh copy) or rejects with a `GuardedFetchError`. */
+export type GuardedFetch = (url: string) => Promise<unknown>;
+
+export interface GuardedFetchOptions {
+  /** Whole-exchange timeout (default 5,000 ms). */
+  timeoutMs?: number;
+  /** Body cap in bytes (default 1 MiB). */
+  maxBytes?: number;
+  /** Cache lifetime of a successful answer (default 60 s; `max-age` can only shorten it). 0 disables the cache. */
+  cacheTtlMs?: number;
+  /** Cached entries kept at most (default 256, oldest evicted first). */
+  cacheMaxEntries?: number;
+  /**
+   * TESTS ONLY: addresses (or CIDR ranges) that may be reached although not public, e.g. `['127.0.0.1']` for a
+   * loopback fixture server. Plain http is accepted only towards these addresses.
+   */
+  allow?: string[];
+  /** Clock for the cache (ms). */
+  now?: () => number;
+  /** DNS resolver (tests use a fake one: nothing in the test suite touches real DNS). */
+  lookup?: (hostname: string) => Promise<{ address: string; family: number }[]>;
+}
+
+export const FETCH_TIMEOUT_MS = 5_000;
+export const FETCH_MAX_BYTES = 1024 * 1024;
+
+/** True when the address is public unicast (what the guard lets through without an allowlist). */
+export function isPublicAddress(ip: string): boolean {
+  if (!ipaddr.isValid(ip)) return false;
+  const addr = ipaddr.process(ip); // IPv4-mapped IPv6 → IPv4
+  return addr.range() === 'unicast';
+}
+
+function allowMatcher(list: string[] | undefined): (ip: string) => boolean {
+  if (!list?.length) return () => false;
+  const ranges = list.map((entry) => (entry.includes('/') ? ipaddr.parseCIDR(entry) : (() => {
+    const a = ipaddr.process(entry);
+    return [a, a.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
+  })()));
+  return (ip: string) => {
+    if (!ipaddr.isValid(ip)) return false;
+    const addr = ipaddr.process(ip);
+    return ranges.some(([range, bits]) => addr.kind() === range.kind() && addr.match(range as never, bits));
+  };
+}
+
+const systemLookup = async (hostname: string) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+function maxAgeMs(cacheControl: string | undefined): number | undefined {
+  if (!cacheControl) return undefined;
+  if (/\b(no-store|no-cache|private)\b/i.test(cacheControl)) return 0;
+  const m = /\bmax-age=(\d+)/i.exec(cacheControl);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFetch {
+  const timeoutMs = options.timeoutMs ?? FETCH_TIMEOUT_MS;
+  const maxBytes = options.maxBytes ?? FETCH_MAX_BYTES;
+  const ttl = options.cacheTtlMs ?? 60_000;
+  const maxEntries = options.cacheMaxEntries ?? 256;
+  const now = options.now ?? Date.now;
+  const isAllowed = allowMatcher(options.allow);
+  const resolve = options.lookup ?? systemLookup;
+  const cache = new Map<string, { expires: number; value: unknown }>();
+
+  const permitted = (ip: string) => isPublicAddress(ip) || isAllowed(ip);
+
+  function get(url: URL): Promise<{ value: unknown; cacheControl: string | undefined }> {
+    return new Promise((resolvePromise, reject) => {
+      let settled = false;
+      const fail = (err: GuardedFetchError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(err);
+      };
+      const lookup: net.LookupFunction = (hostname, opts, callback) => {
+        resolve(hostname).then((addresses) => {
+          if (!addresses.length) throw new GuardedFetchError('FETCH_DNS_FAILED', `no address for ${hostname}`);
+          const bad = addresses.find((a) => !permitted(a.address));
+          if (bad) throw new GuardedFetchError('FETCH_BLOCKED_ADDRESS', `${hostname} resolves to a non-public address (${bad.address})`);
+          if (url.protocol === 'http:' && !addresses.every((a) => isAllowed(a.address))) {
+            throw new GuardedFetchError('FETCH_NOT_HTTPS', 'http is only allowed towards allowlisted test addresses');
+          }
+          if ((opts as dns.LookupOptions).all) callback(null, addresses);
+          else callback(null, addresses[0]!.address, addresses[0]!.family);
+        }).catch((err: unknown) => {
+          const e = err instanceof GuardedFetchError ? err : new GuardedFetchError('FETCH_DNS_FAILED', `cannot resolve ${hostname}`);
+          fail(e);
+          callback(e as NodeJS.ErrnoException, '', 4);
+        });
+      };
+      const requestOptions: https.RequestOptions = {
+        method: 'GET',
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        headers: { accept: 'application/did+ld+json, application/ld+json, application/json;q=0.9', 'user-agent': 'Sceau-verifier' },
+        agent: false,
+        lookup,
+        timeout: timeoutMs,
+      };
+      const req = (url.protocol === 'https:' ? https : http).request(requestOptions, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400) return fail(new GuardedFetchError('FETCH_REDIRECT', `redirect (${status}) refused`));
+        if (status < 200 || status >= 300) return fail(new GuardedFetchError('FETCH_HTTP_STATUS', `HTTP ${status}`));
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > maxBytes) return fail(new GuardedFetchError('FETCH_TOO_LARGE', `body over ${maxBytes} bytes`));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) return fail(new GuardedFetchError('FETCH_TOO_LARGE', `body over ${maxBytes} bytes`));
+          chunks.push(chunk);
+        });
+        res.on('error', () => fail(new GuardedFetchError('FETCH_FAILED', 'connection error')));
+        res.on('end', () => {
+          if (settled) return;
+          let value: unknown;
+          try {
+            const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+            value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+          } catch {
+            return fail(new GuardedFetchError('FETCH_NOT_JSON', 'the answer is not JSON'));
+          }
+          settled = true;
+          clearTimeout(timer);
+          resolvePromise({ value, cacheControl: res.headers['cache-control'] });
+        });
+      });
+      const timer = setTimeout(() => fail(new GuardedFetchError('FETCH_TIMEOUT', `no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on('timeout', () => fail(new GuardedFetchError('FETCH_TIMEOUT', `no complete answer within ${timeoutMs} ms`)));
+      req.on('error', (err) => fail(err instanceof GuardedFetchError ? err : new GuardedFetchError('FETCH_FAILED', 'connection failed')));
+      req.end();
+    });
+  }
+
+  return async (raw: string) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new GuardedFetchError('FETCH_URL_INVALID', 'not a URL');
+    }
+    if (url.username || url.password) throw new GuardedFetchError('FETCH_URL_INVALID', 'credentials in URL');
+    url.hash = '';
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new GuardedFetchError('FETCH_NOT_HTTPS', `${url.protocol} refused`);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (net.isIP(host)) {
+      if (!permitted(host)) throw new GuardedFetchError('FETCH_BLOCKED_ADDRESS', `non-public address ${host}`);
+      if (url.protocol === 'http:' && !isAllowed(host)) throw new GuardedFetchError('FETCH_NOT_HTTPS', 'http refused');
+    } else if (url.protocol === 'http:' && !options.allow?.length) {
+      throw new GuardedFetchError('FETCH_NOT_HTTPS', 'http refused');
+    }
+    const key = url.href;
+    const hit = cache.get(key);
+    if (hit && hit.expires > now()) return structuredClone(hit.value);
+    if (hit) cache.delete(key);
+    const { value, cacheControl } = await get(url);
+    const life = Math.min(ttl, maxAgeMs(cacheControl) ?? ttl);
+    if (life > 0) {
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+      cache.set(key, { expires: now() + life, value });
+    }
+    return structuredClone(value);
+  };
+}
