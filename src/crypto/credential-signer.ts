@@ -6,7 +6,8 @@
  *  - the caller gives one `created` per batch, and the hash of the canonical proof options (which depend only on
  *    the document's `@context`, `created` and the verification method) is memoised;
  *  - the document itself is canonicalised with the cryptosuite's own `canonize` (RDFC-1.0, safe mode) through the
- *    strict loader: nothing is ever fetched.
+ *    strict loader: nothing is ever fetched. Bundled contexts are immutable, so they are tagged `static` and jsonld
+ *    keeps them processed across operations (as @digitalbazaar/security-document-loader does); same output.
  * The same checks as `vc.issue` run first (`_checkCredential`, mode issue).
  */
 import crypto from 'node:crypto';
@@ -17,7 +18,7 @@ import { SignJWT } from 'jose';
 import type { CredentialSigner, JsonObject, SigningKey } from '../domain/credentials/ports.js';
 import { AppError } from '../domain/errors.js';
 import type { Secrets } from '../domain/ports.js';
-import { type DocumentLoader, UnknownDocumentError, createDocumentLoader } from './document-loader.js';
+import { type DocumentLoader, UnknownDocumentError, contexts, createDocumentLoader } from './document-loader.js';
 import { base58Encode, privateKeyObject } from './multikey.js';
 
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
@@ -55,6 +56,15 @@ function causes(e: unknown): unknown[] {
   return out;
 }
 
+/** The strict loader with bundled contexts tagged `static` (jsonld then caches them resolved, process-wide). */
+export function staticContextLoader(loader: DocumentLoader = createDocumentLoader()): DocumentLoader {
+  const bundled = contexts();
+  return async (url) => {
+    const loaded = await loader(url);
+    return bundled.has(url) ? ({ ...loaded, tag: 'static' } as typeof loaded) : loaded;
+  };
+}
+
 /** Turns a canonicalisation or check failure into a clear, localisable error. */
 export function signingError(e: unknown): AppError {
   if (e instanceof AppError) return e;
@@ -82,7 +92,7 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
   signWithSecret(document: JsonObject, key: { id: string; verificationMethod: string; secretKeyMultibase: string }, o: { created: string }): Promise<JsonObject>;
   readonly stats: { keyImports: number; memoHits: number; memoMisses: number };
 } {
-  const documentLoader = options.documentLoader ?? createDocumentLoader();
+  const documentLoader = staticContextLoader(options.documentLoader ?? createDocumentLoader());
   const keys = new Map<string, crypto.KeyObject>();
   const memo = new Map<string, Promise<Buffer>>();
   const stats = { keyImports: 0, memoHits: 0, memoMisses: 0 };

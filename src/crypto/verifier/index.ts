@@ -37,8 +37,8 @@ export interface CredentialVerifierDeps {
   resolveOwnDid?: (did: string) => Promise<object | undefined>;
   /** Sceau's own published BitstringStatusListCredentials, by URL (no network; trusted, not re-verified). */
   getOwnStatusList?: (url: string) => Promise<object | undefined>;
-  /** Sceau's own suspension records, by credential id (consulted for credentials of Sceau's own issuers). */
-  isSuspended?: (credentialId: string) => Promise<boolean | undefined>;
+  /** Sceau's own suspension records, by credential id and issuer DID (consulted for Sceau's own issuers' credentials). */
+  isSuspended?: (credentialId: string, issuer?: string) => Promise<boolean | undefined>;
   /** The SSRF-guarded fetcher (src/crypto/guarded-fetch.ts). */
   fetchJson: GuardedFetch;
   /** TESTS ONLY: http:// and did:web on loopback hosts are fetched over http (the fetcher's allowlist still applies). */
@@ -90,14 +90,63 @@ function parseDataUrl(s: string, kind: 'credential' | 'presentation'): Parsed {
   return { kind: 'error', problem: { code: 'FORMAT_UNSUPPORTED', params: { format: media } } };
 }
 
+/**
+ * Whether a value is plain JSON data that the verifier may walk: no cycles, no functions or class instances,
+ * bounded size (checked iteratively; the JSON-LD depth limit is applied later, after the context scan, so a
+ * context bomb is reported as such). A reason when it is not.
+ */
+function plainJsonProblem(value: unknown): string | undefined {
+  // Depth-first with enter/exit markers: a cycle is an object met again while it is still being walked
+  // (the same object shared by two branches — a DAG, as JSON.parse never makes but callers may — is fine).
+  const open = new WeakSet<object>();
+  const stack: { v: unknown; depth: number; exit?: true }[] = [{ v: value, depth: 1 }];
+  let nodes = 0;
+  try {
+    while (stack.length) {
+      const { v, depth, exit } = stack.pop()!;
+      if (exit) {
+        open.delete(v as object);
+        continue;
+      }
+      nodes += 1;
+      if (nodes > MAX_DOCUMENT_NODES) return 'the document is too large';
+      if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) return 'a number that is not finite';
+        continue;
+      }
+      if (typeof v !== 'object') return `a value of type ${typeof v}`;
+      if (depth > 4096) return 'the document is nested too deeply';
+      if (open.has(v)) return 'the document refers to itself';
+      const proto = Object.getPrototypeOf(v) as unknown;
+      const children = Array.isArray(v) ? v : proto === Object.prototype || proto === null ? Object.values(v) : undefined;
+      if (!children) return 'not plain JSON data';
+      open.add(v);
+      stack.push({ v, depth, exit: true });
+      for (const x of children) stack.push({ v: x, depth: depth + 1 });
+    }
+  } catch {
+    return 'the document cannot be read';
+  }
+  return undefined;
+}
+
 function parseInput(input: unknown, kind: 'credential' | 'presentation'): Parsed {
+  try {
+    return parseInputUnsafe(input, kind);
+  } catch {
+    return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: 'the document cannot be read' } } };
+  }
+}
+
+function parseInputUnsafe(input: unknown, kind: 'credential' | 'presentation'): Parsed {
   if (typeof input === 'string') {
     const s = input.trim();
     if (s.startsWith('data:')) return parseDataUrl(s, kind);
     if (s.startsWith('{')) {
       try {
         const value: unknown = sjson.parse(s, undefined, { protoAction: 'error', constructorAction: 'error' });
-        return parseInput(value, kind);
+        return parseInputUnsafe(value, kind);
       } catch {
         return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: 'invalid JSON' } } };
       }
@@ -110,6 +159,8 @@ function parseInput(input: unknown, kind: 'credential' | 'presentation'): Parsed
     if (typesOf(input).includes(envelope)) {
       return typeof input['id'] === 'string' ? parseDataUrl(input['id'], kind) : { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: `${envelope} without a data: URL id` } } };
     }
+    const problem = plainJsonProblem(input);
+    if (problem) return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: problem } } };
     return { kind: 'ld', doc: input };
   }
   return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: input === undefined || input === null ? 'nothing given' : `a ${Array.isArray(input) ? 'list' : typeof input}` } } };
@@ -265,7 +316,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     }
     // Sceau records suspensions of its own credentials itself (OB 3.0 allows one status entry).
     if (trust === 'own' && signatureOk && deps.isSuspended && typeof doc['id'] === 'string') {
-      const suspended = await deps.isSuspended(doc['id']);
+      const suspended = await deps.isSuspended(doc['id'], issuerId);
       if (suspended === true) problems.suspension_status.push({ code: 'SUSPENDED', details: { source: 'sceau' } });
       else if (suspended === false) checked.suspension_status = true;
     }
@@ -376,7 +427,8 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
 
     let signatureOk = false;
     let methods: ResolvedMethod[] = [];
-    if (pre.unknownContext !== undefined) r.fail('valid_signature', [{ code: 'UNKNOWN_CONTEXT', params: { url: pre.unknownContext } }]);
+    if (doc['proof'] === undefined || (Array.isArray(doc['proof']) && doc['proof'].length === 0)) r.fail('valid_signature', [{ code: 'PROOF_MISSING' }]);
+    else if (pre.unknownContext !== undefined) r.fail('valid_signature', [{ code: 'UNKNOWN_CONTEXT', params: { url: pre.unknownContext } }]);
     else if (pre.tooComplex) r.fail('valid_signature', [{ code: 'CONTEXT_TOO_COMPLEX' }]);
     else {
       const outcome = await verifyDataIntegrity(doc, { documentLoader, resolver, purpose: 'assertionMethod', allowRemote: problems.length === 0 });

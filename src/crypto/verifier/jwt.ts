@@ -15,8 +15,9 @@ const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'non
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** Three base64url segments (the signature possibly empty, which decoding then refuses). */
 export function looksLikeJwt(s: string): boolean {
-  return COMPACT_JWS.test(s);
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(s);
 }
 
 export interface DecodedJwt {
@@ -35,7 +36,7 @@ export function decodeJwt(token: string, kind: 'credential' | 'presentation'): D
   const warnings: Problem[] = [];
   if (token.includes('~')) return { problems: [{ code: 'FORMAT_UNSUPPORTED', params: { format: 'SD-JWT' } }], warnings };
   if (token.split('.').length === 5) return { problems: [{ code: 'FORMAT_UNSUPPORTED', params: { format: 'JWE' } }], warnings };
-  if (!looksLikeJwt(token)) return { problems: [{ code: 'JWT_MALFORMED' }], warnings };
+  if (!COMPACT_JWS.test(token)) return { problems: [{ code: 'JWT_MALFORMED' }], warnings };
   let header: JsonObject;
   let payload: unknown;
   try {

@@ -249,7 +249,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
 
       const undefinedTerm = await issueApi({ credential: obCredential({ favouriteColour: 'blue' }) });
       expect(undefinedTerm.statusCode).toBe(400);
-      expect(undefinedTerm.json()).toMatchObject({ code: 'CREDENTIAL_UNDEFINED_TERM' });
+      expect(undefinedTerm.json()).toMatchObject({ code: 'CREDENTIAL_UNDEFINED_TERM', params: { term: 'favouriteColour' } });
 
       const badContext = await issueApi({ credential: { ...obCredential(), '@context': ['https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'] } });
       expect(badContext.json()).toMatchObject({ code: 'CREDENTIAL_INVALID' });

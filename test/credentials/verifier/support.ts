@@ -2,9 +2,12 @@
  * Verifier test kit: a fixed-seed Ed25519 issuer (did:key, and a did:web organisation "of this Sceau"), OB 3.0
  * credentials signed with the stock Digital Bazaar pipeline, an in-memory fetcher (no network), and vector loading.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { createSignCryptosuite as createEddsaJcs2022 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
@@ -129,3 +132,50 @@ export function makeVerifier(overrides: Partial<CredentialVerifierDeps> & { docs
 export const steps = (r: VerificationResult) => Object.fromEntries(r.log.map((s) => [s.id, `${s.valid ? 'ok' : 'FAIL'}:${s.code}`]));
 export const errorCodes = (r: VerificationResult) => r.errors.map((e) => e.code);
 export const warningCodes = (r: VerificationResult) => r.warnings.map((w) => w.code);
+
+// ── status lists ────────────────────────────────────────────────────────────────────────────────
+
+
+/** `u` + base64url(gzip(bits)), bit 0 left-most. */
+export function encodeList(lengthBits: number, set: Iterable<number> = []): string {
+  const bytes = new Uint8Array(Math.ceil(lengthBits / 8));
+  for (const i of set) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  return `u${zlib.gzipSync(bytes).toString('base64url')}`;
+}
+
+/** A BitstringStatusListCredential signed by `key` (issuer = key.did). */
+export async function statusListCredential(url: string, key: TestKey, options: { purpose?: string; length?: number; set?: number[]; issuer?: string; encodedList?: string } = {}): Promise<Json> {
+  const credential: Json = {
+    '@context': ['https://www.w3.org/ns/credentials/v2'],
+    id: url,
+    type: ['VerifiableCredential', 'BitstringStatusListCredential'],
+    issuer: options.issuer ?? key.did,
+    validFrom: '2025-01-01T00:00:00Z',
+    credentialSubject: { id: `${url}#list`, type: 'BitstringStatusList', statusPurpose: options.purpose ?? 'revocation', encodedList: options.encodedList ?? encodeList(options.length ?? 131_072, options.set ?? []) },
+  };
+  return signRdfc(credential, key, '2025-01-01T00:00:00Z');
+}
+
+export function statusEntry(url: string, index: number | string, purpose = 'revocation', extra: Json = {}): Json {
+  return { id: `${url}#${String(index)}`, type: 'BitstringStatusListEntry', statusPurpose: purpose, statusListIndex: typeof index === 'number' ? String(index) : index, statusListCredential: url, ...extra };
+}
+
+// ── JWT keys ────────────────────────────────────────────────────────────────────────────────────
+
+
+/** The node:crypto private key of a fixed-seed Ed25519 test key. */
+export function ed25519PrivateKey(seedByte: number): crypto.KeyObject {
+  const seed = Buffer.alloc(32, seedByte);
+  return crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+}
+
+export function publicJwk(key: crypto.KeyObject): Json {
+  const { kty, crv, x, y, n, e } = crypto.createPublicKey(key).export({ format: 'jwk' });
+  return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined));
+}
+
+/** The did:key multibase of a P-256 / P-384 public key. */
+export async function ecdsaMultibase(key: crypto.KeyObject): Promise<string> {
+  const pair = await EcdsaMultikey.fromJwk({ jwk: publicJwk(key) });
+  return ((await pair.export({ publicKey: true })) as { publicKeyMultibase: string }).publicKeyMultibase;
+}
