@@ -10,7 +10,9 @@ import type { Store } from './domain/repositories.js';
 import { loadCommonPasswords } from './crypto/common-passwords.js';
 import { createCredentialSigner } from './crypto/credential-signer.js';
 import { createIssuerKeys, cryptoRandom } from './crypto/issuer-keys.js';
+import { createGuardedFetch } from './crypto/guarded-fetch.js';
 import { createPasswordHasher } from './crypto/password-hasher.js';
+import { createCredentialVerifier } from './crypto/verifier/index.js';
 import { resolveOwnDid } from './domain/credentials/issuer.js';
 import { getOwnStatusList, isSuspended } from './domain/credentials/status.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
@@ -81,6 +83,15 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     resolveOwnDid: (url) => resolveOwnDid(deps, url),
     getOwnStatusList: (url) => getOwnStatusList(deps, url),
     isSuspended: (credentialId, issuer) => isSuspended(deps, credentialId, issuer),
+    // Sceau's own DIDs, lists and suspensions come from the database; anything else through the SSRF guard.
+    verifier: createCredentialVerifier({
+      clock,
+      fetchJson: createGuardedFetch(),
+      resolveOwnDid: (did) => deps.resolveOwnDid(did),
+      getOwnStatusList: (url) => deps.getOwnStatusList(url),
+      isSuspended: (credentialId, issuer) => deps.isSuspended(credentialId, issuer),
+      logger: logger.child({ module: 'verifier' }),
+    }),
   };
   return {
     config, logger, handle, jobs, store, deps,

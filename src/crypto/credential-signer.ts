@@ -127,6 +127,12 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
   async function signWith(document: JsonObject, k: crypto.KeyObject, verificationMethod: string, created: string): Promise<JsonObject> {
     if (document['proof'] !== undefined) throw new AppError('CREDENTIAL_INVALID', { reason: 'the credential already carries a proof' });
     const input: JsonObject = { ...document };
+    // As jsonld-signatures' sign (addSuiteContext): a document without the VC 2.0 or Data Integrity context gets
+    // the Data Integrity context appended (VCDM 1.1 credentials).
+    const context = input['@context'];
+    if (!includesContext(context, DI_V2) && !includesContext(context, VC_V2)) {
+      input['@context'] = Array.isArray(context) ? [...context, DI_V2] : context === undefined ? [DI_V2] : [context, DI_V2];
+    }
     try {
       vc._checkCredential({ credential: input, mode: 'issue' });
       const proof: JsonObject = {

@@ -147,8 +147,11 @@ export interface StatusListsRepository {
   reserve(listId: string, index: number, at: Date): Promise<boolean>;
   /** Every reserved index of the list. */
   reservedIndexes(listId: string): Promise<number[]>;
-  /** Counts `n` allocations; the list is marked full once `allocated` reaches `capacity`. */
-  countAllocations(listId: string, n: number, at: Date): Promise<void>;
+  /**
+   * Claims `n` allocations atomically, only if they fit (`allocated + n ≤ capacity`); the list is marked full once
+   * `allocated` reaches `capacity`. False when they do not fit (a concurrent allocation took the room): re-read.
+   */
+  claimAllocations(listId: string, n: number, at: Date): Promise<boolean>;
   /** A status of one of the list's credentials changed: the published list must be re-signed. */
   bumpRevision(listId: string): Promise<void>;
   /** Indexes whose bit is set (revoked credentials of the list). */

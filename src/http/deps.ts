@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { AccountDeps } from '../domain/accounts.js';
 import type { CredentialSigner, IssuerKeys, JsonObject, RandomSource } from '../domain/credentials/ports.js';
+import type { CredentialVerifier } from '../domain/credentials/verification.js';
 import type { StatusListConfig } from '../domain/credentials/status.js';
 import type { Logger } from '../logger.js';
 
@@ -23,4 +24,6 @@ export interface AppDeps extends AccountDeps {
   getOwnStatusList(url: string): Promise<JsonObject | undefined>;
   /** Whether one of Sceau's own credentials is suspended (`issuer`: its DID, to narrow the lookup). */
   isSuspended(credentialId: string, issuer?: string): Promise<boolean>;
+  /** The credential verifier (src/crypto/verifier): every page and API verifies through it. */
+  verifier: CredentialVerifier;
 }

@@ -99,11 +99,12 @@ export function statusListsRepository(db: Kysely<Database>): StatusListsReposito
     async reservedIndexes(listId) {
       return (await db.selectFrom('status_entries').select('idx').where('list_id', '=', listId).execute()).map((r) => Number(r.idx));
     },
-    async countAllocations(listId, n, at) {
-      await db.updateTable('status_lists').set({
+    async claimAllocations(listId, n, at) {
+      const r = await db.updateTable('status_lists').set({
         allocated: sql<number>`allocated + ${n}`,
         full_at: sql<string | null>`CASE WHEN allocated + ${n} >= capacity THEN ${fromDate(at)} ELSE full_at END`,
-      }).where('id', '=', listId).execute();
+      }).where('id', '=', listId).where('full_at', 'is', null).where(sql<boolean>`allocated + ${n} <= capacity`).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async bumpRevision(listId) {
       await db.updateTable('status_lists').set({ revision: sql<number>`revision + 1` }).where('id', '=', listId).execute();

@@ -106,6 +106,12 @@ const WRITES: Record<string, Build> = {
   },
   'POST /api/v1/organization/invitations': async (w) => ({ url: '/api/v1/organization/invitations', json: { email: w.uniqueEmail('api'), role: 'staff' } }),
   'POST /credentials/issue': async () => ({ url: '/credentials/issue', json: { credential: VC_API_CREDENTIAL, options: {} } }),
+  // Public verification: everyone gets 200 for a credential issued by org A (own DID and status list, no network).
+  'POST /credentials/verify': async (w) => ({ url: '/credentials/verify', json: { verifiableCredential: (await issueOrgACredential(w)).document } }),
+  'POST /presentations/verify': async (w) => ({
+    url: '/presentations/verify',
+    json: { verifiablePresentation: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [(await issueOrgACredential(w)).document] } },
+  }),
   'POST /credentials/status': async (w) => ({
     url: '/credentials/status', json: { credentialId: (await issueOrgACredential(w)).id, credentialStatus: [{ type: 'BitstringStatusListEntry', status: 'suspended' }] },
   }),

@@ -267,6 +267,16 @@ const CASES: Record<string, Case> = {
     build: async () => ({ url: '/credentials/issue', json: { credential: VC_API_CREDENTIAL } }),
     allowed: () => [],
   },
+  'POST /credentials/verify': {
+    principal: 'anonymous',
+    build: async (w) => ({ url: '/credentials/verify', json: { verifiableCredential: (await issueOrgACredential(w)).document } }),
+    allowed: () => [],
+  },
+  'POST /presentations/verify': {
+    principal: 'anonymous',
+    build: async (w) => ({ url: '/presentations/verify', json: { verifiablePresentation: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [(await issueOrgACredential(w)).document] } } }),
+    allowed: () => [],
+  },
   'POST /credentials/status': {
     principal: 'apiKey',
     build: async (w) => ({

@@ -19,7 +19,7 @@ import sjson from 'secure-json-parse';
 import type { Clock } from '../../domain/ports.js';
 import type { CredentialVerifier, VerificationResult } from '../../domain/credentials/verification.js';
 import { contexts, createDocumentLoader, type DocumentLoader } from '../document-loader.js';
-import type { GuardedFetch } from '../guarded-fetch.js';
+import { type GuardedFetch, GuardedFetchError } from '../guarded-fetch.js';
 import { verifyDataIntegrity } from './data-integrity.js';
 import {
   type JsonObject, type ValidityWindow, asArray, checkCredentialStructure, checkDeclaredSchemas, checkPresentationStructure,
@@ -57,11 +57,58 @@ export interface VerifyOptions {
 export const MAX_NESTING_DEPTH = 4;
 export const MAX_NESTED_CREDENTIALS = 100;
 
+/** Remote fetches one verification (nested credentials and status lists included) may make, and their time budget. */
+export const MAX_FETCHES_PER_VERIFICATION = 16;
+export const FETCH_BUDGET_MS = 15_000;
+
+/**
+ * One top-level verification: its clock, nesting depth and budgets, status lists already read, and a fetcher
+ * that asks each URL once (an unreachable host costs one timeout, not one per nested credential) within a
+ * count and time budget.
+ */
+interface RunShared {
+  lists: Map<string, Promise<{ list: JsonObject } | { problem: Problem }>>;
+  fetchJson: GuardedFetch;
+  resolver: Resolver;
+  budget: { nested: number };
+}
+
 class Run {
-  readonly lists = new Map<string, Promise<{ list: JsonObject } | { problem: Problem }>>();
-  constructor(readonly now: Date, readonly depth: number, readonly budget: { nested: number }) {}
+  private constructor(readonly now: Date, readonly depth: number, private readonly shared: RunShared) {}
+
+  static start(now: Date, deps: CredentialVerifierDeps): Run {
+    const seen = new Map<string, Promise<unknown>>();
+    const deadline = Date.now() + FETCH_BUDGET_MS;
+    const fetchJson: GuardedFetch = (url) => {
+      let pending = seen.get(url);
+      if (!pending) {
+        pending = seen.size >= MAX_FETCHES_PER_VERIFICATION || Date.now() > deadline
+          ? Promise.reject(new GuardedFetchError('FETCH_TIMEOUT', 'the verification\'s fetch budget is spent'))
+          : deps.fetchJson(url);
+        seen.set(url, pending);
+        pending.catch(() => undefined);
+      }
+      return pending.then((v) => structuredClone(v));
+    };
+    const resolver = new Resolver({ resolveOwnDid: deps.resolveOwnDid, fetchJson, allowLoopbackForTests: deps.allowLoopbackForTests });
+    return new Run(now, 0, { lists: new Map(), fetchJson, resolver, budget: { nested: 0 } });
+  }
+
+  get lists() {
+    return this.shared.lists;
+  }
+  get fetchJson() {
+    return this.shared.fetchJson;
+  }
+  get resolver() {
+    return this.shared.resolver;
+  }
+  get budget() {
+    return this.shared.budget;
+  }
+
   child(): Run {
-    return new Run(this.now, this.depth + 1, this.budget);
+    return new Run(this.now, this.depth + 1, this.shared);
   }
 }
 
@@ -170,7 +217,6 @@ function parseInputUnsafe(input: unknown, kind: 'credential' | 'presentation'): 
 const issuerOf = (doc: JsonObject) => issuerIdOf(doc);
 
 export function createCredentialVerifier(deps: CredentialVerifierDeps): CredentialVerifier {
-  const resolver = new Resolver({ resolveOwnDid: deps.resolveOwnDid, fetchJson: deps.fetchJson, allowLoopbackForTests: deps.allowLoopbackForTests });
   // Bundled contexts are immutable: tagged `static`, jsonld caches them once processed instead of re-processing
   // every context on every canonicalisation (what @digitalbazaar/security-document-loader does too).
   const strictLoader = createDocumentLoader();
@@ -220,7 +266,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       // Key from an https fragment, a bare key document or a JWT header: only the controller's own document
       // (fetched now, after the signature checked out) can confirm it.
       const controller = m.source === 'jwk-header' ? issuerId : m.controller;
-      const confirmed = controller ? await resolver.confirm(controller, m.key, 'assertionMethod', m.source === 'jwk-header' ? undefined : m.vm.id) : undefined;
+      const confirmed = controller ? await run.resolver.confirm(controller, m.key, 'assertionMethod', m.source === 'jwk-header' ? undefined : m.vm.id) : undefined;
       if (confirmed && controller === issuerId) sources.push(confirmed.source);
       else unconfirmed = true;
     }
@@ -272,7 +318,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     if (!remoteAllowed(url)) return { problem: { code: 'STATUS_RETRIEVAL_ERROR', details: { reason: 'only https status lists are fetched' } } };
     let value: unknown;
     try {
-      value = await deps.fetchJson(url);
+      value = await run.fetchJson(url);
     } catch (err) {
       return { problem: { code: 'STATUS_RETRIEVAL_ERROR', details: { reason: (err as { code?: string }).code ?? 'FETCH_FAILED' } } };
     }
@@ -431,7 +477,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     else if (pre.unknownContext !== undefined) r.fail('valid_signature', [{ code: 'UNKNOWN_CONTEXT', params: { url: pre.unknownContext } }]);
     else if (pre.tooComplex) r.fail('valid_signature', [{ code: 'CONTEXT_TOO_COMPLEX' }]);
     else {
-      const outcome = await verifyDataIntegrity(doc, { documentLoader, resolver, purpose: 'assertionMethod', allowRemote: problems.length === 0 });
+      const outcome = await verifyDataIntegrity(doc, { documentLoader, resolver: run.resolver, purpose: 'assertionMethod', allowRemote: problems.length === 0 });
       for (const type of outcome.unknown) r.warn({ code: 'PROOF_TYPE_UNKNOWN', params: { type } });
       if (outcome.problems.length || !outcome.verified.length) r.fail('valid_signature', outcome.problems.length ? outcome.problems : [{ code: 'NO_KNOWN_PROOF', params: { type: '' } }]);
       else {
@@ -451,11 +497,11 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
 
   // ── JWT credentials ────────────────────────────────────────────────────────────────────────────
 
-  async function jwtKey(d: DecodedJwt, issuerId: string | undefined, allowRemote: boolean): Promise<ResolvedMethod | Problem> {
+  async function jwtKey(d: DecodedJwt, issuerId: string | undefined, allowRemote: boolean, run: Run): Promise<ResolvedMethod | Problem> {
     const { header } = d;
     if (isObject(header['jwk'])) {
       try {
-        const key = await resolver.headerKey(header['jwk']);
+        const key = await run.resolver.headerKey(header['jwk']);
         return { vm: { id: 'jwk', publicKeyJwk: header['jwk'] }, key, source: 'jwk-header', controller: undefined };
       } catch (err) {
         if (err instanceof ResolutionError && err.code === 'JWT_PRIVATE_KEY_IN_HEADER') return { code: 'JWT_PRIVATE_KEY_IN_HEADER' };
@@ -467,10 +513,10 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     const iss = typeof d.payload['iss'] === 'string' ? d.payload['iss'] : issuerId;
     const vmId = kid.startsWith('#') && iss ? `${iss}${kid}` : !kid.includes(':') && iss?.startsWith('did:') ? `${iss}#${kid}` : kid;
     try {
-      const local = await resolver.local(vmId);
+      const local = await run.resolver.local(vmId);
       if (local) return local;
       if (!allowRemote) return { code: 'VERIFICATION_METHOD_UNRESOLVABLE', params: { id: vmId } };
-      return await resolver.remote(vmId);
+      return await run.resolver.remote(vmId);
     } catch (err) {
       return problemOf(err, vmId);
     }
@@ -503,7 +549,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     for (const url of schema.notBundled) r.warn({ code: 'SCHEMA_NOT_BUNDLED', params: { url } });
     r.step('schema', problems, { code: 'SCHEMA_VALID', details: schema.checked.length ? { schemas: schema.checked } : undefined });
 
-    const method = await jwtKey(d, issuerOf(doc), problems.length === 0);
+    const method = await jwtKey(d, issuerOf(doc), problems.length === 0, run);
     let signatureOk = false;
     if ('code' in method) r.fail('valid_signature', [method]);
     else {
@@ -536,14 +582,14 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
 
   // ── presentations ──────────────────────────────────────────────────────────────────────────────
 
-  async function holderBinding(r: Report, holderId: string | undefined, methods: ResolvedMethod[]): Promise<void> {
+  async function holderBinding(r: Report, holderId: string | undefined, methods: ResolvedMethod[], run: Run): Promise<void> {
     const problems: Problem[] = [];
     for (const m of methods) {
       if (m.bareDid) problems.push({ code: 'VERIFICATION_METHOD_BARE_DID', params: { id: m.vm.id } });
       let controllerDocument = m.controllerDocument;
       if (m.source === 'https-fragment' || m.source === 'jwk-header' || !controllerDocument) {
         const controller = m.source === 'jwk-header' ? holderId : m.controller;
-        const confirmed = controller ? await resolver.confirm(controller, m.key, 'authentication', m.source === 'jwk-header' ? undefined : m.vm.id) : undefined;
+        const confirmed = controller ? await run.resolver.confirm(controller, m.key, 'authentication', m.source === 'jwk-header' ? undefined : m.vm.id) : undefined;
         if (!confirmed) {
           problems.push({ code: 'HOLDER_MISMATCH', details: { reason: 'the key is not confirmed by the holder\'s document' } });
           continue;
@@ -585,13 +631,13 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     else if (pre.tooComplex) r.fail('valid_signature', [{ code: 'CONTEXT_TOO_COMPLEX' }]);
     else {
       const outcome = await verifyDataIntegrity(doc, {
-        documentLoader, resolver, purpose: 'authentication', allowRemote: problems.length === 0, challenge: options.challenge, domain: options.domain,
+        documentLoader, resolver: run.resolver, purpose: 'authentication', allowRemote: problems.length === 0, challenge: options.challenge, domain: options.domain,
       });
       for (const type of outcome.unknown) r.warn({ code: 'PROOF_TYPE_UNKNOWN', params: { type } });
       if (outcome.problems.length || !outcome.verified.length) r.fail('valid_signature', outcome.problems.length ? outcome.problems : [{ code: 'NO_KNOWN_PROOF', params: { type: '' } }]);
       else {
         r.pass('valid_signature', 'SIGNATURE_INTACT', undefined, { proofs: outcome.verified.map((v) => String(v.proof['cryptosuite'])) });
-        await holderBinding(r, holderId, outcome.verified.map((v) => v.method));
+        await holderBinding(r, holderId, outcome.verified.map((v) => v.method), run);
       }
     }
     const items = asArray(doc['verifiableCredential'] as unknown);
@@ -616,7 +662,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     const sigProblems: Problem[] = [];
     if (options.challenge !== undefined && d.payload['nonce'] !== options.challenge) sigProblems.push({ code: 'CHALLENGE_MISMATCH' });
     if (options.domain !== undefined && !asArray(d.payload['aud'] as unknown).includes(options.domain)) sigProblems.push({ code: 'DOMAIN_MISMATCH' });
-    const method = await jwtKey(d, holderId, problems.length === 0);
+    const method = await jwtKey(d, holderId, problems.length === 0, run);
     if ('code' in method) sigProblems.push(method);
     else {
       const bad = await verifyJws(token, String(d.header['alg']), method.key);
@@ -625,7 +671,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     if (sigProblems.length) r.fail('valid_signature', sigProblems);
     else {
       r.pass('valid_signature', 'SIGNATURE_INTACT', undefined, { alg: String(d.header['alg']) });
-      await holderBinding(r, holderId, [method as ResolvedMethod]);
+      await holderBinding(r, holderId, [method as ResolvedMethod], run);
     }
     const now = run.now.getTime();
     const exp = d.payload['exp'];
@@ -638,11 +684,11 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
 
   return {
     async verifyCredential(input, options = {}) {
-      const run = new Run(options.now ?? deps.clock.now(), 0, { nested: 0 });
+      const run = Run.start(options.now ?? deps.clock.now(), deps);
       return verifyCredentialInput(input, run);
     },
     async verifyPresentation(input, options = {}) {
-      const run = new Run(options.now ?? deps.clock.now(), 0, { nested: 0 });
+      const run = Run.start(options.now ?? deps.clock.now(), deps);
       const parsed = parseInput(input, 'presentation');
       return guarded(run, 'presentation', parsed.kind === 'ld' ? parsed.doc : null, async () => {
         if (parsed.kind === 'error') {

@@ -47,12 +47,14 @@ export class Report {
   error(p: Problem, step?: StepId): void {
     if (VERIFICATION_CODES[p.code] !== 'error') throw new Error(`${p.code} is not an error code`);
     const e: VerificationProblem = { code: p.code, message: messageOf(p.code, p.params) };
+    if (p.params && Object.keys(p.params).length) e.params = p.params;
     if (step) e.step = step;
     if (!this.errors.some((x) => x.code === e.code && x.message === e.message && x.step === e.step)) this.errors.push(e);
   }
 
   warn(p: Problem, step?: StepId): void {
     const w: VerificationProblem = { code: p.code, message: messageOf(p.code, p.params) };
+    if (p.params && Object.keys(p.params).length) w.params = p.params;
     if (step) w.step = step;
     if (!this.warnings.some((x) => x.code === w.code && x.message === w.message)) this.warnings.push(w);
   }
@@ -76,8 +78,8 @@ export class Report {
 
   private stepOf(id: StepId, valid: boolean, p: { code: VerificationCode; params?: Record<string, string | number>; details?: Record<string, unknown> }): VerificationStep {
     const step: VerificationStep = { id, valid, code: p.code, message: messageOf(p.code, p.params) };
-    const details = { ...(p.params ?? {}), ...(p.details ?? {}) };
-    if (Object.keys(details).length) step.details = details;
+    if (p.params && Object.keys(p.params).length) step.params = p.params;
+    if (p.details && Object.keys(p.details).length) step.details = p.details;
     return step;
   }
 }

@@ -103,11 +103,12 @@ export async function allocateStatusEntries(tx: Repositories, deps: StatusDeps, 
       if (!(await tx.statusLists.create(candidate))) continue;
       list = candidate;
     }
-    const take = Math.min(count - out.length, list.capacity - list.allocated);
+    // Claim the room first (atomic, and on PostgreSQL it locks the list row for the transaction), then reserve.
+    const take = Math.max(0, Math.min(count - out.length, list.capacity - list.allocated));
+    if (!(await tx.statusLists.claimAllocations(list.id, take, now))) continue;
     if (take > 0) {
       for (const index of await pickIndexes(tx, deps, list, take, now)) out.push({ list, index });
     }
-    await tx.statusLists.countAllocations(list.id, Math.max(take, 0), now);
   }
   return out;
 }

@@ -25,12 +25,16 @@ export interface VerificationStep {
   code?: string;
   /** Localised by the caller from `verification.<code>` messages; plain English here for logs. */
   message?: string;
+  /** The message's placeholders (`{date}`, `{url}`…), for localising it. */
+  params?: Record<string, string | number>;
   details?: Record<string, unknown>;
 }
 
 export interface VerificationProblem {
   code: string;
   message: string;
+  /** The message's placeholders, for localising it. */
+  params?: Record<string, string | number>;
   step?: StepId;
 }
 

@@ -230,6 +230,14 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
       expect(doc['proof']).toMatchObject({ type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022' });
       expect(doc['validFrom']).toMatch(/Z$/);
       expect((await stockVerify(deps(), doc)).verified).toBe(true);
+      // VCDM 1.1: issuanceDate filled in, the Data Integrity context appended (as the stock library does), no status entry.
+      const v1 = await issueApi({ credential: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential'], credentialSubject: { id: 'did:example:456' } } });
+      expect(v1.statusCode, v1.body).toBe(201);
+      const v1doc = (v1.json() as { verifiableCredential: Doc }).verifiableCredential;
+      expect(v1doc['@context']).toEqual(['https://www.w3.org/2018/credentials/v1', 'https://w3id.org/security/data-integrity/v2']);
+      expect(v1doc['issuanceDate']).toMatch(/Z$/);
+      expect(v1doc['credentialStatus']).toBeUndefined();
+      expect((await stockVerify(deps(), v1doc)).verified).toBe(true);
       const profiled = await issueApi({ credential: obCredential({ issuer: { id: did, type: ['Profile'], name: 'Mercier (custom)' } }) });
       expect(profiled.statusCode, profiled.body).toBe(201);
       expect((profiled.json() as { verifiableCredential: Doc }).verifiableCredential['issuer'].name).toBe('Mercier (custom)');

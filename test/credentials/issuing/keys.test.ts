@@ -84,14 +84,19 @@ describe('issuer ids and the signer (no database)', () => {
     const loader = vectorLoader();
     const signer = createCredentialSigner({ secrets: { open: (s) => s }, documentLoader: loader });
     const created = '2026-01-15T09:00:00Z';
-    for (let i = 0; i < 3; i++) {
-      const credential = { ...fixture('w3c-unsigned.json'), id: `urn:uuid:00000000-0000-4000-8000-00000000000${i}` };
+    const v1 = {
+      '@context': ['https://www.w3.org/2018/credentials/v1'], id: 'urn:uuid:00000000-0000-4000-8000-0000000000aa', type: ['VerifiableCredential'],
+      issuer: did, issuanceDate: '2026-01-01T00:00:00Z', credentialSubject: { id: 'did:example:v1' },
+    };
+    for (let i = 0; i < 4; i++) {
+      // Three VCDM 2.0 credentials (one proof-options memo entry), then a VCDM 1.1 one (the DI context is appended).
+      const credential = i < 3 ? { ...fixture('w3c-unsigned.json'), id: `urn:uuid:00000000-0000-4000-8000-00000000000${i}` } : v1;
       const ours = await signer.signWithSecret(structuredClone(credential), { id: 'k', verificationMethod: vm, secretKeyMultibase: exported.secretKeyMultibase }, { created });
       const key = await Ed25519Multikey.from({ ...exported, id: vm, controller: did });
       const stock = await vc.issue({ credential: structuredClone(credential), suite: new DataIntegrityProof({ signer: key.signer(), cryptosuite, date: created }), documentLoader: loader });
       expect(JSON.stringify(ours)).toBe(JSON.stringify(stock));
     }
-    expect(signer.stats).toEqual({ keyImports: 1, memoHits: 2, memoMisses: 1 });
+    expect(signer.stats).toEqual({ keyImports: 1, memoHits: 2, memoMisses: 2 });
   });
 });
 

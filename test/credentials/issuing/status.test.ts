@@ -182,6 +182,25 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
     expect(await deps().isSuspended('urn:uuid:00000000-0000-4000-8000-000000000000')).toBe(false);
   });
 
+  it('Sceau\'s verifier sees a revocation and a suspension made through the VC-API at once (own lists and records, no network)', async () => {
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'verifier@example.org' } }))).document) as Doc;
+    const step = async (id: string) => (await deps().verifier.verifyCredential(doc)).log.find((s) => s.id === id);
+    const first = await deps().verifier.verifyCredential(doc);
+    expect(first.log.find((s) => s.id === 'valid_signature')?.valid, JSON.stringify(first.errors)).toBe(true);
+    expect(first.log.find((s) => s.id === 'revocation_status')?.valid).toBe(true);
+    expect(first.verified, JSON.stringify([first.errors, first.warnings])).toBe(true);
+    await status(doc['id'], 'suspended');
+    const suspended = await deps().verifier.verifyCredential(doc);
+    expect(suspended.verified).toBe(false);
+    expect(suspended.log.find((s) => s.id === 'suspension_status')?.valid).toBe(false);
+    await status(doc['id'], 'active');
+    expect((await step('suspension_status'))?.valid).not.toBe(false);
+    await status(doc['id'], 'revoked');
+    const revoked = await deps().verifier.verifyCredential(doc);
+    expect(revoked.verified).toBe(false);
+    expect(revoked.log.find((s) => s.id === 'revocation_status')?.valid).toBe(false);
+  });
+
   it('another organisation\'s credential answers exactly like a nonexistent one, and nothing changes', async () => {
     const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'idor@example.org' } }))).document) as Doc;
     const snapshot = async () => JSON.stringify(await t.container.store.credentials.findByCredentialId(org.id, doc['id']));
@@ -216,6 +235,16 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
       expect(new Set(docs.map((x) => x['credentialStatus'].statusListCredential)).size).toBe(3);
       expect(lists.filter((l) => l.fullAt === null)).toHaveLength(1);
       for (const x of docs) expect((await stockVerify(d, x)).verified, x['id']).toBe(true);
+
+      // Concurrent issuance (a real race on PostgreSQL): unique entries, no list over capacity, one open list.
+      const racer = await small.createOrg({ name: 'Course', slug: 'course' });
+      const raced = await Promise.all(Array.from({ length: 12 }, (_, i) => issueOpenBadge(d, system, racer, badge({ recipient: { email: `race${i}@example.org` } }))));
+      const entries = raced.map((r) => `${r.credential.statusListId}#${r.credential.statusIndex}`);
+      expect(new Set(entries).size).toBe(12);
+      const racedLists = await small.container.store.statusLists.listForOrg(racer.id);
+      expect(racedLists.every((l) => l.allocated <= 3)).toBe(true);
+      expect(racedLists.reduce((n, l) => n + l.allocated, 0)).toBe(12);
+      expect(racedLists.filter((l) => l.fullAt === null).length).toBeLessThanOrEqual(1);
 
       // Rotation: the new key gets its own list; the old key's lists are still served, signed by the old key.
       const { previous, current } = await rotateIssuerKey(d, system, o);

@@ -91,9 +91,12 @@ export function openBadge(issuer: string, overrides: Json = {}): Json {
 }
 
 /** Signs with the stock `@digitalbazaar/vc` issue (eddsa-rdfc-2022) and wraps the proof in an array like Sceau. */
-export async function signRdfc(credential: Json, key: TestKey, created = '2025-09-01T08:00:00Z', options: { wrap?: boolean } = {}): Promise<Json> {
+export async function signRdfc(credential: Json, key: TestKey, created = '2025-09-01T08:00:00Z', options: { wrap?: boolean; extraContexts?: Record<string, unknown> } = {}): Promise<Json> {
   const suite = new DataIntegrityProof({ signer: key.signer, cryptosuite: eddsaRdfc2022, date: created });
-  const signed = (await vc.issue({ credential: structuredClone(credential), suite, documentLoader })) as Json;
+  const extra = options.extraContexts ?? {};
+  // An issuer elsewhere may sign with contexts Sceau does not bundle: the test signer can be told about them.
+  const loader = async (url: string) => (url in extra ? { contextUrl: null, documentUrl: url, document: extra[url] } : documentLoader(url));
+  const signed = (await vc.issue({ credential: structuredClone(credential), suite, documentLoader: loader })) as Json;
   if (options.wrap !== false) signed['proof'] = ([] as unknown[]).concat(signed['proof']);
   return signed;
 }

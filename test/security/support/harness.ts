@@ -312,13 +312,13 @@ export async function seedWorld(t: TestApp): Promise<World> {
 export { TEST_PASSWORD };
 
 /** A fresh Open Badge of org A, issued through the domain (status lists exist once something was issued). */
-export async function issueOrgACredential(w: World): Promise<{ id: string; statusListPath: string }> {
+export async function issueOrgACredential(w: World): Promise<{ id: string; statusListPath: string; document: Record<string, unknown> }> {
   const issued = await issueOpenBadge(w.t.container.deps, { kind: 'system' }, w.orgA, {
     recipient: { email: w.uniqueEmail('badge') },
     achievement: { name: 'Security battery', description: 'A badge issued by the security battery.', criteria: { narrative: 'None.' } },
   });
   const doc = JSON.parse(issued.document) as { id: string; credentialStatus: { statusListCredential: string } };
-  return { id: doc.id, statusListPath: new URL(doc.credentialStatus.statusListCredential).pathname };
+  return { id: doc.id, statusListPath: new URL(doc.credentialStatus.statusListCredential).pathname, document: doc };
 }
 
 /** A minimal VCDM 2.0 credential for `POST /credentials/issue` (the issuer is filled in from the API key). */
