@@ -23,7 +23,7 @@ import { type GuardedFetch, GuardedFetchError } from '../guarded-fetch.js';
 import { verifyDataIntegrity } from './data-integrity.js';
 import {
   type JsonObject, type ValidityWindow, asArray, checkCredentialStructure, checkDeclaredSchemas, checkPresentationStructure,
-  documentShape, isObject, isUrl, issuerIdOf, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_NODES, parseDateTime, scanContexts, typesOf,
+  documentShape, isObject, issuerIdOf, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_NODES, parseDateTime, scanContexts, typesOf,
 } from './document-checks.js';
 import { type DecodedJwt, checkCredentialClaims, decodeJwt, looksLikeJwt, verifyJws } from './jwt.js';
 import { type Problem, Report } from './report.js';
@@ -227,7 +227,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
   };
   const remoteAllowed = (url: string) => url.startsWith('https://') || (deps.allowLoopbackForTests === true && /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(url));
 
-  async function guarded(run: Run, format: VerificationResult['format'], credential: unknown, fn: () => Promise<VerificationResult>): Promise<VerificationResult> {
+  async function guarded(format: VerificationResult['format'], credential: unknown, fn: () => Promise<VerificationResult>): Promise<VerificationResult> {
     try {
       return await fn();
     } catch (err) {
@@ -569,7 +569,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
 
   async function verifyCredentialInput(input: unknown, run: Run): Promise<VerificationResult> {
     const parsed = parseInput(input, 'credential');
-    return guarded(run, parsed.kind === 'jwt' ? 'vc-jwt' : parsed.kind === 'ld' ? 'ldp' : 'unknown', parsed.kind === 'ld' ? parsed.doc : null, async () => {
+    return guarded(parsed.kind === 'jwt' ? 'vc-jwt' : parsed.kind === 'ld' ? 'ldp' : 'unknown', parsed.kind === 'ld' ? parsed.doc : null, async () => {
       if (parsed.kind === 'error') {
         const r = new Report();
         r.fail('schema', [parsed.problem]);
@@ -690,7 +690,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     async verifyPresentation(input, options = {}) {
       const run = Run.start(options.now ?? deps.clock.now(), deps);
       const parsed = parseInput(input, 'presentation');
-      return guarded(run, 'presentation', parsed.kind === 'ld' ? parsed.doc : null, async () => {
+      return guarded('presentation', parsed.kind === 'ld' ? parsed.doc : null, async () => {
         if (parsed.kind === 'error') {
           const r = new Report();
           r.fail('schema', [parsed.problem.code === 'INPUT_MALFORMED' ? { code: 'PRESENTATION_MALFORMED', params: { reason: String(parsed.problem.params?.['reason'] ?? '') } } : parsed.problem]);
@@ -703,4 +703,3 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
   };
 }
 
-export { isUrl };
