@@ -20,7 +20,7 @@ import type { Clock } from '../../domain/ports.js';
 import type { CredentialVerifier, VerificationResult } from '../../domain/credentials/verification.js';
 import { contexts, createDocumentLoader, type DocumentLoader } from '../document-loader.js';
 import { type GuardedFetch, GuardedFetchError } from '../guarded-fetch.js';
-import { verifyDataIntegrity } from './data-integrity.js';
+import { problemOf, verifyDataIntegrity } from './data-integrity.js';
 import {
   type JsonObject, type ValidityWindow, asArray, checkCredentialStructure, checkDeclaredSchemas, checkPresentationStructure,
   documentShape, isObject, issuerIdOf, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_NODES, parseDateTime, scanContexts, typesOf,
@@ -29,7 +29,6 @@ import { type DecodedJwt, checkCredentialClaims, decodeJwt, looksLikeJwt, verify
 import { type Problem, Report } from './report.js';
 import { ResolutionError, type ResolvedMethod, Resolver, listsUnder } from './resolver.js';
 import { type StatusEntry, parseEntry, readStatus } from './status.js';
-import { problemOf } from './data-integrity.js';
 
 export interface CredentialVerifierDeps {
   clock: Clock;
@@ -270,8 +269,9 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       if (confirmed && controller === issuerId) sources.push(confirmed.source);
       else unconfirmed = true;
     }
-    if (methods.some((m) => m.source === 'jwk-header') && !unconfirmed) r.pass('issuer_binding', 'ISSUER_BOUND');
-    else if (!methods.some((m) => m.source === 'jwk-header')) r.pass('issuer_binding', 'ISSUER_BOUND');
+    // A key carried in a JWT header is bound to the issuer only by the issuer's document publishing it.
+    const headerKey = methods.some((m) => m.source === 'jwk-header');
+    if (!(headerKey && unconfirmed)) r.pass('issuer_binding', 'ISSUER_BOUND');
     if (unconfirmed) {
       r.fail('registered_issuer', [{ code: 'ISSUER_UNCONFIRMED', details: { issuer: issuerId ?? null } }]);
       return undefined;

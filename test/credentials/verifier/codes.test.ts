@@ -1,4 +1,5 @@
 /** The verification-code catalogue: every code has a French and an English message, and nothing else is there. */
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { STEP_IDS } from '../../../src/domain/credentials/verification.js';
 import { VERIFICATION_CODES, VERIFICATION_CODE_LIST } from '../../../src/domain/credentials/verification-codes.js';
@@ -10,6 +11,15 @@ describe('verification codes', () => {
     for (const messages of [fr.verification.codes, en.verification.codes] as Record<string, string>[]) {
       expect(Object.keys(messages).sort()).toEqual([...VERIFICATION_CODE_LIST].sort());
       for (const code of VERIFICATION_CODE_LIST) expect(messages[code]?.trim(), code).toBeTruthy();
+    }
+  });
+
+  it('every code has a "when" comment in the catalogue and a row in docs/verification.md (scripts/gen-verification-doc.ts)', () => {
+    const source = fs.readFileSync(new URL('../../../src/domain/credentials/verification-codes.ts', import.meta.url), 'utf8');
+    const doc = fs.readFileSync(new URL('../../../docs/verification.md', import.meta.url), 'utf8');
+    for (const code of VERIFICATION_CODE_LIST) {
+      expect(source, code).toMatch(new RegExp(`/\\*\\* .+ \\*/\\s*${code}:`));
+      expect(doc, code).toContain(`| \`${code}\` | ${VERIFICATION_CODES[code]} |`);
     }
   });
 
