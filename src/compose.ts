@@ -10,7 +10,7 @@ import type { Store } from './domain/repositories.js';
 import { loadCommonPasswords } from './crypto/common-passwords.js';
 import { createCredentialSigner } from './crypto/credential-signer.js';
 import { createIssuerKeys, cryptoRandom } from './crypto/issuer-keys.js';
-import { createGuardedFetch } from './crypto/guarded-fetch.js';
+import { type GuardedFetch, createGuardedFetch } from './crypto/guarded-fetch.js';
 import { createPasswordHasher } from './crypto/password-hasher.js';
 import { createCredentialVerifier } from './crypto/verifier/index.js';
 import { resolveOwnDid } from './domain/credentials/issuer.js';
@@ -44,6 +44,8 @@ export interface ComposeOptions {
   jobs?: Parameters<typeof createJobQueue>[1];
   /** Status list sizing and ttl (tests use a small capacity to fill lists). */
   statusListConfig?: AppDeps['statusListConfig'];
+  /** The verifier's network access; default: the SSRF-guarded fetcher. Tests pass an offline one (no DNS, no sockets). */
+  fetchJson?: GuardedFetch;
 }
 
 export async function compose(config: Config, options: ComposeOptions): Promise<Container> {
@@ -86,7 +88,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // Sceau's own DIDs, lists and suspensions come from the database; anything else through the SSRF guard.
     verifier: createCredentialVerifier({
       clock,
-      fetchJson: createGuardedFetch(),
+      fetchJson: options.fetchJson ?? createGuardedFetch(),
       resolveOwnDid: (did) => deps.resolveOwnDid(did),
       getOwnStatusList: (url) => deps.getOwnStatusList(url),
       isSuspended: (credentialId, issuer) => deps.isSuspended(credentialId, issuer),

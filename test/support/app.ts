@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { compose, type Container } from '../../src/compose.js';
+import { GuardedFetchError } from '../../src/crypto/guarded-fetch.js';
 import type { Config } from '../../src/config.js';
 import { createUserAccount } from '../../src/domain/accounts.js';
 import type { Locale, Organization, Role, User } from '../../src/domain/model.js';
@@ -67,7 +68,11 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
   const logger = createLogger({ level: 'debug', destination: sink });
-  const container = await compose(config, { role: 'web', clock, logger, handle: db });
+  // The verifier never reaches the network in tests: remote documents are "unreachable" (tests that need one inject it).
+  const fetchJson = async (url: string) => {
+    throw new GuardedFetchError('FETCH_FAILED', `offline test app: ${url}`);
+  };
+  const container = await compose(config, { role: 'web', clock, logger, handle: db, fetchJson });
   const app = await buildApp(container.deps);
   await app.ready();
 
