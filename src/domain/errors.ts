@@ -92,6 +92,8 @@ export const ERROR_CODES = [
   'CREDENTIAL_REVOKED_PERMANENT',
   /** A recipient (holder) identifier is not a DID. */
   'RECIPIENT_DID_INVALID',
+  /** Revocation asked for a credential whose status entry points at a list Sceau does not publish. */
+  'CREDENTIAL_STATUS_UNMANAGED',
   /** An unexpected failure; details are in the server log under the request id. */
   'INTERNAL',
 ] as const;

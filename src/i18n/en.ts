@@ -48,6 +48,7 @@ export const en: Messages = {
     CREDENTIAL_ISSUER_MISMATCH: 'The credential’s issuer must be your organisation ({issuer}).',
     CREDENTIAL_REVOKED_PERMANENT: 'This credential is revoked: revocation is permanent, it can be neither reactivated nor suspended.',
     RECIPIENT_DID_INVALID: 'The holder identifier must be a DID (did:…).',
+    CREDENTIAL_STATUS_UNMANAGED: 'This credential carries a status list not managed by Sceau: it cannot be revoked here.',
     INTERNAL: 'Something unexpected went wrong. Reference: {requestId}.',
   },
   roles: { admin: 'Admin', staff: 'Staff (issuing)', reviewer: 'Reviewer' },

@@ -46,6 +46,7 @@ export const fr = {
     CREDENTIAL_ISSUER_MISMATCH: 'L’émetteur de l’attestation doit être votre organisation ({issuer}).',
     CREDENTIAL_REVOKED_PERMANENT: 'Cette attestation est révoquée : la révocation est définitive, elle ne peut être ni réactivée ni suspendue.',
     RECIPIENT_DID_INVALID: 'L’identifiant du titulaire doit être un DID (did:…).',
+    CREDENTIAL_STATUS_UNMANAGED: 'Cette attestation porte un statut géré ailleurs que sur Sceau : elle ne peut pas être révoquée ici.',
     INTERNAL: 'Une erreur inattendue s’est produite. Référence : {requestId}.',
   },
   roles: { admin: 'Administrateur', staff: 'Personnel (émission)', reviewer: 'Réviseur' },

@@ -209,6 +209,9 @@ export async function setCredentialStatus(
     let changed: IssuedCredential[] = [];
     if (wanted === 'revoked') {
       changed = rows.filter((r) => !r.revokedAt);
+      // A credential issued with the caller's own credentialStatus points at a list Sceau does not publish:
+      // revoking it here could never reach a verifier, so say so instead of pretending.
+      if (changed.some((r) => !r.statusListId)) throw new AppError('CREDENTIAL_STATUS_UNMANAGED');
       await tx.credentials.setRevoked(changed.map((r) => r.id), now);
       for (const r of changed) if (r.statusListId) touched.add(r.statusListId);
       for (const listId of touched) await tx.statusLists.bumpRevision(listId);

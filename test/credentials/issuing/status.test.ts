@@ -223,6 +223,25 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
     expect(await snapshot()).toBe(before);
   });
 
+  it('refuses to revoke a credential issued with the caller\'s own status list (it could never reach a verifier), but suspends it', async () => {
+    const issued = await t.app.inject({
+      method: 'POST', url: '/credentials/issue', headers: { authorization: `Bearer ${apiKey}`, 'accept-language': 'en' },
+      payload: {
+        credential: {
+          '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], credentialSubject: { id: 'did:example:holder' },
+          credentialStatus: { id: 'https://status.example/list#7', type: 'BitstringStatusListEntry', statusPurpose: 'revocation', statusListIndex: '7', statusListCredential: 'https://status.example/list' },
+        },
+      },
+    });
+    expect(issued.statusCode).toBe(201);
+    const id = issued.json().verifiableCredential.id as string;
+    const res = await status(id, 'revoked', apiKey, { 'accept-language': 'en' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'CREDENTIAL_STATUS_UNMANAGED' });
+    expect((await t.container.store.credentials.findByCredentialId(org.id, id))[0]!.revokedAt).toBeNull();
+    expect((await status(id, 'suspended')).statusCode).toBe(200);
+  });
+
   it('keeps one open list per purpose per key, opens a new list when one fills, and a rotated key keeps its lists', async () => {
     const small = await createTestApp({ dialect, clock: t.clock, config: {} });
     try {
