@@ -20,6 +20,7 @@ import { AppError } from '../domain/errors.js';
 import type { Secrets } from '../domain/ports.js';
 import { type DocumentLoader, UnknownDocumentError, contexts, createDocumentLoader } from './document-loader.js';
 import { base58Encode, privateKeyObject } from './multikey.js';
+import { checkCredentialStructure } from './verifier/document-checks.js';
 
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const DI_V2 = 'https://w3id.org/security/data-integrity/v2';
@@ -66,6 +67,9 @@ export function staticContextLoader(loader: DocumentLoader = createDocumentLoade
 }
 
 /** Turns a canonicalisation or check failure into a clear, localisable error. */
+/** Structure problems that make Sceau refuse to sign (others are reported by `vc._checkCredential` itself). */
+const ISSUE_BLOCKERS = new Set(['PROPERTY_TYPE_MISSING', 'RELATED_RESOURCE_INVALID', 'ID_INVALID']);
+
 export function signingError(e: unknown): AppError {
   if (e instanceof AppError) return e;
   const all = causes(e);
@@ -135,6 +139,13 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
     }
     try {
       vc._checkCredential({ credential: input, mode: 'issue' });
+      // Refuse what a conforming verifier would reject (untyped credentialSchema / refreshService…, malformed
+      // relatedResource, non-URL ids): an issuer must not produce non-conforming documents (VCDM 2.0 §2.1).
+      const conformance = checkCredentialStructure(input).problems.filter((p) => ISSUE_BLOCKERS.has(p.code));
+      if (conformance.length) {
+        const first = conformance[0]!;
+        throw new AppError('CREDENTIAL_INVALID', { reason: `${first.code}${first.params ? ` ${JSON.stringify(first.params)}` : ''}` });
+      }
       const proof: JsonObject = {
         type: 'DataIntegrityProof', created, verificationMethod, cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod',
       };

@@ -162,6 +162,7 @@ export const en: Messages = {
       ISSUER_INVALID: 'The issuer identifier is not an address (URL, DID).',
       SUBJECT_MISSING: 'The credential subject is missing or incomplete.',
       DATE_INVALID: 'The date "{field}" is malformed.',
+      RELATED_RESOURCE_INVALID: 'Invalid related resource ({problem}): each needs a unique URL id and a digest (digestSRI or digestMultibase).',
       PROPERTY_TYPE_MISSING: 'The property "{field}" must have a type.',
       SCHEMA_INVALID: 'Does not match the declared schema ({count} issue(s)).',
       PROOF_MISSING: 'No signature: the document is not secured.',

@@ -162,6 +162,7 @@ export const fr = {
       ISSUER_INVALID: 'L’identifiant de l’émetteur n’est pas une adresse (URL, DID).',
       SUBJECT_MISSING: 'Le titulaire de l’attestation (credentialSubject) est absent ou incomplet.',
       DATE_INVALID: 'La date « {field} » est mal formée.',
+      RELATED_RESOURCE_INVALID: 'Ressource liée invalide ({problem}) : chacune doit avoir un identifiant URL unique et une empreinte (digestSRI ou digestMultibase).',
       PROPERTY_TYPE_MISSING: 'La propriété « {field} » doit avoir un type.',
       SCHEMA_INVALID: 'Non conforme au schéma déclaré ({count} écart(s)).',
       PROOF_MISSING: 'Aucune signature : le document n’est pas sécurisé.',

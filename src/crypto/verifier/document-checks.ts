@@ -196,6 +196,18 @@ export function checkCredentialStructure(doc: JsonObject, options: { jwt?: boole
       else if (item['id'] !== undefined && !isUrl(item['id'])) problems.push({ code: 'ID_INVALID', params: { field: `${prop}.id` } });
     }
   }
+  // VCDM 2.0 §5.3 Integrity of related resources: objects with a unique URL `id` and a digest each.
+  if (doc['relatedResource'] !== undefined) {
+    const seen = new Set<string>();
+    for (const item of asArray(doc['relatedResource'] as unknown)) {
+      if (!isObject(item) || !isUrl(item['id'])) problems.push({ code: 'RELATED_RESOURCE_INVALID', params: { problem: 'id' } });
+      else if (seen.has(item['id'])) problems.push({ code: 'RELATED_RESOURCE_INVALID', params: { problem: 'duplicate id' } });
+      else {
+        seen.add(item['id']);
+        if (item['digestSRI'] === undefined && item['digestMultibase'] === undefined) problems.push({ code: 'RELATED_RESOURCE_INVALID', params: { problem: 'digest' } });
+      }
+    }
+  }
   const dateField = (field: string, local: boolean): Date | undefined => {
     const raw = doc[field];
     if (raw === undefined) return undefined;

@@ -67,6 +67,8 @@ export const VERIFICATION_CODES = {
   DATE_INVALID: 'error',
   /** A `credentialStatus`, `credentialSchema`, `refreshService`, `evidence` or `termsOfUse` without `type`. */
   PROPERTY_TYPE_MISSING: 'error',
+  /** A `relatedResource` that is not an object with a unique URL `id` and a `digestSRI` or `digestMultibase`. */
+  RELATED_RESOURCE_INVALID: 'error',
   /** The credential does not validate against its declared OB 3.0 JSON schema. */
   SCHEMA_INVALID: 'error',
   /** No proof at all (and not a JWT). */
