@@ -194,6 +194,8 @@ export function checkCredentialStructure(doc: JsonObject, options: { jwt?: boole
     for (const item of asArray(doc[prop] as unknown)) {
       if (!isObject(item) || typesOf(item).length === 0) problems.push({ code: 'PROPERTY_TYPE_MISSING', params: { field: prop } });
       else if (item['id'] !== undefined && !isUrl(item['id'])) problems.push({ code: 'ID_INVALID', params: { field: `${prop}.id` } });
+      // VCDM 2.0 §4.11: each credentialSchema names its schema file by a URL `id`.
+      else if (prop === 'credentialSchema' && item['id'] === undefined) problems.push({ code: 'ID_INVALID', params: { field: `${prop}.id` } });
     }
   }
   // VCDM 2.0 §5.3 Integrity of related resources: objects with a unique URL `id` and a digest each.

@@ -30,6 +30,8 @@ describe('VCDM conformance at issuance', () => {
   it.each([
     ['an untyped refreshService', { refreshService: { id: 'https://example.org/refresh' } }],
     ['an untyped credentialSchema', { credentialSchema: { id: 'https://example.org/schema.json' } }],
+    ['a credentialSchema without id', { credentialSchema: { type: 'JsonSchema' } }],
+    ['a credentialSchema whose id is not a URL', { credentialSchema: { id: 'schema.json', type: 'JsonSchema' } }],
     ['relatedResource given as strings', { relatedResource: ['https://example.org/a.png'] }],
     ['a relatedResource without id', { relatedResource: [{ digestSRI: digest }] }],
     ['duplicate relatedResource ids', { relatedResource: [{ id: 'https://example.org/a', digestSRI: digest }, { id: 'https://example.org/a', digestSRI: digest }] }],
