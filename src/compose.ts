@@ -18,7 +18,7 @@ import { getOwnStatusList, isSuspended } from './domain/credentials/status.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
 import type { AppDeps } from './http/deps.js';
 import { createJobQueue } from './jobs/index.js';
-import { MAIL_MAX_ATTEMPTS } from './jobs/worker.js';
+import { enqueueMailDelivery } from './jobs/worker.js';
 import { type Logger, createLogger } from './logger.js';
 import { renderMail } from './mail/render.js';
 import { type DbHandle, migrateToLatest, openDatabase, pingDatabase } from './store/db.js';
@@ -67,7 +67,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     now: () => clock.now(),
     onMailQueued: async (mailId) => {
       try {
-        await jobs.enqueue('mail.send@1', { mailId }, { singletonKey: mailId, maxAttempts: MAIL_MAX_ATTEMPTS });
+        await enqueueMailDelivery(jobs, mailId);
       } catch (err) {
         // The worker's sweeper re-enqueues queued mails it finds later; nothing is lost.
         logger.warn({ err, mailId }, 'mail enqueue failed; the sweeper will retry');

@@ -28,7 +28,6 @@ async function main(): Promise<void> {
       );
     }
   }
-  await container.jobs.start();
   const app = await buildApp(container.deps);
   await app.listen({ port: config.http.port, host: config.http.host });
   logger.info({ url: config.baseUrl.toString(), db: config.db.dialect, mail: container.deps.mailMode }, 'Sceau is listening');

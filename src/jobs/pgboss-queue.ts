@@ -27,30 +27,20 @@ import PgBoss from 'pg-boss';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { EnqueueOptions, JobContext, JobHandler, JobName, JobPayloads, JobQueue } from '../domain/ports.js';
 import type { Database } from '../store/tables.js';
-import { assertMaxAttempts, JOB_DEFAULTS, jobErrorMessage, type JobCounts, type JobLogger } from './sqlite-queue.js';
+import { assertMaxAttempts, JOB_DEFAULTS, jobErrorMessage, type JobCounts, type JobLogger, type QueueTuning } from './sqlite-queue.js';
 
-export interface PgBossJobQueueOptions {
+export interface PgBossJobQueueOptions extends QueueTuning {
   connectionString: string;
   /** The application's Kysely instance: used for singleton enqueues (a transaction) and counts. */
   db: Kysely<Database>;
   /** pg-boss schema (default 'pgboss'). */
   schema?: string;
-  /** Worker poll interval; pg-boss's minimum is 500 ms. */
-  pollIntervalMs?: number;
-  /** Job expiry (lease and handler deadline), rounded up to whole seconds. */
-  leaseMs?: number;
-  retryBaseMs?: number;
-  /** Only checked against the worst case of the configuration: pg-boss 10 cannot cap the back-off. */
-  retryMaxMs?: number;
-  defaultMaxAttempts?: number;
-  stopGraceMs?: number;
   /** How often expired jobs are detected (and completed jobs archived). Default 30 s; min 1 s. */
   maintenanceIntervalSeconds?: number;
   /** Run maintenance in this process (default true; several processes coordinate through the database). */
   supervise?: boolean;
   /** Size of pg-boss's own connection pool (default 10). */
   poolSize?: number;
-  logger?: JobLogger;
 }
 
 const NOOP_LOGGER: JobLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

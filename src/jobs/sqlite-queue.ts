@@ -74,21 +74,29 @@ function abandonSignal(): { promise: Promise<never>; reject: (err: Error) => voi
 const NOOP_LOGGER: JobLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const REAL_CLOCK: Clock = { now: () => new Date() };
 
-export interface TableJobQueueOptions {
+/** Tuning shared by both queue implementations (see each implementation for its limits). */
+export interface QueueTuning {
+  /** Worker poll interval; default 500 ms (pg-boss minimum: 500 ms). */
+  pollIntervalMs?: number;
+  /** How long a claim is valid; also the handler's deadline. Default 5 min (pg-boss: whole seconds). */
+  leaseMs?: number;
+  /** First retry delay, doubled per attempt; default 5 s (pg-boss: whole seconds, with jitter). */
+  retryBaseMs?: number;
+  /** Back-off cap, default 15 min (pg-boss 10 cannot enforce it; only checked against the configuration). */
+  retryMaxMs?: number;
+  /** Default 8. */
+  defaultMaxAttempts?: number;
+  /** How long `stop()` waits for running handlers; default 10 s. */
+  stopGraceMs?: number;
+  logger?: JobLogger;
+}
+
+export interface TableJobQueueOptions extends QueueTuning {
   db: Kysely<Database>;
   /** Time source for run_at/locked_until (handler deadlines and poll timers use real time). */
   clock?: Clock;
   /** Written to `locked_by`; defaults to host:pid:random. */
   workerId?: string;
-  pollIntervalMs?: number;
-  /** How long a claim is valid; also the handler's deadline. */
-  leaseMs?: number;
-  retryBaseMs?: number;
-  retryMaxMs?: number;
-  defaultMaxAttempts?: number;
-  /** How long `stop()` waits for running handlers. */
-  stopGraceMs?: number;
-  logger?: JobLogger;
 }
 
 type JobRow = Selectable<JobsTable>;
