@@ -16,9 +16,12 @@ import { createCredentialVerifier } from './crypto/verifier/index.js';
 import { resolveOwnDid } from './domain/credentials/issuer.js';
 import { getOwnStatusList, isSuspended } from './domain/credentials/status.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
+import { createImageProcessor } from './files/images.js';
+import { parseTabular, suggestMapping } from './files/tabular.js';
 import type { AppDeps } from './http/deps.js';
 import { createJobQueue } from './jobs/index.js';
 import { enqueueMailDelivery } from './jobs/worker.js';
+import { enqueueWebhookDelivery } from './jobs/webhook-sender.js';
 import { type Logger, createLogger } from './logger.js';
 import { renderMail } from './mail/render.js';
 import { type DbHandle, migrateToLatest, openDatabase, pingDatabase } from './store/db.js';
@@ -73,6 +76,14 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         logger.warn({ err, mailId }, 'mail enqueue failed; the sweeper will retry');
       }
     },
+    onWebhookQueued: async (deliveryId) => {
+      try {
+        await enqueueWebhookDelivery(jobs, deliveryId);
+      } catch (err) {
+        // The worker's webhook sweeper enqueues due pending deliveries; nothing is lost.
+        logger.warn({ err, deliveryId }, 'webhook enqueue failed; the sweeper will retry');
+      }
+    },
   });
   const deps: AppDeps = {
     config, logger, store, clock, secrets, passwords, commonPasswords: loadCommonPasswords(), baseUrl: config.baseUrl,
@@ -81,6 +92,10 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     issuerKeys: createIssuerKeys(secrets),
     signer: createCredentialSigner({ secrets }),
     random: cryptoRandom,
+    jobs,
+    tabular: { parse: (bytes) => parseTabular(bytes), suggestMapping },
+    issuanceParts: config.workers,
+    imageProcessor: createImageProcessor(),
     statusListConfig: options.statusListConfig,
     resolveOwnDid: (url) => resolveOwnDid(deps, url),
     getOwnStatusList: (url) => getOwnStatusList(deps, url),

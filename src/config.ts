@@ -33,6 +33,8 @@ export const EnvSchema = z.object({
   DEFAULT_LOCALE: z.enum(['fr', 'en']).default('fr'),
   /** `true` to start the job worker in its own process beside the web process (default), `false` to run web only (scale workers separately with `npm run sceau -- worker`). */
   SCEAU_START_WORKER: z.enum(['true', 'false']).default('true'),
+  /** Worker processes `npm start` forks (bulk issuance splits each job into this many parallel parts). */
+  SCEAU_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
   /** Seed the demo organisation "Institut Démo" and its admin on first start. */
   SCEAU_SEED_DEMO: z.enum(['true', 'false']).default('true'),
   /** Trusted reverse proxies for X-Forwarded-For: a comma-separated list of IPs/CIDRs. Never `true`. */
@@ -44,6 +46,8 @@ export const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(10).max(1_000_000).default(600),
   /** Concurrent argon2 hashes allowed per process (memory ≈ this × 19 MiB). */
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** `true` lets webhooks reach private, loopback and link-local addresses (development and tests only). Cloud metadata addresses stay refused. */
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
 });
 
 export type LogLevelName = z.infer<typeof LogLevel>;
@@ -59,8 +63,12 @@ export type Config = Readonly<{
   log: { level: LogLevelName };
   defaultLocale: 'fr' | 'en';
   startWorker: boolean;
+  /** Worker processes (and parallel parts of a bulk job). */
+  workers: number;
   seedDemo: boolean;
   passwordHashConcurrency: number;
+  /** Outbound webhooks. Absent (hand-built configs) means the defaults: private networks refused. */
+  webhooks?: { allowPrivateNetworks: boolean };
 }>;
 
 export class ConfigError extends Error {
@@ -99,7 +107,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     log: { level: e.LOG_LEVEL },
     defaultLocale: e.DEFAULT_LOCALE,
     startWorker: e.SCEAU_START_WORKER === 'true',
+    workers: e.SCEAU_WORKERS,
     seedDemo: e.SCEAU_SEED_DEMO === 'true',
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+    webhooks: { allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === 'true' },
   });
 }

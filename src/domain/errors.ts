@@ -94,6 +94,96 @@ export const ERROR_CODES = [
   'RECIPIENT_DID_INVALID',
   /** Revocation asked for a credential whose status entry points at a list Sceau does not publish. */
   'CREDENTIAL_STATUS_UNMANAGED',
+  /** An `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII. */
+  'IDEMPOTENCY_KEY_INVALID',
+  /** An `Idempotency-Key` was already used with a different request (method, path or body) within 24 h. */
+  'IDEMPOTENCY_KEY_REUSED',
+  /** A request with the same `Idempotency-Key` is still being processed: retry once it has finished. */
+  'IDEMPOTENCY_KEY_IN_PROGRESS',
+  /** A pagination cursor is malformed or was tampered with. */
+  'CURSOR_INVALID',
+  /** The organisation already has the maximum number of webhooks (10). */
+  'WEBHOOK_LIMIT',
+  /** A webhook must subscribe to at least one known event type. */
+  'WEBHOOK_EVENTS_INVALID',
+  /** Only a dead webhook delivery (every attempt failed) can be redelivered. */
+  'WEBHOOK_DELIVERY_NOT_DEAD',
+  /** A bulk-issue upload (CSV or XLSX) is larger than the size limit (20 MB). */
+  'IMPORT_TOO_LARGE',
+  /** A bulk-issue upload has more data rows than the limit (100,000). */
+  'IMPORT_TOO_MANY_ROWS',
+  /** A bulk-issue upload has more columns than the limit. */
+  'IMPORT_TOO_MANY_COLUMNS',
+  /** A bulk-issue upload has no header line or no data row. */
+  'IMPORT_EMPTY',
+  /** A bulk-issue upload is neither text (CSV) nor an XLSX workbook (NUL bytes, old .xls, image…). */
+  'IMPORT_BINARY',
+  /** A CSV line has a quotation mark that is never closed or is followed by other characters. */
+  'IMPORT_QUOTE_INVALID',
+  /** A CSV or XLSX row has more (non-empty) cells than the header has columns. */
+  'IMPORT_COLUMNS_MISMATCH',
+  /** A column of the header line has no title. */
+  'IMPORT_HEADER_EMPTY',
+  /** Two columns of the header line have the same title (case-insensitively). */
+  'IMPORT_HEADER_DUPLICATE',
+  /** An uploaded .xlsx file is damaged or is not an Excel workbook. */
+  'IMPORT_XLSX_INVALID',
+  /** An uploaded .xlsx file unpacks to too much data or too many cells (zip bomb guard). */
+  'IMPORT_XLSX_TOO_LARGE',
+  /** A CSV file cannot be read for another reason, at the given line. */
+  'IMPORT_UNREADABLE',
+  /** An uploaded image exceeds the size limit (2 MiB; 1 MiB for an SVG). */
+  'IMAGE_TOO_LARGE',
+  /** An uploaded file is not a PNG, JPEG or SVG image (recognised by its bytes), or uses an unsupported feature. */
+  'IMAGE_UNSUPPORTED',
+  /** An uploaded PNG or JPEG is wider or taller than 4096 pixels. */
+  'IMAGE_DIMENSIONS',
+  /** An uploaded image is truncated, corrupt, followed by other data, or an SVG that cannot be parsed. */
+  'IMAGE_CORRUPT',
+  /** A text is longer than its documented maximum. */
+  'TEXT_TOO_LONG',
+  /** A template text is required in at least one language. */
+  'TEMPLATE_TEXT_REQUIRED',
+  /** A custom field key is not a lowercase identifier or is reserved. */
+  'TEMPLATE_FIELD_KEY_INVALID',
+  /** Two custom fields of a template share a key. */
+  'TEMPLATE_FIELD_KEY_DUPLICATE',
+  /** The validity duration is not a whole number in range. */
+  'TEMPLATE_VALIDITY_INVALID',
+  /** An e-mail text uses a merge field the template does not define. */
+  'TEMPLATE_MERGE_FIELD_UNKNOWN',
+  /** The template is archived: it can be read and restored but issues nothing. */
+  'TEMPLATE_ARCHIVED',
+  /** Someone saved the template in the meantime. */
+  'TEMPLATE_CONFLICT',
+  /** The recipient name is missing, too long or has control characters. */
+  'RECIPIENT_NAME_INVALID',
+  /** The recipient language is neither French nor English. */
+  'RECIPIENT_LOCALE_INVALID',
+  /** The same e-mail address appears on several rows of a file. */
+  'RECIPIENT_DUPLICATE',
+  /** The learner id is too long or has control characters. */
+  'LEARNER_ID_INVALID',
+  /** A required template field has no value. */
+  'FIELD_REQUIRED',
+  /** A template field value has control characters or a wrong type. */
+  'FIELD_INVALID',
+  /** A number field value is not a number. */
+  'FIELD_NUMBER_INVALID',
+  /** A date field value is not a real date. */
+  'FIELD_DATE_INVALID',
+  /** A field value is longer than allowed (500, grades 50). */
+  'FIELD_TOO_LONG',
+  /** The column mapping lacks the name or e-mail column, maps a column twice or names an unknown target. */
+  'IMPORT_MAPPING_INVALID',
+  /** Publishing is refused while rows are invalid (fix or exclude them). */
+  'IMPORT_HAS_INVALID_ROWS',
+  /** A job has no valid row left to issue. */
+  'IMPORT_NOTHING_TO_ISSUE',
+  /** The job was already published: its rows can no longer change. */
+  'JOB_NOT_EDITABLE',
+  /** A holder link is unknown or its token does not match. */
+  'CREDENTIAL_LINK_INVALID',
   /** An unexpected failure; details are in the server log under the request id. */
   'INTERNAL',
 ] as const;

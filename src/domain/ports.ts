@@ -40,6 +40,9 @@ export interface PasswordHasher {
 /** Versioned job names and their payloads. A new payload shape means a new version. */
 export interface JobPayloads {
   'mail.send@1': { mailId: string };
+  /** Issues the pending rows of one part (row_no % parts = part) of a bulk issuance job. */
+  'issuance.run@1': { jobId: string; part: number; parts: number };
+  'webhook.deliver@1': { deliveryId: string };
   /** Used by the queue contract tests only. */
   'test.effect@1': { key: string; sleepMs?: number; failTimes?: number };
 }

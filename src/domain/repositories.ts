@@ -4,6 +4,9 @@ import type {
   OutboxMail, OutgoingMail, Role, Session, Throttle, User, UserEmail,
 } from './model.js';
 import type { IssuedCredential, IssuerKey, IssuerProfileDetails, StatusList, StatusPurpose } from './credentials/model.js';
+import type { WebhooksRepository } from './webhooks.js';
+import type { ImageMeta, StoredImage } from './images.js';
+import type { AwardsRepository, CredentialEventsRepository, IssuanceJobsRepository, TemplatesRepository } from './templates/ports.js';
 
 export interface UsersRepository {
   findById(id: string): Promise<User | undefined>;
@@ -172,6 +175,53 @@ export interface CredentialsRepository {
   countForOrg(orgId: string): Promise<number>;
 }
 
+/** A stored `Idempotency-Key` of the JSON API (scoped to one organisation). */
+export interface IdempotencyRecord {
+  orgId: string;
+  key: string;
+  /** Keyed SHA-256 of method, path and canonical JSON body. */
+  fingerprint: string;
+  state: 'pending' | 'done';
+  /** Set once `done`: what to replay (the body as sent, byte for byte). */
+  response: { status: number; body: string; contentType: string | null } | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface IdempotencyKeysRepository {
+  /**
+   * Atomically claims (orgId, key) as `pending`. An expired row, or a `pending` row created before `staleBefore`
+   * (its request died without releasing it), is replaced. Otherwise returns the live record that holds the key.
+   */
+  claim(record: { orgId: string; key: string; fingerprint: string; createdAt: Date; expiresAt: Date }, staleBefore: Date):
+    Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+  /** Stores the response of a claimed key (`done`). */
+  complete(orgId: string, key: string, fingerprint: string, response: { status: number; body: string; contentType: string | null }): Promise<void>;
+  /** Deletes a still-pending claim (5xx or crash) so the client may retry with the same key. */
+  release(orgId: string, key: string, fingerprint: string): Promise<void>;
+  /** Deletes rows expired at `now`; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+/** Keyset position of a list ordered by (created_at DESC, id DESC): `t` is the ISO timestamp text. */
+export interface PagePosition { t: string; id: string }
+/** What a paginated repository method takes: at most `limit` items strictly after `after` (null: from the top). */
+export interface PageRequest { limit: number; after?: PagePosition | null }
+/** A page of items and the position to continue from (null on the last page). */
+export interface Page<T> { items: T[]; next: PagePosition | null }
+
+export interface ImagesRepository {
+  /** False when the organisation already has an image with the same SHA-256 (or the id is taken). */
+  create(image: StoredImage): Promise<boolean>;
+  /** An image of the organisation, bytes included. */
+  find(orgId: string, id: string): Promise<StoredImage | undefined>;
+  /** An image by its public id, any organisation (the public route compares `orgId` with the URL's organisation). */
+  findPublic(id: string): Promise<StoredImage | undefined>;
+  findBySha256(orgId: string, sha256: string): Promise<ImageMeta | undefined>;
+  /** The organisation's images, newest first, without bytes. */
+  listForOrg(orgId: string): Promise<ImageMeta[]>;
+}
+
 export interface Repositories {
   users: UsersRepository;
   sessions: SessionsRepository;
@@ -188,6 +238,13 @@ export interface Repositories {
   issuerProfiles: IssuerProfilesRepository;
   statusLists: StatusListsRepository;
   credentials: CredentialsRepository;
+  webhooks: WebhooksRepository;
+  idempotencyKeys: IdempotencyKeysRepository;
+  templates: TemplatesRepository;
+  awards: AwardsRepository;
+  issuanceJobs: IssuanceJobsRepository;
+  credentialEvents: CredentialEventsRepository;
+  images: ImagesRepository;
 }
 
 /** Repositories outside a transaction, and a way to run a unit of work atomically. */

@@ -22,6 +22,7 @@ import { apiV1Routes } from './api/v1.routes.js';
 import { vcApiIssueRoutes } from './api/vc-api.routes.js';
 import { vcApiVerifyRoutes } from './api/verify.routes.js';
 import { issuerPublicRoutes } from './public/issuer.routes.js';
+import { imagePublicRoutes } from './public/images.routes.js';
 import type { AppDeps } from './deps.js';
 import { healthRoutes } from './health.routes.js';
 import { context } from './plugins/context.js';
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(vcApiIssueRoutes, { deps });
   await app.register(vcApiVerifyRoutes, { deps });
   await app.register(issuerPublicRoutes, { deps });
+  await app.register(imagePublicRoutes, { deps });
   await registerWebRoutes(app, deps);
   return app;
 }

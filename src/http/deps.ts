@@ -3,7 +3,10 @@ import type { AccountDeps } from '../domain/accounts.js';
 import type { CredentialSigner, IssuerKeys, JsonObject, RandomSource } from '../domain/credentials/ports.js';
 import type { CredentialVerifier } from '../domain/credentials/verification.js';
 import type { StatusListConfig } from '../domain/credentials/status.js';
+import type { ImageProcessor } from '../domain/images.js';
 import type { Logger } from '../logger.js';
+import type { JobQueue } from '../domain/ports.js';
+import type { BulkDeps, TabularReader } from '../domain/templates/bulk.js';
 
 /** What the HTTP and web drivers receive from `compose.ts`. */
 export interface AppDeps extends AccountDeps {
@@ -24,6 +27,17 @@ export interface AppDeps extends AccountDeps {
   getOwnStatusList(url: string): Promise<JsonObject | undefined>;
   /** Whether one of Sceau's own credentials is suspended (`issuer`: its DID, to narrow the lookup). */
   isSuspended(credentialId: string, issuer?: string): Promise<boolean>;
+  /** Image formats (src/files/images.ts): template artwork is checked, stripped of metadata, SVG rasterised. */
+  imageProcessor: ImageProcessor;
+  // ---- Templates and bulk issuance (src/domain/templates) ----
+  /** The job queue (enqueue only in the web process; the worker process runs the handlers). */
+  jobs: JobQueue;
+  /** CSV/XLSX reader (src/files/tabular.ts). */
+  tabular: TabularReader;
+  /** Parallel parts of a bulk job (one per worker process). */
+  issuanceParts: number;
+  /** What other features do when credentials are issued or a job completes (webhooks). */
+  hooks?: BulkDeps['hooks'];
   /** The credential verifier (src/crypto/verifier): every page and API verifies through it. */
   verifier: CredentialVerifier;
 }

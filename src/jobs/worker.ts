@@ -5,6 +5,9 @@
 import type { Container } from '../compose.js';
 import type { JobQueue } from '../domain/ports.js';
 import { deliverMail, type MailTransport } from '../mail/sender.js';
+import { enqueueIssuance, runIssuancePart } from '../domain/templates/bulk.js';
+import { type GuardedPost, createGuardedPost } from '../crypto/guarded-fetch.js';
+import { WEBHOOK_SWEEP_EVERY_MS, deliverWebhook, sweepWebhookDeliveries } from './webhook-sender.js';
 
 /** One number for the job's attempts and the outbox row's dead state (they must agree). */
 export const MAIL_MAX_ATTEMPTS = 8;
@@ -22,7 +25,8 @@ export interface RunningWorker {
   sweep(): Promise<number>;
 }
 
-export async function startWorker(container: Container, transport: MailTransport): Promise<RunningWorker> {
+/** `webhookPost`: the webhooks' network access (default: the SSRF-guarded POST configured by WEBHOOKS_ALLOW_PRIVATE_NETWORKS). */
+export async function startWorker(container: Container, transport: MailTransport, options: { webhookPost?: GuardedPost } = {}): Promise<RunningWorker> {
   const { jobs, store, deps, logger } = container;
   const log = logger.child({ module: 'worker' });
   jobs.work('mail.send@1', async (job) => {
@@ -32,20 +36,39 @@ export async function startWorker(container: Container, transport: MailTransport
     );
     log.info({ mailId: job.payload.mailId, attempt: job.attempt }, 'mail delivered');
   }, { concurrency: 4 });
+  const webhookPost = options.webhookPost ?? createGuardedPost({ allowPrivateNetworks: container.config.webhooks?.allowPrivateNetworks ?? false });
+  jobs.work('webhook.deliver@1', async (job) => {
+    const outcome = await deliverWebhook({ store, clock: deps.clock, secrets: deps.secrets, post: webhookPost }, job.payload.deliveryId);
+    if (outcome.sent) {
+      log.info({ deliveryId: job.payload.deliveryId, attempt: outcome.attempt, status: outcome.status, statusCode: outcome.statusCode }, 'webhook attempt');
+    }
+  }, { concurrency: 4 });
+  // Bulk issuance: CPU-bound signing, one part at a time per process (run more worker processes for more parts).
+  jobs.work('issuance.run@1', async (job) => {
+    await runIssuancePart(deps, job.payload.jobId, job.payload.part, job.payload.parts);
+  }, { concurrency: 1 });
   await jobs.start();
 
   const sweep = async () => {
     const stale = await store.outbox.listStaleQueued(new Date(deps.clock.now().getTime() - SWEEP_AGE_MS), 500);
     for (const mailId of stale) await enqueueMailDelivery(jobs, mailId);
+    // Published bulk jobs whose run was lost (crash between commit and enqueue): singleton keys make this idempotent.
+    for (const job of await store.issuanceJobs.listUnfinished(100)) await enqueueIssuance(deps, job.id);
+    await store.idempotencyKeys.purgeExpired(deps.clock.now()); // API Idempotency-Key rows older than 24 h
     return stale.length;
   };
   const timer = setInterval(() => void sweep().catch((err) => log.warn({ err }, 'outbox sweep failed')), SWEEP_EVERY_MS);
   timer.unref();
+  // Due webhook deliveries: retries after their back-off, and rows whose enqueue after commit was lost.
+  const sweepWebhooks = () => sweepWebhookDeliveries({ store, clock: deps.clock, jobs });
+  const webhookTimer = setInterval(() => void sweepWebhooks().catch((err) => log.warn({ err }, 'webhook sweep failed')), WEBHOOK_SWEEP_EVERY_MS);
+  webhookTimer.unref();
   log.info({ mail: transport.kind }, 'worker started');
   return {
     sweep,
     async stop() {
       clearInterval(timer);
+      clearInterval(webhookTimer);
       await jobs.stop();
       transport.close();
     },

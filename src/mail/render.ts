@@ -8,20 +8,31 @@ function headerSafe(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim().slice(0, 250);
 }
 
-const LINKS: Partial<Record<MailKind, string>> = { 'password.reset': 'resetUrl', invitation: 'acceptUrl' };
+const LINKS: Partial<Record<MailKind, string>> = { 'password.reset': 'resetUrl', invitation: 'acceptUrl', 'credential.issued': 'link' };
 
 /** Renders an e-mail as subject + text + HTML in the recipient's language. User values are escaped in HTML. */
 export function renderMail(mail: OutgoingMail): RenderedMail {
   const m = messages(mail.locale as Locale);
   const params: Record<string, string | number> = { ...(mail.params as MailParams[MailKind]) } as Record<string, string | number>;
   if (mail.kind === 'invitation') params['roleLabel'] = m.roles[(mail.params as MailParams['invitation']).role];
-  const tpl = m.mail[mail.kind];
-  const subject = headerSafe(format(tpl.subject, params));
-  const body = format(tpl.body, params);
+  let subject: string;
+  let body: string;
+  if (mail.kind === 'credential.issued') {
+    // The issuer's own texts (merge fields already replaced) or the default ones; the link is always there.
+    const p = mail.params as MailParams['credential.issued'];
+    const tpl = m.mail['credential.issued'];
+    subject = headerSafe(p.customSubject || format(tpl.subject, params));
+    body = p.customBody || format(p.inAccount ? tpl.bodyInAccount : tpl.body, params);
+    if (!body.includes(p.link)) body = `${body}\n\n${p.link}`;
+  } else {
+    const tpl = m.mail[mail.kind];
+    subject = headerSafe(format(tpl.subject, params));
+    body = format(tpl.body, params);
+  }
   const text = `${body}\n\n${m.mail.ignore}\n\n-- \n${m.mail.footer}\n`;
   const linkKey = LINKS[mail.kind];
   const link = linkKey ? String(params[linkKey]) : undefined;
-  const actionLabel = mail.kind === 'password.reset' || mail.kind === 'invitation' ? m.mail.action[mail.kind] : undefined;
+  const actionLabel = mail.kind === 'password.reset' || mail.kind === 'invitation' || mail.kind === 'credential.issued' ? m.mail.action[mail.kind] : undefined;
   const paragraphs = body.split('\n\n').map((p) => html`<p>${p.split('\n').map((line, i) => (i ? [html`<br>`, line] : line))}</p>`);
   const page = html`<!doctype html>
 <html lang="${mail.locale}"><head><meta charset="utf-8"><title>${subject}</title></head>

@@ -12,7 +12,13 @@ import {
 import {
   codesRepository, passwordResetsRepository, sessionsRepository, throttlesRepository, usersRepository,
 } from './users.repository.js';
+import { idempotencyKeysRepository } from './idempotency.repository.js';
+import { imagesRepository } from './images.repository.js';
 import type { Database } from './tables.js';
+import { webhooksRepository } from './webhooks.repository.js';
+import {
+  awardsRepository, credentialEventsRepository, issuanceJobsRepository, templatesRepository,
+} from './templates.repository.js';
 
 export interface StoreDeps {
   secrets: Secrets;
@@ -20,9 +26,13 @@ export interface StoreDeps {
   now: () => Date;
   /** Called after the transaction that queued a mail commits (enqueue the send job there). */
   onMailQueued: (mailId: string) => void | Promise<void>;
+  /** Called after the transaction that queued a webhook delivery commits (enqueue the delivery job there). */
+  onWebhookQueued?: (deliveryId: string) => void | Promise<void>;
 }
 
-function repositories(db: Kysely<Database>, deps: StoreDeps, onQueued: (id: string) => void): Repositories {
+function repositories(
+  db: Kysely<Database>, deps: StoreDeps, onQueued: (id: string) => void, onWebhookQueued: (id: string) => void = () => undefined,
+): Repositories {
   return {
     users: usersRepository(db),
     sessions: sessionsRepository(db),
@@ -39,18 +49,32 @@ function repositories(db: Kysely<Database>, deps: StoreDeps, onQueued: (id: stri
     issuerProfiles: issuerProfilesRepository(db),
     statusLists: statusListsRepository(db),
     credentials: credentialsRepository(db),
+    webhooks: webhooksRepository(db, { onQueued: onWebhookQueued }),
+    templates: templatesRepository(db),
+    awards: awardsRepository(db),
+    issuanceJobs: issuanceJobsRepository(db),
+    credentialEvents: credentialEventsRepository(db),
+    idempotencyKeys: idempotencyKeysRepository(db, deps.secrets),
+    images: imagesRepository(db),
   };
 }
 
-/** The Store port on Kysely. Mails queued inside a transaction are announced only after it commits. */
+/**
+ * The Store port on Kysely. Mails and webhook deliveries queued inside a transaction are announced only after it
+ * commits (nothing is announced when it rolls back).
+ */
 export function createStore(db: Kysely<Database>, deps: StoreDeps): Store {
   const announce = (id: string) => void Promise.resolve(deps.onMailQueued(id)).catch(() => undefined);
+  const announceWebhook = (id: string) => void Promise.resolve(deps.onWebhookQueued?.(id)).catch(() => undefined);
   return {
-    ...repositories(db, deps, announce),
+    ...repositories(db, deps, announce, announceWebhook),
     async transaction(work) {
       const queued: string[] = [];
-      const result = await db.transaction().execute((trx) => work(repositories(trx, deps, (id) => queued.push(id))));
+      const queuedWebhooks: string[] = [];
+      const result = await db.transaction().execute((trx) =>
+        work(repositories(trx, deps, (id) => queued.push(id), (id) => queuedWebhooks.push(id))));
       for (const id of queued) announce(id);
+      for (const id of queuedWebhooks) announceWebhook(id);
       return result;
     },
   };

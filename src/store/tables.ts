@@ -63,6 +63,50 @@ export interface CredentialsTable {
   valid_from: string | null; valid_until: string | null; revoked_at: string | null; suspended_at: string | null; created_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  org_id: string; key: string; fingerprint: string; state: string; response_status: number | null;
+  response_body: string | null; response_content_type: string | null; created_at: string; expires_at: string;
+}
+
+export interface WebhooksTable {
+  id: string; org_id: string; url: string; secret_sealed: string; events: string; created_by: string | null;
+  created_at: string; disabled_at: string | null;
+}
+export interface WebhookDeliveriesTable {
+  id: string; webhook_id: string; org_id: string; event_id: string; event_type: string; payload: string; status: string;
+  attempts: number; last_status_code: number | null; last_error: string | null; next_attempt_at: string | null;
+  delivered_at: string | null; created_at: string;
+}
+
+export interface TemplatesTable {
+  id: string; org_id: string; public_id: string; kind: string; status: string; version: number; mapping: string | null;
+  rules: string | null; created_by: string | null; created_at: string; updated_at: string; archived_at: string | null;
+}
+export interface TemplateVersionsTable { template_id: string; version: number; content: string; created_by: string | null; created_at: string }
+export interface IssuanceJobsTable {
+  id: string; org_id: string; template_id: string; template_version: number; source: string; filename: string | null; status: string;
+  headers: string | null; mapping: string | null; total_rows: number; issued_count: number; failed_count: number;
+  created_by: string | null; created_at: string; updated_at: string; queued_at: string | null; completed_at: string | null;
+}
+export interface IssuanceRowsTable {
+  job_id: string; row_no: number; cells: string; data: string | null; errors: string | null; status: string;
+  credential_row_id: string | null; error: string | null;
+}
+export interface AwardsTable {
+  id: string; org_id: string; template_id: string; template_version: number; job_id: string | null; row_no: number | null;
+  recipient_name: string; recipient_email: string; learner_id: string | null; locale: string; fields: string;
+  holder_user_id: string | null; link_token_hash: string; mail_id: string | null; opened_at: string | null;
+  claimed_at: string | null; created_at: string;
+}
+export interface CredentialEventsTable {
+  id: string; org_id: string; template_id: string | null; credential_row_id: string; kind: string; day: string; created_at: string;
+}
+
+export interface ImagesTable {
+  id: string; org_id: string; content_type: string; bytes: Buffer; sha256: string; width: number; height: number;
+  byte_size: number; created_by: string | null; created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -82,6 +126,16 @@ export interface Database {
   status_lists: StatusListsTable;
   status_entries: StatusEntriesTable;
   credentials: CredentialsTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  issuance_jobs: IssuanceJobsTable;
+  issuance_rows: IssuanceRowsTable;
+  awards: AwardsTable;
+  credential_events: CredentialEventsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  idempotency_keys: IdempotencyKeysTable;
+  images: ImagesTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -54,6 +54,7 @@ export function testConfig(overrides: Partial<Config> & { db: Config['db']; data
     log: { level: 'info' as const },
     defaultLocale: 'fr' as const,
     startWorker: false,
+    workers: 1,
     seedDemo: false,
     passwordHashConcurrency: 4,
     ...overrides,

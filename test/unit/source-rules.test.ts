@@ -23,7 +23,7 @@ describe('source rules', () => {
 
   it('keeps the domain free of adapters and drivers (dependency rule)', () => {
     const domain = src.filter((s) => s.f.startsWith('src/domain/'));
-    const bad = domain.filter((s) => /from '(fastify|kysely|pino|better-sqlite3|pg|nodemailer|argon2|node:crypto|\.\.\/(http|web|store|crypto|jobs|mail|cli)\/)/.test(s.text));
+    const bad = domain.filter((s) => /from '(fastify|kysely|pino|better-sqlite3|pg|nodemailer|argon2|node:crypto|\.\.\/(http|web|store|crypto|jobs|mail|files|cli)\/)/.test(s.text));
     expect(bad.map((s) => s.f)).toEqual([]);
   });
 
@@ -33,7 +33,7 @@ describe('source rules', () => {
   });
 
   it('keeps adapters away from drivers', () => {
-    const adapters = src.filter((s) => /^src\/(store|crypto|jobs|mail)\//.test(s.f));
+    const adapters = src.filter((s) => /^src\/(store|crypto|jobs|mail|files)\//.test(s.f));
     const bad = adapters.filter((s) => /from '\.\.\/(http|web|cli)\//.test(s.text));
     expect(bad.map((s) => s.f)).toEqual([]);
   });

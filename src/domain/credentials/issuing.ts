@@ -7,6 +7,7 @@
 import { recordAudit } from '../audit.js';
 import { AppError } from '../errors.js';
 import type { Actor, Organization } from '../model.js';
+import type { Repositories } from '../repositories.js';
 import { normalizeEmail, normalizeUrl } from '../validation.js';
 import {
   OB_CONTEXT, OB_EXTENSIONS_CONTEXT, VC_V2_CONTEXT, ensureIssuerKey, getIssuerProfile, issuerDid, signingKey,
@@ -31,6 +32,10 @@ export const ACHIEVEMENT_TYPES = [
   'ResearchDoctorate', 'SecondarySchoolDiploma',
 ] as const;
 const ALIGNMENT_TARGET_TYPES = ['ceasn:Competency', 'ceterms:Credential', 'CFItem', 'CFRubric', 'CFRubricCriterion', 'CFRubricCriterionLevel', 'CTDL'];
+const RESULT_TYPES = [
+  'GradePointAverage', 'LetterGrade', 'Percent', 'PerformanceLevel', 'PredictedScore', 'RawScore', 'Result', 'RubricCriterion',
+  'RubricCriterionLevel', 'RubricScore', 'ScaledScore', 'Status',
+];
 const RESULT_STATUSES = ['Completed', 'Enrolled', 'Failed', 'InProgress', 'OnHold', 'Provisional', 'Withdrew'];
 const EXT_RE = /^ext:[A-Za-z0-9.\-_]+$/;
 
@@ -56,6 +61,12 @@ export interface AchievementInput {
   achievementType?: unknown;
   /** Skills and competencies the achievement aligns to. */
   alignment?: AlignmentInput[];
+  /** Free-text keywords (skills without a framework URI). */
+  tag?: unknown[];
+  /** BCP 47 language of the texts (`fr`, `en`). */
+  inLanguage?: unknown;
+  /** What results of this achievement mean (each result's `resultDescription` points at one). */
+  resultDescription?: { id: unknown; name: unknown; resultType: unknown }[];
 }
 
 export interface ResultInput {
@@ -68,7 +79,7 @@ export interface ResultInput {
 
 export interface OpenBadgeInput {
   /** The recipient: bound by a salted hash of the e-mail address, and by `id` when the holder has a DID. */
-  recipient: { email: unknown; did?: unknown };
+  recipient: { email: unknown; did?: unknown; /** Shown on the credential (an unhashed `name` identifier). */ name?: unknown };
   achievement: AchievementInput;
   /** The credential's display name (default: the achievement's). */
   name?: unknown;
@@ -107,6 +118,19 @@ function httpsUrl(raw: unknown, field: string, required = false): string | undef
   return v;
 }
 
+/** A framework identifier (ESCO, CASE…): http or https, never fetched by Sceau. */
+export function identifierUrl(raw: unknown, field: string): string {
+  if (typeof raw !== 'string' || raw.length > 2048) throw new AppError('URL_INVALID', {}, { field });
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new AppError('URL_INVALID', {}, { field });
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) throw new AppError('URL_INVALID', {}, { field });
+  return url.toString();
+}
+
 /** A URI for an `id`: an https URL or a `urn:` name. */
 function uri(raw: unknown, field: string): string {
   if (typeof raw === 'string' && /^urn:[a-z0-9][a-z0-9-]{0,31}:[^\s]{1,500}$/i.test(raw)) return raw;
@@ -137,7 +161,7 @@ function alignments(list: unknown, field: string): JsonObject[] | undefined {
     const out: JsonObject = {
       type: ['Alignment'],
       targetName: text(a.targetName, `${f}.targetName`, 500),
-      targetUrl: httpsUrl(a.targetUrl, `${f}.targetUrl`, true),
+      targetUrl: identifierUrl(a.targetUrl, `${f}.targetUrl`),
     };
     const targetType = text(a.targetType, `${f}.targetType`, 100, false);
     if (targetType !== undefined) {
@@ -189,6 +213,26 @@ function achievementOf(input: AchievementInput, newId: () => string): JsonObject
   if (img) out['image'] = img;
   const align = alignments(input.alignment, 'achievement.alignment');
   if (align?.length) out['alignment'] = align;
+  if (input.tag !== undefined) {
+    if (!Array.isArray(input.tag) || input.tag.length > 100) throw invalid('achievement.tag');
+    const tags = input.tag.map((t, i) => text(t, `achievement.tag.${i}`, 200)!);
+    if (tags.length) out['tag'] = tags;
+  }
+  if (input.inLanguage !== undefined) {
+    if (typeof input.inLanguage !== 'string' || !/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(input.inLanguage)) throw invalid('achievement.inLanguage');
+    out['inLanguage'] = input.inLanguage;
+  }
+  if (input.resultDescription !== undefined) {
+    if (!Array.isArray(input.resultDescription) || input.resultDescription.length > 50) throw invalid('achievement.resultDescription');
+    const rds = input.resultDescription.map((rd, i) => {
+      const f = `achievement.resultDescription.${i}`;
+      if (!rd || typeof rd !== 'object') throw invalid(f);
+      const resultType = rd.resultType;
+      if (typeof resultType !== 'string' || (!RESULT_TYPES.includes(resultType) && !EXT_RE.test(resultType))) throw invalid(`${f}.resultType`);
+      return { id: uri(rd.id, `${f}.id`), type: ['ResultDescription'], name: text(rd.name, `${f}.name`, 500), resultType };
+    });
+    if (rds.length) out['resultDescription'] = rds;
+  }
   return out;
 }
 
@@ -239,8 +283,8 @@ function statusEntry(deps: IssuingDeps, org: Organization, a: StatusAllocation):
   };
 }
 
-/** Signs and stores a batch: one status allocation transaction, one `created`, one storing transaction. */
-async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {
+/** Signs a batch (one status allocation transaction, one `created`); nothing about the credentials is stored yet. */
+async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {
   const needing = drafts.filter((d) => d.withStatus).length;
   const allocations = needing ? await deps.store.transaction((tx) => allocateStatusEntries(tx, deps, key, needing)) : [];
   const now = deps.clock.now();
@@ -267,14 +311,22 @@ async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, 
       },
     });
   }
-  await deps.store.transaction(async (tx) => {
-    for (const r of results) {
-      await tx.credentials.create(r.credential);
-      await recordAudit(tx, deps, actor, {
-        action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },
-      });
-    }
-  });
+  return results;
+}
+
+/** Stores signed credentials inside the caller's transaction (with their audit events). */
+export async function storeIssued(tx: Repositories, deps: IssuingDeps, actor: Actor, org: Organization, results: IssueResult[]): Promise<void> {
+  for (const r of results) {
+    await tx.credentials.create(r.credential);
+    await recordAudit(tx, deps, actor, {
+      action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },
+    });
+  }
+}
+
+async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {
+  const results = await signDrafts(deps, org, key, drafts);
+  await deps.store.transaction((tx) => storeIssued(tx, deps, actor, org, results));
   return results;
 }
 
@@ -283,6 +335,16 @@ async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, 
  * Validation happens before anything is written.
  */
 export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, org: Organization, inputs: OpenBadgeInput[]): Promise<IssueResult[]> {
+  const results = await signOpenBadges(deps, org, inputs);
+  if (results.length) await deps.store.transaction((tx) => storeIssued(tx, deps, actor, org, results));
+  return results;
+}
+
+/**
+ * Validates and signs Open Badges 3.0 credentials without storing them: the caller stores them with
+ * `storeIssued` inside its own transaction (bulk issuance stores credentials, awards and e-mails together).
+ */
+export async function signOpenBadges(deps: IssuingDeps, org: Organization, inputs: OpenBadgeInput[]): Promise<IssueResult[]> {
   if (!inputs.length) return [];
   const key = await ensureIssuerKey(deps, org);
   const profile = await getIssuerProfile(deps, org);
@@ -299,6 +361,7 @@ export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, org: Orga
     if (validUntil && validUntil <= validFrom) throw invalid('validUntil');
     const result = resultsOf(input.result);
     const identity = emailIdentity(deps, email, deps.secrets.newToken().slice(0, 22));
+    const displayName = text(input.recipient.name, 'recipient.name', 200, false);
     const credentialId = `urn:uuid:${deps.secrets.newPublicId()}`;
     return {
       withStatus: true, ob: true, jwt: input.jwt === true, credentialId, types: ['VerifiableCredential', 'OpenBadgeCredential'],
@@ -307,7 +370,9 @@ export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, org: Orga
         const subject: JsonObject = {};
         if (holder) subject['id'] = holder;
         subject['type'] = ['AchievementSubject'];
-        subject['identifier'] = [identity];
+        subject['identifier'] = displayName
+          ? [identity, { type: 'IdentityObject', identityHash: displayName, identityType: 'name', hashed: false }]
+          : [identity];
         subject['achievement'] = achievement;
         if (result?.length) subject['result'] = result;
         const credential: JsonObject = {
@@ -327,7 +392,7 @@ export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, org: Orga
       },
     };
   });
-  return signAndStore(deps, actor, org, key, drafts);
+  return signDrafts(deps, org, key, drafts);
 }
 
 export async function issueOpenBadge(deps: IssuingDeps, actor: Actor, org: Organization, input: OpenBadgeInput): Promise<IssueResult> {

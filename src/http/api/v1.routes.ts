@@ -8,7 +8,10 @@ import { AppError } from '../../domain/errors.js';
 import type { Invitation, Organization } from '../../domain/model.js';
 import { authenticateApiKey, inviteMember } from '../../domain/organizations.js';
 import type { AppDeps } from '../deps.js';
+import { idempotency } from '../plugins/idempotency.js';
 import { InvitationSchema, MemberSchema, OrganizationSchema, problemResponses } from './schemas.js';
+import { webhooksApiRoutes } from './webhooks.routes.js';
+import { imagesApiRoutes } from './images.routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,8 +44,12 @@ export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
     request.apiOrg = org;
     request.actor = { kind: 'apiKey', apiKeyId: apiKey.id, orgId: org.id, ip: request.ip, requestId: request.id };
   });
+  // After authentication, before every route of this scope (also those registered from other files below).
+  await app.register(idempotency, { deps });
 
   const security = [{ apiKey: [] }];
+  await app.register(webhooksApiRoutes, { deps });
+  await app.register(imagesApiRoutes, { deps });
 
   app.get('/organization', {
     schema: {

@@ -1,11 +1,19 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './2026-11-22T19-00_foundation.js';
 import * as issuing from './2026-11-22T20-00_issuing.js';
+import * as templates from './2026-11-22T22-00_templates.js';
+import * as images from './2026-11-22T22-10_images.js';
+import * as webhooks from './2026-11-22T22-20_webhooks.js';
+import * as idempotency from './2026-11-22T22-30_idempotency.js';
 
 /** Every migration, in order. Names are timestamps; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T19-00_foundation': foundation,
   '2026-11-22T20-00_issuing': issuing,
+  '2026-11-22T22-00_templates': templates,
+  '2026-11-22T22-10_images': images,
+  '2026-11-22T22-20_webhooks': webhooks,
+  '2026-11-22T22-30_idempotency': idempotency,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -12,10 +12,11 @@ function tabs(ctx: PageContext, org: Organization, role: Role, current: string):
   const { m } = ctx;
   const items: [string, string][] = [['', m.console.overview], ['/members', m.console.members]];
   if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/audit', m.console.audit]);
+  if (role === 'admin') items.push(['/webhooks', m.webhooks.tab]);
   return html`<nav aria-label="${org.name}" class="tabs"><ul>${items.map(([suffix, label]) => html`<li><a href="/console/${org.slug}${suffix}"${current === suffix ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>`;
 }
 
-function orgHeader(ctx: PageContext, org: Organization, role: Role, current: string): Html {
+export function orgHeader(ctx: PageContext, org: Organization, role: Role, current: string): Html {
   return html`<p class="breadcrumb"><a href="/console">${ctx.m.console.title}</a></p>
 <h1>${org.name}</h1>
 <p class="meta">${ctx.m.console.yourRole} <span class="tag">${ctx.m.roles[role]}</span></p>

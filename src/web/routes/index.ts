@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import type { AppDeps } from '../../http/deps.js';
@@ -5,10 +6,15 @@ import { accountRoutes } from './account.routes.js';
 import { adminRoutes } from './admin.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { consoleRoutes } from './console.routes.js';
+import { imageRoutes } from './images.routes.js';
+import { webhooksRoutes } from './webhooks.routes.js';
 import { invitationRoutes } from './invitations.routes.js';
 import { pageContext } from '../layout.js';
 import { signInPage } from '../pages/auth.js';
 import { safeNext, sendHtml } from './helpers.js';
+
+/** The largest uploaded file (a 100,000-row CSV fits; XLSX is compressed). */
+export const UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
 
 /** Web pages in encapsulated groups: public, signed-in (redirect to sign-in), platform admin. */
 export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -18,6 +24,15 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
   });
 
   await app.register(async (signedIn) => {
+    // Uploads (bulk CSV/XLSX, template images): multipart bodies are read only for signed-in people, into memory,
+    // as `{ field: string, file: Buffer }` so the zod schema and the CSRF check see them like any form.
+    signedIn.addHook('onRequest', async (request) => {
+      if (!request.user && /^multipart\//i.test(request.headers['content-type'] ?? '')) throw new AppError('AUTH_REQUIRED');
+    });
+    await signedIn.register(multipart, {
+      attachFieldsToBody: 'keyValues',
+      limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1, fields: 200, fieldSize: 100_000, parts: 201, headerPairs: 200 },
+    });
     // Not signed in (or the session ended): 401 with the sign-in form, which brings the visitor back here.
     signedIn.addHook('preHandler', async (request, reply) => {
       if (request.user) return;
@@ -27,6 +42,8 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
     });
     await signedIn.register(accountRoutes, { deps });
     await signedIn.register(consoleRoutes, { deps });
+    await signedIn.register(imageRoutes, { deps });
+    await signedIn.register(webhooksRoutes, { deps });
     await signedIn.register(adminRoutes, { deps });
   });
 }

@@ -1,0 +1,112 @@
+/**
+ * `/api/v1/webhooks`: the API key's organisation's outbound webhooks. Registered inside the v1 scope, so the
+ * Bearer-key authentication (and Idempotency-Key on POST) applies. A webhook of another organisation is 404.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import {
+  WEBHOOK_EVENT_TYPES, type Webhook, type WebhookActor, type WebhookDeliveryView, createWebhook, deleteWebhook,
+  listDeliveries, listWebhooks,
+} from '../../domain/webhooks.js';
+import type { FastifyRequest } from 'fastify';
+import type { AppDeps } from '../deps.js';
+import { problemResponses } from './schemas.js';
+
+const EventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
+
+export const WebhookSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(EventTypeSchema),
+  status: z.enum(['active', 'disabled']),
+  createdAt: z.string(),
+}).describe('Webhook endpoint (its secret is never listed)');
+
+export const WebhookDeliverySchema = z.object({
+  id: z.string(),
+  webhookId: z.string(),
+  eventId: z.string().describe('Sent as Sceau-Event-Id; receivers deduplicate on it'),
+  eventType: EventTypeSchema,
+  status: z.enum(['pending', 'delivered', 'dead']),
+  attempts: z.number().int(),
+  lastStatusCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+  createdAt: z.string(),
+}).describe('Webhook delivery');
+
+const presentWebhook = (w: Webhook) => ({
+  id: w.id, url: w.url, events: w.events, status: w.disabledAt ? 'disabled' as const : 'active' as const, createdAt: w.createdAt.toISOString(),
+});
+
+const presentDelivery = (d: WebhookDeliveryView) => ({
+  id: d.id, webhookId: d.webhookId, eventId: d.eventId, eventType: d.eventType, status: d.status, attempts: d.attempts,
+  lastStatusCode: d.lastStatusCode, lastError: d.lastError, nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+  deliveredAt: d.deliveredAt?.toISOString() ?? null, createdAt: d.createdAt.toISOString(),
+});
+
+function apiScope(request: FastifyRequest): { actor: WebhookActor; slug: string } {
+  const actor = request.actor;
+  if (actor?.kind !== 'apiKey' || !request.apiOrg) throw new AppError('AUTH_REQUIRED');
+  return { actor, slug: request.apiOrg.slug };
+}
+
+export const webhooksApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  const security = [{ apiKey: [] }];
+  const tags = ['webhooks'];
+  const idParams = z.object({ id: z.string().min(1).max(64) });
+
+  app.get('/webhooks', {
+    schema: {
+      summary: 'Webhook endpoints of the organisation', tags, security,
+      response: { 200: z.object({ data: z.array(WebhookSchema) }), ...problemResponses },
+    },
+  }, async (request) => {
+    const { actor, slug } = apiScope(request);
+    const { webhooks } = await listWebhooks(deps, actor, slug);
+    return { data: webhooks.map(presentWebhook) };
+  });
+
+  app.post('/webhooks', {
+    schema: {
+      summary: 'Add a webhook endpoint (at most 10); the signing secret is returned once',
+      description: 'Each event is POSTed as JSON `{ id, type, createdAt, organization: { slug }, data }` with the headers '
+        + '`Sceau-Event-Id`, `Sceau-Event-Type` and `Sceau-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. '
+        + 'A 2xx answer within 10 s delivers it; otherwise it is retried after 1 min, 2, 4… (8 attempts).',
+      tags, security,
+      body: z.object({
+        url: z.string().max(2048).describe('https:// address of the receiver'),
+        events: z.array(EventTypeSchema).min(1).max(WEBHOOK_EVENT_TYPES.length),
+      }).strict(),
+      response: { 201: WebhookSchema.extend({ secret: z.string().describe('whsec_…: shown once') }), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const { actor, slug } = apiScope(request);
+    const { webhook, secret } = await createWebhook(deps, actor, slug, request.body);
+    return reply.code(201).send({ ...presentWebhook(webhook), secret });
+  });
+
+  app.delete('/webhooks/:id', {
+    schema: {
+      summary: 'Delete a webhook endpoint and its delivery log', tags, security, params: idParams,
+      response: { 204: z.null().describe('Deleted'), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const { actor, slug } = apiScope(request);
+    await deleteWebhook(deps, actor, slug, request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/webhooks/:id/deliveries', {
+    schema: {
+      summary: 'The latest 100 deliveries of a webhook endpoint', tags, security, params: idParams,
+      response: { 200: z.object({ data: z.array(WebhookDeliverySchema) }), ...problemResponses },
+    },
+  }, async (request) => {
+    const { actor, slug } = apiScope(request);
+    const { deliveries } = await listDeliveries(deps, actor, slug, request.params.id);
+    return { data: deliveries.map(presentDelivery) };
+  });
+};
