@@ -18,6 +18,7 @@ import { getOwnStatusList, isSuspended } from './domain/credentials/status.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
 import { createImageProcessor } from './files/images.js';
 import { parseTabular, suggestMapping } from './files/tabular.js';
+import { webhookHooks } from './domain/templates/events.js';
 import type { AppDeps } from './http/deps.js';
 import { createJobQueue } from './jobs/index.js';
 import { enqueueMailDelivery } from './jobs/worker.js';
@@ -95,6 +96,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     jobs,
     tabular: { parse: (bytes) => parseTabular(bytes), suggestMapping },
     issuanceParts: config.workers,
+    hooks: webhookHooks({ clock, secrets }),
     imageProcessor: createImageProcessor(),
     statusListConfig: options.statusListConfig,
     resolveOwnDid: (url) => resolveOwnDid(deps, url),

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { LogLevelName } from './config.js';
 
 /** Query parameters whose values never reach a log line (tokens in links, codes). */
-const SECRET_PARAMS = /((?:[?&]|%3F|%26)(?:token|code|key|password|pin)(?:=|%3D))[^&#]*/gi;
+const SECRET_PARAMS = /((?:[?&]|%3F|%26)(?:token|code|key|password|pin|t)(?:=|%3D))[^&#]*/gi;
 
 export function redactUrl(url: string): string {
   return url.replace(SECRET_PARAMS, '$1[redacted]');

@@ -32,21 +32,23 @@ async function main(): Promise<void> {
   await app.listen({ port: config.http.port, host: config.http.host });
   logger.info({ url: config.baseUrl.toString(), db: config.db.dialect, mail: container.deps.mailMode }, 'Sceau is listening');
 
-  let worker: ChildProcess | undefined;
+  // SCEAU_WORKERS worker processes (bulk issuance splits each job into that many parts); each restarts if it dies.
+  const workers = new Map<number, ChildProcess>();
   let stopping = false;
-  const startChild = () => {
-    worker = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [], { stdio: 'inherit' });
-    worker.on('exit', (code, signal) => {
+  const startChild = (n: number) => {
+    const child = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [], { stdio: 'inherit' });
+    workers.set(n, child);
+    child.on('exit', (code, signal) => {
       if (stopping) return;
-      logger.warn({ code, signal }, 'worker exited; restarting in 1 s');
-      setTimeout(startChild, 1000).unref();
+      logger.warn({ code, signal, worker: n }, 'worker exited; restarting in 1 s');
+      setTimeout(() => startChild(n), 1000).unref();
     });
   };
-  if (config.startWorker) startChild();
+  if (config.startWorker) for (let n = 0; n < config.workers; n++) startChild(n);
 
   const shutdown = async () => {
     stopping = true;
-    worker?.kill('SIGTERM');
+    for (const child of workers.values()) child.kill('SIGTERM');
     await app.close();
     await container.close();
     process.exit(0);

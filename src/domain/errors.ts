@@ -184,6 +184,8 @@ export const ERROR_CODES = [
   'JOB_NOT_EDITABLE',
   /** A holder link is unknown or its token does not match. */
   'CREDENTIAL_LINK_INVALID',
+  /** Recipients sent to the API (one-off or job) have invalid values or duplicate e-mails: nothing was issued. */
+  'RECIPIENTS_INVALID',
   /** An unexpected failure; details are in the server log under the request id. */
   'INTERNAL',
 ] as const;

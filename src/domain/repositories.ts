@@ -114,7 +114,8 @@ export interface OutboxRepository {
   /** The decrypted rendered message (platform admin's outbox view, and the sender). */
   readBody(id: string): Promise<{ subject: string; text: string; html: string } | undefined>;
   list(limit: number): Promise<OutboxMail[]>;
-  markDelivered(id: string, status: 'sent' | 'local', at: Date): Promise<void>;
+  /** Marks a queued message delivered; false when it was not queued any more (delivered by a concurrent run). */
+  markDelivered(id: string, status: 'sent' | 'local', at: Date): Promise<boolean>;
   recordAttempt(id: string, error: string | null, dead: boolean): Promise<void>;
   /** Queued mails older than `before` (for re-enqueueing after a crash between commit and enqueue). */
   listStaleQueued(before: Date, limit: number): Promise<string[]>;

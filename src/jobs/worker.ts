@@ -5,6 +5,7 @@
 import type { Container } from '../compose.js';
 import type { JobQueue } from '../domain/ports.js';
 import { deliverMail, type MailTransport } from '../mail/sender.js';
+import { credentialDelivered } from '../mail/credential-delivery.js';
 import { enqueueIssuance, runIssuancePart } from '../domain/templates/bulk.js';
 import { type GuardedPost, createGuardedPost } from '../crypto/guarded-fetch.js';
 import { WEBHOOK_SWEEP_EVERY_MS, deliverWebhook, sweepWebhookDeliveries } from './webhook-sender.js';
@@ -29,9 +30,14 @@ export interface RunningWorker {
 export async function startWorker(container: Container, transport: MailTransport, options: { webhookPost?: GuardedPost } = {}): Promise<RunningWorker> {
   const { jobs, store, deps, logger } = container;
   const log = logger.child({ module: 'worker' });
+  const delivered = credentialDelivered({ store, secrets: deps.secrets, clock: deps.clock });
   jobs.work('mail.send@1', async (job) => {
     await deliverMail(
-      { store, clock: deps.clock, transport, from: deps.config.mail.from, host: deps.config.baseUrl.hostname },
+      {
+        store, clock: deps.clock, transport, from: deps.config.mail.from, host: deps.config.baseUrl.hostname,
+        // Analytics only: a failure here must not fail (and so re-send) a delivered message.
+        onDelivered: (mail) => delivered(mail).catch((err) => log.warn({ err, mailId: mail.id }, 'delivery event not recorded')),
+      },
       { mailId: job.payload.mailId, attempt: job.attempt, maxAttempts: MAIL_MAX_ATTEMPTS },
     );
     log.info({ mailId: job.payload.mailId, attempt: job.attempt }, 'mail delivered');

@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
+import type { OutboxMail } from '../domain/model.js';
 import type { Clock } from '../domain/ports.js';
 import type { Store } from '../domain/repositories.js';
 
@@ -30,9 +31,13 @@ export function createMailTransport(options: { smtpUrl: string | undefined }): M
   };
 }
 
-/** Delivers one outbox message (job `mail.send@1`). Idempotent: a delivered message is never sent again. */
+/**
+ * Delivers one outbox message (job `mail.send@1`). Idempotent: a delivered message is never sent again.
+ * `onDelivered` runs once per message handed to the SMTP server (not for `local`: it never reached anyone), after
+ * it is recorded as sent (delivery analytics of credentials).
+ */
 export async function deliverMail(
-  deps: { store: Store; clock: Clock; transport: MailTransport; from: string; host: string },
+  deps: { store: Store; clock: Clock; transport: MailTransport; from: string; host: string; onDelivered?: (mail: OutboxMail) => Promise<void> },
   job: { mailId: string; attempt: number; maxAttempts: number },
 ): Promise<void> {
   const mail = await deps.store.outbox.findById(job.mailId);
@@ -52,5 +57,5 @@ export async function deliverMail(
     await deps.store.outbox.recordAttempt(mail.id, e instanceof Error ? e.message : String(e), job.attempt >= job.maxAttempts);
     throw e;
   }
-  await deps.store.outbox.markDelivered(mail.id, 'sent', deps.clock.now());
+  if (await deps.store.outbox.markDelivered(mail.id, 'sent', deps.clock.now())) await deps.onDelivered?.(mail);
 }

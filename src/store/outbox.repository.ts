@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { OutboxRepository } from '../domain/repositories.js';
 import type { Locale, MailKind, MailStatus, OutboxMail, OutgoingMail } from '../domain/model.js';
 import type { Secrets } from '../domain/ports.js';
-import { fromDate, toDate, toDateOrNull } from './mappers.js';
+import { affected, fromDate, toDate, toDateOrNull } from './mappers.js';
 import type { Database } from './tables.js';
 
 export interface RenderedMail { subject: string; text: string; html: string }
@@ -49,8 +49,9 @@ export function outboxRepository(
         .map(rowToMail);
     },
     async markDelivered(id, status, at) {
-      await db.updateTable('mail_outbox').set((eb) => ({ status, sent_at: fromDate(at), attempts: eb('attempts', '+', 1), last_error: null }))
-        .where('id', '=', id).execute();
+      const r = await db.updateTable('mail_outbox').set((eb) => ({ status, sent_at: fromDate(at), attempts: eb('attempts', '+', 1), last_error: null }))
+        .where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
+      return affected(r) === 1;
     },
     async recordAttempt(id, error, dead) {
       await db.updateTable('mail_outbox')

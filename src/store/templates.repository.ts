@@ -149,6 +149,13 @@ export function awardsRepository(db: Kysely<Database>): AwardsRepository {
     async setMail(id, mailId) {
       await db.updateTable('awards').set({ mail_id: mailId }).where('id', '=', id).execute();
     },
+    async setLink(id, linkTokenHash, mailId) {
+      await db.updateTable('awards').set({ link_token_hash: linkTokenHash, mail_id: mailId }).where('id', '=', id).execute();
+    },
+    async findByMailId(mailId) {
+      const r = await awardQuery(db).where('awards.mail_id', '=', mailId).executeTakeFirst();
+      return r && toAwardView(r);
+    },
     async markOpened(id, at) {
       return affected(await db.updateTable('awards').set({ opened_at: fromDate(at) }).where('id', '=', id).where('opened_at', 'is', null).executeTakeFirst()) === 1;
     },

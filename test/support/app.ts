@@ -155,6 +155,25 @@ export class Agent {
     return res;
   }
 
+  /** A multipart/form-data POST (file uploads) with the session's CSRF token. */
+  async upload(url: string, fields: Record<string, string>, file: { field: string; filename: string; content: Buffer; type?: string }, options: { csrf?: string | null } = {}): Promise<LightMyRequestResponse> {
+    const token = options.csrf === undefined ? await this.csrf() : options.csrf;
+    const boundary = `----sceau${Date.now().toString(16)}`;
+    const parts: Buffer[] = [];
+    const all = token === null ? fields : { _csrf: token, ...fields };
+    for (const [k, v] of Object.entries(all)) {
+      parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+    }
+    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\ncontent-type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`));
+    parts.push(file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
+    const res = await this.app.inject({
+      method: 'POST', url, payload: Buffer.concat(parts),
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'text/html', ...this.headers, cookie: this.cookieHeader() },
+    });
+    this.absorb(res);
+    return res;
+  }
+
   async signIn(email: string, password = TEST_PASSWORD): Promise<LightMyRequestResponse> {
     const res = await this.post('/signin', { email, password });
     if (res.statusCode !== 303) throw new Error(`sign-in failed: ${res.statusCode}`);

@@ -187,6 +187,11 @@ export async function getOwnStatusList(deps: StatusDeps, url: string): Promise<J
 
 // ---- Status changes ----------------------------------------------------------------------------------
 
+/** What other features do when a credential's status changes (inside the same transaction): webhooks. */
+export interface StatusHooks {
+  onStatusChanged?(tx: Repositories, org: Organization, changed: IssuedCredential[], status: CredentialStatusValue, reason: string | null): Promise<void>;
+}
+
 export const CREDENTIAL_STATUSES: readonly CredentialStatusValue[] = ['active', 'suspended', 'revoked'];
 
 /**
@@ -195,7 +200,7 @@ export const CREDENTIAL_STATUSES: readonly CredentialStatusValue[] = ['active', 
  * revoked credential is CREDENTIAL_REVOKED_PERMANENT.
  */
 export async function setCredentialStatus(
-  deps: StatusDeps, actor: Actor, org: Organization, credentialId: unknown, status: unknown,
+  deps: StatusDeps & { hooks?: StatusHooks }, actor: Actor, org: Organization, credentialId: unknown, status: unknown, reason?: string,
 ): Promise<{ credentialId: string; status: CredentialStatusValue }> {
   if (typeof credentialId !== 'string' || credentialId === '' || credentialId.length > 2048) throw new AppError('NOT_FOUND');
   if (!CREDENTIAL_STATUSES.includes(status as CredentialStatusValue)) throw new AppError('VALIDATION_FAILED', {}, { field: 'status' });
@@ -227,7 +232,9 @@ export async function setCredentialStatus(
     if (changed.length) {
       await recordAudit(tx, deps, actor, {
         action: `credential.${wanted === 'active' ? 'reactivated' : wanted}`, orgId: org.id, targetType: 'credential', targetId: changed[0]!.id,
+        details: reason ? { reason } : null,
       });
+      await deps.hooks?.onStatusChanged?.(tx, org, changed, wanted, reason ?? null);
     }
     return [...touched];
   });

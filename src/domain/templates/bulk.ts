@@ -9,6 +9,8 @@ import { AppError } from '../errors.js';
 import type { Actor, Organization } from '../model.js';
 import { type OrgAccess, requireOrgRole } from '../organizations.js';
 import type { JobQueue } from '../ports.js';
+import type { Repositories } from '../repositories.js';
+import type { StatusHooks } from '../credentials/status.js';
 import { type AwardHooks, type AwardingDeps, type RecipientInput, checkRecipient, issueAwards } from './awarding.js';
 import type { IssuanceJob, IssuanceRow, JobCounts, RowError, Template, TemplateContent } from './model.js';
 import { ISSUER_ROLES, READER_ROLES, pick } from './templates.js';
@@ -22,10 +24,15 @@ export interface TabularReader {
   suggestMapping(headers: string[], targets: { key: string; aliases: string[] }[]): Record<string, string | null>;
 }
 
+/** What other features (webhooks) do inside the transactions of issuance, status changes and job completion. */
+export type IssuanceHooks = AwardHooks & StatusHooks & {
+  onJobCompleted?(tx: Repositories, job: IssuanceJob, counts: JobCounts): Promise<void>;
+};
+
 export interface BulkDeps extends AwardingDeps {
   jobs: JobQueue;
   tabular: TabularReader;
-  hooks?: AwardHooks & { onJobCompleted?(tx: import('../repositories.js').Repositories, job: IssuanceJob, counts: JobCounts): Promise<void> };
+  hooks?: IssuanceHooks;
   /** Parallel parts of a job (one per worker process); 1 by default. */
   issuanceParts?: number;
 }

@@ -35,6 +35,10 @@ export interface AwardsRepository {
   count(orgId: string, filter: AwardFilter): Promise<number>;
   listForHolder(userId: string): Promise<AwardView[]>;
   setMail(id: string, mailId: string): Promise<void>;
+  /** A new holder link (its hash) and the e-mail that carries it (re-send). */
+  setLink(id: string, linkTokenHash: string, mailId: string): Promise<void>;
+  /** The award whose current delivery e-mail is this outbox message (delivery analytics). */
+  findByMailId(mailId: string): Promise<Award | undefined>;
   /** Marks the first opening; false when it was already opened. */
   markOpened(id: string, at: Date): Promise<boolean>;
   /** Attaches the award to an account (claim); false when it already belongs to one. */

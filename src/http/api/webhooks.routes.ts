@@ -2,6 +2,7 @@
  * `/api/v1/webhooks`: the API key's organisation's outbound webhooks. Registered inside the v1 scope, so the
  * Bearer-key authentication (and Idempotency-Key on POST) applies. A webhook of another organisation is 404.
  */
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
@@ -9,7 +10,6 @@ import {
   WEBHOOK_EVENT_TYPES, type Webhook, type WebhookActor, type WebhookDeliveryView, createWebhook, deleteWebhook,
   listDeliveries, listWebhooks,
 } from '../../domain/webhooks.js';
-import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { problemResponses } from './schemas.js';
 

@@ -17,6 +17,9 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+/** Bytes (never serialised: a Buffer is sent as is); typed for the OpenAPI document only. */
+const Binary = z.instanceof(Buffer).meta({ type: 'string', format: 'binary' });
+
 export const imagePublicRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   app.get('/orgs/:slug/images/:id', {
     config: { kind: 'api' },
@@ -24,7 +27,7 @@ export const imagePublicRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       summary: 'An organisation\'s image (PNG or JPEG bytes)', tags: ['issuer'],
       params: z.object({ slug: z.string().max(100), id: z.string().max(100) }),
       response: {
-        200: z.instanceof(Buffer).meta({ type: 'string', format: 'binary', description: 'image/png or image/jpeg' }),
+        200: { description: 'The image, in its stored type', content: { 'image/png': { schema: Binary }, 'image/jpeg': { schema: Binary } } },
         304: z.null().describe('Not modified (If-None-Match matched the ETag)'),
         ...problemResponses,
       },

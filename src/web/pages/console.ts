@@ -10,8 +10,9 @@ const fmtDate = (ctx: PageContext, d: Date) =>
 
 function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {
   const { m } = ctx;
-  const items: [string, string][] = [['', m.console.overview], ['/members', m.console.members]];
+  const items: [string, string][] = [['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members]];
   if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/audit', m.console.audit]);
+  items.push(['/bulk', m.bulk.tab]);
   if (role === 'admin') items.push(['/webhooks', m.webhooks.tab]);
   return html`<nav aria-label="${org.name}" class="tabs"><ul>${items.map(([suffix, label]) => html`<li><a href="/console/${org.slug}${suffix}"${current === suffix ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>`;
 }

@@ -6,6 +6,7 @@ import { accountRoutes } from './account.routes.js';
 import { adminRoutes } from './admin.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { consoleRoutes } from './console.routes.js';
+import { bulkRoutes } from './bulk.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { webhooksRoutes } from './webhooks.routes.js';
 import { invitationRoutes } from './invitations.routes.js';
@@ -42,6 +43,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
     });
     await signedIn.register(accountRoutes, { deps });
     await signedIn.register(consoleRoutes, { deps });
+    await signedIn.register(bulkRoutes, { deps });
     await signedIn.register(imageRoutes, { deps });
     await signedIn.register(webhooksRoutes, { deps });
     await signedIn.register(adminRoutes, { deps });

@@ -1,0 +1,26 @@
+/** Issuance, status and job events turned into outbound webhook events (emitted inside the same transactions). */
+import type { Clock, Secrets } from '../ports.js';
+import { emitOrgEvent } from '../webhooks.js';
+import type { IssuanceHooks } from './bulk.js';
+
+export function webhookHooks(deps: { clock: Clock; secrets: Secrets }): IssuanceHooks {
+  return {
+    async onIssued(tx, award, credentialId) {
+      await emitOrgEvent(tx, deps, award.orgId, 'credential.issued', {
+        id: award.id, credentialId, templateId: award.templateId, templateVersion: award.templateVersion, jobId: award.jobId, rowNo: award.rowNo,
+        recipient: { name: award.recipient.name, email: award.recipient.email, learnerId: award.recipient.learnerId },
+        inAccount: award.holderUserId !== null,
+      });
+      if (award.holderUserId) await emitOrgEvent(tx, deps, award.orgId, 'credential.claimed', { id: award.id, credentialId, templateId: award.templateId });
+    },
+    async onStatusChanged(tx, org, changed, status, reason) {
+      if (status !== 'revoked') return;
+      for (const c of changed) await emitOrgEvent(tx, deps, org.id, 'credential.revoked', { id: c.id, credentialId: c.credentialId, reason });
+    },
+    async onJobCompleted(tx, job, counts) {
+      await emitOrgEvent(tx, deps, job.orgId, 'job.completed', {
+        id: job.id, templateId: job.templateId, source: job.source, issued: counts.issued, failed: counts.failed, excluded: counts.excluded,
+      });
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * THE credential card: how a holder sees a credential. One component for the template editor's live preview, the
+ * holder page (`/c/:id`) and the console's credential detail. The card shows texts in the credential's language
+ * (`view.locale`, marked with `lang`) and its labels in the page's language.
+ */
+import { imageUrl } from '../../domain/images.js';
+import type { Locale, Organization } from '../../domain/model.js';
+import { openBadgeInputOf } from '../../domain/templates/awarding.js';
+import type { Recipient, Template, TemplateContent, TemplateKind } from '../../domain/templates/model.js';
+import { pick } from '../../domain/templates/templates.js';
+import { type Html, html } from '../../shared/html.js';
+import type { PageContext } from '../layout.js';
+
+export type CardStatus = 'active' | 'suspended' | 'revoked';
+
+export interface CardView {
+  /** The template kind (null for a credential that did not come from a template: no kind line). */
+  kind: TemplateKind | null;
+  title: string;
+  description: string;
+  /** Empty: no criteria section. */
+  criteria: string;
+  /** Absolute or same-origin URL of the image; null: a placeholder with the kind's initial. */
+  imageUrl: string | null;
+  issuerName: string;
+  recipientName: string;
+  issuedOn: Date | null;
+  validUntil: Date | null;
+  /** Custom field values, already formatted for display. */
+  fields: { label: string; value: string }[];
+  /** `uri`: a framework address (ESCO…), linked when it is http(s). */
+  skills: { name: string; uri: string | null }[];
+  /** Shown when given (holder page, console detail); the preview leaves it out. */
+  status?: CardStatus;
+  /** The language of the credential's texts. */
+  locale: Locale;
+}
+
+export interface CardOptions {
+  /** Level of the card's title (sub-sections use the next level). Default 2. */
+  headingLevel?: 2 | 3 | 4;
+  /** `id` of the card element (for links and `aria-labelledby`); default none. */
+  id?: string;
+}
+
+const intlLocale = (l: Locale) => (l === 'fr' ? 'fr-CA' : 'en-CA');
+
+function fmtDay(locale: Locale, d: Date): string {
+  return new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+}
+
+/** Only http(s) addresses become links (a document from elsewhere could carry `javascript:`). */
+function safeHref(uri: string | null): string | null {
+  if (!uri) return null;
+  try {
+    const u = new URL(uri);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+function heading(level: number, content: Html | string, attrs: Html | string = ''): Html {
+  const l = Math.min(6, Math.max(2, level));
+  return html`<h${l} ${attrs}>${content}</h${l}>`;
+}
+
+export function credentialCard(ctx: PageContext, view: CardView, options: CardOptions = {}): Html {
+  const { m } = ctx;
+  const c = m.templates.card;
+  const level = options.headingLevel ?? 2;
+  const kindLabel = view.kind ? m.templates.kinds[view.kind] : '';
+  const initial = (view.title.trim()[0] ?? '?').toLocaleUpperCase(intlLocale(view.locale));
+  const status = view.status;
+  return html`<article class="credential-card${view.kind ? ` credential-card-${view.kind}` : ''}${status && status !== 'active' ? ' credential-card-inactive' : ''}"${options.id ? html` id="${options.id}"` : ''} lang="${view.locale}" data-status="${status ?? ''}">
+  <div class="credential-card-media">
+    ${view.imageUrl
+      ? html`<img src="${view.imageUrl}" alt="" width="160" height="160" loading="lazy">`
+      : html`<span class="credential-card-placeholder" aria-hidden="true">${initial}</span>`}
+  </div>
+  <div class="credential-card-body">
+    ${kindLabel ? html`<p class="credential-card-kind" lang="${ctx.locale}">${kindLabel}</p>` : ''}
+    ${heading(level, view.title, html`class="credential-card-title"`)}
+    ${status ? html`<p class="credential-card-status" lang="${ctx.locale}"><span class="visually-hidden">${c.status} : </span><span class="tag credential-status-${status}">${c.statuses[status]}</span></p>` : ''}
+    ${view.description ? html`<p class="credential-card-description">${view.description}</p>` : ''}
+    <dl class="credential-card-facts">
+      <div><dt lang="${ctx.locale}">${c.holder}</dt><dd>${view.recipientName}</dd></div>
+      <div><dt lang="${ctx.locale}">${c.issuer}</dt><dd>${view.issuerName}</dd></div>
+      ${view.issuedOn ? html`<div><dt lang="${ctx.locale}">${c.issuedOn}</dt><dd><time datetime="${view.issuedOn.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.issuedOn)}</time></dd></div>` : ''}
+      <div><dt lang="${ctx.locale}">${c.validUntil}</dt><dd lang="${ctx.locale}">${view.validUntil
+        ? html`<time datetime="${view.validUntil.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.validUntil)}</time>`
+        : c.noExpiry}</dd></div>
+    </dl>
+    ${view.criteria ? html`<section class="credential-card-section">
+      ${heading(level + 1, html`<span lang="${ctx.locale}">${c.criteria}</span>`)}
+      <p class="credential-card-criteria">${view.criteria}</p>
+    </section>` : ''}
+    ${view.fields.length ? html`<section class="credential-card-section">
+      ${heading(level + 1, html`<span lang="${ctx.locale}">${c.details}</span>`)}
+      <dl class="credential-card-fields">${view.fields.map((f) => html`<div><dt>${f.label}</dt><dd>${f.value}</dd></div>`)}</dl>
+    </section>` : ''}
+    ${view.skills.length ? html`<section class="credential-card-section">
+      ${heading(level + 1, html`<span lang="${ctx.locale}">${c.skills}</span>`)}
+      <ul class="credential-card-skills">${view.skills.map((s) => {
+        const href = safeHref(s.uri);
+        return html`<li>${href ? html`<a href="${href}" rel="noopener noreferrer">${s.name}<span class="visually-hidden" lang="${ctx.locale}"> (${c.framework})</span></a>` : s.name}</li>`;
+      })}</ul>
+    </section>` : ''}
+  </div>
+</article>`;
+}
+
+/** A field value as people read it: dates and numbers in the credential's language. */
+function displayValue(type: TemplateContent['fields'][number]['type'], value: string, locale: Locale): string {
+  if (type === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const d = new Date(`${value}T00:00:00Z`);
+    if (!Number.isNaN(d.getTime())) return fmtDay(locale, d);
+  }
+  if (type === 'number' && /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(value)) {
+    const n = Number(value);
+    if (Number.isFinite(n)) return new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 20 }).format(n);
+  }
+  return value;
+}
+
+/**
+ * The card of a template version for a recipient, as it will be issued at `now`: the same rules as the credential
+ * itself (`openBadgeInputOf`): texts in the recipient's language with a fallback to the other one, validity from the
+ * template, image at `<baseUrl>/orgs/<slug>/images/<imageId>`.
+ */
+export function cardFromTemplate(
+  baseUrl: URL, org: Pick<Organization, 'slug' | 'name'>, template: Pick<Template, 'publicId' | 'kind'>, content: TemplateContent,
+  recipient: Recipient, now: Date,
+): CardView {
+  const l = recipient.locale;
+  const input = openBadgeInputOf(baseUrl, org as Organization, template, content, recipient, now);
+  return {
+    kind: template.kind,
+    title: pick(content.name, l),
+    description: pick(content.description, l),
+    criteria: pick(content.criteria, l),
+    imageUrl: content.imageId ? imageUrl(baseUrl, org.slug, content.imageId) : null,
+    issuerName: org.name,
+    recipientName: recipient.name,
+    issuedOn: now,
+    validUntil: input.validUntil instanceof Date ? input.validUntil : null,
+    fields: content.fields
+      .filter((f) => recipient.fields[f.key] !== undefined && recipient.fields[f.key] !== '')
+      .map((f) => ({ label: pick(f.label, l) || f.key, value: displayValue(f.type, recipient.fields[f.key]!, l) })),
+    skills: content.skills.map((s) => ({ name: s.name, uri: s.frameworkUri })),
+    locale: l,
+  };
+}
+
+/** Sample values for the editor's preview, by field type. */
+export function sampleRecipient(content: TemplateContent, locale: Locale, now: Date, names: { name: string; text: string }): Recipient {
+  const fields: Record<string, string> = {};
+  for (const f of content.fields) {
+    fields[f.key] = f.type === 'number' ? '87.5' : f.type === 'date' ? now.toISOString().slice(0, 10) : f.type === 'grade' ? 'A' : names.text;
+  }
+  return { name: names.name, email: 'camille@example.org', learnerId: null, locale, fields };
+}
