@@ -44,6 +44,8 @@ export interface ComposeOptions {
   logger?: Logger;
   /** An already-open database (tests); otherwise opened from config. */
   handle?: DbHandle;
+  /** A stable queue worker id (the supervisor's worker index): jobs left running by a dead incarnation are retried at start. */
+  workerId?: string;
   /** Job queue tuning (tests use short leases and polls). */
   jobs?: Parameters<typeof createJobQueue>[1];
   /** Status list sizing and ttl (tests use a small capacity to fill lists). */
@@ -61,7 +63,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const passwords = await createPasswordHasher({ concurrency: config.passwordHashConcurrency });
   const jobs = createJobQueue(handle, {
     clock,
-    workerId: `${options.role}-${os.hostname()}-${process.pid}`,
+    workerId: options.workerId ?? `${options.role}-${os.hostname()}-${process.pid}`,
     logger: logger.child({ module: 'jobs' }),
     ...options.jobs,
   });

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const workers = new Map<number, ChildProcess>();
   let stopping = false;
   const startChild = (n: number) => {
-    const child = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [], { stdio: 'inherit' });
+    const child = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [String(n)], { stdio: 'inherit' });
     workers.set(n, child);
     child.on('exit', (code, signal) => {
       if (stopping) return;

@@ -1,4 +1,5 @@
 /** Entry point of a worker process: `node dist/worker-main.js` (forked by `npm start`, or `npm run sceau -- worker`). */
+import os from 'node:os';
 import { compose } from './compose.js';
 import { loadConfig } from './config.js';
 import { startWorker } from './jobs/worker.js';
@@ -6,7 +7,9 @@ import { createMailTransport } from './mail/sender.js';
 
 export async function runWorker(): Promise<void> {
   const config = loadConfig();
-  const container = await compose(config, { role: 'worker' });
+  // `npm start` passes the worker's index: a stable id lets a restarted worker retry its predecessor's jobs at once.
+  const index = /^\d{1,2}$/.test(process.argv[2] ?? '') ? process.argv[2] : undefined;
+  const container = await compose(config, { role: 'worker', workerId: index === undefined ? undefined : `worker-${os.hostname()}-${index}` });
   const worker = await startWorker(container, createMailTransport({ smtpUrl: config.mail.smtpUrl }));
   const shutdown = async () => {
     await worker.stop();

@@ -184,6 +184,26 @@ export const ERROR_CODES = [
   'JOB_NOT_EDITABLE',
   /** A holder link is unknown or its token does not match. */
   'CREDENTIAL_LINK_INVALID',
+  /** Results sent for automatic issuance include invalid items (each is reported; nothing was stored). */
+  'RESULTS_INVALID',
+  /** A result's activity is not a code of 1–100 letters, digits, `.`, `_`, `:` or `-`. */
+  'RESULT_ACTIVITY_INVALID',
+  /** A result's score is not a number (or out of range). */
+  'RESULT_SCORE_INVALID',
+  /** A result's pass/fail value is not a yes/no value. */
+  'RESULT_PASSED_INVALID',
+  /** A result's date is not a date (or time) we read, or is in the future. */
+  'RESULT_DATE_INVALID',
+  /** A results file lacks one of the required columns (e-mail, name, activity, date). */
+  'RESULTS_COLUMNS_MISSING',
+  /** Issuance rules: enabled without activities, too many, or an invalid activity code. */
+  'RULES_ACTIVITIES_INVALID',
+  /** Issuance rules: the minimum score is not a number. */
+  'RULES_SCORE_INVALID',
+  /** Issuance rules: the delay is not a whole number of minutes in range. */
+  'RULES_DELAY_INVALID',
+  /** Issuance rules: the renewal window is not a whole number of days in range. */
+  'RULES_RENEWAL_INVALID',
   /** Recipients sent to the API (one-off or job) have invalid values or duplicate e-mails: nothing was issued. */
   'RECIPIENTS_INVALID',
   /** An unexpected failure; details are in the server log under the request id. */

@@ -43,6 +43,8 @@ export interface JobPayloads {
   /** Issues the pending rows of one part (row_no % parts = part) of a bulk issuance job. */
   'issuance.run@1': { jobId: string; part: number; parts: number };
   'webhook.deliver@1': { deliveryId: string };
+  /** Issues (or re-decides) one pending automatic-issuance decision at its due time. */
+  'results.issue@1': { decisionId: string };
   /** Used by the queue contract tests only. */
   'test.effect@1': { key: string; sleepMs?: number; failTimes?: number };
 }

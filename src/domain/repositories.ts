@@ -7,6 +7,7 @@ import type { IssuedCredential, IssuerKey, IssuerProfileDetails, StatusList, Sta
 import type { WebhooksRepository } from './webhooks.js';
 import type { ImageMeta, StoredImage } from './images.js';
 import type { AwardsRepository, CredentialEventsRepository, IssuanceJobsRepository, TemplatesRepository } from './templates/ports.js';
+import type { ResultsRepository } from './templates/results-ports.js';
 
 export interface UsersRepository {
   findById(id: string): Promise<User | undefined>;
@@ -246,6 +247,8 @@ export interface Repositories {
   issuanceJobs: IssuanceJobsRepository;
   credentialEvents: CredentialEventsRepository;
   images: ImagesRepository;
+  /** Results, issuance rules (templates.rules) and issuance decisions (automatic issuance). */
+  results: ResultsRepository;
 }
 
 /** Repositories outside a transaction, and a way to run a unit of work atomically. */

@@ -192,7 +192,21 @@ export class TableJobQueue implements JobQueue {
     this.#stopping = false;
     this.#abandon = abandonSignal();
     this.#stopped = undefined;
+    await this.#reclaimOwn();
     for (const reg of this.#registrations.values()) reg.loop = this.#runLoop(reg);
+  }
+
+  /**
+   * Jobs still marked running under THIS worker id belong to a previous incarnation that died (a worker id is
+   * stable across restarts when the supervisor gives one, e.g. `npm start`'s worker index): retry them now instead of
+   * waiting for their lease to expire.
+   */
+  async #reclaimOwn(): Promise<void> {
+    const orphans = await this.#db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('locked_by', '=', this.workerId).limit(1000).execute();
+    for (const row of orphans) {
+      const settled = await this.#settleFailure(row, `worker ${this.workerId} restarted`, 'reaper');
+      if (settled) this.#log.warn({ job: row.name, id: row.id, attempt: row.attempts }, 'job of a previous incarnation of this worker reclaimed');
+    }
   }
 
   stop(): Promise<void> {

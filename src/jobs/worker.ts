@@ -6,8 +6,9 @@ import type { Container } from '../compose.js';
 import type { JobQueue } from '../domain/ports.js';
 import { deliverMail, type MailTransport } from '../mail/sender.js';
 import { credentialDelivered } from '../mail/credential-delivery.js';
-import { enqueueIssuance, runIssuancePart } from '../domain/templates/bulk.js';
+import { resumeStaleJobs, runIssuancePart } from '../domain/templates/bulk.js';
 import { type GuardedPost, createGuardedPost } from '../crypto/guarded-fetch.js';
+import { runDecision, sweepDueDecisions } from '../domain/templates/results.js';
 import { WEBHOOK_SWEEP_EVERY_MS, deliverWebhook, sweepWebhookDeliveries } from './webhook-sender.js';
 
 /** One number for the job's attempts and the outbox row's dead state (they must agree). */
@@ -53,14 +54,19 @@ export async function startWorker(container: Container, transport: MailTransport
   jobs.work('issuance.run@1', async (job) => {
     await runIssuancePart(deps, job.payload.jobId, job.payload.part, job.payload.parts);
   }, { concurrency: 1 });
+  // Automatic issuance: a delayed decision comes due (re-evaluated, then issued at most once).
+  jobs.work('results.issue@1', async (job) => {
+    await runDecision(deps, job.payload.decisionId);
+  }, { concurrency: 1 });
   await jobs.start();
 
   const sweep = async () => {
     const stale = await store.outbox.listStaleQueued(new Date(deps.clock.now().getTime() - SWEEP_AGE_MS), 500);
     for (const mailId of stale) await enqueueMailDelivery(jobs, mailId);
     // Published bulk jobs whose run was lost (crash between commit and enqueue): singleton keys make this idempotent.
-    for (const job of await store.issuanceJobs.listUnfinished(100)) await enqueueIssuance(deps, job.id);
+    await resumeStaleJobs(deps);
     await store.idempotencyKeys.purgeExpired(deps.clock.now()); // API Idempotency-Key rows older than 24 h
+    await sweepDueDecisions(deps); // pending automatic-issuance decisions overdue by a minute (job lost in a crash)
     return stale.length;
   };
   const timer = setInterval(() => void sweep().catch((err) => log.warn({ err }, 'outbox sweep failed')), SWEEP_EVERY_MS);

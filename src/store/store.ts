@@ -14,6 +14,7 @@ import {
 } from './users.repository.js';
 import { idempotencyKeysRepository } from './idempotency.repository.js';
 import { imagesRepository } from './images.repository.js';
+import { resultsRepository } from './results.repository.js';
 import type { Database } from './tables.js';
 import { webhooksRepository } from './webhooks.repository.js';
 import {
@@ -56,6 +57,7 @@ function repositories(
     credentialEvents: credentialEventsRepository(db),
     idempotencyKeys: idempotencyKeysRepository(db, deps.secrets),
     images: imagesRepository(db),
+    results: resultsRepository(db),
   };
 }
 

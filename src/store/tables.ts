@@ -86,7 +86,7 @@ export interface TemplateVersionsTable { template_id: string; version: number; c
 export interface IssuanceJobsTable {
   id: string; org_id: string; template_id: string; template_version: number; source: string; filename: string | null; status: string;
   headers: string | null; mapping: string | null; total_rows: number; issued_count: number; failed_count: number;
-  created_by: string | null; created_at: string; updated_at: string; queued_at: string | null; completed_at: string | null;
+  created_by: string | null; created_at: string; updated_at: string; queued_at: string | null; heartbeat_at: string | null; completed_at: string | null;
 }
 export interface IssuanceRowsTable {
   job_id: string; row_no: number; cells: string; data: string | null; errors: string | null; status: string;
@@ -105,6 +105,16 @@ export interface CredentialEventsTable {
 export interface ImagesTable {
   id: string; org_id: string; content_type: string; bytes: Buffer; sha256: string; width: number; height: number;
   byte_size: number; created_by: string | null; created_at: string;
+}
+
+export interface ResultsTable {
+  id: string; org_id: string; learner_email: string; learner_name: string; learner_id: string | null; activity: string;
+  score: number | null; passed: number | null; occurred_at: string; source: string; fingerprint: string; received_at: string;
+}
+export interface IssuanceDecisionsTable {
+  id: string; org_id: string; template_id: string; learner_email: string; learner_name: string; learner_id: string | null;
+  result_id: string | null; decision: string; reason: string | null; details: string | null; score: number | null;
+  due_at: string | null; award_id: string | null; created_at: string; decided_at: string | null;
 }
 
 export interface Database {
@@ -136,6 +146,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   idempotency_keys: IdempotencyKeysTable;
   images: ImagesTable;
+  results: ResultsTable;
+  issuance_decisions: IssuanceDecisionsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

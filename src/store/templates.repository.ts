@@ -185,7 +185,7 @@ const toJob = (r: Selectable<IssuanceJobsTable>): IssuanceJob => ({
   id: r.id, orgId: r.org_id, templateId: r.template_id, templateVersion: Number(r.template_version), source: r.source as IssuanceJob['source'],
   filename: r.filename, status: r.status as IssuanceJob['status'], headers: parseJson<string[]>(r.headers) ?? [], mapping: parseJson(r.mapping),
   totalRows: Number(r.total_rows), issuedCount: Number(r.issued_count), failedCount: Number(r.failed_count), createdBy: r.created_by,
-  createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at), queuedAt: toDateOrNull(r.queued_at), completedAt: toDateOrNull(r.completed_at),
+  createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at), queuedAt: toDateOrNull(r.queued_at), heartbeatAt: toDateOrNull(r.heartbeat_at), completedAt: toDateOrNull(r.completed_at),
 });
 const toRow = (r: Selectable<IssuanceRowsTable>): IssuanceRow => ({
   jobId: r.job_id, rowNo: Number(r.row_no), cells: JSON.parse(r.cells) as string[], data: parseJson<Recipient>(r.data),
@@ -199,7 +199,7 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
         id: j.id, org_id: j.orgId, template_id: j.templateId, template_version: j.templateVersion, source: j.source, filename: j.filename,
         status: j.status, headers: JSON.stringify(j.headers), mapping: j.mapping ? JSON.stringify(j.mapping) : null, total_rows: j.totalRows,
         issued_count: j.issuedCount, failed_count: j.failedCount, created_by: j.createdBy, created_at: fromDate(j.createdAt),
-        updated_at: fromDate(j.updatedAt), queued_at: fromDateOrNull(j.queuedAt), completed_at: fromDateOrNull(j.completedAt),
+        updated_at: fromDate(j.updatedAt), queued_at: fromDateOrNull(j.queuedAt), heartbeat_at: fromDateOrNull(j.heartbeatAt), completed_at: fromDateOrNull(j.completedAt),
       }).execute();
     },
     async find(orgId, id) {
@@ -222,6 +222,7 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
       if (p.failedCount !== undefined) set.failed_count = p.failedCount;
       if (p.queuedAt !== undefined) set.queued_at = fromDateOrNull(p.queuedAt);
       if (p.completedAt !== undefined) set.completed_at = fromDateOrNull(p.completedAt);
+      if (p.heartbeatAt !== undefined) set.heartbeat_at = fromDateOrNull(p.heartbeatAt);
       if (p.updatedAt !== undefined) set.updated_at = fromDate(p.updatedAt);
       if (Object.keys(set).length) await db.updateTable('issuance_jobs').set(set as never).where('id', '=', id).execute();
     },

@@ -142,7 +142,7 @@ export async function createJobFromRecords(
   const job: IssuanceJob = {
     id: deps.secrets.newId(), orgId: org.id, templateId: template.id, templateVersion: template.version, source: 'api', filename: null,
     status: 'queued', headers: recordHeaders(template.content), mapping: null, totalRows: records.length, issuedCount: 0, failedCount: 0,
-    createdBy: actor.kind === 'user' ? actor.userId : null, createdAt: now, updatedAt: now, queuedAt: now, completedAt: null,
+    createdBy: actor.kind === 'user' ? actor.userId : null, createdAt: now, updatedAt: now, queuedAt: now, heartbeatAt: null, completedAt: null,
   };
   job.mapping = Object.fromEntries(job.headers.map((h) => [h, h]));
   const { rows, errors } = checkRecords(template.content, records, job.id);

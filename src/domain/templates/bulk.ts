@@ -132,7 +132,7 @@ export async function createImport(deps: BulkDeps, actor: UserActor, slug: strin
   const job: IssuanceJob = {
     id: deps.secrets.newId(), orgId: org.id, templateId: template.id, templateVersion: template.version, source: table.format,
     filename: input.filename?.slice(0, 200) ?? null, status: 'draft', headers: table.headers, mapping: null, totalRows: table.rows.length,
-    issuedCount: 0, failedCount: 0, createdBy: actor.userId, createdAt: now, updatedAt: now, queuedAt: null, completedAt: null,
+    issuedCount: 0, failedCount: 0, createdBy: actor.userId, createdAt: now, updatedAt: now, queuedAt: null, heartbeatAt: null, completedAt: null,
   };
   const mapping = initialMapping(deps, template, table.headers);
   let rows: IssuanceRow[] = table.rows.map((r) => ({ jobId: job.id, rowNo: r.line, cells: r.cells, data: null, errors: [], status: 'invalid', credentialRowId: null, error: null }));
@@ -260,11 +260,18 @@ export async function enqueueIssuance(deps: Pick<BulkDeps, 'jobs' | 'issuancePar
   }
 }
 
+/** A run of one part stops after this long and hands over to a continuation (the queue lease is the handler's deadline). */
+export const RUN_BUDGET_MS = 60_000;
+/** A published job with no sign of life for this long has lost its run (crash between commit and enqueue). */
+export const STALE_AFTER_MS = 2 * 60_000;
+
 /**
- * The worker side: issues the pending rows of one part of a job, chunk by chunk. Safe to run again after a crash
- * and concurrently with itself: a row already issued is skipped inside the storing transaction.
+ * The worker side: issues the pending rows of one part of a job, chunk by chunk, for at most `budgetMs`, then
+ * enqueues its continuation. Safe to run again after a crash and concurrently with itself: a row already issued is
+ * skipped inside the storing transaction (and `awards (job_id,row_no)` is unique).
  */
-export async function runIssuancePart(deps: BulkDeps, jobId: string, part = 0, parts = 1): Promise<void> {
+export async function runIssuancePart(deps: BulkDeps, jobId: string, part = 0, parts = 1, budgetMs = RUN_BUDGET_MS): Promise<void> {
+  const started = deps.clock.now().getTime();
   const job = await deps.store.issuanceJobs.findById(jobId);
   if (!job || job.status === 'completed' || job.status === 'cancelled' || job.status === 'draft') return;
   const org = await deps.store.organizations.findById(job.orgId);
@@ -292,8 +299,27 @@ export async function runIssuancePart(deps: BulkDeps, jobId: string, part = 0, p
         }
       }
     }
+    await deps.store.issuanceJobs.update(jobId, { heartbeatAt: deps.clock.now() });
+    if (deps.clock.now().getTime() - started >= budgetMs) {
+      // Hand over: the continuation's key names where it starts, so a retried handler cannot enqueue it twice.
+      await deps.jobs.enqueue('issuance.run@1', { jobId, part, parts }, { singletonKey: `${jobId}:${part}/${parts}@${after}`, maxAttempts: 20 });
+      return;
+    }
   }
   await finishIfDone(deps, job);
+}
+
+/** The worker's sweeper: published jobs whose run shows no sign of life are enqueued again. */
+export async function resumeStaleJobs(deps: BulkDeps): Promise<number> {
+  const now = deps.clock.now().getTime();
+  let resumed = 0;
+  for (const job of await deps.store.issuanceJobs.listUnfinished(100)) {
+    const seen = (job.heartbeatAt ?? job.queuedAt ?? job.updatedAt).getTime();
+    if (now - seen < STALE_AFTER_MS) continue;
+    await enqueueIssuance(deps, job.id);
+    resumed++;
+  }
+  return resumed;
 }
 
 async function finishIfDone(deps: BulkDeps, job: IssuanceJob): Promise<void> {

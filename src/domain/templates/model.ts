@@ -116,6 +116,8 @@ export interface IssuanceJob {
   createdAt: Date;
   updatedAt: Date;
   queuedAt: Date | null;
+  /** Last sign of life of a running part (the sweeper re-enqueues jobs whose run was lost). */
+  heartbeatAt: Date | null;
   completedAt: Date | null;
 }
 

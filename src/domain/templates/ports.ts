@@ -54,7 +54,7 @@ export interface IssuanceJobsRepository {
   find(orgId: string, id: string): Promise<IssuanceJob | undefined>;
   findById(id: string): Promise<IssuanceJob | undefined>;
   listForOrg(orgId: string, limit: number): Promise<IssuanceJob[]>;
-  update(id: string, patch: Partial<Pick<IssuanceJob, 'status' | 'mapping' | 'totalRows' | 'issuedCount' | 'failedCount' | 'queuedAt' | 'completedAt' | 'updatedAt'>>): Promise<void>;
+  update(id: string, patch: Partial<Pick<IssuanceJob, 'status' | 'mapping' | 'totalRows' | 'issuedCount' | 'failedCount' | 'queuedAt' | 'heartbeatAt' | 'completedAt' | 'updatedAt'>>): Promise<void>;
   /** Moves the job from one status to another atomically; false when it was not in `from`. */
   transition(id: string, from: IssuanceJob['status'][], to: IssuanceJob['status'], at: Date): Promise<boolean>;
   insertRows(rows: IssuanceRow[]): Promise<void>;

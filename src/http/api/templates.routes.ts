@@ -182,7 +182,7 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
     return presentTemplate(template);
   });
 
-  const NoBody = z.object({}).strict().optional().describe('No body (or an empty object)');
+  const NoBody = z.object({}).strict().nullish().describe('No body (or an empty object)');
 
   app.post('/templates/:id/archive', {
     schema: {

@@ -12,6 +12,10 @@ import { idempotency } from '../plugins/idempotency.js';
 import { InvitationSchema, MemberSchema, OrganizationSchema, problemResponses } from './schemas.js';
 import { webhooksApiRoutes } from './webhooks.routes.js';
 import { imagesApiRoutes } from './images.routes.js';
+import { resultsApiRoutes } from './results.routes.js';
+import { templatesApiRoutes } from './templates.routes.js';
+import { credentialsApiRoutes } from './credentials.routes.js';
+import { issuanceApiRoutes } from './issuance.routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,6 +54,10 @@ export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
   const security = [{ apiKey: [] }];
   await app.register(webhooksApiRoutes, { deps });
   await app.register(imagesApiRoutes, { deps });
+  await app.register(resultsApiRoutes, { deps });
+  await app.register(templatesApiRoutes, { deps });
+  await app.register(credentialsApiRoutes, { deps });
+  await app.register(issuanceApiRoutes, { deps });
 
   app.get('/organization', {
     schema: {

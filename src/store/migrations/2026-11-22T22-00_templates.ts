@@ -51,6 +51,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addColumn('queued_at', 'text')
+    .addColumn('heartbeat_at', 'text')
     .addColumn('completed_at', 'text')
     .execute();
   await db.schema.createIndex('issuance_jobs_org_idx').on('issuance_jobs').columns(['org_id', 'created_at']).execute();

@@ -5,6 +5,7 @@ import * as templates from './2026-11-22T22-00_templates.js';
 import * as images from './2026-11-22T22-10_images.js';
 import * as webhooks from './2026-11-22T22-20_webhooks.js';
 import * as idempotency from './2026-11-22T22-30_idempotency.js';
+import * as results from './2026-11-22T22-40_results.js';
 
 /** Every migration, in order. Names are timestamps; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T22-10_images': images,
   '2026-11-22T22-20_webhooks': webhooks,
   '2026-11-22T22-30_idempotency': idempotency,
+  '2026-11-22T22-40_results': results,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -21,6 +21,7 @@ export function accountPage(ctx: PageContext, view: AccountView): Html {
   return layout(ctx, m.account.title, html`
 <h1>${m.account.title}</h1>
 ${notice(view.notice)}
+<p><a href="/account/credentials">${m.holder.walletLink}</a></p>
 
 <section aria-labelledby="h-profile">
 <h2 id="h-profile">${m.account.profile}</h2>

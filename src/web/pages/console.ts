@@ -10,7 +10,7 @@ const fmtDate = (ctx: PageContext, d: Date) =>
 
 function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {
   const { m } = ctx;
-  const items: [string, string][] = [['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members]];
+  const items: [string, string][] = [['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/results', m.results.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members]];
   if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/audit', m.console.audit]);
   items.push(['/bulk', m.bulk.tab]);
   if (role === 'admin') items.push(['/webhooks', m.webhooks.tab]);

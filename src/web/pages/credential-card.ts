@@ -60,9 +60,9 @@ function safeHref(uri: string | null): string | null {
   }
 }
 
-function heading(level: number, content: Html | string, attrs: Html | string = ''): Html {
+function heading(level: number, content: Html | string, className?: string): Html {
   const l = Math.min(6, Math.max(2, level));
-  return html`<h${l} ${attrs}>${content}</h${l}>`;
+  return html`<h${l}${className ? html` class="${className}"` : ''}>${content}</h${l}>`;
 }
 
 export function credentialCard(ctx: PageContext, view: CardView, options: CardOptions = {}): Html {
@@ -72,6 +72,9 @@ export function credentialCard(ctx: PageContext, view: CardView, options: CardOp
   const kindLabel = view.kind ? m.templates.kinds[view.kind] : '';
   const initial = (view.title.trim()[0] ?? '?').toLocaleUpperCase(intlLocale(view.locale));
   const status = view.status;
+  // Labels are in the page's language; mark them when the credential's texts are in the other one.
+  const ll = ctx.locale !== view.locale ? html` lang="${ctx.locale}"` : '';
+  const label = (text: string) => (ll ? html`<span${ll}>${text}</span>` : text);
   return html`<article class="credential-card${view.kind ? ` credential-card-${view.kind}` : ''}${status && status !== 'active' ? ' credential-card-inactive' : ''}"${options.id ? html` id="${options.id}"` : ''} lang="${view.locale}" data-status="${status ?? ''}">
   <div class="credential-card-media">
     ${view.imageUrl
@@ -79,31 +82,31 @@ export function credentialCard(ctx: PageContext, view: CardView, options: CardOp
       : html`<span class="credential-card-placeholder" aria-hidden="true">${initial}</span>`}
   </div>
   <div class="credential-card-body">
-    ${kindLabel ? html`<p class="credential-card-kind" lang="${ctx.locale}">${kindLabel}</p>` : ''}
-    ${heading(level, view.title, html`class="credential-card-title"`)}
-    ${status ? html`<p class="credential-card-status" lang="${ctx.locale}"><span class="visually-hidden">${c.status} : </span><span class="tag credential-status-${status}">${c.statuses[status]}</span></p>` : ''}
+    ${kindLabel ? html`<p class="credential-card-kind"${ll}>${kindLabel}</p>` : ''}
+    ${heading(level, view.title, 'credential-card-title')}
+    ${status ? html`<p class="credential-card-status"${ll}><span class="visually-hidden">${c.status} : </span><span class="tag credential-status-${status}">${c.statuses[status]}</span></p>` : ''}
     ${view.description ? html`<p class="credential-card-description">${view.description}</p>` : ''}
     <dl class="credential-card-facts">
-      <div><dt lang="${ctx.locale}">${c.holder}</dt><dd>${view.recipientName}</dd></div>
-      <div><dt lang="${ctx.locale}">${c.issuer}</dt><dd>${view.issuerName}</dd></div>
-      ${view.issuedOn ? html`<div><dt lang="${ctx.locale}">${c.issuedOn}</dt><dd><time datetime="${view.issuedOn.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.issuedOn)}</time></dd></div>` : ''}
-      <div><dt lang="${ctx.locale}">${c.validUntil}</dt><dd lang="${ctx.locale}">${view.validUntil
+      <div><dt${ll}>${c.holder}</dt><dd>${view.recipientName}</dd></div>
+      <div><dt${ll}>${c.issuer}</dt><dd>${view.issuerName}</dd></div>
+      ${view.issuedOn ? html`<div><dt${ll}>${c.issuedOn}</dt><dd${ll}><time datetime="${view.issuedOn.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.issuedOn)}</time></dd></div>` : ''}
+      <div><dt${ll}>${c.validUntil}</dt><dd${ll}>${view.validUntil
         ? html`<time datetime="${view.validUntil.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.validUntil)}</time>`
         : c.noExpiry}</dd></div>
     </dl>
     ${view.criteria ? html`<section class="credential-card-section">
-      ${heading(level + 1, html`<span lang="${ctx.locale}">${c.criteria}</span>`)}
+      ${heading(level + 1, label(c.criteria))}
       <p class="credential-card-criteria">${view.criteria}</p>
     </section>` : ''}
     ${view.fields.length ? html`<section class="credential-card-section">
-      ${heading(level + 1, html`<span lang="${ctx.locale}">${c.details}</span>`)}
+      ${heading(level + 1, label(c.details))}
       <dl class="credential-card-fields">${view.fields.map((f) => html`<div><dt>${f.label}</dt><dd>${f.value}</dd></div>`)}</dl>
     </section>` : ''}
     ${view.skills.length ? html`<section class="credential-card-section">
-      ${heading(level + 1, html`<span lang="${ctx.locale}">${c.skills}</span>`)}
+      ${heading(level + 1, label(c.skills))}
       <ul class="credential-card-skills">${view.skills.map((s) => {
         const href = safeHref(s.uri);
-        return html`<li>${href ? html`<a href="${href}" rel="noopener noreferrer">${s.name}<span class="visually-hidden" lang="${ctx.locale}"> (${c.framework})</span></a>` : s.name}</li>`;
+        return html`<li>${href ? html`<a href="${href}" rel="noopener noreferrer">${s.name}<span class="visually-hidden"${ll}> (${c.framework})</span></a>` : s.name}</li>`;
       })}</ul>
     </section>` : ''}
   </div>

@@ -306,7 +306,7 @@ export function issuePage(ctx: PageContext, v: { org: Organization; role: Role; 
   return layout(ctx, `${t.issueTitle} · ${name} · ${v.org.name}`, html`
 ${orgHeader(ctx, v.org, v.role, '/templates')}
 <p class="breadcrumb"><a href="${base}">${t.title}</a> › <a href="${base}/${tp.id}">${name}</a></p>
-<h2>${t.issueTitle} : ${name}</h2>
+<h2>${t.issueTitle} — ${name}</h2>
 <p>${t.issueIntro}</p>
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <form method="post" action="${base}/${tp.id}/issue">

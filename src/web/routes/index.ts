@@ -6,7 +6,11 @@ import { accountRoutes } from './account.routes.js';
 import { adminRoutes } from './admin.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { consoleRoutes } from './console.routes.js';
+import { credentialsRoutes } from './credentials.routes.js';
+import { holderRoutes, walletRoutes } from './holder.routes.js';
+import { templatesRoutes } from './templates.routes.js';
 import { bulkRoutes } from './bulk.routes.js';
+import { resultsRoutes } from './results.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { webhooksRoutes } from './webhooks.routes.js';
 import { invitationRoutes } from './invitations.routes.js';
@@ -22,6 +26,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
   await app.register(async (pub) => {
     await pub.register(authRoutes, { deps });
     await pub.register(invitationRoutes, { deps });
+    await pub.register(holderRoutes, { deps });
   });
 
   await app.register(async (signedIn) => {
@@ -43,7 +48,11 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
     });
     await signedIn.register(accountRoutes, { deps });
     await signedIn.register(consoleRoutes, { deps });
+    await signedIn.register(credentialsRoutes, { deps });
+    await signedIn.register(walletRoutes, { deps });
+    await signedIn.register(templatesRoutes, { deps });
     await signedIn.register(bulkRoutes, { deps });
+    await signedIn.register(resultsRoutes, { deps });
     await signedIn.register(imageRoutes, { deps });
     await signedIn.register(webhooksRoutes, { deps });
     await signedIn.register(adminRoutes, { deps });

@@ -1,0 +1,101 @@
+/**
+ * The holder's side: the credential opened from its personal link (`/c/<id>?t=<token>`), its on-demand verification
+ * and the signed-in holder's list ("Mon porte-document"). The link page shows the status recorded in the database;
+ * the cryptographic verification (RDFC) runs only when the holder asks for it.
+ */
+import type { VerificationResult } from '../../domain/credentials/verification.js';
+import type { Organization } from '../../domain/model.js';
+import type { AwardView } from '../../domain/templates/model.js';
+import { pick } from '../../domain/templates/templates.js';
+import { format } from '../../i18n/t.js';
+import { type Html, html } from '../../shared/html.js';
+import { type PageContext, layout } from '../layout.js';
+import { type CardView, credentialCard } from './credential-card.js';
+import type { PendingCredential } from '../../domain/templates/results-ports.js';
+import { pendingSection } from './results.js';
+import { fmtDay } from './credentials.js';
+
+/** `?t=<token>` for links of the page (empty for a signed-in holder without a token). */
+const tokenQuery = (token: string | undefined) => (token ? `?t=${encodeURIComponent(token)}` : '');
+const publicId = (a: AwardView) => a.credentialId.replace(/^urn:uuid:/, '');
+
+export function holderPage(ctx: PageContext, v: {
+  award: AwardView; org: Organization; card: CardView | null; token?: string; now: Date; isHolder: boolean;
+}): Html {
+  const { m } = ctx;
+  const h = m.holder;
+  const a = v.award;
+  const base = `/c/${publicId(a)}`;
+  const expired = a.validUntil !== null && a.validUntil.getTime() <= v.now.getTime();
+  return layout(ctx, pick(a.templateName, ctx.locale) || format(h.heading, { name: a.recipient.name }), html`
+<h1>${format(h.heading, { name: a.recipient.name })}</h1>
+<p class="lead">${format(h.issuedBy, { org: v.org.name })}</p>
+${v.card ? credentialCard(ctx, v.card, { headingLevel: 2, id: 'credential' }) : ''}
+<section aria-labelledby="h-status">
+<h2 id="h-status">${h.status}</h2>
+<dl class="facts">
+  <dt>${h.status}</dt><dd><span class="tag credential-status-${a.status}">${h.statuses[a.status]}</span>${expired && a.validUntil ? html` <span class="tag credential-status-expired">${format(h.expired, { date: fmtDay(ctx, a.validUntil) })}</span>` : ''}</dd>
+  <dt>${h.issued}</dt><dd><time datetime="${a.createdAt.toISOString()}">${fmtDay(ctx, a.createdAt)}</time></dd>
+  <dt>${h.validUntil}</dt><dd>${a.validUntil ? html`<time datetime="${a.validUntil.toISOString()}">${fmtDay(ctx, a.validUntil)}</time>` : h.lifetime}</dd>
+</dl>
+<p class="meta">${h.statusNote}</p>
+<p class="actions">
+  <a class="button" href="${base}/credential.json${tokenQuery(v.token)}" download>${h.download}</a>
+  <a class="button" href="${base}/verification${tokenQuery(v.token)}">${h.verify}</a>
+</p>
+<p class="hint">${h.downloadHint}</p>
+</section>
+<section aria-labelledby="h-wallet">
+${a.holderUserId
+  ? html`<h2 id="h-wallet">${m.holder.walletTitle}</h2>
+<p>${h.inWallet}</p>
+${v.isHolder ? html`<p><a href="/account/credentials">${h.openWallet}</a></p>` : html`<p><a href="/signin?next=${encodeURIComponent('/account/credentials')}">${h.openWallet}</a></p>`}`
+  : html`<h2 id="h-wallet">${h.addTitle}</h2>
+<p>${h.addText}</p>
+<p>${h.addLater}</p>
+${ctx.user ? '' : html`<p><a href="/signup">${h.createAccount}</a></p>`}`}
+</section>
+${v.token ? html`<p class="meta">${h.personalLink}</p>` : ''}`);
+}
+
+export function holderVerificationPage(ctx: PageContext, v: { award: AwardView; result: VerificationResult; token?: string }): Html {
+  const { m } = ctx;
+  const h = m.holder;
+  const r = v.result;
+  const back = `/c/${publicId(v.award)}${tokenQuery(v.token)}`;
+  return layout(ctx, `${h.verificationTitle} · ${pick(v.award.templateName, ctx.locale)}`, html`
+<p class="breadcrumb"><a href="${back}">${h.back}</a></p>
+<h1>${h.verificationTitle}</h1>
+<p class="lead">${h.verificationIntro}</p>
+<p class="alert ${r.verified ? 'alert-ok' : 'alert-error'}" role="status" data-verified="${r.verified ? 'true' : 'false'}"><strong>${r.verified ? m.verification.verified : m.verification.notVerified}</strong></p>
+<table class="verification-steps">
+<caption class="visually-hidden">${h.verificationTitle}</caption>
+<thead><tr><th scope="col">${h.step}</th><th scope="col">${h.result}</th><th scope="col">${m.common.status}</th></tr></thead>
+<tbody>${r.log.map((s) => html`<tr class="step step-${s.valid ? 'ok' : 'failed'}" data-step="${s.id}" data-code="${s.code ?? ''}">
+  <th scope="row">${m.verification.steps[s.id]}</th>
+  <td><span class="tag ${s.valid ? 'tag-ok' : 'tag-error'}">${s.valid ? h.passed : h.failed}</span></td>
+  <td>${s.message ?? ''}</td>
+</tr>`)}</tbody>
+</table>
+${r.warnings.length ? html`<h2>${h.warnings}</h2><ul class="list">${r.warnings.map((w) => html`<li>${w.message}</li>`)}</ul>` : ''}
+<p><a href="${back}">${h.back}</a></p>`);
+}
+
+export function walletPage(ctx: PageContext, v: { awards: AwardView[]; orgNames: Map<string, string>; pending?: PendingCredential[] }): Html {
+  const { m } = ctx;
+  const h = m.holder;
+  return layout(ctx, h.walletTitle, html`
+<p class="breadcrumb"><a href="/account">${m.account.title}</a></p>
+<h1>${h.walletTitle}</h1>
+<p class="lead">${h.walletIntro}</p>
+${pendingSection(ctx, v.pending ?? [])}
+${v.awards.length ? html`<table>
+<thead><tr><th scope="col">${h.credential}</th><th scope="col">${m.templates.card.issuer}</th><th scope="col">${h.issued}</th><th scope="col">${h.status}</th></tr></thead>
+<tbody>${v.awards.map((a) => html`<tr>
+  <td><a href="/c/${publicId(a)}">${pick(a.templateName, a.recipient.locale)}</a></td>
+  <td>${v.orgNames.get(a.orgId) ?? ''}</td>
+  <td><time datetime="${a.createdAt.toISOString()}">${fmtDay(ctx, a.createdAt)}</time></td>
+  <td><span class="tag credential-status-${a.status}">${h.statuses[a.status]}</span></td>
+</tr>`)}</tbody>
+</table>` : html`<p>${h.walletEmpty}</p>`}`);
+}
