@@ -8,7 +8,6 @@
  * nothing else escapes, whatever the bytes.
  */
 import { inflateRawSync } from 'node:zlib';
-import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { AppError } from '../domain/errors.js';
 
@@ -72,27 +71,58 @@ function isZip(buf: Buffer): boolean {
   return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04;
 }
 
-/** Collects rows, checks the header and the shape of every row (shared by CSV and XLSX). */
+/**
+ * Collects records cell by cell, checks the header and the shape of every row (shared by CSV and XLSX).
+ * Memory stays bounded whatever a record holds: cells past the header width (or past `maxColumns` before
+ * the header is known) are counted, never stored.
+ */
 class TableBuilder {
   headers: string[] | null = null;
   readonly rows: ParsedRow[] = [];
+  private line = 0;
+  private cells: string[] = [];
+  private count = 0;
+  private lastFilled = -1;
+  private overflow = false;
   constructor(private readonly maxRows: number) {}
 
-  /** Adds one record (cells already trimmed). Fully empty records are skipped. */
-  add(line: number, cells: string[]): void {
-    let last = cells.length - 1;
-    while (last >= 0 && cells[last] === '') last--;
-    if (last < 0) return;
+  begin(line: number): void {
+    this.line = line;
+    this.cells = [];
+    this.count = 0;
+    this.lastFilled = -1;
+    this.overflow = false;
+  }
+
+  cell(raw: string): void {
+    const value = raw.trim();
+    const i = this.count++;
+    if (value !== '') this.lastFilled = i;
+    if (i < (this.headers ? this.headers.length : TABULAR_LIMITS.maxColumns)) this.cells.push(value);
+    else if (value !== '') this.overflow = true;
+  }
+
+  /** Ends the record: fully empty records are skipped, the first other one is the header. */
+  end(): void {
+    const { line, lastFilled } = this;
+    if (lastFilled < 0) return;
     if (this.headers === null) {
-      this.headers = checkHeaders(line, cells.slice(0, last + 1));
+      if (this.overflow) throw new AppError('IMPORT_TOO_MANY_COLUMNS', { max: TABULAR_LIMITS.maxColumns });
+      this.headers = checkHeaders(line, this.cells.slice(0, lastFilled + 1));
       return;
     }
     const width = this.headers.length;
-    if (last >= width) throw new AppError('IMPORT_COLUMNS_MISMATCH', { line, expected: width, found: last + 1 });
+    if (this.overflow) throw new AppError('IMPORT_COLUMNS_MISMATCH', { line, expected: width, found: lastFilled + 1 });
     if (this.rows.length >= this.maxRows) throw new AppError('IMPORT_TOO_MANY_ROWS', { max: this.maxRows });
-    const out = cells.length === width ? cells : cells.slice(0, width);
-    while (out.length < width) out.push('');
-    this.rows.push({ line, cells: out });
+    const cells = this.cells;
+    while (cells.length < width) cells.push('');
+    this.rows.push({ line, cells });
+  }
+
+  add(line: number, cells: string[]): void {
+    this.begin(line);
+    for (const c of cells) this.cell(c);
+    this.end();
   }
 
   finish(): { headers: string[]; rows: ParsedRow[] } {
@@ -185,35 +215,64 @@ function parseCsv(buf: Buffer, maxRows: number): ParsedTable {
   const text = raw.replace(/\r\n?/g, '\n');
   const separator = detectSeparator(text);
   const table = new TableBuilder(maxRows);
-  let lastEnd = 0;
-  try {
-    parse(text, {
-      delimiter: separator,
-      record_delimiter: '\n',
-      quote: '"',
-      escape: '"',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: false,
-      trim: true,
-      on_record: (record: string[], context: { lines: number }) => {
-        const start = lastEnd + 1;
-        lastEnd = context.lines;
-        table.add(start, record.map((c) => c.trim()));
-        return null;
-      },
-    });
-  } catch (e) {
-    if (e instanceof AppError) throw e;
-    const code = (e as { code?: unknown }).code;
-    const at = (e as { lines?: unknown }).lines;
-    if (code === 'CSV_QUOTE_NOT_CLOSED') throw new AppError('IMPORT_QUOTE_INVALID', { line: lastEnd + 1 }, { cause: e });
-    if (typeof code === 'string' && code.includes('QUOTE')) {
-      throw new AppError('IMPORT_QUOTE_INVALID', { line: typeof at === 'number' && at > lastEnd ? at : lastEnd + 1 }, { cause: e });
-    }
-    throw new AppError('IMPORT_UNREADABLE', { line: lastEnd + 1 }, { cause: e });
-  }
+  readRecords(text, separator, table);
   return { format: 'csv', encoding, separator, ...table.finish() };
+}
+
+/**
+ * RFC 4180 reader over LF-only text, in one linear pass: quoted cells may hold separators, newlines and
+ * doubled quotes; blanks around a quoted cell are ignored; a quote inside an unquoted cell is kept as it is.
+ * (csv-parse builds and discards an error object for every record whose length differs from the first one,
+ * about 50 µs each: 20 MB of blank lines would hold the process for many minutes, hence this reader.)
+ */
+function readRecords(text: string, separator: string, table: TableBuilder): void {
+  const n = text.length;
+  const SEP = separator.charCodeAt(0);
+  const blank = (c: number) => c !== SEP && (c === 0x20 || c === 0x09 || c === 0xa0 || c === 0xfeff);
+  let i = 0;
+  let line = 1;
+  while (i < n) {
+    table.begin(line);
+    for (;;) {
+      let j = i;
+      while (j < n && blank(text.charCodeAt(j))) j++;
+      if (j < n && text.charCodeAt(j) === 0x22) {
+        const openLine = line;
+        const from = j + 1;
+        let k = from;
+        let close: number;
+        for (;;) {
+          close = text.indexOf('"', k);
+          if (close < 0) throw new AppError('IMPORT_QUOTE_INVALID', { line: openLine });
+          if (text.charCodeAt(close + 1) !== 0x22) break;
+          k = close + 2;
+        }
+        const quoted = text.slice(from, close);
+        for (let p = quoted.indexOf('\n'); p >= 0; p = quoted.indexOf('\n', p + 1)) line++;
+        k = close + 1;
+        while (k < n && blank(text.charCodeAt(k))) k++;
+        if (k < n && text.charCodeAt(k) !== SEP && text.charCodeAt(k) !== 0x0a) throw new AppError('IMPORT_QUOTE_INVALID', { line });
+        table.cell(quoted.includes('"') ? quoted.replace(/""/g, '"') : quoted);
+        i = k;
+      } else {
+        let k = j;
+        for (let c = text.charCodeAt(k); k < n && c !== SEP && c !== 0x0a; c = text.charCodeAt(++k));
+        table.cell(text.slice(i, k));
+        i = k;
+      }
+      if (i >= n) break;
+      const c = text.charCodeAt(i++);
+      if (c === 0x0a) {
+        line++;
+        break;
+      }
+      if (i >= n) {
+        table.cell(''); // a separator at the very end opens one last, empty cell
+        break;
+      }
+    }
+    table.end();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

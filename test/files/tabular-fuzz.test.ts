@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -105,4 +106,43 @@ describe('F2: mutated files give a table or a clear 4xx, never anything else', (
       await check(mutations.reduce<Buffer>((b, m) => m(b), valid));
     }), { numRuns: 300 });
   }, 120_000);
+});
+
+describe('CSV reader', () => {
+  it('agrees with csv-parse on 500 generated well-formed files (cells and line numbers)', async () => {
+    const cellArb = fc.string({ maxLength: 12, unit: fc.constantFrom('a', 'É', '1', ' ', '"', ',', ';', '\t', '\n', '=', "'") });
+    const fileArb = fc.record({
+      sep: fc.constantFrom(',', ';', '\t'),
+      eol: fc.constantFrom('\n', '\r\n'),
+      bom: fc.boolean(),
+      width: fc.integer({ min: 1, max: 5 }),
+      quoteAll: fc.boolean(),
+    }).chain((f) => fc.record({
+      f: fc.constant(f),
+      rows: fc.array(fc.array(cellArb, { minLength: f.width, maxLength: f.width }), { minLength: 0, maxLength: 15 }),
+    }));
+    await fc.assert(fc.asyncProperty(fileArb, async ({ f, rows }) => {
+      const headers = Array.from({ length: f.width }, (_, i) => `Colonne ${i} é`);
+      const field = (v: string) => (f.quoteAll || /[",;\t\n ]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+      const text = [headers, ...rows].map((r) => r.map(field).join(f.sep)).join(f.eol) + f.eol;
+      const bytes = Buffer.concat([Buffer.from(f.bom ? [0xef, 0xbb, 0xbf] : []), Buffer.from(text, 'utf8')]);
+      // Reference: csv-parse, trimmed, blank rows dropped, line = 1 + lines taken by the records before.
+      const records = parse(text, { delimiter: f.sep, record_delimiter: f.eol, relax_column_count: false }) as string[][];
+      const expected: { line: number; cells: string[] }[] = [];
+      let line = 1;
+      for (const [i, r] of records.entries()) {
+        const cells = r.map((c) => c.trim());
+        if (i > 0 && cells.some((c) => c !== '')) expected.push({ line, cells });
+        line += 1 + r.join('').split('\n').length - 1;
+      }
+      if (expected.length === 0) {
+        await expect(parseTabular(bytes)).rejects.toMatchObject({ code: 'IMPORT_EMPTY' });
+        return;
+      }
+      const table = await parseTabular(bytes);
+      if (f.width > 1) expect(table.separator).toBe(f.sep);
+      expect(table.headers).toEqual(headers);
+      expect(table.rows).toEqual(expected);
+    }), { numRuns: 500 });
+  });
 });

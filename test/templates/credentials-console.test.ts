@@ -97,6 +97,8 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     expect(await q('q=%25')).toHaveLength(0); // LIKE wildcards are literal
     const other = await createTemplate(t.container.deps, w.actor, w.org, { ...TEMPLATE_INPUT, name: { fr: 'Anglais des affaires' } });
     t.clock.advance(3 * DAY_MS);
+    staff = t.agent();
+    await staff.signIn('staff@ecole.example');
     const later = await issue([{ name: 'Nouvelle Venue', email: 'venue@example.org' }], other);
     const filtered = await staff.get(`/console/ecole/credentials?template=${other.id}`);
     expect(rowIds(filtered.body, 'ecole')).toEqual([later[0]!.award.id]);
@@ -165,6 +167,21 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     expect((await t.agent().get(newLink)).statusCode).toBe(200);
     // The opening is shown to the issuer.
     expect((await staff.get(`/console/ecole/credentials/${first.awardId}`)).body).toContain('Ouvert le');
+  });
+
+  it('highlights a dead letter (bounce or failure after every attempt) in the list and the detail', async () => {
+    const [c] = await issue([{ name: 'Adresse Morte', email: 'morte@example.org' }]);
+    await t.container.store.outbox.recordAttempt(c!.award.mailId!, '550 5.1.1 mailbox unavailable', false);
+    await t.container.store.outbox.recordAttempt(c!.award.mailId!, '550 5.1.1 mailbox unavailable', true);
+    const list = await staff.get('/console/ecole/credentials?q=morte');
+    expect(list.body).toContain('<tr class="row-dead">');
+    expect(list.body).toContain('<strong class="tag tag-error mail-dead">Échec de l’envoi</strong> <span class="meta">(2 tentative(s))</span>');
+    const detail = await staff.get(`/console/ecole/credentials/${c!.award.id}`);
+    expect(detail.body).toContain('Vérifiez l’adresse avec le destinataire, puis renvoyez le courriel.');
+    expect(detail.body).toContain('550 5.1.1 mailbox unavailable');
+    // Re-sending queues a new e-mail (with a new link): the failure is no longer the current state.
+    await staff.post(`/console/ecole/credentials/${c!.award.id}/resend`, {});
+    expect((await staff.get(`/console/ecole/credentials/${c!.award.id}`)).body).toContain('En attente d’envoi');
   });
 
   it('suspends with a reason, reactivates, revokes permanently (confirmed); the status list bit flips', async () => {

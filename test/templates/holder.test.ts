@@ -102,6 +102,7 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
     for (const id of ['valid_signature', 'revocation_status', 'suspension_status', 'expiration']) expect(steps.map(([s]) => s)).toContain(id);
     expect(page.body).toContain('Signature intacte');
     expect(page.body).toContain('Non révoqué.');
+    expect(page.body).not.toMatch(/Valide (depuis le|jusqu’au) \d{4}-/); // dates as people read them
     expect((await analytics(t.container.deps, w.org, w.template.id, 30)).totals.verified).toBeGreaterThanOrEqual(1);
 
     await setAwardStatus(t.container.deps, w.actor, w.org, c.award.id, 'revoked', 'Fraude');
@@ -165,5 +166,17 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
     expect(pages[0]!.body).toContain('&lt;script&gt;alert(&quot;nom&quot;)&lt;/script&gt;');
     expect(pages[0]!.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(pages[2]!.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  // Last: moves the clock past the template's 3-year validity.
+  it('says when a credential has expired, from the stored dates and in the verification', async () => {
+    const c = await issue({ name: 'Ancien Élève', email: 'ancien@example.org' });
+    t.clock.advance(3 * 366 * 86_400_000);
+    const page = await t.agent().get(c.url);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Expirée depuis le');
+    const v = await t.agent().get(`${c.path}/verification?t=${c.token}`);
+    expect(v.body).toContain('data-verified="false"');
+    expect(v.body).toMatch(/class="step step-failed" data-step="expiration" data-code="EXPIRED"/);
   });
 });

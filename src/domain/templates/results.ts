@@ -43,6 +43,8 @@ export interface ResultsDeps extends AwardingDeps {
 
 /** Results per API call. */
 export const RESULTS_PER_CALL = 1000;
+/** Rows of a results file imported from the console. */
+export const RESULTS_PER_FILE = 10_000;
 /** A result dated further in the future than this is refused (clock skew allowance). */
 const FUTURE_SLACK_MS = 24 * 3_600_000;
 /** A pending decision this overdue has lost its job (crash between commit and enqueue): the sweeper enqueues it again. */
@@ -78,8 +80,8 @@ const PASSED_WORDS: Record<string, boolean> = {
 const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
 
 /**
- * `2026-06-15` (midnight UTC), `2026-06-15T09:30:00Z` or with an offset, `2026-06-15 09:30` (UTC) and the
- * day-first forms `15/06/2026` or `15/06/2026 09:30` (UTC).
+ * `2026-06-15` (midnight UTC), `2026-06-15T09:30:00Z` or with an offset (`-04:00`, `+0200`), a date-time without
+ * offset (`2026-06-15T09:30`, `2026-06-15 09:30`: UTC) and the day-first forms `15/06/2026` or `15/06/2026 09:30` (UTC).
  */
 export function parseResultDate(raw: string): Date | undefined {
   const s = raw.trim();
@@ -462,6 +464,8 @@ export async function importResultsFile(deps: ResultsDeps, actor: UserActor, slu
   const { org } = await requireOrgRole(deps, actor, slug, ISSUER_ROLES);
   const table = await deps.tabular.parse(bytes);
   if (!table.rows.length) throw new AppError('IMPORT_EMPTY');
+  // Decided while the issuer waits: larger batches go through the API, 1,000 per call.
+  if (table.rows.length > RESULTS_PER_FILE) throw new AppError('IMPORT_TOO_MANY_ROWS', { max: RESULTS_PER_FILE });
   const columns = deps.tabular.suggestMapping(table.headers, RESULT_TARGETS);
   const missing = REQUIRED_COLUMNS.filter((k) => !columns[k]);
   if (missing.length) {

@@ -24,6 +24,7 @@ import { problemResponses } from './schemas.js';
 import { IdParams, LocalizedSchema, apiCaller } from './templates.routes.js';
 
 const STATUSES = ['active', 'suspended', 'revoked'] as const;
+const IsoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 export const CredentialSchema = z.object({
   id: z.string().describe('Sceau’s id of this credential (for /api/v1/credentials/{id})'),
@@ -129,8 +130,8 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
         ...pageQuery,
         templateId: z.string().max(64).optional(),
         status: z.enum(STATUSES).optional(),
-        from: z.string().max(40).optional().describe('Issued at or after: `YYYY-MM-DD` (00:00 UTC) or an ISO date-time'),
-        to: z.string().max(40).optional().describe('Issued before: an ISO date-time, or `YYYY-MM-DD` to include that whole day (UTC)'),
+        from: IsoDate.optional().describe('Issued at or after: `YYYY-MM-DD` (00:00 UTC) or an ISO date-time'),
+        to: IsoDate.optional().describe('Issued before: an ISO date-time, or `YYYY-MM-DD` to include that whole day (UTC)'),
         q: z.string().max(200).optional().describe('Searches the recipient’s name, e-mail and learner id (case-insensitive)'),
       }),
       response: { 200: page(CredentialSchema), ...problemResponses },

@@ -150,7 +150,7 @@ ${v.card ? credentialCard(ctx, v.card, { headingLevel: 4 }) : ''}
 <section aria-labelledby="h-delivery">
 <h3 id="h-delivery">${c.delivery}</h3>
 <dl class="facts">
-  <dt>${c.delivery}</dt><dd>${mailCell(ctx, a)}</dd>
+  <dt>${c.mailState}</dt><dd>${mailCell(ctx, a)}</dd>
   ${a.mailError ? html`<dt>${c.lastError}</dt><dd><code>${a.mailError}</code></dd>` : ''}
   <dt>${c.opened}</dt><dd>${a.openedAt ? format(c.openedAt, { date: fmtDateTime(ctx, a.openedAt) }) : c.notOpened}</dd>
   <dt>${c.wallet}</dt><dd>${a.holderUserId ? format(c.inWallet, { date: fmtDateTime(ctx, a.claimedAt ?? a.createdAt) }) : c.notInWallet}</dd>
@@ -224,12 +224,15 @@ export function bucketsOf(days: Analytics['days']): { unit: 'day' | 'week'; buck
 
 const dayDate = (day: string) => new Date(`${day}T00:00:00Z`);
 
-/** A round axis maximum ≥ max (1, 2, 5 × 10^n). */
-function niceMax(max: number): number {
-  if (max <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(max));
-  for (const f of [1, 2, 2.5, 5, 10]) if (f * p >= max) return f * p;
-  return 10 * p;
+/** Whole-number axis ticks: a round step (1, 2, 5 × 10^n) giving at most 5 intervals, and the axis maximum. */
+function axisTicks(max: number): { top: number; ticks: number[] } {
+  const raw = Math.max(1, max) / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, ([1, 2, 5, 10].map((f) => f * p).find((s) => s >= raw) ?? 10 * p));
+  const top = Math.max(step, Math.ceil(Math.max(1, max) / step) * step);
+  const ticks: number[] = [];
+  for (let v = 0; v <= top; v += step) ticks.push(v);
+  return { top, ticks };
 }
 
 /** Lines per kind, axis labels, a title and a description; colours come from CSS classes (`chart-<kind>`). */
@@ -237,12 +240,11 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
   const a = ctx.m.analytics;
   const W = 720, H = 300, left = 48, right = 16, top = 16, bottom = 44;
   const plotW = W - left - right, plotH = H - top - bottom;
-  const max = niceMax(Math.max(0, ...buckets.flatMap((b) => EVENT_KINDS.map((k) => b.counts[k]))));
+  const { top: max, ticks } = axisTicks(Math.max(0, ...buckets.flatMap((b) => EVENT_KINDS.map((k) => b.counts[k]))));
   const n = buckets.length;
   const x = (i: number) => left + (n <= 1 ? plotW / 2 : (i * plotW) / (n - 1));
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const r1 = (v: number) => Math.round(v * 10) / 10;
-  const ticks = [0, max / 4, max / 2, (3 * max) / 4, max];
   const labelIdx = n <= 1 ? [0] : [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
   const title = format(a.chartTitle, { unit: a.units[unit], from: fmtDay(ctx, dayDate(from)), to: fmtDay(ctx, dayDate(to)) });
   const sep = ctx.locale === 'fr' ? ' : ' : ': ';
@@ -250,7 +252,7 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">
 <title id="chart-title">${title}</title>
 <desc id="chart-desc">${desc}</desc>
-<g class="chart-grid" aria-hidden="true">${ticks.map((t) => html`<line x1="${left}" x2="${W - right}" y1="${r1(y(t))}" y2="${r1(y(t))}"></line><text class="chart-label" x="${left - 6}" y="${r1(y(t) + 4)}" text-anchor="end">${fmtNumber(ctx, Math.round(t * 10) / 10)}</text>`)}</g>
+<g class="chart-grid" aria-hidden="true">${ticks.map((t) => html`<line x1="${left}" x2="${W - right}" y1="${r1(y(t))}" y2="${r1(y(t))}"></line><text class="chart-label" x="${left - 6}" y="${r1(y(t) + 4)}" text-anchor="end">${fmtNumber(ctx, t)}</text>`)}</g>
 <g class="chart-axis" aria-hidden="true">
   <line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}"></line>
   <line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}"></line>

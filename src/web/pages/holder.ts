@@ -33,11 +33,8 @@ export function holderPage(ctx: PageContext, v: {
 ${v.card ? credentialCard(ctx, v.card, { headingLevel: 2, id: 'credential' }) : ''}
 <section aria-labelledby="h-status">
 <h2 id="h-status">${h.status}</h2>
-<dl class="facts">
-  <dt>${h.status}</dt><dd><span class="tag credential-status-${a.status}">${h.statuses[a.status]}</span>${expired && a.validUntil ? html` <span class="tag credential-status-expired">${format(h.expired, { date: fmtDay(ctx, a.validUntil) })}</span>` : ''}</dd>
-  <dt>${h.issued}</dt><dd><time datetime="${a.createdAt.toISOString()}">${fmtDay(ctx, a.createdAt)}</time></dd>
-  <dt>${h.validUntil}</dt><dd>${a.validUntil ? html`<time datetime="${a.validUntil.toISOString()}">${fmtDay(ctx, a.validUntil)}</time>` : h.lifetime}</dd>
-</dl>
+${a.status !== 'active' ? html`<p class="alert alert-error credential-status-${a.status}">${h.statuses[a.status]}</p>` : ''}
+${expired && a.validUntil ? html`<p class="alert alert-error credential-status-expired">${format(h.expired, { date: fmtDay(ctx, a.validUntil) })}</p>` : ''}
 <p class="meta">${h.statusNote}</p>
 <p class="actions">
   <a class="button" href="${base}/credential.json${tokenQuery(v.token)}" download>${h.download}</a>
@@ -70,7 +67,7 @@ export function holderVerificationPage(ctx: PageContext, v: { award: AwardView; 
 <p class="alert ${r.verified ? 'alert-ok' : 'alert-error'}" role="status" data-verified="${r.verified ? 'true' : 'false'}"><strong>${r.verified ? m.verification.verified : m.verification.notVerified}</strong></p>
 <table class="verification-steps">
 <caption class="visually-hidden">${h.verificationTitle}</caption>
-<thead><tr><th scope="col">${h.step}</th><th scope="col">${h.result}</th><th scope="col">${m.common.status}</th></tr></thead>
+<thead><tr><th scope="col">${h.step}</th><th scope="col">${h.result}</th><th scope="col">${h.detail}</th></tr></thead>
 <tbody>${r.log.map((s) => html`<tr class="step step-${s.valid ? 'ok' : 'failed'}" data-step="${s.id}" data-code="${s.code ?? ''}">
   <th scope="row">${m.verification.steps[s.id]}</th>
   <td><span class="tag ${s.valid ? 'tag-ok' : 'tag-error'}">${s.valid ? h.passed : h.failed}</span></td>

@@ -160,15 +160,7 @@ export function rulesPage(ctx: PageContext, v: {
   const checked = (on: boolean) => (on ? html` checked` : '');
   const radio = (group: string, value: string, label: string) =>
     html`<label><input type="radio" name="${group}" value="${value}"${checked(val[group] === value)}${dis}> ${label}</label>`;
-  return layout(ctx, `${format(m.results.rulesEditOf, { name })} · ${v.org.name}`, html`
-<p class="breadcrumb"><a href="/console">${m.console.title}</a> › <a href="/console/${v.org.slug}">${v.org.name}</a> › <a href="/console/${v.org.slug}/results">${m.results.tab}</a></p>
-<h1>${format(m.results.rulesEditOf, { name })}</h1>
-${notice(v.notice)}
-${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
-${v.editable ? '' : html`<p class="hint">${f.readOnly}</p>`}
-<p class="hint">${v.scoreField ? format(f.scoreField, { field: v.scoreField }) : f.noScoreField}</p>
-<form method="post" action="/console/${v.org.slug}/templates/${v.template.id}/rules">
-  ${csrfField(ctx)}
+  const fields = html`
   <div class="field"><label><input type="checkbox" name="enabled" value="on"${checked(val['enabled'] === 'on')}${dis}> ${f.enabled}</label></div>
   ${v.editable
     ? field({ name: 'activities', label: f.activities, value: val['activities'], hint: f.activitiesHint, error: e['activities'], maxlength: 2500 })
@@ -186,8 +178,19 @@ ${v.editable ? '' : html`<p class="hint">${f.readOnly}</p>`}
   ${v.editable
     ? field({ name: 'delayMinutes', label: f.delayMinutes, value: val['delayMinutes'], hint: f.delayHint, error: e['delayMinutes'], inputmode: 'numeric', maxlength: 6 })
     : html`<div class="field"><label for="f-delayMinutes">${f.delayMinutes}</label><input id="f-delayMinutes" name="delayMinutes" type="text" value="${val['delayMinutes'] ?? ''}" disabled></div>`}
-  ${v.editable ? html`<button type="submit">${f.save}</button>` : ''}
-</form>
+`;
+  return layout(ctx, `${format(m.results.rulesEditOf, { name })} · ${v.org.name}`, html`
+<p class="breadcrumb"><a href="/console">${m.console.title}</a> › <a href="/console/${v.org.slug}">${v.org.name}</a> › <a href="/console/${v.org.slug}/results">${m.results.tab}</a></p>
+<h1>${format(m.results.rulesEditOf, { name })}</h1>
+${notice(v.notice)}
+${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
+${v.editable ? '' : html`<p class="hint">${f.readOnly}</p>`}
+<p class="hint">${v.scoreField ? format(f.scoreField, { field: v.scoreField }) : f.noScoreField}</p>
+${v.editable ? html`<form method="post" action="/console/${v.org.slug}/templates/${v.template.id}/rules">
+  ${csrfField(ctx)}
+  ${fields}
+  <button type="submit">${f.save}</button>
+</form>` : html`<div class="rules-readonly">${fields}</div>`}
 <p><a href="/console/${v.org.slug}/results">${f.back}</a></p>`);
 }
 
