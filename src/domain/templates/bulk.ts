@@ -176,20 +176,19 @@ async function editableJob(deps: BulkDeps, actor: UserActor, slug: string, jobId
   return view;
 }
 
-async function reevaluate(deps: BulkDeps, view: JobView, mapping: Record<string, string>, edit?: (rows: IssuanceRow[]) => IssuanceRow[]): Promise<void> {
+async function reevaluate(deps: BulkDeps, view: JobView, mapping: Record<string, string>, edited?: { rowNo: number; cells: string[] }): Promise<void> {
   let rows = await deps.store.issuanceJobs.listRows(view.job.id);
-  if (edit) rows = edit(rows);
+  if (edited) rows = rows.map((r) => (r.rowNo === edited.rowNo ? { ...r, cells: edited.cells } : r));
   const evaluated = evaluateRows(view.content, view.job.headers, mapping, rows);
   const before = new Map(rows.map((r) => [r.rowNo, r]));
+  // Only rows whose outcome changed are written (a fix on a 100,000-row file touches a handful).
   const changed = evaluated.filter((r) => {
     const b = before.get(r.rowNo)!;
-    return b.status !== r.status || JSON.stringify(b.errors) !== JSON.stringify(r.errors) || JSON.stringify(b.data) !== JSON.stringify(r.data) || edit !== undefined;
+    return r.rowNo === edited?.rowNo || b.status !== r.status || JSON.stringify(b.errors) !== JSON.stringify(r.errors) || JSON.stringify(b.data) !== JSON.stringify(r.data);
   });
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.update(view.job.id, { mapping, updatedAt: deps.clock.now() });
-    if (edit) {
-      for (const r of changed) await tx.issuanceJobs.updateRowCells(r.jobId, r.rowNo, r.cells);
-    }
+    if (edited) await tx.issuanceJobs.updateRowCells(view.job.id, edited.rowNo, edited.cells);
     await tx.issuanceJobs.updateRows(changed);
   });
 }
@@ -216,7 +215,7 @@ export async function fixRow(deps: BulkDeps, actor: UserActor, slug: string, job
     if (typeof v === 'string') cells[i] = v.slice(0, 2000);
   });
   while (cells.length < view.job.headers.length) cells.push('');
-  await reevaluate(deps, view, mapping, (rows) => rows.map((r) => (r.rowNo === rowNo ? { ...r, cells, status: r.status === 'excluded' ? 'excluded' : 'invalid' } : r)));
+  await reevaluate(deps, view, mapping, { rowNo, cells });
   return (await deps.store.issuanceJobs.findRow(jobId, rowNo))!;
 }
 

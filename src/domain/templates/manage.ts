@@ -119,7 +119,7 @@ export async function recordCredentialEvent(deps: Pick<ManageDeps, 'store' | 'se
  * be its holder. The first opening is counted. Unknown id and wrong token answer the same error.
  */
 export async function openHolderLink(
-  deps: ManageDeps, input: { id: string; token?: string; userId?: string },
+  deps: ManageDeps, input: { id: string; token?: string; userId?: string; /** false for HEAD and downloads: only real views count */ count?: boolean },
 ): Promise<{ award: AwardView; document: string; org: Organization }> {
   const fail = () => new AppError('CREDENTIAL_LINK_INVALID');
   if (!/^[0-9a-f-]{36}$/.test(input.id)) throw fail();
@@ -131,6 +131,6 @@ export async function openHolderLink(
   const [credential] = await deps.store.credentials.findByCredentialId(award.orgId, award.credentialId);
   const org = await deps.store.organizations.findById(award.orgId);
   if (!credential || !org) throw fail();
-  if (await deps.store.awards.markOpened(award.id, deps.clock.now())) await recordCredentialEvent(deps, award, 'opened');
+  if (input.count !== false && (await deps.store.awards.markOpened(award.id, deps.clock.now()))) await recordCredentialEvent(deps, award, 'opened');
   return { award, document: credential.document, org };
 }

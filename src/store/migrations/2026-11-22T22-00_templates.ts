@@ -97,6 +97,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('awards_template_idx').on('awards').columns(['template_id', 'created_at']).execute();
   await db.schema.createIndex('awards_email_idx').on('awards').columns(['org_id', 'recipient_email']).execute();
   await db.schema.createIndex('awards_holder_idx').on('awards').column('holder_user_id').execute();
+  await db.schema.createIndex('awards_mail_idx').on('awards').column('mail_id').execute();
 
   // Counted events per credential for the issuer's analytics (no verifier identity is ever stored).
   await db.schema

@@ -10,10 +10,11 @@ const fmtDate = (ctx: PageContext, d: Date) =>
 
 function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {
   const { m } = ctx;
-  const items: [string, string][] = [['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/results', m.results.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members]];
-  if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/audit', m.console.audit]);
-  items.push(['/bulk', m.bulk.tab]);
-  if (role === 'admin') items.push(['/webhooks', m.webhooks.tab]);
+  const items: [string, string][] = [
+    ['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/bulk', m.bulk.tab],
+    ['/results', m.results.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members],
+  ];
+  if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/webhooks', m.webhooks.tab], ['/audit', m.console.audit]);
   return html`<nav aria-label="${org.name}" class="tabs"><ul>${items.map(([suffix, label]) => html`<li><a href="/console/${org.slug}${suffix}"${current === suffix ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>`;
 }
 

@@ -43,8 +43,8 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     reply.header('referrer-policy', 'no-referrer');
   });
 
-  const open = (request: { params: { id: string }; query: { t?: string }; user?: { id: string } | null }) =>
-    openHolderLink(deps, { id: request.params.id, token: request.query.t || undefined, userId: request.user?.id });
+  const open = (request: { method: string; url: string; params: { id: string }; query: { t?: string }; user?: { id: string } | null }) =>
+    openHolderLink(deps, { id: request.params.id, token: request.query.t || undefined, userId: request.user?.id, count: request.method === 'GET' && !/\/(credential\.json|verification)(\?|$)/.test(request.url) });
 
   app.get('/c/:id', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
     const { award, org } = await open(request);
