@@ -81,7 +81,7 @@ for (const dialect of testDialects()) {
       await step(page, 'Modèles tab: create a template with a required grade field', async () => {
         await page.getByRole('navigation', { name: DEMO_ORG_NAME }).getByRole('link', { name: 'Modèles' }).click();
         await page.waitForURL(`${base}${SLUG_PATH}/templates`);
-        expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toBe('Modèles');
+        expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toBe('Modèles d’attestation');
         templateId = await createTemplateThroughForm(page, base, TEMPLATE);
         expect(await page.getByRole('status').first().innerText()).toContain('Modèle créé.');
         expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toBe(TEMPLATE.nameFr);
@@ -93,7 +93,7 @@ for (const dialect of testDialects()) {
         expect(await preview.locator('.credential-card-title').innerText()).toBe(TEMPLATE.nameFr);
         expect(await preview.innerText()).toContain('Note obtenue');
         // …and it is listed.
-        await page.getByRole('link', { name: 'Modèles' }).first().click();
+        await page.getByRole('navigation', { name: DEMO_ORG_NAME }).getByRole('link', { name: 'Modèles' }).click();
         await page.waitForURL(`${base}${SLUG_PATH}/templates`);
         expect(await page.locator('main tbody').innerText()).toContain(TEMPLATE.nameFr);
       });

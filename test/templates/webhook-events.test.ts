@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImport, publishJob, runIssuancePart } from '../../src/domain/templates/bulk.js';
+import { issueAwards } from '../../src/domain/templates/awarding.js';
+import { setAwardStatus } from '../../src/domain/templates/manage.js';
+import { WEBHOOK_EVENT_TYPES, createWebhook } from '../../src/domain/webhooks.js';
+import { type TestApp, createTestApp } from '../support/app.js';
+import { type World, csvOf, seedTemplateWorld } from './support.js';
+
+describe('issuance events reach the organisation webhooks', () => {
+  let t: TestApp;
+  let w: World;
+  beforeAll(async () => {
+    t = await createTestApp();
+    w = await seedTemplateWorld(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('emits credential.issued, credential.claimed, credential.revoked and job.completed in the changing transactions', async () => {
+    const deps = t.container.deps;
+    const admin = { kind: 'user' as const, userId: w.admin.id, isPlatformAdmin: false, ip: null };
+    const { webhook } = await createWebhook(deps, admin, w.org.slug, { url: 'https://hooks.example.org/sceau', events: [...WEBHOOK_EVENT_TYPES] });
+    // An existing account with this verified address: the credential goes straight in (claimed).
+    await t.createUser({ email: 'titulaire@example.org', name: 'Titulaire' });
+    const [one] = await issueAwards(deps, w.actor, w.org, w.template, w.template.version, [
+      { recipient: { name: 'Titulaire', email: 'titulaire@example.org', learnerId: 'M-1', locale: 'fr', fields: { note: 'A' } } },
+    ]);
+    expect(one!.award.holderUserId).not.toBeNull();
+    await setAwardStatus(deps, w.actor, w.org, one!.award.id, 'revoked', 'Erreur de saisie');
+    const job = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes: csvOf(3) });
+    await publishJob(deps, w.actor, w.org.slug, job.id);
+    await runIssuancePart(deps, job.id);
+
+    const deliveries = (await t.container.handle.db.selectFrom('webhook_deliveries').select(['event_type', 'payload']).where('webhook_id', '=', webhook.id).execute())
+      .map((r) => ({ eventType: r.event_type, payload: r.payload }));
+    const types = deliveries.map((d) => d.eventType).sort();
+    expect(types).toEqual(['credential.claimed', 'credential.issued', 'credential.issued', 'credential.issued', 'credential.issued', 'credential.revoked', 'job.completed']);
+    const revoked = deliveries.find((d) => d.eventType === 'credential.revoked')!;
+    expect(JSON.parse(revoked.payload).data).toMatchObject({ credentialId: one!.credentialId, reason: 'Erreur de saisie' });
+    const completed = deliveries.find((d) => d.eventType === 'job.completed')!;
+    expect(JSON.parse(completed.payload).data).toMatchObject({ id: job.id, issued: 3, failed: 0 });
+    // No holder link (it carries a secret token) ever goes into a webhook payload.
+    for (const d of deliveries) expect(d.payload).not.toMatch(/\/c\/[0-9a-f-]{36}\?t=/);
+  });
+});
