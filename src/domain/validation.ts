@@ -29,9 +29,8 @@ export function normalizeSlug(raw: unknown): string {
   return slug;
 }
 
-/** https URLs only (http allowed for localhost during development). */
-export function normalizeUrl(raw: unknown, field: string): string | null {
-  if (raw === undefined || raw === null || raw === '') return null;
+/** A URL without credentials, at most 2,048 characters. */
+function parseUrl(raw: unknown, field: string): URL {
   if (typeof raw !== 'string' || raw.length > 2048) throw new AppError('URL_INVALID', {}, { field });
   let url: URL;
   try {
@@ -40,7 +39,21 @@ export function normalizeUrl(raw: unknown, field: string): string | null {
     throw new AppError('URL_INVALID', {}, { field });
   }
   if (url.username || url.password) throw new AppError('URL_INVALID', {}, { field });
+  return url;
+}
+
+/** https URLs only (http allowed for localhost during development). */
+export function normalizeUrl(raw: unknown, field: string): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const url = parseUrl(raw, field);
   const isLocal = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
   if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLocal))) throw new AppError('URL_INVALID', {}, { field });
+  return url.toString();
+}
+
+/** A framework identifier (ESCO, CASE…): http or https, never fetched by Sceau. */
+export function identifierUrl(raw: unknown, field: string): string {
+  const url = parseUrl(raw, field);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('URL_INVALID', {}, { field });
   return url.toString();
 }

@@ -250,7 +250,16 @@ for (const dialect of testDialects()) {
         const row = page.locator('main table.credentials tbody tr');
         expect(await row.count()).toBe(1);
         expect(await row.innerText()).toContain('Personne 37 Test');
-        expect(templateId).toBeTruthy();
+        expect(await row.locator('.mail-local').innerText()).toBe('Conservé localement (aucun serveur de courriel configuré)');
+        await row.getByRole('link', { name: 'Personne 37 Test' }).click();
+        await page.waitForURL(new RegExp(`${SLUG_PATH}/credentials/[^/?]+$`));
+        const detail = await page.locator('main').innerText();
+        expect(detail).toContain(TEMPLATE.nameFr);
+        expect(detail).toMatch(/Ouvert le \d/);
+        // Issued from version 1 of the template created above.
+        expect(await page.locator('main dl.facts').first().innerText()).toContain(TEMPLATE.nameFr);
+        await page.goto(`${base}${SLUG_PATH}/credentials?template=${templateId}`);
+        expect(await page.locator('main').innerText()).toContain(`${ROWS} attestation(s) au total`);
       });
     });
   });

@@ -8,7 +8,9 @@ import { recordAudit } from '../audit.js';
 import { AppError } from '../errors.js';
 import type { Actor, Organization } from '../model.js';
 import type { Repositories } from '../repositories.js';
-import { normalizeEmail, normalizeUrl } from '../validation.js';
+import { identifierUrl, normalizeEmail, normalizeUrl } from '../validation.js';
+
+export { identifierUrl };
 import {
   OB_CONTEXT, OB_EXTENSIONS_CONTEXT, VC_V2_CONTEXT, ensureIssuerKey, getIssuerProfile, issuerDid, signingKey,
 } from './issuer.js';
@@ -116,19 +118,6 @@ function httpsUrl(raw: unknown, field: string, required = false): string | undef
   const v = normalizeUrl(raw, field);
   if (!v) throw invalid(field);
   return v;
-}
-
-/** A framework identifier (ESCO, CASE…): http or https, never fetched by Sceau. */
-export function identifierUrl(raw: unknown, field: string): string {
-  if (typeof raw !== 'string' || raw.length > 2048) throw new AppError('URL_INVALID', {}, { field });
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new AppError('URL_INVALID', {}, { field });
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) throw new AppError('URL_INVALID', {}, { field });
-  return url.toString();
 }
 
 /** A URI for an `id`: an https URL or a `urn:` name. */
