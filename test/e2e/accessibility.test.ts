@@ -10,6 +10,9 @@ import {
   DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, formatViolations, isHtml, launchBrowser,
   type RunningServer, runAxe, securityHeaderProblems, signInAsAdmin, startServer, withLang,
 } from './support.js';
+import {
+  createTemplateThroughForm, holderLinkOfMail, publishAndWaitForCompletion, recipientsCsv, SLUG_PATH, uploadBulkFile, waitForOutbox,
+} from './issuer-support.js';
 
 type Lang = 'fr' | 'en';
 const LANGS: Lang[] = ['fr', 'en'];
@@ -46,10 +49,108 @@ const SIGNED_IN_PAGES: Visit[] = [
   { path: '/no-such-page', status: 404 },
 ];
 
+/** A small SVG (the server rasterises it to PNG) for the images page and the template's artwork. */
+const BADGE_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240" viewBox="0 0 240 240">'
+  + '<circle cx="120" cy="120" r="110" fill="#1f4e8c"/><path d="M70 125l35 35 65-75" stroke="#fff" stroke-width="18" fill="none"/></svg>';
+const A11Y_TEMPLATE = {
+  nameFr: 'Attestation de réussite',
+  descriptionFr: 'Réussite de l’examen final du programme.',
+  criteriaFr: 'Obtenir au moins 60 à l’examen final.',
+  field: { key: 'note', labelFr: 'Note', type: 'grade' as const, required: true },
+};
+
+/**
+ * The issue-5 pages, with content, created through the console as the (signed-in, French) demo admin: an image, a
+ * template using it, its automatic-issuance rules, a draft bulk job with invalid rows, a completed job (its
+ * credentials, their e-mails and a holder link), a webhook and a results import. Returns the pages to audit.
+ */
+async function seedIssuerPages(page: Page, base: string): Promise<{ signedIn: Visit[]; labels: Map<string, string>; holderLink: string }> {
+  const labels = new Map<string, string>();
+
+  // Images: upload one (SVG → PNG).
+  await page.goto(`${base}${SLUG_PATH}/images`);
+  await page.getByLabel('Fichier image').setInputFiles({ name: 'badge.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(BADGE_SVG) });
+  await page.getByRole('button', { name: 'Ajouter une image' }).click();
+  await page.getByRole('status').waitFor();
+  expect(await page.locator('main tbody tr').count()).toBe(1);
+
+  // A template (real form), then give it the image.
+  const templateId = await createTemplateThroughForm(page, base, A11Y_TEMPLATE);
+  const editor = page.locator(`form[action="${SLUG_PATH}/templates/${templateId}"]`);
+  await editor.getByLabel('Image', { exact: true }).selectOption({ index: 1 });
+  await editor.getByRole('button', { name: 'Enregistrer' }).first().click();
+  await page.waitForURL((u) => u.searchParams.get('done') === 'saved');
+  const templatePath = `${SLUG_PATH}/templates/${templateId}`;
+
+  // Rules: issue automatically two days after a passed "examen-final" (so imported results stay pending).
+  await page.goto(`${base}${templatePath}/rules`);
+  await page.getByLabel('Émettre automatiquement à partir des résultats').check();
+  await page.getByLabel('Activités requises').fill('examen-final');
+  await page.getByLabel('Délai avant l’émission (minutes)').fill('2880');
+  await page.getByRole('button', { name: 'Enregistrer les règles' }).click();
+  await page.waitForURL((u) => u.searchParams.get('done') === 'saved');
+
+  // A webhook (job.completed only), before the completed job so that the delivery log has a line.
+  await page.goto(`${base}${SLUG_PATH}/webhooks`);
+  await page.getByLabel('Adresse (https://)').fill('https://example.org/sceau-hook');
+  await page.getByRole('checkbox', { name: /job\.completed/ }).check();
+  await page.getByRole('button', { name: 'Ajouter le webhook' }).click();
+  await page.locator('code.secret').waitFor();
+
+  // A draft job whose report lists two invalid rows (fix forms).
+  const draftId = await uploadBulkFile(page, base, A11Y_TEMPLATE.nameFr, recipientsCsv(6, { badEmailLine: 3, missingNoteLine: 5, tag: 'brouillon' }));
+  expect(await page.locator('ol.row-report > li').count()).toBe(2);
+
+  // A completed job: three credentials, their e-mails, a holder link.
+  const doneId = await uploadBulkFile(page, base, A11Y_TEMPLATE.nameFr, recipientsCsv(3, { tag: 'fini' }));
+  await publishAndWaitForCompletion(page, 3);
+  // The console detail of recipient 02 (suspended/reactivated below); the holder link of recipient 01 (stays active).
+  const credentialHref = await page.locator('main tbody tr', { hasText: 'personne02.fini@example.org' }).locator(`a[href^="${SLUG_PATH}/credentials/"]`).getAttribute('href');
+  expect(credentialHref).toBeTruthy();
+  const subject = `${DEMO_ORG_NAME} vous a décerné : ${A11Y_TEMPLATE.nameFr}`;
+  await waitForOutbox(page, base, subject, 3);
+  await page.locator('main tbody tr', { hasText: 'personne01.fini@example.org' }).getByRole('link', { name: subject }).click();
+  await page.waitForURL(/\/admin\/outbox\/[^/?]+$/);
+  const holderLink = await holderLinkOfMail(page, base);
+
+  const signedIn: Visit[] = [
+    { path: `${SLUG_PATH}/templates`, status: 200 },
+    { path: `${SLUG_PATH}/templates?status=archived`, status: 200 },
+    { path: `${SLUG_PATH}/templates/new`, status: 200 },
+    { path: templatePath, status: 200 },
+    { path: `${templatePath}/issue`, status: 200 },
+    { path: `${templatePath}/rules`, status: 200 },
+    { path: `${SLUG_PATH}/bulk`, status: 200 },
+    { path: `${SLUG_PATH}/bulk/${draftId}`, status: 200 },
+    { path: `${SLUG_PATH}/bulk/${doneId}`, status: 200 },
+    { path: `${SLUG_PATH}/credentials`, status: 200 },
+    { path: credentialHref!, status: 200 },
+    { path: `${SLUG_PATH}/analytics`, status: 200 },
+    { path: `${SLUG_PATH}/results`, status: 200 },
+    { path: `${SLUG_PATH}/webhooks`, status: 200 },
+    { path: `${SLUG_PATH}/images`, status: 200 },
+    { path: '/account/credentials', status: 200 },
+  ];
+  labels.set(templatePath, `${SLUG_PATH}/templates/:id (editor)`);
+  labels.set(`${templatePath}/issue`, `${SLUG_PATH}/templates/:id/issue`);
+  labels.set(`${templatePath}/rules`, `${SLUG_PATH}/templates/:id/rules`);
+  labels.set(`${SLUG_PATH}/bulk/${draftId}`, `${SLUG_PATH}/bulk/:id (draft, 2 invalid rows)`);
+  labels.set(`${SLUG_PATH}/bulk/${doneId}`, `${SLUG_PATH}/bulk/:id (completed)`);
+  labels.set(credentialHref!, `${SLUG_PATH}/credentials/:id`);
+  return { signedIn, labels, holderLink: holderLink.slice(base.length) };
+}
+
+/** Rows of the job audited while it runs: enough to take a few seconds on this machine. */
+const RUNNING_ROWS = 400;
+
 describe('accessibility and security headers (sqlite)', () => {
   let server: RunningServer;
   let browser: E2EBrowser;
   let outboxMessagePath = '';
+  let issuerPages: Visit[] = [];
+  let pageLabels = new Map<string, string>();
+  /** `/c/<id>?t=<token>` of one credential issued in bulk. */
+  let holderPath = '';
   const headerProblems = new Set<string>();
   let htmlResponses = 0;
 
@@ -85,6 +186,10 @@ describe('accessibility and security headers (sqlite)', () => {
     const href = await page.locator('main a[href^="/admin/outbox/"]').first().getAttribute('href');
     expect(href).toBeTruthy();
     outboxMessagePath = href!;
+    const seeded = await seedIssuerPages(page, server.url);
+    issuerPages = seeded.signedIn;
+    pageLabels = seeded.labels;
+    holderPath = seeded.holderLink;
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.waitForURL(`${server.url}/`);
   });
@@ -105,6 +210,7 @@ describe('accessibility and security headers (sqlite)', () => {
 
   async function check(page: Page, label: string): Promise<string[]> {
     const violations = await runAxe(page);
+    if (process.env.E2E_VERBOSE) console.log(`  axe ${label}: ${violations.length ? violations.map((v) => `${v.id} (${v.impact})`).join(', ') : 'clean'}`);
     const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     const other = violations.filter((v) => !blocking.includes(v));
     if (other.length) console.warn(`axe (minor/moderate, not failing):\n${formatViolations(label, other)}`);
@@ -140,6 +246,16 @@ describe('accessibility and security headers (sqlite)', () => {
       const findings: string[] = [];
       try {
         for (const visit of PUBLIC_PAGES) findings.push(...(await audit(page, visit, lang)));
+
+        // The holder's link (no account, no session), its verification, and a wrong token.
+        findings.push(...(await audit(page, { path: holderPath, status: 200 }, lang, '/c/:id?t=…')));
+        expect(await page.locator('article.credential-card').count()).toBe(1);
+        await page.locator('main a[href*="/verification"]').first().click();
+        await page.waitForURL((u) => u.pathname.endsWith('/verification'));
+        expect(await page.locator('main [data-verified]').getAttribute('data-verified')).toBe('true');
+        expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+        findings.push(...(await check(page, `/c/:id/verification [${lang}]`)));
+        findings.push(...(await audit(page, { path: holderPath.replace(/t=[^&]+/, 't=wrong'), status: 404 }, lang, '/c/:id?t=wrong')));
 
         // Pages in their error states: a refused sign-in and a sign-up form with field errors.
         await page.goto(`${server.url}${withLang('/signin', lang)}`);
@@ -177,8 +293,81 @@ describe('accessibility and security headers (sqlite)', () => {
       const findings: string[] = [];
       try {
         await signInAsAdmin(page, server, lang);
-        for (const visit of [...SIGNED_IN_PAGES, { path: outboxMessagePath, status: 200 }]) {
-          findings.push(...(await audit(page, visit, lang, visit.path === outboxMessagePath ? '/admin/outbox/:id' : visit.path)));
+        for (const visit of [...SIGNED_IN_PAGES, { path: outboxMessagePath, status: 200 }, ...issuerPages]) {
+          findings.push(...(await audit(page, visit, lang, visit.path === outboxMessagePath ? '/admin/outbox/:id' : pageLabels.get(visit.path) ?? visit.path)));
+        }
+
+        // The template editor refusing an empty template (error summary, fields marked invalid).
+        await page.goto(`${server.url}${withLang(`${SLUG}/templates/new`, lang)}`);
+        await page.locator(`form[action="${SLUG}/templates"] .actions button[type="submit"]`).first().click();
+        await page.locator('[aria-invalid="true"]').first().waitFor();
+        findings.push(...(await check(page, `${SLUG}/templates/new with errors [${lang}]`)));
+
+        // The one-off issuance form with errors.
+        const issuePath = issuerPages.find((v) => v.path.endsWith('/issue'))!.path;
+        await page.goto(`${server.url}${withLang(issuePath, lang)}`);
+        await page.locator('#f-email').fill('not-an-address');
+        // The server's answer is what is audited: skip the browser's own checks (required, type=email).
+        await page.locator(`form[action="${issuePath}"]`).evaluate((f) => { (f as HTMLFormElement).noValidate = true; });
+        await page.locator(`form[action="${issuePath}"] button[type="submit"]`).click();
+        await page.locator('[aria-invalid="true"]').first().waitFor();
+        findings.push(...(await check(page, `${SLUG}/templates/:id/issue with errors [${lang}]`)));
+
+        // The bulk page refusing a file it cannot read.
+        await page.goto(`${server.url}${withLang(`${SLUG}/bulk`, lang)}`);
+        await page.locator('#f-file').setInputFiles({ name: 'vide.csv', mimeType: 'text/csv', buffer: Buffer.from('nom,courriel\n') });
+        await page.locator(`form[action="${SLUG}/bulk"] button[type="submit"]`).click();
+        await page.getByRole('alert').first().waitFor();
+        findings.push(...(await check(page, `${SLUG}/bulk with an upload error [${lang}]`)));
+
+        // Results: an import (decisions, pending until the rules' delay), then a refused file (row report).
+        const today = new Date().toISOString().slice(0, 10);
+        const results = `courriel,nom,activité,note,réussi,date\n${DEMO_ADMIN_EMAIL},Admin Démo,examen-final,82,oui,${today}\n`
+          + `echec-${lang}@example.org,Dominique Échec,examen-final,41,non,${today}\n`;
+        await page.goto(`${server.url}${withLang(`${SLUG}/results`, lang)}`);
+        await page.locator('#f-file').setInputFiles({ name: 'resultats.csv', mimeType: 'text/csv', buffer: Buffer.from(results) });
+        await page.locator(`form[action="${SLUG}/results"] button[type="submit"]`).click();
+        await page.getByRole('status').first().waitFor();
+        findings.push(...(await check(page, `${SLUG}/results after an import [${lang}]`)));
+        await page.locator('#f-file').setInputFiles({ name: 'faux.csv', mimeType: 'text/csv', buffer: Buffer.from(`courriel,nom,activité,date\nnot-an-address,X,examen-final,${today}\n`) });
+        await page.locator(`form[action="${SLUG}/results"] button[type="submit"]`).click();
+        await page.locator('#h-report').waitFor();
+        findings.push(...(await check(page, `${SLUG}/results with a row report [${lang}]`)));
+
+        // The porte-document with a pending credential (the admin's own address above).
+        await page.goto(`${server.url}${withLang('/account/credentials', lang)}`);
+        findings.push(...(await check(page, `/account/credentials with a pending credential [${lang}]`)));
+
+        // Webhooks with a new secret shown once.
+        await page.goto(`${server.url}${withLang(`${SLUG}/webhooks`, lang)}`);
+        await page.locator('#f-url').fill(`https://example.org/hook-${lang}`);
+        await page.locator('input[name="events"][value="credential.revoked"]').check();
+        await page.locator(`form[action="${SLUG}/webhooks"] button[type="submit"]`).click();
+        await page.locator('code.secret').waitFor();
+        findings.push(...(await check(page, `${SLUG}/webhooks with a new secret [${lang}]`)));
+
+        // A credential suspended (then, in the other language, reactivated) with a reason: notice, history, status.
+        const credentialPath = issuerPages.find((v) => /\/credentials\/[^/]+$/.test(v.path))!.path;
+        await page.goto(`${server.url}${withLang(credentialPath, lang)}`);
+        const action = (await page.locator('#f-reason-suspended').count()) ? 'suspended' : 'active';
+        await page.locator(`#f-reason-${action}`).fill(`Vérification a11y (${lang})`);
+        await page.locator(`#f-reason-${action}`).locator('xpath=ancestor::form').locator('button[type="submit"]').click();
+        await page.getByRole('status').first().waitFor();
+        findings.push(...(await check(page, `${SLUG}/credentials/:id after status → ${action} [${lang}]`)));
+
+        // A job being issued: the live progress page. Its script is held back so that the page stays as the server
+        // sent it (no reload when the job completes), and the file is large enough to still be running.
+        await page.route('**/assets/bulk-progress.js', (route) => route.abort());
+        try {
+          const runningId = await uploadBulkFile(page, server.url, A11Y_TEMPLATE.nameFr, recipientsCsv(RUNNING_ROWS, { tag: `encours-${lang}` }));
+          await page.getByRole('button', { name: `Publier ${RUNNING_ROWS} attestation(s)` }).click();
+          await page.waitForURL(`${server.url}${SLUG}/bulk/${runningId}`);
+          await page.goto(`${server.url}${withLang(`${SLUG}/bulk/${runningId}`, lang)}`);
+          expect(await page.locator('#bulk-progress').count(), 'the job was still queued or running').toBe(1);
+          if (process.env.E2E_VERBOSE) console.log(`  running job when audited: ${await page.locator('#bulk-progress-text').innerText()}`);
+          findings.push(...(await check(page, `${SLUG}/bulk/:id (queued or running) [${lang}]`)));
+        } finally {
+          await page.unroute('**/assets/bulk-progress.js');
         }
 
         // Members with a pending invitation (second table, revoke buttons) and a notice.

@@ -157,9 +157,9 @@ for (const dialect of testDialects()) {
         expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO_ORG_NAME);
         expect(await page.locator('main .meta').innerText()).toMatch(/Votre rôle\s*:\s*Personnel \(émission\)/);
         expect(await page.getByRole('button', { name: 'Se déconnecter' }).isVisible()).toBe(true);
-        // A staff member has no admin tabs.
+        // A staff member has the issuing tabs, no admin tabs.
         const tabs = await page.getByRole('navigation', { name: DEMO_ORG_NAME }).getByRole('link').allInnerTexts();
-        expect(tabs).toEqual(['Vue d’ensemble', 'Membres']);
+        expect(tabs).toEqual(['Vue d’ensemble', 'Modèles', 'Attestations', 'Émission en lot', 'Résultats', 'Statistiques', 'Membres']);
       });
 
       await step(page, 'the invitation link cannot be used twice', async () => {

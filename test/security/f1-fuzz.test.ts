@@ -11,6 +11,13 @@
  * an HTML answer (error page or re-rendered form) only on web routes; Object.prototype is not polluted; after
  * each case the row counts are unchanged, after each route the whole database is unchanged; /health answers 200.
  *
+ * Uploads: the three multipart routes (bulk CSV/XLSX, images, results files) also get multipart cases (a missing, wrong
+ * or doubled CSRF token; the right token with content the route refuses; structural damage: cut bodies, wrong or
+ * missing boundaries, bare LF, junk bytes, two files, too many parts, oversized fields, header injection in names).
+ * The raw image API (`POST /api/v1/images`, the body is the file) gets junk, cut, bit-flipped and oversized images.
+ * Body-less DELETE routes are not fuzzed: Fastify never reads (nor validates) a DELETE body, there is nothing to
+ * malform (Z1/Z2/Z3 cover them).
+ *
  * Replay: FUZZ_SEED=<seed> [FUZZ_PATH=<path>] FUZZ_RUNS=<n> TEST_DB=sqlite npx vitest run test/security/f1-fuzz.test.ts
  * Cost: the cases are cheap by design (few large ones: ~2 % 1 MB strings, ~4 % nesting up to 10,000 levels), about
  * 1 ms each: 22 routes × 1,000 cases took 22–25 s on the 2-core machine (the file's budget is 3 minutes).
@@ -23,7 +30,10 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 
 import { ERROR_CODES } from '../../src/domain/errors.js';
 import { createTestApp } from '../support/app.js';
-import { type FuzzCase, describeBody, describeCase, invalidBodyCase, payloadOf } from './support/fuzz-cases.js';
+import { IMAGE_MAX_BYTES } from '../../src/domain/images.js';
+import { type FuzzCase, type MultipartOptions, describeBody, describeCase, invalidBodyCase, invalidImageBody, invalidMultipartCase, payloadOf } from './support/fuzz-cases.js';
+import { solidPng } from '../images/fixtures.js';
+import { csvOf } from '../templates/support.js';
 import { type Client, dbHash, diffDumps, dumpDb, fillPath, isApiPath, nextAddress, seedWorld, sqliteOf, tableNames } from './support/harness.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
 
@@ -37,7 +47,45 @@ console.info(`[F1] ${RUNS} cases per route over seeds ${SEEDS.join(', ')}${REPLA
 
 const t = await createTestApp();
 const w = await seedWorld(t);
-const bodyRoutes = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+const writeRoutes = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+/** DELETE routes declare no body: Fastify does not read one, so there is nothing to fuzz. */
+const bodyRoutes = writeRoutes.filter((r) => !(r.method === 'DELETE' && !r.schema?.['body']));
+const PNG = solidPng(12, 12, '#336699');
+const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="#336699"/></svg>';
+
+/** Multipart routes: the upload they accept, and well-formed uploads with a valid token they refuse all the same. */
+const UPLOADS: Record<string, MultipartOptions> = {
+  'POST /console/:slug/bulk': {
+    fileField: 'file', fields: { templateId: w.res.A.template.id }, file: csvOf(2),
+    refused: [
+      { label: 'a template of no one', fields: { templateId: w.randomId() } },
+      { label: 'org B\'s template', fields: { templateId: w.res.B.template.id } },
+      { label: 'an empty file', file: Buffer.alloc(0) },
+      { label: 'no file', file: null },
+      { label: 'a PNG instead of a CSV', file: PNG },
+      { label: 'an unclosed quote', file: Buffer.from('Nom;Courriel\n"Ouvert;x@example.org\n') },
+      { label: 'a header only', file: Buffer.from('Nom;Courriel\r\n') },
+    ],
+  },
+  'POST /console/:slug/images': {
+    fileField: 'image', fields: {}, file: PNG,
+    refused: [
+      { label: 'not an image', file: Buffer.from('hello, world') },
+      { label: 'an empty file', file: Buffer.alloc(0) },
+      { label: 'no file', file: null },
+      { label: 'a cut PNG', file: PNG.subarray(0, PNG.length - 20) },
+    ],
+  },
+  'POST /console/:slug/results': {
+    fileField: 'file', fields: {}, file: Buffer.from('courriel;nom;activité;réussi;date\r\nx@example.org;X;sec-101;oui;2020-01-01\r\n'),
+    refused: [
+      { label: 'an empty file', file: Buffer.alloc(0) },
+      { label: 'no file', file: null },
+      { label: 'missing columns', file: Buffer.from('nom;courriel\r\nX;x@example.org\r\n') },
+      { label: 'an invalid row', file: Buffer.from('courriel;nom;activité;réussi;date\r\npas-un-courriel;X;sec-101;oui;2020-01-01\r\n') },
+    ],
+  },
+};
 const isApi = (r: CapturedRoute) => isApiPath(r.url);
 const isSignedInPage = (r: CapturedRoute) => /^\/(account|console|admin)(\/|$)/.test(r.url);
 
@@ -79,25 +127,27 @@ afterAll(async () => {
 });
 
 describe('F1 malformed bodies on every route with a body', () => {
-  it('the route table has body routes, each with a zod body schema', () => {
+  it('the route table has body routes, each with a zod body schema (body-less DELETE routes aside)', () => {
     expect(bodyRoutes.length).toBeGreaterThan(15);
     expect(bodyRoutes.filter((r) => !r.schema?.['body']).map(routeKey)).toEqual([]);
+    expect(writeRoutes.filter((r) => !bodyRoutes.includes(r)).every((r) => r.method === 'DELETE')).toBe(true);
+    // Every multipart route has upload cases (a route taking a file, i.e. a Buffer field, is a multipart route).
+    const uploads = bodyRoutes.filter((r) => !isApi(r) && describeBody(r.schema!['body']).fields.some((f) => f.binary)).map(routeKey).sort();
+    expect(uploads).toEqual(Object.keys(UPLOADS).sort());
   });
 
   for (const route of bodyRoutes) {
     const key = routeKey(route);
     it(key, async () => {
-      const info = describeBody(route.schema!['body']);
+      const rawBody = (route.schema!['body'] as { _zod: { def: { type: string } } })._zod.def.type === 'custom';
+      const info = rawBody ? undefined : describeBody(route.schema!['body']);
       let client: Client;
       if (isApi(route)) client = w.apiClient(w.apiKeyA.key);
       else if (isSignedInPage(route)) client = await w.signIn('adminA');
       else client = w.anonymous();
       const token = isApi(route) ? '' : await client.csrf();
-      const params: Record<string, string> = {
-        slug: w.orgA.slug, emailId: w.emails.l1Second, userId: w.users.targetA.id,
-        id: route.url.includes('/api-keys/') ? w.apiKeyA.id : route.url.includes('/outbox/') ? w.mailId : w.invitationA,
-      };
-      const url = fillPath(route.url, params);
+      // Org A's real ids: only the body can make the request fail.
+      const url = fillPath(route.url, w.paramsFor(route.url));
       const baseHeaders: Record<string, string> = {};
       if (client.cookies.size) baseHeaders['cookie'] = client.cookieHeader();
       if (client.bearer) baseHeaders['authorization'] = `Bearer ${client.bearer}`;
@@ -109,7 +159,10 @@ describe('F1 malformed bodies on every route with a body', () => {
       let failure: string | undefined;
       const started = Date.now();
 
-      const property = fc.asyncProperty(invalidBodyCase(info, { isWeb: !isApi(route) }), async (c: FuzzCase) => {
+      const upload = UPLOADS[key];
+      const arbitrary = rawBody ? invalidImageBody(PNG, SVG, IMAGE_MAX_BYTES)
+        : upload ? fc.oneof(invalidBodyCase(info!, { isWeb: true }), invalidMultipartCase(upload)) : invalidBodyCase(info!, { isWeb: !isApi(route) });
+      const property = fc.asyncProperty(arbitrary, async (c: FuzzCase) => {
         const headers: Record<string, string> = { ...baseHeaders };
         if (c.contentType !== undefined) headers['content-type'] = c.contentType;
         if (c.accept !== undefined) headers['accept'] = c.accept;

@@ -76,15 +76,18 @@ function fixForm(ctx: PageContext, slug: string, view: JobView, row: IssuanceRow
   const mapping = view.job.mapping ?? {};
   const mapped = view.job.headers.map((h, i) => ({ h, i, target: mapping[h] })).filter((x) => x.target);
   const bad = new Set(row.errors.map((e) => e.target));
-  return html`<li id="row-${row.rowNo}"><h4>${format(m.bulk.line, { line: row.rowNo })}</h4>
-<ul class="errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)} : ${rowErrorText(ctx, e)}</li>`)}</ul>
-<form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}" class="row-fix">
+  const line = format(m.bulk.line, { line: row.rowNo });
+  // Each button names its line (a screen reader's list of buttons would otherwise repeat "Corriger la ligne").
+  const which = html`<span class="visually-hidden"> (${line})</span>`;
+  return html`<li id="row-${row.rowNo}"><h4 id="row-${row.rowNo}-title">${line}</h4>
+<ul class="errors" id="row-${row.rowNo}-errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)} : ${rowErrorText(ctx, e)}</li>`)}</ul>
+<form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}" class="row-fix" aria-labelledby="row-${row.rowNo}-title">
 ${csrfField(ctx)}
 ${mapped.map((x) => html`<div class="field${bad.has(x.target!) ? ' has-error' : ''}"><label for="f-r${row.rowNo}-${x.i}">${targetLabel(ctx, view.content, x.target!)}</label>
-<input id="f-r${row.rowNo}-${x.i}" name="${x.target}" value="${row.cells[x.i] ?? ''}" maxlength="2000"${bad.has(x.target!) ? html` aria-invalid="true"` : ''}></div>`)}
-<button type="submit">${m.bulk.fix}</button>
+<input id="f-r${row.rowNo}-${x.i}" name="${x.target}" value="${row.cells[x.i] ?? ''}" maxlength="2000"${bad.has(x.target!) ? html` aria-invalid="true" aria-describedby="row-${row.rowNo}-errors"` : ''}></div>`)}
+<button type="submit">${m.bulk.fix}${which}</button>
 </form>
-<form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}/exclude" class="inline">${csrfField(ctx)}<button type="submit" class="secondary small">${m.bulk.exclude}</button></form>
+<form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}/exclude" class="inline">${csrfField(ctx)}<button type="submit" class="secondary small">${m.bulk.exclude}${which}</button></form>
 </li>`;
 }
 
@@ -110,7 +113,7 @@ ${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/ex
 <ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })} : ${r.errors.map((e) => rowErrorText(ctx, e)).join(' ; ')}</li>`))}</ol>
 ${counts.invalid > v.invalid.length ? html`<p>${format(m.bulk.moreInvalid, { count: counts.invalid - v.invalid.length })}</p>` : ''}` : ''}
 ${v.excluded.length ? html`<h4>${m.bulk.excludedTitle}</h4><ul>${v.excluded.map((r) => html`<li>${format(m.bulk.line, { line: r.rowNo })}
-${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}</button></form>` : ''}</li>`)}</ul>` : ''}
+${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}<span class="visually-hidden"> (${format(m.bulk.line, { line: r.rowNo })})</span></button></form>` : ''}</li>`)}</ul>` : ''}
 <h3>${m.bulk.stepReview}</h3>
 ${v.preview.length ? html`<p>${m.bulk.reviewIntro}</p><table>
 <thead><tr><th scope="col">${m.bulk.rows}</th><th scope="col">${m.bulk.targets.name}</th><th scope="col">${m.bulk.targets.email}</th>${view.content.fields.map((f) => html`<th scope="col">${pick(f.label, ctx.locale)}</th>`)}</tr></thead>
@@ -120,9 +123,9 @@ ${counts.invalid > 0 ? html`<p class="alert alert-info">${format(m.bulk.blocked,
   } else if (job.status === 'queued' || job.status === 'running') {
     body = html`
 ${mappingForm(ctx, slug, view, false)}
-<h3>${m.bulk.progressTitle}</h3>
+<h3 id="h-progress">${m.bulk.progressTitle}</h3>
 <div class="progress" data-events="/console/${slug}/bulk/${job.id}/events" data-done-url="/console/${slug}/bulk/${job.id}">
-<progress id="bulk-progress" max="100" value="${p.percent}" aria-describedby="bulk-progress-text">${p.percent} %</progress>
+<progress id="bulk-progress" max="100" value="${p.percent}" aria-labelledby="h-progress" aria-describedby="bulk-progress-text">${p.percent} %</progress>
 <p id="bulk-progress-text" role="status" aria-live="polite">${format(m.bulk.progress, { done: p.done, total: p.total, percent: p.percent })}</p>
 </div>
 <p><a href="/console/${slug}/bulk/${job.id}">${m.bulk.refresh}</a></p>
@@ -130,8 +133,8 @@ ${mappingForm(ctx, slug, view, false)}
   } else {
     body = html`
 ${mappingForm(ctx, slug, view, false)}
-<h3>${m.bulk.completedTitle}</h3>
-<progress max="100" value="100">100 %</progress>
+<h3 id="h-completed">${m.bulk.completedTitle}</h3>
+<progress max="100" value="100" aria-labelledby="h-completed">100 %</progress>
 <p role="status">${format(m.bulk.summary, { issued: counts.issued, failed: counts.failed, excluded: counts.excluded })}</p>
 <p><a class="button" href="/console/${slug}/bulk/${job.id}/results.csv">${m.bulk.download}</a></p>
 <h4>${m.bulk.results}</h4>
@@ -139,7 +142,7 @@ ${mappingForm(ctx, slug, view, false)}
 <table><thead><tr><th scope="col">${m.bulk.rows}</th><th scope="col">${m.bulk.targets.name}</th><th scope="col">${m.bulk.targets.email}</th><th scope="col">${m.common.status}</th></tr></thead>
 <tbody>${v.results.map((r) => {
   const cred = v.credentialIds.get(r.rowNo);
-  return html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td><td><span class="tag">${m.bulk.rowStatus[r.status]}</span>${cred ? html` <a href="/console/${slug}/credentials/${cred}">→</a>` : ''}</td></tr>`;
+  return html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td><td><span class="tag">${m.bulk.rowStatus[r.status]}</span>${cred ? html` <a href="/console/${slug}/credentials/${cred}"><span aria-hidden="true">→</span><span class="visually-hidden">${m.holder.open} (${r.data?.name ?? r.rowNo})</span></a>` : ''}</td></tr>`;
 })}</tbody></table>`;
   }
   return layout(ctx, `${m.bulk.title} · ${title}`, html`

@@ -26,13 +26,18 @@ export interface FieldInfo {
   schema: Zod;
   /** The innermost type: string, enum, union, array… */
   type: string;
+  /** A valid value; undefined for an uploaded file (left out of the base body). */
   base: unknown;
+  /** An uploaded file (a Buffer in a multipart body): JSON and form bodies can never carry a valid one. */
+  binary: boolean;
 }
 
 export interface BodyInfo {
   schema: Zod;
   fields: FieldInfo[];
   strict: boolean;
+  /** A record body (free keys, e.g. a mapping form): its only known field is `_csrf`. */
+  record: boolean;
 }
 
 function baseValue(name: string, s: Zod): unknown {
@@ -40,7 +45,11 @@ function baseValue(name: string, s: Zod): unknown {
   if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') return baseValue(name, def.innerType!);
   if (def.type === 'string') return name === '_csrf' ? CSRF : 'x';
   if (def.type === 'enum') return Object.values(def.entries!)[0];
-  if (def.type === 'union') return baseValue(name, def.options![0]!);
+  // An uploaded file (z.instanceof(Buffer)): no JSON value is one.
+  if (def.type === 'custom') return undefined;
+  if (def.type === 'union') return def.options!.map((o) => baseValue(name, o)).find((v) => v !== undefined);
+  if (def.type === 'number') return 1;
+  if (def.type === 'boolean') return true;
   if (def.type === 'array') return [];
   if (def.type === 'record' || def.type === 'object' || def.type === 'unknown' || def.type === 'any') return {};
   throw new Error(`F1 does not know how to build a value for ${name} (${def.type})`);
@@ -51,14 +60,41 @@ function innerType(s: Zod): string {
   return def.type === 'optional' || def.type === 'nullable' || def.type === 'default' ? innerType(def.innerType!) : def.type;
 }
 
+const isBinary = (f: Zod): boolean => {
+  const def = f._zod.def as { type: string; innerType?: Zod; options?: Zod[] };
+  if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') return isBinary(def.innerType!);
+  if (def.type === 'union') return def.options!.some(isBinary);
+  return def.type === 'custom';
+};
+
+/** A field no value can satisfy: the oracle of an empty strict body (`{}` only), whose every key is unexpected. */
+const NEVER = { safeParse: () => ({ success: false }), _zod: { def: { type: 'never' } } } as unknown as Zod;
+
+/**
+ * The shape of a route's body schema: an object (optionally wrapped in optional/nullable: "no body or {}"), or a
+ * record of strings (free keys: `_csrf` is its one known field). A top-level Buffer (raw upload) has no fields.
+ */
 export function describeBody(schema: unknown): BodyInfo {
-  const s = schema as Zod & { shape: Record<string, Zod> };
-  if (!s || typeof s !== 'object' || !('shape' in s)) throw new Error('F1 expects a zod object body schema');
-  const fields = Object.entries(s.shape).map(([name, f]) => ({
-    name, required: f._zod.optin !== 'optional', schema: f, type: innerType(f), base: baseValue(name, f),
+  const outer = schema as Zod;
+  if (!outer || typeof outer !== 'object' || !('_zod' in outer)) throw new Error('F1 expects a zod body schema');
+  let s = outer as Zod & { shape?: Record<string, Zod> };
+  for (let d = s._zod.def as { type: string; innerType?: Zod }; ['optional', 'nullable', 'default'].includes(d.type); d = s._zod.def as { type: string; innerType?: Zod }) {
+    s = d.innerType! as Zod & { shape?: Record<string, Zod> };
+  }
+  const type = (s._zod.def as { type: string }).type;
+  if (type === 'record') {
+    const value = (s._zod.def as unknown as { valueType: Zod }).valueType;
+    return { schema: outer, fields: [{ name: '_csrf', required: false, schema: value, type: innerType(value), base: CSRF, binary: false }], strict: false, record: true };
+  }
+  if (!s.shape) throw new Error(`F1 expects a zod object or record body schema (got ${type})`);
+  const fields: FieldInfo[] = Object.entries(s.shape).map(([name, f]) => ({
+    name, required: f._zod.optin !== 'optional', schema: f, type: innerType(f), base: baseValue(name, f), binary: isBinary(f),
   }));
   const catchall = (s._zod.def['catchall'] as Zod | undefined)?._zod.def['type'];
-  return { schema: s, fields, strict: catchall === 'never' };
+  const strict = catchall === 'never';
+  // `{}` only: a phantom field stands for "any key at all" (every case then carries an unexpected key).
+  if (!fields.length && strict) fields.push({ name: 'unexpected', required: false, schema: NEVER, type: 'never', base: undefined, binary: false });
+  return { schema: outer, fields, strict, record: false };
 }
 
 /** A request body as parts: text (with the CSRF placeholder) and raw bytes. */
@@ -76,7 +112,9 @@ export function payloadOf(c: FuzzCase, csrfToken: string): Buffer {
 
 /** A short, secret-free description for failure reports. */
 export function describeCase(c: FuzzCase): string {
-  const body = c.parts.map((p) => (typeof p === 'string' ? (p.length > 240 ? `${p.slice(0, 200)}…(${p.length} chars)…${p.slice(-20)}` : p) : `<bytes ${p.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}>`)).join('');
+  const hex = (bytes: number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  const body = c.parts.map((p) => (typeof p === 'string' ? (p.length > 240 ? `${p.slice(0, 200)}…(${p.length} chars)…${p.slice(-20)}` : p)
+    : p.bytes.length > 120 ? `<${p.bytes.length} bytes ${hex(p.bytes.slice(0, 100))} … ${hex(p.bytes.slice(-16))}>` : `<bytes ${hex(p.bytes)}>`)).join('');
   return `${c.kind} [content-type: ${String(c.contentType)}; accept: ${String(c.accept)}] ${JSON.stringify(body)}`;
 }
 
@@ -130,7 +168,7 @@ export interface CaseOptions {
 export function invalidBodyCase(info: BodyInfo, options: CaseOptions): fc.Arbitrary<FuzzCase> {
   const { isWeb } = options;
   const fields = info.fields;
-  const base: Record<string, unknown> = Object.fromEntries(fields.map((f) => [f.name, f.base]));
+  const base: Record<string, unknown> = Object.fromEntries(fields.filter((f) => f.base !== undefined).map((f) => [f.name, f.base]));
   const known = new Set(fields.map((f) => f.name));
   const accept = isWeb ? fc.constantFrom('text/html', 'application/json', undefined) : fc.constantFrom('application/json', undefined, 'text/html');
   const field = fc.constantFrom(...fields);
@@ -283,4 +321,142 @@ export function invalidBodyCase(info: BodyInfo, options: CaseOptions): fc.Arbitr
     arbs.push({ arbitrary: formCase, weight: 20 });
   }
   return fc.oneof(...arbs);
+}
+
+// ---- Uploads: multipart bodies (web) and raw image bodies (API) ------------------------------------------------
+
+export interface MultipartOptions {
+  /** The file's field name (`file`, `image`). */
+  fileField: string;
+  /** Text fields of a valid upload besides `_csrf` (e.g. `templateId`). */
+  fields: Record<string, string>;
+  /** A file the route accepts (a valid CSV, a PNG). */
+  file: Buffer;
+  /** Well-formed uploads WITH the right CSRF token that the route refuses all the same (4xx, nothing written). */
+  refused: { label: string; fields?: Record<string, string>; file?: Buffer | null }[];
+}
+
+interface MPart { name: string; value: string | Buffer; filename?: string; type?: string; extraHeaders?: string[] }
+
+const WRONG_TOKEN = 'A'.repeat(43);
+const bytesOf = (b: Buffer): Part => ({ bytes: [...b] });
+
+/** Renders parts as a multipart body (CSRF placeholder kept as text so payloadOf fills it in). */
+function renderMultipart(parts: MPart[], boundary: string, options: { eol?: string; closing?: boolean } = {}): Part[] {
+  const eol = options.eol ?? '\r\n';
+  const out: Part[] = [];
+  for (const p of parts) {
+    const head = [`--${boundary}`, `content-disposition: form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`];
+    if (p.type) head.push(`content-type: ${p.type}`);
+    head.push(...(p.extraHeaders ?? []));
+    out.push(`${head.join(eol)}${eol}${eol}`);
+    out.push(typeof p.value === 'string' ? p.value : bytesOf(p.value));
+    out.push(eol);
+  }
+  if (options.closing !== false) out.push(`--${boundary}--${eol}`);
+  return out;
+}
+
+function flatten(parts: Part[]): Buffer {
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.bytes))));
+}
+
+/**
+ * Multipart bodies a route must refuse: a well-formed upload with a missing, empty, wrong or doubled CSRF token; a
+ * well-formed upload with the right token but content the route refuses (`refused`); and structural damage (cut
+ * anywhere, wrong or missing boundary, no closing boundary, bare LF, junk bytes, a second file, too many parts, an
+ * oversized text field, header injection in names, a missing name) on an upload with a wrong token.
+ */
+export function invalidMultipartCase(o: MultipartOptions): fc.Arbitrary<FuzzCase> {
+  const accept = fc.constantFrom('text/html', 'application/json', undefined);
+  const boundary = fc.stringMatching(/^[A-Za-z0-9'()+_,./:=?-]{1,60}$/);
+  const ct = (b: string) => `multipart/form-data; boundary=${b}`;
+  const text = (fields: Record<string, string>): MPart[] => Object.entries(fields).map(([name, value]) => ({ name, value }));
+  const filePart = (file: Buffer): MPart => ({ name: o.fileField, value: file, filename: 'upload.bin', type: 'application/octet-stream' });
+
+  const badToken = fc.record({
+    token: fc.constantFrom<[string, string[] | null]>(['missing', null], ['empty', ['']], ['wrong', [WRONG_TOKEN]], ['doubled', [CSRF, CSRF]], ['truncated', [CSRF.slice(0, -1)]]),
+    b: boundary, a: accept,
+  }).map(({ token: [label, values], b, a }): FuzzCase => {
+    const csrf: MPart[] = (values ?? []).map((v) => ({ name: '_csrf', value: v }));
+    return { kind: `multipart, ${label} CSRF token`, contentType: ct(b), accept: a, parts: renderMultipart([...csrf, ...text(o.fields), filePart(o.file)], b) };
+  });
+
+  const refusedContent = fc.record({ r: fc.constantFrom(...o.refused), b: boundary, a: accept }).map(({ r, b, a }): FuzzCase => {
+    const file = r.file === undefined ? o.file : r.file;
+    const parts = [{ name: '_csrf', value: CSRF }, ...text({ ...o.fields, ...r.fields }), ...(file === null ? [] : [filePart(file)])];
+    return { kind: `multipart with a valid token, ${r.label}`, contentType: ct(b), accept: a, parts: renderMultipart(parts, b) };
+  });
+
+  const damage = fc.record({
+    kind: fc.constantFrom('cut', 'boundary mismatch', 'no boundary', 'no closing boundary', 'bare LF', 'junk bytes', 'two files', 'too many parts',
+      'oversized field', 'CRLF in a name', 'CRLF in a filename', 'no name', 'JSON body', 'nested multipart', 'many part headers', 'invalid UTF-8 name'),
+    b: boundary, at: fc.nat(), junk: fc.uint8Array({ minLength: 1, maxLength: 64 }), a: accept,
+  }).map(({ kind, b, at, junk, a }): FuzzCase => {
+    const base: MPart[] = [{ name: '_csrf', value: WRONG_TOKEN }, ...text(o.fields), filePart(o.file)];
+    let contentType = ct(b);
+    let parts: Part[];
+    switch (kind) {
+      case 'cut': {
+        const all = flatten(renderMultipart(base, b));
+        parts = [bytesOf(all.subarray(0, at % all.length))];
+        break;
+      }
+      case 'boundary mismatch': parts = renderMultipart(base, `${b}x`); break;
+      case 'no boundary': contentType = 'multipart/form-data'; parts = renderMultipart(base, b); break;
+      case 'no closing boundary': parts = renderMultipart(base, b, { closing: false }); break;
+      case 'bare LF': parts = renderMultipart(base, b, { eol: '\n' }); break;
+      case 'junk bytes': {
+        const all = flatten(renderMultipart(base, b));
+        const i = at % (all.length + 1);
+        parts = [bytesOf(Buffer.concat([all.subarray(0, i), Buffer.from(junk), all.subarray(i)]))];
+        break;
+      }
+      case 'two files': parts = renderMultipart([...base, filePart(o.file)], b); break;
+      case 'too many parts': parts = renderMultipart([...base, ...Array.from({ length: 250 }, (_, i) => ({ name: `f${i}`, value: 'x' }))], b); break;
+      case 'oversized field': parts = renderMultipart([...base, { name: 'note', value: 'x'.repeat(100_001) }], b); break;
+      case 'CRLF in a name': parts = renderMultipart([...base, { name: 'x"\r\nX-Injected: 1\r\n\r\nbody', value: 'y' }], b); break;
+      case 'CRLF in a filename': parts = renderMultipart([{ ...filePart(o.file), filename: 'a.csv"\r\ncontent-type: text/html\r\n\r\n<script>' }, ...base.slice(0, -1)], b); break;
+      case 'no name': parts = [`--${b}\r\ncontent-disposition: form-data\r\n\r\nvalue\r\n`, ...renderMultipart(base, b)]; break;
+      case 'JSON body': parts = [JSON.stringify({ _csrf: WRONG_TOKEN, ...o.fields })]; break;
+      case 'nested multipart': parts = renderMultipart([...base, { name: 'inner', value: flatten(renderMultipart(base, `${b}i`)), type: `multipart/mixed; boundary=${b}i` }], b); break;
+      case 'many part headers': parts = renderMultipart([{ ...filePart(o.file), extraHeaders: Array.from({ length: 300 }, (_, i) => `x-h${i}: v`) }, ...base.slice(0, -1)], b); break;
+      default: parts = [`--${b}\r\ncontent-disposition: form-data; name="`, { bytes: [0xff, 0xfe, 0xc0, 0xaf] }, `"\r\n\r\nx\r\n`, ...renderMultipart(base, b)];
+    }
+    return { kind: `multipart ${kind}`, contentType, accept: a, parts };
+  });
+
+  return fc.oneof({ arbitrary: badToken, weight: 3 }, { arbitrary: refusedContent, weight: 3 }, { arbitrary: damage, weight: 6 });
+}
+
+/**
+ * Raw image bodies the image API must refuse: junk (no image signature), a PNG cut short, followed by other data or
+ * with one bit flipped (every chunk has a CRC), an SVG cut before it closes, a valid PNG under a type the route does
+ * not take, an empty body, and a body over 2 MiB.
+ */
+export function invalidImageBody(png: Buffer, svg: string, maxBytes: number): fc.Arbitrary<FuzzCase> {
+  const accept = fc.constantFrom('application/json', undefined, 'text/html');
+  const imageType = fc.constantFrom('image/png', 'image/jpeg', 'image/svg+xml');
+  const raw = (kind: string, contentType: string, bytes: Buffer, a: string | undefined): FuzzCase => ({ kind, contentType, accept: a, parts: [bytesOf(bytes)] });
+  return fc.oneof(
+    { arbitrary: fc.record({ junk: fc.uint8Array({ maxLength: 4000 }), t: imageType, a: accept }).map(({ junk, t, a }) => raw('junk', t, Buffer.concat([Buffer.from('x'), Buffer.from(junk)]), a)), weight: 4 },
+    { arbitrary: fc.record({ cut: fc.integer({ min: 1, max: png.length - 1 }), t: imageType, a: accept }).map(({ cut, t, a }) => raw(`PNG cut at ${cut}`, t, png.subarray(0, cut), a)), weight: 4 },
+    { arbitrary: fc.record({ tail: fc.uint8Array({ minLength: 1, maxLength: 100 }), a: accept }).map(({ tail, a }) => raw('PNG followed by other data', 'image/png', Buffer.concat([png, Buffer.from(tail)]), a)), weight: 2 },
+    {
+      arbitrary: fc.record({ at: fc.integer({ min: 0, max: png.length - 1 }), bit: fc.integer({ min: 0, max: 7 }), a: accept }).map(({ at, bit, a }) => {
+        const flipped = Buffer.from(png);
+        flipped[at] = flipped[at]! ^ (1 << bit);
+        return raw(`PNG with bit ${bit} of byte ${at} flipped`, 'image/png', flipped, a);
+      }),
+      weight: 4,
+    },
+    { arbitrary: fc.record({ cut: fc.integer({ min: 1, max: svg.lastIndexOf('</svg>') }), a: accept }).map(({ cut, a }) => raw(`SVG cut at ${cut}`, 'image/svg+xml', Buffer.from(svg.slice(0, cut)), a)), weight: 2 },
+    {
+      arbitrary: fc.record({ t: fc.constantFrom('application/json', 'text/plain', 'image/gif', 'application/octet-stream', 'multipart/form-data; boundary=x', 'text/html'), a: accept })
+        .map(({ t, a }) => raw(`PNG as ${t}`, t, png, a)),
+      weight: 2,
+    },
+    { arbitrary: fc.record({ t: imageType, a: accept }).map(({ t, a }) => raw('empty body', t, Buffer.alloc(0), a)), weight: 1 },
+    { arbitrary: accept.map((a) => raw(`${maxBytes + 1} bytes`, 'image/png', Buffer.concat([png, Buffer.alloc(maxBytes + 1 - png.length)]), a)), weight: 1 },
+  );
 }

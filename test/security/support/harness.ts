@@ -13,7 +13,17 @@ import type { Organization, Role, User } from '../../../src/domain/model.js';
 import { issueOpenBadge } from '../../../src/domain/credentials/issuing.js';
 import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations.js';
 import { cookieNames } from '../../../src/http/plugins/context.js';
+import { uploadImage } from '../../../src/domain/images.js';
+import { issueAwards } from '../../../src/domain/templates/awarding.js';
+import { createImport, publishJob, runIssuancePart } from '../../../src/domain/templates/bulk.js';
+import { setAwardStatus } from '../../../src/domain/templates/manage.js';
+import type { Template } from '../../../src/domain/templates/model.js';
+import { receiveResults, saveTemplateRules, validateResults } from '../../../src/domain/templates/results.js';
+import { createTemplate, setTemplateArchived } from '../../../src/domain/templates/templates.js';
+import { createWebhook, deleteWebhook, emitOrgEvent } from '../../../src/domain/webhooks.js';
 import { TEST_PASSWORD, type TestApp } from '../../support/app.js';
+import { solidPng } from '../../images/fixtures.js';
+import { TEMPLATE_INPUT, csvOf } from '../../templates/support.js';
 
 // ---- The authorization matrix ------------------------------------------------------------------------
 
@@ -77,12 +87,33 @@ export interface Req {
   form?: Record<string, string | string[]>;
   /** A JSON body; on web routes `_csrf` is added to an object body unless `csrf` is null. */
   json?: unknown;
+  /** A multipart/form-data body (uploads): text fields (`_csrf` added unless `csrf` is null) and at most one file. */
+  multipart?: Multipart;
   /** Raw bytes or text, sent as is (no CSRF added). */
   payload?: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
   /** 'auto' (default): the session's valid token; a string: that token; null: none. */
   csrf?: 'auto' | string | null;
+}
+
+export interface Multipart {
+  fields: Record<string, string | string[]>;
+  file?: { field: string; filename: string; content: Buffer; type?: string };
+}
+
+/** A multipart/form-data body: the bytes and the content type with its boundary. */
+export function multipartBody(m: Multipart, boundary = `----sceau${randomBytes(8).toString('hex')}`): { payload: Buffer; contentType: string } {
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(m.fields)) {
+    for (const x of ([] as string[]).concat(v)) parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${x}\r\n`));
+  }
+  if (m.file) {
+    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${m.file.field}"; filename="${m.file.filename}"\r\ncontent-type: ${m.file.type ?? 'application/octet-stream'}\r\n\r\n`));
+    parts.push(m.file.content, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** The JSON APIs: /api/v1 and the W3C VC-API at the root (Bearer key or none, JSON, no CSRF). */
@@ -117,7 +148,7 @@ export class Client {
   }
 
   async send(req: Req): Promise<LightMyRequestResponse> {
-    const wantsCsrf = req.csrf !== null && !isApiPath(req.url) && (req.form !== undefined || req.json !== undefined);
+    const wantsCsrf = req.csrf !== null && !isApiPath(req.url) && (req.form !== undefined || req.json !== undefined || req.multipart !== undefined);
     // Fetched first: for a visitor, reading the token sets the pre-session cookie the request must carry.
     const token = wantsCsrf ? (typeof req.csrf === 'string' && req.csrf !== 'auto' ? req.csrf : await this.csrf()) : undefined;
     const headers: Record<string, string> = {};
@@ -136,6 +167,10 @@ export class Client {
         ? { _csrf: token, ...(req.json as Record<string, unknown>) } : req.json;
       payload = JSON.stringify(body);
       headers['content-type'] = 'application/json';
+    } else if (req.multipart !== undefined) {
+      const body = multipartBody({ ...req.multipart, fields: token !== undefined ? { _csrf: token, ...req.multipart.fields } : req.multipart.fields });
+      payload = body.payload;
+      headers['content-type'] = body.contentType;
     } else if (req.payload !== undefined) {
       payload = req.payload;
     }
@@ -153,6 +188,46 @@ export class Client {
 
 export const USER_KEYS = ['adminA', 'staffA', 'reviewerA', 'targetA', 'adminB', 'staffB', 'reviewerB', 'l1', 'l2', 'pa', 'resetUser', 'signInUser'] as const;
 export type UserKey = (typeof USER_KEYS)[number];
+
+export type OrgKey = 'A' | 'B';
+
+/** A credential issued from a template (an award): its row id, its public id (bare UUID) and its holder-link token. */
+export interface IssuedRef {
+  id: string;
+  credentialId: string;
+  token: string;
+}
+
+/** One of each resource of issue 5, per organisation. */
+export interface OrgResources {
+  /** Active, with the organisation's image; never archived or edited by the battery (throwaways are). */
+  template: Template;
+  imageId: string;
+  /** Issued to L1's (org A) / L2's (org B) verified address: it went straight into that account. */
+  award: IssuedRef;
+  webhookId: string;
+  /** A delivery of that webhook, dead after its attempts. */
+  deadDeliveryId: string;
+  /** A draft bulk job (CSV) with rows 2 and 4 valid and row 3 invalid (bad e-mail). */
+  draftJob: { id: string; invalidRowNo: number; validRowNo: number };
+  /** A bulk job published and run to completion (2 rows issued). */
+  completedJob: { id: string };
+}
+
+/** Id kinds of test/authz-matrix.json (`ids` values) that name a resource of an organisation. */
+export const ID_KINDS = {
+  organization: 'organization',
+  invitation: 'invitation (of that organization)',
+  apiKey: 'api_key (of that organization)',
+  member: 'user (a member of that organization)',
+  template: 'template (of that organization)',
+  image: 'image (of that organization)',
+  job: 'issuance_job (of that organization)',
+  row: 'issuance_row (line number of a row of that job)',
+  award: 'credential award (of that organization)',
+  webhook: 'webhook (of that organization)',
+  delivery: 'webhook_delivery (of that organization)',
+} as const;
 
 export interface World {
   t: TestApp;
@@ -191,6 +266,28 @@ export interface World {
   newOrg(): Promise<Organization>;
   ensureMember(org: Organization, user: UserKey, role: Role): Promise<void>;
   primaryEmailId(user: UserKey): Promise<string>;
+  // ---- Issue 5: templates, images, awards, bulk jobs, webhooks, results ----
+  res: Record<OrgKey, OrgResources>;
+  orgOf(o: OrgKey): Organization;
+  /** The admin of the organisation, as a domain actor. */
+  issuer(o: OrgKey): { kind: 'user'; userId: string; isPlatformAdmin: false; ip: null };
+  /** A throwaway template (archived on request). */
+  newTemplate(o: OrgKey, options?: { archived?: boolean }): Promise<Template>;
+  /** A throwaway draft job of the seeded template; with `invalid`, row 3 is invalid (rows 2 and 4 valid). */
+  newDraftJob(o: OrgKey, options?: { invalid?: boolean }): Promise<{ id: string; invalidRowNo: number; validRowNo: number }>;
+  /** A throwaway credential of the seeded template, to a fresh address (no account); suspended on request. */
+  newAward(o: OrgKey, options?: { status?: 'suspended' | 'revoked' }): Promise<IssuedRef>;
+  /** Deletes the throwaway webhooks (keeps the seeded one), so the per-organisation limit is never reached. */
+  pruneWebhooks(o: OrgKey): Promise<void>;
+  newWebhook(o: OrgKey): Promise<string>;
+  /** A fresh dead delivery of the seeded webhook. */
+  newDeadDelivery(o: OrgKey): Promise<string>;
+  /** A real id of that kind (matrix vocabulary) of the organisation. */
+  idOf(kind: string, o: OrgKey): string;
+  /** A value of the same shape that names nothing. */
+  randomIdOf(kind: string): string;
+  /** Real values of the organisation for every parameter of a route path (the `id` depends on the path). */
+  paramsFor(url: string, o?: OrgKey): Record<string, string>;
 }
 
 const system = { kind: 'system' } as const;
@@ -302,7 +399,123 @@ export async function seedWorld(t: TestApp): Promise<World> {
       else if (m.role !== role) await store.memberships.updateRole(org.id, users[user].id, role);
     },
     primaryEmailId,
+    res: undefined as unknown as Record<OrgKey, OrgResources>,
+    orgOf: (o) => (o === 'A' ? orgA : orgB),
+    issuer: (o) => actorOf(o === 'A' ? 'adminA' : 'adminB') as { kind: 'user'; userId: string; isPlatformAdmin: false; ip: null },
+    async newTemplate(o, options = {}) {
+      const template = await createTemplate(deps, w.issuer(o), w.orgOf(o), { ...TEMPLATE_INPUT, name: { fr: `Jetable ${++counter}`, en: `Throwaway ${counter}` } });
+      return options.archived ? setTemplateArchived(deps, w.issuer(o), w.orgOf(o), template.id, true) : template;
+    },
+    async newDraftJob(o, options = {}) {
+      const job = await createImport(deps, w.issuer(o), w.orgOf(o).slug, {
+        templateId: w.res[o].template.id, bytes: csvOf(3, options.invalid ? { bad: { 3: 'Mauvais;pas-un-courriel;A;' } } : {}), filename: 'cohorte.csv',
+      });
+      return { id: job.id, invalidRowNo: 3, validRowNo: 2 };
+    },
+    async newAward(o, options = {}) {
+      const ref = await issueOne(o, { name: `Destinataire ${++counter}`, email: w.uniqueEmail('award') });
+      if (options.status) await setAwardStatus(deps, w.issuer(o), w.orgOf(o), ref.id, options.status, 'fixture');
+      return ref;
+    },
+    async pruneWebhooks(o) {
+      for (const hook of await store.webhooks.list(w.orgOf(o).id)) {
+        if (hook.id !== w.res[o].webhookId) await deleteWebhook(deps, w.issuer(o), w.orgOf(o).slug, hook.id);
+      }
+    },
+    async newWebhook(o) {
+      await w.pruneWebhooks(o);
+      return (await createWebhook(deps, w.issuer(o), w.orgOf(o).slug, { url: `https://hooks.example.org/throwaway/${++counter}`, events: ['job.completed'] })).webhook.id;
+    },
+    async newDeadDelivery(o) {
+      const org = w.orgOf(o);
+      const before = new Set((await store.webhooks.listDeliveries(org.id, { limit: 1000 })).map((d) => d.id));
+      await store.transaction((tx) => emitOrgEvent(tx, deps, org.id, 'job.completed', { id: `fixture-${++counter}` }));
+      const fresh = (await store.webhooks.listDeliveries(org.id, { limit: 1000 })).filter((d) => !before.has(d.id));
+      for (const d of fresh) {
+        await store.webhooks.recordAttempt(d.id, 0, { status: 'dead', statusCode: 500, error: 'HTTP 500', nextAttemptAt: null, deliveredAt: null });
+      }
+      return fresh.find((d) => d.webhookId === w.res[o].webhookId)!.id;
+    },
+    idOf(kind, o) {
+      const r = w.res[o];
+      switch (kind) {
+        case ID_KINDS.organization: return w.orgOf(o).slug;
+        case ID_KINDS.invitation: return o === 'A' ? invitationA : invitationB;
+        case ID_KINDS.apiKey: return o === 'A' ? w.apiKeyA.id : w.apiKeyB.id;
+        case ID_KINDS.member: return users[o === 'A' ? 'staffA' : 'staffB'].id;
+        case ID_KINDS.template: return r.template.id;
+        case ID_KINDS.image: return r.imageId;
+        case ID_KINDS.job: return r.draftJob.id;
+        case ID_KINDS.row: return String(r.draftJob.invalidRowNo);
+        case ID_KINDS.award: return r.award.id;
+        case ID_KINDS.webhook: return r.webhookId;
+        case ID_KINDS.delivery: return r.deadDeliveryId;
+        default: throw new Error(`no seeded id of kind ${JSON.stringify(kind)}`);
+      }
+    },
+    randomIdOf(kind) {
+      if (kind === ID_KINDS.organization) return w.randomSlug(orgA.slug.length);
+      if (kind === ID_KINDS.row) return String(1000 + randomBytes(2).readUInt16BE(0));
+      return kind === ID_KINDS.image ? randomUUID() : deps.secrets.newId();
+    },
+    paramsFor(url, o = 'A') {
+      const r = w.res[o];
+      const id = url.includes('/api-keys/') ? w.idOf(ID_KINDS.apiKey, o)
+        : url.includes('/invitations/') ? w.idOf(ID_KINDS.invitation, o)
+          : url.includes('/outbox/') ? mailId
+            : url.includes('/templates/') ? r.template.id
+              : url.startsWith('/c/') ? r.award.credentialId
+                : url.includes('/credentials/') ? r.award.id
+                  : url.includes('/webhook-deliveries/') ? r.deadDeliveryId
+                    : url.includes('/webhooks/') ? r.webhookId
+                      : url.includes('/issuance-jobs/') ? r.completedJob.id
+                        : url.includes('/images/') ? r.imageId
+                          : '';
+      return {
+        slug: w.orgOf(o).slug, emailId: emails.l1Second, userId: users[o === 'A' ? 'targetA' : 'staffB'].id, id,
+        jobId: r.draftJob.id, rowNo: String(r.draftJob.invalidRowNo),
+      };
+    },
   };
+
+  /** Issues one credential of the seeded template through the domain; the token comes from the holder link. */
+  const issueOne = async (o: OrgKey, recipient: { name: string; email: string }): Promise<IssuedRef> => {
+    const template = w.res[o].template;
+    const [issued] = await issueAwards(deps, w.issuer(o), w.orgOf(o), template, template.version, [{
+      recipient: { name: recipient.name, email: recipient.email, learnerId: null, locale: 'fr', fields: { note: 'A' } },
+    }]);
+    const link = new URL(issued!.link);
+    return { id: issued!.award.id, credentialId: link.pathname.split('/').pop()!, token: link.searchParams.get('t')! };
+  };
+
+  // Issue 5: one of each resource per organisation (webhooks first, so issuing records deliveries).
+  const res = {} as Record<OrgKey, OrgResources>;
+  w.res = res;
+  for (const o of ['A', 'B'] as const) {
+    const org = w.orgOf(o);
+    const actor = w.issuer(o);
+    const image = await uploadImage(deps, actor, org, solidPng(16, 16, o === 'A' ? '#2255aa' : '#aa5522'));
+    // No imageId: issuing from a template with an image fails while baseUrl is http on a non-local host (reported).
+    const template = await createTemplate(deps, actor, org, { ...TEMPLATE_INPUT, name: { fr: `Modèle ${o}`, en: `Template ${o}` } });
+    const webhook = await createWebhook(deps, actor, org.slug, { url: `https://hooks.example.org/org-${o.toLowerCase()}`, events: ['credential.issued', 'credential.claimed', 'credential.revoked', 'job.completed'] });
+    res[o] = { template, imageId: image.id, webhookId: webhook.webhook.id } as OrgResources;
+    res[o].award = await issueOne(o, { name: `Titulaire ${o}`, email: address[o === 'A' ? 'l1' : 'l2'] });
+    res[o].deadDeliveryId = await w.newDeadDelivery(o);
+    res[o].draftJob = await w.newDraftJob(o, { invalid: true });
+    const done = await w.newDraftJob(o);
+    await publishJob(deps, actor, org.slug, done.id);
+    await runIssuancePart(deps, done.id);
+    res[o].completedJob = { id: done.id };
+    await saveTemplateRules(deps, actor, org.slug, template.id, { enabled: 'on', activities: 'sec-101', requirePassed: 'on', policy: 'once' });
+    const day = new Date(now().getTime() - 86_400_000).toISOString().slice(0, 10);
+    const { results, errors } = validateResults([
+      { email: `results.${o.toLowerCase()}@example.org`, name: `Résultat ${o}`, activity: 'sec-101', passed: true, date: day },
+      { email: `failed.${o.toLowerCase()}@example.org`, name: `Échec ${o}`, activity: 'sec-101', passed: false, date: day },
+    ], now());
+    if (errors.length) throw new Error(`seed results: ${JSON.stringify(errors)}`);
+    await receiveResults(deps, actor, org, results, 'api');
+  }
+
   // First use of each key records last_used_at; do it now so later sweeps see no writes.
   for (const key of [w.apiKeyA.key, w.apiKeyB.key]) await w.apiClient(key).send({ method: 'GET', url: '/api/v1/organization' });
   await settle(t);
