@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       defaultLocale: 'fr',
     });
     for (let i = 0; i < WORKERS; i++) {
-      workers.push(spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/worker-main.ts'), String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+      workers.push(spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), ...(process.env['BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=64').split(' ').filter(Boolean), '--import', 'tsx', path.join(root, 'src/worker-main.ts'), String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
     await new Promise((r) => setTimeout(r, 3000)); // workers start (tsx compile, migrations already applied)
     const bytes = csv(ROWS);

@@ -19,7 +19,9 @@ import { format, messages } from '../../src/i18n/t.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CSRF, describeBody } from './support/fuzz-cases.js';
-import { type Client, type World, dbHash, diffDumps, dumpDb, fillPath, isApiPath, seedWorld, sqliteOf, TEST_PASSWORD } from './support/harness.js';
+import { type Client, type Multipart, type World, dbHash, diffDumps, dumpDb, fillPath, isApiPath, seedWorld, sqliteOf, TEST_PASSWORD } from './support/harness.js';
+import { solidPng } from '../images/fixtures.js';
+import { csvOf } from '../templates/support.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
 
 /** The French message of an error code, as it appears in an HTML page. */
@@ -229,7 +231,6 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
   it('missing, wrong or someone else\'s token, and a foreign or null Origin, are refused before anything happens', async () => {
     const failures: string[] = [];
     const origin = t.config.baseUrl.origin;
-    const params = { slug: w.orgA.slug, id: w.invitationA, userId: w.users.targetA.id, emailId: w.emails.l1Second };
     for (const route of forms) {
       const key = routeKey(route);
       const signedIn = /^\/(account|console|admin)(\/|$)/.test(route.url);
@@ -240,8 +241,14 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
       const ownToken = await client.csrf();
       // A body that passes the schema, so the request reaches the CSRF check (fields are strings or enums).
       const info = describeBody(route.schema!['body']);
-      const body: Record<string, string> = Object.fromEntries(info.fields.filter((f) => f.name !== '_csrf').map((f) => [f.name, String(f.base === CSRF ? 'x' : f.base)]));
-      const url = fillPath(route.url, route.url.includes('/api-keys/') ? { ...params, id: w.apiKeyA.id } : params);
+      const body: Record<string, string> = Object.fromEntries(info.fields.filter((f) => f.name !== '_csrf' && !f.binary).map((f) => [f.name, String(f.base === CSRF ? 'x' : f.base)]));
+      // Org A's real ids (the draft job, the template, the credential…): only the token can stop the request.
+      const url = fillPath(route.url, w.paramsFor(route.url));
+      // Uploads: the same refusals for a multipart body that carries a file.
+      const fileField = info.fields.find((f) => f.binary)?.name;
+      const upload = (fields: Record<string, string>): Multipart => ({
+        fields, file: { field: fileField!, filename: fileField === 'image' ? 'badge.png' : 'cohorte.csv', content: fileField === 'image' ? solidPng(8, 8) : csvOf(2) },
+      });
       const variants: { name: string; send: () => ReturnType<Client['send']> }[] = [
         { name: 'missing token (form)', send: () => client.send({ method: 'POST', url, form: body, csrf: null }) },
         { name: 'missing token (JSON)', send: () => client.send({ method: 'POST', url, json: body, csrf: null, headers: { accept: 'application/json' } }) },
@@ -253,6 +260,12 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
         { name: 'look-alike Origin', send: () => client.send({ method: 'POST', url, form: body, headers: { origin: `${origin}.evil.example` } }) },
         { name: 'null Origin', send: () => client.send({ method: 'POST', url, form: body, headers: { origin: 'null' } }) },
         { name: 'token in the query string only', send: () => client.send({ method: 'POST', url: `${url}?_csrf=${ownToken}`, form: body, csrf: null }) },
+        ...(fileField ? [
+          { name: 'missing token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: null }) },
+          { name: 'wrong token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: 'A'.repeat(43) }) },
+          { name: 'someone else\'s token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: otherToken }) },
+          { name: 'foreign Origin (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), headers: { origin: 'https://evil.example' } }) },
+        ] : []),
       ];
       for (const v of variants) {
         const before = dumpDb(t);

@@ -52,6 +52,8 @@ export function toAppError(error: unknown): { appError: AppError; isUnexpected: 
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return { appError: new AppError('UNSUPPORTED_MEDIA_TYPE'), isUnexpected: false };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    // A multipart upload cut short (no closing boundary): busboy ends the request stream early.
+    case 'ERR_STREAM_PREMATURE_CLOSE':
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return { appError: new AppError('PAYLOAD_MALFORMED'), isUnexpected: false };
     case 'FST_ERR_VALIDATION': return { appError: new AppError('VALIDATION_FAILED'), isUnexpected: false };
     default: break;
@@ -63,6 +65,8 @@ export function toAppError(error: unknown): { appError: AppError; isUnexpected: 
     return { appError: new AppError('PAYLOAD_MALFORMED'), isUnexpected: false };
   }
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return { appError: new AppError('VALIDATION_FAILED'), isUnexpected: false };
+  // @fastify/busboy's errors for a malformed multipart body (no boundary, an overlong one, a body cut short).
+  if (e instanceof Error && /^(Multipart: Boundary not found|Unexpected end of multipart data|The needle cannot)|terminated early due to unexpected end of multipart data$/.test(e.message)) return { appError: new AppError('PAYLOAD_MALFORMED'), isUnexpected: false };
   return { appError: new AppError('INTERNAL'), isUnexpected: true };
 }
 
