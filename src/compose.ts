@@ -64,6 +64,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const jobs = createJobQueue(handle, {
     clock,
     workerId: options.workerId ?? `${options.role}-${os.hostname()}-${process.pid}`,
+    reclaimOnStart: options.workerId !== undefined,
     logger: logger.child({ module: 'jobs' }),
     ...options.jobs,
   });

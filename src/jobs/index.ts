@@ -12,14 +12,16 @@ export interface JobQueueOptions extends QueueTuning {
   clock?: Clock;
   /** SQLite only: recorded in `jobs.locked_by`. */
   workerId?: string;
+  /** SQLite only: `workerId` is a stable supervisor index; retry its predecessor's running jobs at start. */
+  reclaimOnStart?: boolean;
   /** PostgreSQL only. */
   pgBoss?: Pick<PgBossJobQueueOptions, 'schema' | 'maintenanceIntervalSeconds' | 'supervise' | 'poolSize'>;
 }
 
 export function createJobQueue(handle: DbHandle, options: JobQueueOptions = {}): JobQueue {
-  const { clock, workerId, pgBoss, ...common } = options;
+  const { clock, workerId, reclaimOnStart, pgBoss, ...common } = options;
   if (handle.dialect === 'sqlite') {
-    return new TableJobQueue({ db: handle.db, clock, workerId, ...common });
+    return new TableJobQueue({ db: handle.db, clock, workerId, reclaimOnStart, ...common });
   }
   if (!handle.postgresUrl) throw new Error('createJobQueue: a PostgreSQL handle must carry postgresUrl (pg-boss opens its own pool)');
   return new PgBossJobQueue({ connectionString: handle.postgresUrl, db: handle.db, ...common, ...pgBoss });

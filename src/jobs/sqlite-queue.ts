@@ -97,6 +97,11 @@ export interface TableJobQueueOptions extends QueueTuning {
   clock?: Clock;
   /** Written to `locked_by`; defaults to host:pid:random. */
   workerId?: string;
+  /**
+   * The worker id is stable across restarts (a supervisor's worker index) and unique among live workers: jobs
+   * still marked running under it belong to a dead predecessor and are retried at start.
+   */
+  reclaimOnStart?: boolean;
 }
 
 type JobRow = Selectable<JobsTable>;
@@ -114,6 +119,7 @@ interface Registration {
 
 export class TableJobQueue implements JobQueue {
   readonly workerId: string;
+  readonly #reclaimOnStart: boolean;
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
   readonly #pollIntervalMs: number;
@@ -134,6 +140,7 @@ export class TableJobQueue implements JobQueue {
     this.#db = options.db;
     this.#clock = options.clock ?? REAL_CLOCK;
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#reclaimOnStart = options.reclaimOnStart ?? false;
     this.#pollIntervalMs = options.pollIntervalMs ?? JOB_DEFAULTS.pollIntervalMs;
     this.#leaseMs = options.leaseMs ?? JOB_DEFAULTS.leaseMs;
     this.#retryBaseMs = options.retryBaseMs ?? JOB_DEFAULTS.retryBaseMs;
@@ -192,7 +199,7 @@ export class TableJobQueue implements JobQueue {
     this.#stopping = false;
     this.#abandon = abandonSignal();
     this.#stopped = undefined;
-    await this.#reclaimOwn();
+    if (this.#reclaimOnStart) await this.#reclaimOwn();
     for (const reg of this.#registrations.values()) reg.loop = this.#runLoop(reg);
   }
 

@@ -165,18 +165,20 @@ function alignments(list: unknown, field: string): JsonObject[] | undefined {
   });
 }
 
-function image(raw: unknown, field: string): JsonObject | undefined {
+function image(raw: unknown, field: string, baseUrl: URL): JsonObject | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  if (typeof raw === 'string') return { id: httpsUrl(raw, field, true), type: 'Image' };
+  // https, or an image Sceau itself serves under BASE_URL (which may be plain http on an intranet).
+  const url = (v: unknown, f: string) => (typeof v === 'string' && v.startsWith(baseUrl.origin + '/') ? identifierUrl(v, f) : httpsUrl(v, f, true)!);
+  if (typeof raw === 'string') return { id: url(raw, field), type: 'Image' };
   if (typeof raw !== 'object') throw invalid(field);
   const o = raw as { id?: unknown; caption?: unknown };
-  const out: JsonObject = { id: httpsUrl(o.id, `${field}.id`, true), type: 'Image' };
+  const out: JsonObject = { id: url(o.id, `${field}.id`), type: 'Image' };
   const caption = text(o.caption, `${field}.caption`, 500, false);
   if (caption) out['caption'] = caption;
   return out;
 }
 
-function achievementOf(input: AchievementInput, newId: () => string): JsonObject {
+function achievementOf(input: AchievementInput, newId: () => string, baseUrl: URL): JsonObject {
   if (!input || typeof input !== 'object') throw invalid('achievement');
   const criteria = input.criteria as { narrative?: unknown; id?: unknown } | undefined;
   if (!criteria || typeof criteria !== 'object') throw invalid('achievement.criteria');
@@ -198,7 +200,7 @@ function achievementOf(input: AchievementInput, newId: () => string): JsonObject
   out['name'] = text(input.name, 'achievement.name', 500);
   out['description'] = text(input.description, 'achievement.description', 10_000);
   out['criteria'] = criteriaOut;
-  const img = image(input.image, 'achievement.image');
+  const img = image(input.image, 'achievement.image', baseUrl);
   if (img) out['image'] = img;
   const align = alignments(input.alignment, 'achievement.alignment');
   if (align?.length) out['alignment'] = align;
@@ -342,7 +344,7 @@ export async function signOpenBadges(deps: IssuingDeps, org: Organization, input
     if (!input || typeof input !== 'object' || !input.recipient || typeof input.recipient !== 'object') throw invalid('recipient');
     const email = normalizeEmail(input.recipient.email, 'recipient.email');
     const holder = did(input.recipient.did);
-    const achievement = achievementOf(input.achievement, () => deps.secrets.newPublicId());
+    const achievement = achievementOf(input.achievement, () => deps.secrets.newPublicId(), deps.baseUrl);
     const name = text(input.name, 'name', 500, false) ?? (achievement['name'] as string);
     const description = text(input.description, 'description', 10_000, false);
     const validFrom = date(input.validFrom, 'validFrom') ?? now;
