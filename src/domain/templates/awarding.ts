@@ -8,7 +8,7 @@ import { recordAudit } from '../audit.js';
 import { type IssuingDeps, type OpenBadgeInput, signOpenBadges, storeIssued } from '../credentials/issuing.js';
 import { publicUrl } from '../credentials/issuer.js';
 import { AppError, type ErrorCode } from '../errors.js';
-import type { Actor, Locale, Organization } from '../model.js';
+import type { Actor, Locale, MailParams, Organization } from '../model.js';
 import type { Repositories } from '../repositories.js';
 import { normalizeEmail, normalizeName } from '../validation.js';
 import type { Award, CredentialEventKind, Recipient, RowError, Template, TemplateContent, TemplateField } from './model.js';
@@ -168,6 +168,18 @@ export function mergeText(text: string, values: Record<string, string>): string 
   return text.replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (all, name: string) => values[name.toLowerCase()] ?? all);
 }
 
+/** The `credential.issued` e-mail of one recipient: the template's own texts with merge fields filled, or ''. */
+export function credentialMailParams(org: Organization, content: TemplateContent, r: Recipient, link: string, inAccount: boolean): MailParams['credential.issued'] {
+  const title = pick(content.name, r.locale);
+  const merge = { nom: r.name, name: r.name, titre: title, credential: title, organisation: org.name, organization: org.name, lien: link, link, ...r.fields };
+  const subject = content.email.subject[r.locale];
+  const body = content.email.body[r.locale];
+  return {
+    name: r.name, orgName: org.name, credentialName: title, link, inAccount: inAccount ? 1 : 0,
+    customSubject: subject ? mergeText(subject, merge) : '', customBody: body ? mergeText(body, merge) : '',
+  };
+}
+
 export function holderLink(baseUrl: URL, credentialId: string, token: string): string {
   return publicUrl(baseUrl, `/c/${credentialId.replace(/^urn:uuid:/, '')}?t=${token}`);
 }
@@ -218,19 +230,7 @@ export async function issueAwards(
       const token = deps.secrets.newToken();
       const link = holderLink(deps.baseUrl, result.credential.credentialId, token);
       const holderUserId = accounts.get(r.email) ?? null;
-      const merge = {
-        nom: r.name, name: r.name, titre: pick(content.name, r.locale), credential: pick(content.name, r.locale),
-        organisation: org.name, organization: org.name, lien: link, link, ...r.fields,
-      };
-      const subject = content.email.subject[r.locale];
-      const body = content.email.body[r.locale];
-      const mailId = await tx.outbox.add({
-        kind: 'credential.issued', to: r.email, locale: r.locale,
-        params: {
-          name: r.name, orgName: org.name, credentialName: pick(content.name, r.locale), link, inAccount: holderUserId ? 1 : 0,
-          customSubject: subject ? mergeText(subject, merge) : '', customBody: body ? mergeText(body, merge) : '',
-        },
-      });
+      const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams(org, content, r, link, holderUserId !== null) });
       const award: Award = {
         id: rowId, orgId: org.id, templateId: template.id, templateVersion: version, jobId: item.jobId ?? null, rowNo: item.rowNo ?? null,
         recipient: r, holderUserId, linkTokenHash: deps.secrets.hashToken(token), mailId, openedAt: null,

@@ -7,10 +7,9 @@ import { recordAudit } from '../audit.js';
 import { type StatusHooks, setCredentialStatus } from '../credentials/status.js';
 import { AppError } from '../errors.js';
 import type { Actor, Organization } from '../model.js';
-import { type AwardingDeps, holderLink, mergeText } from './awarding.js';
+import { type AwardingDeps, credentialMailParams, holderLink } from './awarding.js';
 import { type CredentialEventKind, EVENT_KINDS, type AwardView } from './model.js';
 import type { AwardFilter } from './ports.js';
-import { pick } from './templates.js';
 
 export type ManageDeps = AwardingDeps & { hooks?: StatusHooks };
 
@@ -36,20 +35,8 @@ export async function resendAward(deps: ManageDeps, actor: Actor, org: Organizat
   const r = award.recipient;
   const token = deps.secrets.newToken();
   const link = holderLink(deps.baseUrl, award.credentialId, token);
-  const merge = {
-    nom: r.name, name: r.name, titre: pick(content.name, r.locale), credential: pick(content.name, r.locale),
-    organisation: org.name, organization: org.name, lien: link, link, ...r.fields,
-  };
-  const subject = content.email.subject[r.locale];
-  const body = content.email.body[r.locale];
   await deps.store.transaction(async (tx) => {
-    const mailId = await tx.outbox.add({
-      kind: 'credential.issued', to: r.email, locale: r.locale,
-      params: {
-        name: r.name, orgName: org.name, credentialName: pick(content.name, r.locale), link, inAccount: award.holderUserId ? 1 : 0,
-        customSubject: subject ? mergeText(subject, merge) : '', customBody: body ? mergeText(body, merge) : '',
-      },
-    });
+    const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams(org, content, r, link, award.holderUserId !== null) });
     await tx.awards.setLink(award.id, deps.secrets.hashToken(token), mailId);
     await recordAudit(tx, deps, actor, { action: 'credential.resent', orgId: org.id, targetType: 'credential', targetId: award.id });
   });

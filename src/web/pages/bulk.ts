@@ -7,10 +7,8 @@ import { pick } from '../../domain/templates/templates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
-import { orgHeader } from './console.js';
+import { orgHeader, fmtDate } from './console.js';
 
-const fmtDate = (ctx: PageContext, d: Date) =>
-  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
 
 const canIssue = (role: Role) => role === 'admin' || role === 'staff';
 

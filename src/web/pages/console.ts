@@ -5,7 +5,8 @@ import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 
-const fmtDate = (ctx: PageContext, d: Date) =>
+/** A date and time in the page's language, in UTC (said so). */
+export const fmtDate = (ctx: PageContext, d: Date) =>
   new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
 
 function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {

@@ -3,11 +3,10 @@ import { type ImageMeta, imagePath, imageUrl } from '../../domain/images.js';
 import type { Organization, Role } from '../../domain/model.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
+import { fmtDate } from './console.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 
-const fmtDate = (ctx: PageContext, d: Date) =>
-  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
 
 const kib = (ctx: PageContext, bytes: number) =>
   format(ctx.m.images.kib, { n: new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { maximumFractionDigits: 1 }).format(bytes / 1024) });

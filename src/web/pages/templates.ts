@@ -13,7 +13,7 @@ import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
-import { orgHeader } from './console.js';
+import { orgHeader, fmtDate } from './console.js';
 
 /** Rows shown for skills and custom fields: at least this many, one more than used, within the domain's limits. */
 export const EDITOR_ROWS = 8;
@@ -22,8 +22,6 @@ export const FIELD_COLUMNS = ['key', 'label.fr', 'label.en', 'type', 'required']
 
 export type FormValues = Record<string, string | undefined>;
 
-const fmtDate = (ctx: PageContext, d: Date) =>
-  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
 
 export const canIssue = (role: Role) => (ISSUER_ROLES as readonly Role[]).includes(role);
 
