@@ -67,3 +67,12 @@ export function createDocumentLoader(options: { resolveDid?: DidResolver } = {})
     throw new UnknownDocumentError(url);
   };
 }
+
+/** The strict loader with bundled contexts tagged `static` (jsonld then caches them resolved, process-wide). */
+export function staticContextLoader(loader: DocumentLoader = createDocumentLoader()): DocumentLoader {
+  const bundled = contexts();
+  return async (url) => {
+    const loaded = await loader(url);
+    return bundled.has(url) ? ({ ...loaded, tag: 'static' } as typeof loaded) : loaded;
+  };
+}

@@ -18,7 +18,8 @@
 import sjson from 'secure-json-parse';
 import type { Clock } from '../../domain/ports.js';
 import type { CredentialVerifier, VerificationResult } from '../../domain/credentials/verification.js';
-import { contexts, createDocumentLoader, type DocumentLoader } from '../document-loader.js';
+import { createDocumentLoader, type DocumentLoader, staticContextLoader } from '../document-loader.js';
+import { installContextClone } from '../jsonld-context-clone.js';
 import { type GuardedFetch, GuardedFetchError } from '../guarded-fetch.js';
 import { problemOf, verifyDataIntegrity } from './data-integrity.js';
 import {
@@ -218,12 +219,8 @@ const issuerOf = (doc: JsonObject) => issuerIdOf(doc);
 export function createCredentialVerifier(deps: CredentialVerifierDeps): CredentialVerifier {
   // Bundled contexts are immutable: tagged `static`, jsonld caches them once processed instead of re-processing
   // every context on every canonicalisation (what @digitalbazaar/security-document-loader does too).
-  const strictLoader = createDocumentLoader();
-  const bundled = contexts();
-  const documentLoader: DocumentLoader = async (url) => {
-    const loaded = await strictLoader(url);
-    return bundled.has(url) ? ({ ...loaded, tag: 'static' } as typeof loaded) : loaded;
-  };
+  installContextClone();
+  const documentLoader: DocumentLoader = staticContextLoader(createDocumentLoader());
   const remoteAllowed = (url: string) => url.startsWith('https://') || (deps.allowLoopbackForTests === true && /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(url));
 
   async function guarded(format: VerificationResult['format'], credential: unknown, fn: () => Promise<VerificationResult>): Promise<VerificationResult> {
