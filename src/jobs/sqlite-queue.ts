@@ -57,6 +57,29 @@ export function assertMaxAttempts(value: number): number {
   return value;
 }
 
+/** SQLite's "database is locked" (SQLITE_BUSY and its extended codes), e.g. busy_timeout spent behind another writer. */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * Runs a job-bookkeeping write again while SQLite answers busy: losing it would leave a finished (or failed) job
+ * marked running until its lease expires, i.e. a bulk job stalled for minutes under heavy write load. Waits
+ * asynchronously between tries (the event loop keeps serving), 50 ms doubling to 2 s, for at most `budgetMs`.
+ */
+export async function retryWhileBusy<T>(write: () => Promise<T>, budgetMs: number): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let delay = 50; ; delay = Math.min(2_000, delay * 2)) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isSqliteBusy(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /** Back-off before attempt n+1 after attempt n failed: base·2^(n-1), capped. */
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
@@ -366,17 +389,23 @@ export class TableJobQueue implements JobQueue {
       return;
     }
     clearTimeout(timer);
-    const done = await this.#db
+    const done = await retryWhileBusy(() => this.#db
       .updateTable('jobs')
       .set({ status: 'done', finished_at: this.#clock.now().toISOString(), locked_until: null })
       .where('id', '=', row.id)
       .where('status', '=', 'running')
       .where('attempts', '=', row.attempts)
       .where('locked_by', '=', this.workerId)
-      .executeTakeFirst();
+      .executeTakeFirst(), this.#bookkeepingBudgetMs(row));
     if (Number(done.numUpdatedRows) === 0) {
       this.#log.warn({ job: row.name, id: row.id, attempt: row.attempts }, 'job finished after its lease was taken over');
     }
+  }
+
+  /** Bookkeeping may keep trying while the claim is still ours (until the lease ends), at least a few seconds. */
+  #bookkeepingBudgetMs(row: JobRow): number {
+    const leaseLeft = row.locked_until ? Date.parse(row.locked_until) - this.#clock.now().getTime() : 0;
+    return Math.max(5_000, leaseLeft);
   }
 
   /**
@@ -403,7 +432,7 @@ export class TableJobQueue implements JobQueue {
     update = by === 'owner'
       ? update.where('locked_by', '=', this.workerId)
       : update.where('locked_until', '=', row.locked_until);
-    const result = await update.executeTakeFirst();
+    const result = await retryWhileBusy(() => update.executeTakeFirst(), this.#bookkeepingBudgetMs(row));
     if (Number(result.numUpdatedRows) === 0) return null;
     return dead ? 'dead' : 'retry';
   }
