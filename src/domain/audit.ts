@@ -18,7 +18,12 @@ export async function recordAudit(
   actor: Actor,
   input: AuditInput,
 ): Promise<void> {
-  const event: AuditEvent = {
+  await repos.audit.record(auditEvent(deps, actor, input));
+}
+
+/** The audit event `recordAudit` writes (batches build several and write them with `audit.recordMany`). */
+export function auditEvent(deps: { clock: Clock; secrets: Secrets }, actor: Actor, input: AuditInput): AuditEvent {
+  return {
     id: deps.secrets.newId(),
     at: deps.clock.now(),
     orgId: input.orgId ?? (actor.kind === 'apiKey' ? actor.orgId : null),
@@ -31,5 +36,4 @@ export async function recordAudit(
     requestId: actor.requestId ?? null,
     details: input.details ?? null,
   };
-  await repos.audit.record(event);
 }

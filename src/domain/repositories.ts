@@ -104,6 +104,8 @@ export interface ApiKeysRepository {
 
 export interface AuditRepository {
   record(event: AuditEvent): Promise<void>;
+  /** Several events in one statement (bulk issuance). */
+  recordMany(events: AuditEvent[]): Promise<void>;
   listForOrg(orgId: string, limit: number): Promise<AuditEvent[]>;
   listAll(limit: number): Promise<AuditEvent[]>;
 }
@@ -111,6 +113,8 @@ export interface AuditRepository {
 export interface OutboxRepository {
   /** Renders, seals and stores a message; it is sent after the transaction commits. Returns the mail id. */
   add<K extends MailKind>(mail: OutgoingMail<K>): Promise<string>;
+  /** As `add`, for several messages in one statement; ids in the same order. */
+  addMany(mails: OutgoingMail[]): Promise<string[]>;
   findById(id: string): Promise<OutboxMail | undefined>;
   /** The decrypted rendered message (platform admin's outbox view, and the sender). */
   readBody(id: string): Promise<{ subject: string; text: string; html: string } | undefined>;
@@ -167,6 +171,8 @@ export interface StatusListsRepository {
 
 export interface CredentialsRepository {
   create(credential: IssuedCredential): Promise<void>;
+  /** Several credentials in one statement (a batch). */
+  createMany(credentials: IssuedCredential[]): Promise<void>;
   /** Credentials of the organisation with this `id` (one, unless a caller reused an id through the VC-API). */
   findByCredentialId(orgId: string, credentialId: string): Promise<IssuedCredential[]>;
   /** Credentials with this `id`, any organisation (the verifier's suspension lookup). */

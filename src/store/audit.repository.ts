@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditRepository } from '../domain/repositories.js';
 import type { AuditEvent } from '../domain/model.js';
-import { fromDate, parseJson, toDate } from './mappers.js';
+import { fromDate, inSlices, parseJson, toDate } from './mappers.js';
 import type { Database } from './tables.js';
 
 const rowToEvent = (r: Selectable<Database['audit_events']>): AuditEvent => ({
@@ -11,13 +11,16 @@ const rowToEvent = (r: Selectable<Database['audit_events']>): AuditEvent => ({
 });
 
 export function auditRepository(db: Kysely<Database>): AuditRepository {
-  return {
+  const repo: AuditRepository = {
     async record(e) {
-      await db.insertInto('audit_events').values({
+      await repo.recordMany([e]);
+    },
+    async recordMany(events) {
+      await inSlices(events, (slice) => db.insertInto('audit_events').values(slice.map((e) => ({
         id: e.id, at: fromDate(e.at), org_id: e.orgId, actor_user_id: e.actorUserId, actor_api_key_id: e.actorApiKeyId,
         action: e.action, target_type: e.targetType, target_id: e.targetId, ip: e.ip, request_id: e.requestId,
         details: e.details ? JSON.stringify(e.details) : null,
-      }).execute();
+      }))).execute());
     },
     async listForOrg(orgId, limit) {
       return (await db.selectFrom('audit_events').selectAll().where('org_id', '=', orgId).orderBy('at', 'desc')
@@ -28,4 +31,5 @@ export function auditRepository(db: Kysely<Database>): AuditRepository {
         .map(rowToEvent);
     },
   };
+  return repo;
 }

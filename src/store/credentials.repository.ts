@@ -5,7 +5,7 @@ import type {
 import type {
   CredentialsRepository, IssuerKeysRepository, IssuerProfilesRepository, StatusListsRepository,
 } from '../domain/repositories.js';
-import { fromDate, fromDateOrNull, toDate, toDateOrNull } from './mappers.js';
+import { fromDate, fromDateOrNull, inSlices, toDate, toDateOrNull } from './mappers.js';
 import type { CredentialsTable, Database, IssuerKeysTable, StatusListsTable } from './tables.js';
 
 const inserted = (r: InsertResult | undefined) => Number(r?.numInsertedOrUpdatedRows ?? 0n) > 0;
@@ -129,14 +129,17 @@ const rowToCredential = (r: Selectable<CredentialsTable>): IssuedCredential => (
 });
 
 export function credentialsRepository(db: Kysely<Database>): CredentialsRepository {
-  return {
+  const repo: CredentialsRepository = {
     async create(c) {
-      await db.insertInto('credentials').values({
+      await repo.createMany([c]);
+    },
+    async createMany(credentials) {
+      await inSlices(credentials, (slice) => db.insertInto('credentials').values(slice.map((c) => ({
         id: c.id, org_id: c.orgId, key_id: c.keyId, credential_id: c.credentialId, types: JSON.stringify(c.types), format: c.format,
         document: c.document, jwt: c.jwt, recipient_hash: c.recipientHash, status_list_id: c.statusListId, status_index: c.statusIndex,
         valid_from: fromDateOrNull(c.validFrom), valid_until: fromDateOrNull(c.validUntil), revoked_at: fromDateOrNull(c.revokedAt),
         suspended_at: fromDateOrNull(c.suspendedAt), created_at: fromDate(c.createdAt),
-      }).execute();
+      }))).execute());
     },
     async findByCredentialId(orgId, credentialId) {
       return (await db.selectFrom('credentials').selectAll().where('credential_id', '=', credentialId).where('org_id', '=', orgId)
@@ -163,4 +166,5 @@ export function credentialsRepository(db: Kysely<Database>): CredentialsReposito
       return Number(r?.n ?? 0);
     },
   };
+  return repo;
 }

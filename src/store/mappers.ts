@@ -6,5 +6,13 @@ export const fromDateOrNull = (d: Date | null | undefined): string | null => (d 
 export const toBool = (v: number | boolean): boolean => v === true || v === 1;
 export const fromBool = (v: boolean): number => (v ? 1 : 0);
 export const parseJson = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
+/**
+ * Rows per multi-row INSERT: a batch of credentials is a few statements instead of one per row (shorter SQLite write
+ * locks), while 100 rows × the widest table's columns stays far below both engines' bound-parameter limits.
+ */
+export const INSERT_SLICE = 100;
+export async function inSlices<T>(rows: readonly T[], write: (slice: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_SLICE) await write(rows.slice(i, i + INSERT_SLICE));
+}
 export const affected = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint } | undefined): number =>
   Number(r?.numUpdatedRows ?? r?.numDeletedRows ?? 0n);

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { OutboxRepository } from '../domain/repositories.js';
 import type { Locale, MailKind, MailStatus, OutboxMail, OutgoingMail } from '../domain/model.js';
 import type { Secrets } from '../domain/ports.js';
-import { affected, fromDate, toDate, toDateOrNull } from './mappers.js';
+import { affected, fromDate, inSlices, toDate, toDateOrNull } from './mappers.js';
 import type { Database } from './tables.js';
 
 export interface RenderedMail { subject: string; text: string; html: string }
@@ -22,17 +22,24 @@ export function outboxRepository(
   db: Kysely<Database>,
   deps: { secrets: Secrets; render: MailRenderer; now: () => Date; onQueued: (mailId: string) => void },
 ): OutboxRepository {
-  return {
+  const repo: OutboxRepository = {
     async add(mail) {
-      const id = deps.secrets.newId();
-      const rendered = deps.render(mail as OutgoingMail);
-      await db.insertInto('mail_outbox').values({
-        id, idempotency_key: id, kind: mail.kind, to_address: mail.to, locale: mail.locale, subject: rendered.subject,
-        body_enc: deps.secrets.seal(JSON.stringify({ text: rendered.text, html: rendered.html })),
-        status: 'queued', attempts: 0, last_error: null, created_at: fromDate(deps.now()), sent_at: null,
-      }).execute();
-      deps.onQueued(id);
-      return id;
+      const [id] = await repo.addMany([mail as OutgoingMail]);
+      return id!;
+    },
+    async addMany(mails) {
+      const rows = mails.map((mail) => {
+        const id = deps.secrets.newId();
+        const rendered = deps.render(mail);
+        return {
+          id, idempotency_key: id, kind: mail.kind, to_address: mail.to, locale: mail.locale, subject: rendered.subject,
+          body_enc: deps.secrets.seal(JSON.stringify({ text: rendered.text, html: rendered.html })),
+          status: 'queued', attempts: 0, last_error: null, created_at: fromDate(deps.now()), sent_at: null,
+        };
+      });
+      await inSlices(rows, (slice) => db.insertInto('mail_outbox').values(slice).execute());
+      for (const r of rows) deps.onQueued(r.id);
+      return rows.map((r) => r.id);
     },
     async findById(id) {
       const r = await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
@@ -63,4 +70,5 @@ export function outboxRepository(
         .where('created_at', '<', fromDate(before)).orderBy('created_at').limit(limit).execute()).map((r) => r.id);
     },
   };
+  return repo;
 }

@@ -7,7 +7,7 @@ import { EVENT_KINDS } from '../domain/templates/model.js';
 import type {
   AwardFilter, AwardsRepository, CredentialEventsRepository, IssuanceJobsRepository, TemplatesRepository,
 } from '../domain/templates/ports.js';
-import { affected, fromDate, fromDateOrNull, parseJson, toDate, toDateOrNull } from './mappers.js';
+import { affected, fromDate, inSlices, fromDateOrNull, parseJson, toDate, toDateOrNull } from './mappers.js';
 import type { Database, IssuanceJobsTable, IssuanceRowsTable } from './tables.js';
 
 // ---- Templates -----------------------------------------------------------------------------------------
@@ -111,14 +111,17 @@ function filtered<QB extends SelectQueryBuilder<any, any, any>>(q: QB, orgId: st
 }
 
 export function awardsRepository(db: Kysely<Database>): AwardsRepository {
-  return {
+  const repo: AwardsRepository = {
     async create(a: Award) {
-      await db.insertInto('awards').values({
+      await repo.createMany([a]);
+    },
+    async createMany(awards: Award[]) {
+      await inSlices(awards, (slice) => db.insertInto('awards').values(slice.map((a) => ({
         id: a.id, org_id: a.orgId, template_id: a.templateId, template_version: a.templateVersion, job_id: a.jobId, row_no: a.rowNo,
         recipient_name: a.recipient.name, recipient_email: a.recipient.email, learner_id: a.recipient.learnerId, locale: a.recipient.locale,
         fields: JSON.stringify(a.recipient.fields), holder_user_id: a.holderUserId, link_token_hash: a.linkTokenHash, mail_id: a.mailId,
         opened_at: fromDateOrNull(a.openedAt), claimed_at: fromDateOrNull(a.claimedAt), created_at: fromDate(a.createdAt),
-      }).execute();
+      }))).execute());
     },
     async find(orgId, id) {
       const r = await awardQuery(db).where('awards.org_id', '=', orgId).where('awards.id', '=', id).executeTakeFirst();
@@ -177,6 +180,7 @@ export function awardsRepository(db: Kysely<Database>): AwardsRepository {
       return new Map(rows.map((r) => [Number(r.row_no), toAwardView(r)]));
     },
   };
+  return repo;
 }
 
 // ---- Bulk issuance jobs ----------------------------------------------------------------------------------
@@ -268,10 +272,17 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
     async setRowsStatus(jobId, from, to) {
       return affected(await db.updateTable('issuance_rows').set({ status: to }).where('job_id', '=', jobId).where('status', '=', from).executeTakeFirst());
     },
-    async markRowIssued(jobId, rowNo, credentialRowId) {
-      const r = await db.updateTable('issuance_rows').set({ status: 'issued', credential_row_id: credentialRowId, error: null })
-        .where('job_id', '=', jobId).where('row_no', '=', rowNo).where('status', '=', 'pending').executeTakeFirst();
-      return affected(r) === 1;
+    async markRowsIssued(jobId, rows) {
+      const issued = new Set<number>();
+      await inSlices(rows, async (slice) => {
+        const cases = sql.join(slice.map((r) => sql`when ${r.rowNo} then ${r.credentialRowId}`), sql` `);
+        const done = await db.updateTable('issuance_rows')
+          .set({ status: 'issued', credential_row_id: sql<string>`case row_no ${cases} end`, error: null })
+          .where('job_id', '=', jobId).where('row_no', 'in', slice.map((r) => r.rowNo)).where('status', '=', 'pending')
+          .returning('row_no').execute();
+        for (const r of done) issued.add(Number(r.row_no));
+      });
+      return issued;
     },
     async markRowFailed(jobId, rowNo, error) {
       await db.updateTable('issuance_rows').set({ status: 'failed', error: error.slice(0, 500) })
@@ -294,12 +305,15 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
 // ---- Credential events (analytics) -------------------------------------------------------------------------
 
 export function credentialEventsRepository(db: Kysely<Database>): CredentialEventsRepository {
-  return {
+  const repo: CredentialEventsRepository = {
     async record(e) {
-      await db.insertInto('credential_events').values({
+      await repo.recordMany([e]);
+    },
+    async recordMany(events) {
+      await inSlices(events, (slice) => db.insertInto('credential_events').values(slice.map((e) => ({
         id: e.id, org_id: e.orgId, template_id: e.templateId, credential_row_id: e.credentialRowId, kind: e.kind,
         day: fromDate(e.at).slice(0, 10), created_at: fromDate(e.at),
-      }).execute();
+      }))).execute());
     },
     async countsByDay(orgId, templateId, fromDay, toDay) {
       let q = db.selectFrom('credential_events').select(['day', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
@@ -317,4 +331,5 @@ export function credentialEventsRepository(db: Kysely<Database>): CredentialEven
       return out;
     },
   };
+  return repo;
 }

@@ -4,7 +4,7 @@
  * (eddsa-rdfc-2022 Data Integrity, proof as an array for OB credentials), carries one revocation
  * `BitstringStatusListEntry` at a random index, and is stored verbatim: the text returned is the text stored.
  */
-import { recordAudit } from '../audit.js';
+import { auditEvent } from '../audit.js';
 import { AppError } from '../errors.js';
 import type { Actor, Organization } from '../model.js';
 import type { Repositories } from '../repositories.js';
@@ -307,12 +307,11 @@ async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, 
 
 /** Stores signed credentials inside the caller's transaction (with their audit events). */
 export async function storeIssued(tx: Repositories, deps: IssuingDeps, actor: Actor, org: Organization, results: IssueResult[]): Promise<void> {
-  for (const r of results) {
-    await tx.credentials.create(r.credential);
-    await recordAudit(tx, deps, actor, {
-      action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },
-    });
-  }
+  if (!results.length) return;
+  await tx.credentials.createMany(results.map((r) => r.credential));
+  await tx.audit.recordMany(results.map((r) => auditEvent(deps, actor, {
+    action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },
+  })));
 }
 
 async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {

@@ -217,31 +217,42 @@ export async function issueAwards(
   const signed = await signOpenBadges(deps, org, inputs);
   const accounts = await deps.store.awards.verifiedAccounts([...new Set(items.map((i) => i.recipient.email))]);
   return deps.store.transaction(async (tx) => {
-    const out: IssuedAward[] = [];
-    const event = async (credentialRowId: string, kind: CredentialEventKind) =>
-      tx.credentialEvents.record({ id: deps.secrets.newId(), orgId: org.id, templateId: template.id, credentialRowId, kind, at: now });
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const result = signed[i]!;
-      const rowId = result.credential.id;
-      if (item.jobId !== undefined && !(await tx.issuanceJobs.markRowIssued(item.jobId, item.rowNo!, rowId))) continue;
-      await storeIssued(tx, deps, actor, org, [result]);
-      const r = item.recipient;
+    // Rows of a bulk job are guarded first, in one statement per job: a row already issued by an earlier,
+    // interrupted run is skipped. Everything else is written in a few multi-row statements (a short write lock).
+    const guards = new Map<string, { rowNo: number; credentialRowId: string }[]>();
+    items.forEach((item, i) => {
+      if (item.jobId === undefined) return;
+      const list = guards.get(item.jobId) ?? [];
+      list.push({ rowNo: item.rowNo!, credentialRowId: signed[i]!.credential.id });
+      guards.set(item.jobId, list);
+    });
+    const stillPending = new Map<string, Set<number>>();
+    for (const [jobId, rows] of guards) stillPending.set(jobId, await tx.issuanceJobs.markRowsIssued(jobId, rows));
+    const kept = items.map((item, i) => ({ item, result: signed[i]! }))
+      .filter(({ item }) => item.jobId === undefined || stillPending.get(item.jobId)!.has(item.rowNo!));
+    if (!kept.length) return [];
+    await storeIssued(tx, deps, actor, org, kept.map((k) => k.result));
+    const links = kept.map(({ item, result }) => {
       const token = deps.secrets.newToken();
-      const link = holderLink(deps.baseUrl, result.credential.credentialId, token);
-      const holderUserId = accounts.get(r.email) ?? null;
-      const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams(org, content, r, link, holderUserId !== null) });
+      return { token, link: holderLink(deps.baseUrl, result.credential.credentialId, token), holderUserId: accounts.get(item.recipient.email) ?? null };
+    });
+    const mailIds = await tx.outbox.addMany(kept.map(({ item }, i) => ({
+      kind: 'credential.issued' as const, to: item.recipient.email, locale: item.recipient.locale,
+      params: credentialMailParams(org, content, item.recipient, links[i]!.link, links[i]!.holderUserId !== null),
+    })));
+    const out: IssuedAward[] = kept.map(({ item, result }, i) => {
+      const { token, link, holderUserId } = links[i]!;
       const award: Award = {
-        id: rowId, orgId: org.id, templateId: template.id, templateVersion: version, jobId: item.jobId ?? null, rowNo: item.rowNo ?? null,
-        recipient: r, holderUserId, linkTokenHash: deps.secrets.hashToken(token), mailId, openedAt: null,
+        id: result.credential.id, orgId: org.id, templateId: template.id, templateVersion: version, jobId: item.jobId ?? null, rowNo: item.rowNo ?? null,
+        recipient: item.recipient, holderUserId, linkTokenHash: deps.secrets.hashToken(token), mailId: mailIds[i]!, openedAt: null,
         claimedAt: holderUserId ? now : null, createdAt: now,
       };
-      await tx.awards.create(award);
-      await event(rowId, 'issued');
-      if (holderUserId) await event(rowId, 'claimed');
-      await deps.hooks?.onIssued?.(tx, award, result.credential.credentialId);
-      out.push({ award, credentialId: result.credential.credentialId, link });
-    }
+      return { award, credentialId: result.credential.credentialId, link };
+    });
+    await tx.awards.createMany(out.map((o) => o.award));
+    const event = (credentialRowId: string, kind: CredentialEventKind) => ({ id: deps.secrets.newId(), orgId: org.id, templateId: template.id, credentialRowId, kind, at: now });
+    await tx.credentialEvents.recordMany(out.flatMap(({ award }) => [event(award.id, 'issued'), ...(award.holderUserId ? [event(award.id, 'claimed')] : [])]));
+    for (const o of out) await deps.hooks?.onIssued?.(tx, o.award, o.credentialId);
     if (out.length && !items[0]!.jobId) {
       await recordAudit(tx, deps, actor, { action: 'template.issued', orgId: org.id, targetType: 'template', targetId: template.id, details: { count: out.length } });
     }

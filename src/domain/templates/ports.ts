@@ -27,6 +27,7 @@ export interface AwardFilter {
 
 export interface AwardsRepository {
   create(award: Award): Promise<void>;
+  createMany(awards: Award[]): Promise<void>;
   find(orgId: string, id: string): Promise<AwardView | undefined>;
   /** By the credential's public id (`urn:uuid:…` or the bare UUID), any organisation. */
   findByCredentialId(credentialId: string): Promise<AwardView | undefined>;
@@ -66,14 +67,17 @@ export interface IssuanceJobsRepository {
   listUnfinished(limit: number): Promise<IssuanceJob[]>;
   findRow(jobId: string, rowNo: number): Promise<IssuanceRow | undefined>;
   setRowsStatus(jobId: string, from: RowStatus, to: RowStatus): Promise<number>;
-  /** Marks a pending row issued (guarded: false when it was not pending any more). */
-  markRowIssued(jobId: string, rowNo: number, credentialRowId: string): Promise<boolean>;
+  /** Marks pending rows issued in one statement (guarded): returns the row numbers that were still pending. */
+  markRowsIssued(jobId: string, rows: { rowNo: number; credentialRowId: string }[]): Promise<Set<number>>;
   markRowFailed(jobId: string, rowNo: number, error: string): Promise<void>;
   counts(jobId: string): Promise<JobCounts>;
 }
 
+export interface CredentialEvent { id: string; orgId: string; templateId: string | null; credentialRowId: string; kind: CredentialEventKind; at: Date }
+
 export interface CredentialEventsRepository {
-  record(event: { id: string; orgId: string; templateId: string | null; credentialRowId: string; kind: CredentialEventKind; at: Date }): Promise<void>;
+  record(event: CredentialEvent): Promise<void>;
+  recordMany(events: CredentialEvent[]): Promise<void>;
   /** Counts per day and kind between two days (`YYYY-MM-DD`, inclusive). */
   countsByDay(orgId: string, templateId: string | null, fromDay: string, toDay: string): Promise<{ day: string; kind: CredentialEventKind; count: number }[]>;
   /** Credentials with at least one event of each kind (distinct credentials, all time). */
