@@ -8,8 +8,9 @@
  *  - stock issue:  per credential, a fresh `Ed25519Multikey.from` + signer (the key is imported again on every
  *                  sign, as the library does), `new Date()` per proof, `vc.issue`, proof wrapped in an array.
  *  - Sceau issue:  Sceau's signer (src/crypto/credential-signer.ts): key opened and imported once, one `created` per
- *                  batch, proof-options canonicalisation memoised, bundled contexts cached; byte-identical output
- *                  (a sample is checked with the stock verifier in a fresh process).
+ *                  batch, proof-options canonicalisation memoised, bundled contexts cached, jsonld active contexts
+ *                  copied one level deep (src/crypto/jsonld-context-clone.ts); byte-identical output (a sample is
+ *                  checked with the stock verifier in a fresh process).
  *  - stock verify: `vc.verifyCredential` with a fresh suite per call (key imported on every verify).
  *  - Sceau verify: the Data Integrity step of Sceau's verifier (src/crypto/verifier) when it loads, else the same
  *                  stock `vc.verifyCredential` with a key imported once and memoised proof options (both printed).
