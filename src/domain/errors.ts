@@ -110,6 +110,8 @@ export const ERROR_CODES = [
   'WEBHOOK_DELIVERY_NOT_DEAD',
   /** A bulk-issue upload (CSV or XLSX) is larger than the size limit (20 MB). */
   'IMPORT_TOO_LARGE',
+  /** An uploaded file (bulk CSV/XLSX, image) is larger than the upload limit (20 MB); refused while it is received. */
+  'UPLOAD_TOO_LARGE',
   /** A bulk-issue upload has more data rows than the limit (100,000). */
   'IMPORT_TOO_MANY_ROWS',
   /** A bulk-issue upload has more columns than the limit. */

@@ -57,6 +57,7 @@ export const en: Messages = {
     WEBHOOK_EVENTS_INVALID: 'Choose at least one of the listed events.',
     WEBHOOK_DELIVERY_NOT_DEAD: 'Only an abandoned delivery (every attempt failed) can be redelivered.',
     IMPORT_TOO_LARGE: 'The file is larger than the {max} MB limit: split it into several files.',
+    UPLOAD_TOO_LARGE: 'The file is larger than the {max} MB limit: send a smaller file (a list can be split into several files).',
     IMPORT_TOO_MANY_ROWS: 'The file has more than {max} data rows: split it into several files.',
     IMPORT_TOO_MANY_COLUMNS: 'The file has more than {max} columns: keep only the columns you need.',
     IMPORT_EMPTY: 'The file is empty: it needs a header line (column titles) followed by at least one data row.',

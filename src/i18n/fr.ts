@@ -55,6 +55,7 @@ export const fr = {
     WEBHOOK_EVENTS_INVALID: 'Choisissez au moins un événement parmi ceux proposés.',
     WEBHOOK_DELIVERY_NOT_DEAD: 'Seul un envoi abandonné (toutes les tentatives ont échoué) peut être relancé.',
     IMPORT_TOO_LARGE: 'Le fichier dépasse la taille maximale de {max} Mo : séparez-le en plusieurs fichiers.',
+    UPLOAD_TOO_LARGE: 'Le fichier dépasse la taille maximale de {max} Mo : envoyez un fichier plus léger (une liste peut être séparée en plusieurs fichiers).',
     IMPORT_TOO_MANY_ROWS: 'Le fichier compte plus de {max} lignes de données : séparez-le en plusieurs fichiers.',
     IMPORT_TOO_MANY_COLUMNS: 'Le fichier compte plus de {max} colonnes : gardez seulement les colonnes utiles.',
     IMPORT_EMPTY: 'Le fichier est vide : il faut une ligne d’en-têtes (titres des colonnes) suivie d’au moins une ligne de données.',

@@ -230,7 +230,7 @@ function expected(m: Model, b: Built): { status: 303; rows: { line: number; cell
 /** Every message the catalogue can show for a refused upload (placeholders as wildcards), as it appears in HTML. */
 const REFUSALS = (() => {
   const fr = messages('fr').errors as Record<string, string>;
-  return ERROR_CODES.filter((c) => /^(IMPORT_|PAYLOAD_|VALIDATION_FAILED)/.test(c)).map((c) => {
+  return ERROR_CODES.filter((c) => /^(IMPORT_|PAYLOAD_|UPLOAD_|VALIDATION_FAILED)/.test(c)).map((c) => {
     const parts = escapeHtml(fr[c]!).split(/\{[a-zA-Z]+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     return { code: c, re: new RegExp(parts.join('[^<{}]{1,200}')) };
   });
@@ -363,6 +363,7 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
     const res = await upload(Buffer.concat([head, Buffer.alloc(20 * 1024 * 1024 + 1 - head.length, 'a')]));
     expect(res.statusCode).toBe(413);
     expect(refusal(res)).toBeUndefined();
+    expect(res.body).toContain(escapeHtml(messages('fr').errors.UPLOAD_TOO_LARGE.replace('{max}', '20')));
     expect(count('issuance_jobs')).toBe(jobs);
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from '../../domain/errors.js';
 import { format, messages } from '../../i18n/t.js';
+import { UPLOAD_LIMIT_BYTES } from '../limits.js';
 
 /** The only place that knows HTTP statuses. `Record<ErrorCode, …>` makes a missing code a compile error. */
 export const STATUS: Record<ErrorCode, number> = {
@@ -16,7 +17,7 @@ export const STATUS: Record<ErrorCode, number> = {
   BACKUP_FAILED: 500, CREDENTIAL_STATUS_UNMANAGED: 409, INTERNAL: 500,
   IMAGE_TOO_LARGE: 413, IMAGE_UNSUPPORTED: 400, IMAGE_DIMENSIONS: 400, IMAGE_CORRUPT: 400,
   CREDENTIAL_INVALID: 400, CREDENTIAL_CONTEXT_UNKNOWN: 400, CREDENTIAL_UNDEFINED_TERM: 400, CREDENTIAL_ISSUER_MISMATCH: 400,
-  IMPORT_TOO_LARGE: 413, IMPORT_TOO_MANY_ROWS: 413, IMPORT_TOO_MANY_COLUMNS: 413, IMPORT_EMPTY: 400, IMPORT_BINARY: 400,
+  IMPORT_TOO_LARGE: 413, UPLOAD_TOO_LARGE: 413, IMPORT_TOO_MANY_ROWS: 413, IMPORT_TOO_MANY_COLUMNS: 413, IMPORT_EMPTY: 400, IMPORT_BINARY: 400,
   IMPORT_QUOTE_INVALID: 400, IMPORT_COLUMNS_MISMATCH: 400, IMPORT_HEADER_EMPTY: 400, IMPORT_HEADER_DUPLICATE: 400,
   IMPORT_XLSX_INVALID: 400, IMPORT_XLSX_TOO_LARGE: 413, IMPORT_UNREADABLE: 400,
   CREDENTIAL_REVOKED_PERMANENT: 409, RECIPIENT_DID_INVALID: 400,
@@ -49,6 +50,8 @@ export function toAppError(error: unknown): { appError: AppError; isUnexpected: 
   }
   switch (e?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return { appError: new AppError('PAYLOAD_TOO_LARGE'), isUnexpected: false };
+    // @fastify/multipart: a file part beyond the upload limit (the error itself does not say the limit).
+    case 'FST_REQ_FILE_TOO_LARGE': return { appError: new AppError('UPLOAD_TOO_LARGE', { max: UPLOAD_LIMIT_BYTES / (1024 * 1024) }), isUnexpected: false };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return { appError: new AppError('UNSUPPORTED_MEDIA_TYPE'), isUnexpected: false };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

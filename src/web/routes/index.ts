@@ -18,8 +18,9 @@ import { pageContext } from '../layout.js';
 import { signInPage } from '../pages/auth.js';
 import { safeNext, sendHtml } from './helpers.js';
 
-/** The largest uploaded file (a 100,000-row CSV fits; XLSX is compressed). */
-export const UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
+import { UPLOAD_LIMIT_BYTES } from '../../http/limits.js';
+
+export { UPLOAD_LIMIT_BYTES };
 
 /** Web pages in encapsulated groups: public, signed-in (redirect to sign-in), platform admin. */
 export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
