@@ -13,11 +13,11 @@ import { contextCloneInstalled, installContextClone } from '../../src/crypto/jso
 import { issueAwards } from '../../src/domain/templates/awarding.js';
 import { createTemplate } from '../../src/domain/templates/templates.js';
 import type { DiffCase } from '../../scripts/jsonld-diff-child.js';
+import { VECTORS } from '../credentials/verifier/support.js';
 import { type TestApp, createTestApp } from '../support/app.js';
 import { TEMPLATE_INPUT, seedTemplateWorld } from '../templates/support.js';
 
 const root = path.resolve(__dirname, '../..');
-const VECTORS = path.resolve(root, '../shared/vectors');
 
 function vectorDocuments(): { name: string; doc: unknown }[] {
   const out: { name: string; doc: unknown }[] = [];
