@@ -19,6 +19,7 @@ import { createUserAccount } from '../src/domain/accounts.js';
 import { addMember, createOrganization } from '../src/domain/organizations.js';
 import { createImport, getJob, publishJob } from '../src/domain/templates/bulk.js';
 import { createTemplate } from '../src/domain/templates/templates.js';
+import { WORKER_NODE_FLAGS } from '../src/jobs/worker-flags.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       defaultLocale: 'fr',
     });
     for (let i = 0; i < WORKERS; i++) {
-      workers.push(spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), ...(process.env['BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=64').split(' ').filter(Boolean), '--import', 'tsx', path.join(root, 'src/worker-main.ts'), String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+      workers.push(spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), ...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? WORKER_NODE_FLAGS), '--import', 'tsx', path.join(root, 'src/worker-main.ts'), String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
     await new Promise((r) => setTimeout(r, 3000)); // workers start (tsx compile, migrations already applied)
     const bytes = csv(ROWS);

@@ -86,8 +86,8 @@ async function child(mode: 'stock' | 'sceau'): Promise<void> {
   const { DataIntegrityProof } = await import('@digitalbazaar/data-integrity');
   const { cryptosuite } = await import('@digitalbazaar/eddsa-rdfc-2022-cryptosuite');
   const Ed25519Multikey = await import('@digitalbazaar/ed25519-multikey');
-  const { createDocumentLoader } = await import('../src/crypto/document-loader.js');
-  const { createCredentialSigner, staticContextLoader } = await import('../src/crypto/credential-signer.js');
+  const { createDocumentLoader, staticContextLoader } = await import('../src/crypto/document-loader.js');
+  const { createCredentialSigner } = await import('../src/crypto/credential-signer.js');
   const { createSecrets } = await import('../src/crypto/secrets.js');
   const { publicKeyObject } = await import('../src/crypto/multikey.js');
 

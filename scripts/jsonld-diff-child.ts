@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createDocumentLoader } from '../src/crypto/document-loader.js';
-import { installContextClone } from '../src/crypto/jsonld-context-clone.js';
+import { initialContexts, installContextClone } from '../src/crypto/jsonld-context-clone.js';
 
 const require = createRequire(import.meta.url);
 const jsonld = require('jsonld') as Record<string, (...a: unknown[]) => Promise<unknown>>;
@@ -49,9 +49,8 @@ function loaderFor(spec: string): Loader {
 }
 
 function installNoCopy(): void {
-  const api = require('jsonld/lib/context.js') as { getInitialContext(o: object): { clone: unknown } };
-  for (const processingMode of [undefined, 'json-ld-1.0', 'json-ld-1.1']) {
-    api.getInitialContext(processingMode ? { processingMode } : {}).clone = function noCopy(this: Record<string, unknown>) {
+  for (const context of initialContexts()) {
+    context.clone = function noCopy(this: typeof context) {
       return { ...this, inverse: null };
     };
   }

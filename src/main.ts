@@ -8,12 +8,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { ensureIssuerKeys } from './domain/credentials/issuer.js';
 import { seedDemo } from './domain/seed-demo.js';
 import { buildApp } from './http/app.js';
+import { WORKER_NODE_FLAGS } from './jobs/worker-flags.js';
 
-/**
- * Signing allocates many short-lived objects (JSON-LD expansion): a larger young generation cuts garbage-collection
- * time in the worker by about a tenth (bench/bulk.ts with BENCH_NODE_FLAGS).
- */
-export const WORKER_NODE_FLAGS = ['--max-semi-space-size=64'];
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -188,5 +188,3 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
     },
   };
 }
-
-export { staticContextLoader };

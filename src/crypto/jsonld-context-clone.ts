@@ -17,7 +17,7 @@
  * Proof: `test/unit/jsonld-context-clone.test.ts` canonicalises a corpus (the shared vectors, Sceau's own credentials
  * of every kind, scoped/protected-context edge cases) with stock jsonld in a separate process and with this clone,
  * and requires identical N-Quads and identical errors; `scripts/jsonld-clone-conformance.ts` runs the same comparison
- * over the W3C JSON-LD 1.1 expand and toRdf test suites given a checkout of w3c/json-ld-api.
+ * over the W3C JSON-LD 1.1 expand, toRdf, compact and flatten test suites given a checkout of w3c/json-ld-api.
  *
  * Safety: installed only on the jsonld version it was checked against (an upgrade turns it off until re-checked)
  * and only over the stock function; `contextCloneInstalled()` says whether it is active. Process-wide, for good: the
@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 /** The jsonld.js version whose `context.js` this replacement was checked against. */
-export const CHECKED_JSONLD_VERSION = '9.0.0';
+const CHECKED_JSONLD_VERSION = '9.0.0';
 const PROCESSING_MODES = [undefined, 'json-ld-1.0', 'json-ld-1.1'] as const;
 
 interface ActiveContext {
@@ -65,7 +65,8 @@ function shallowCloneActiveContext(this: ActiveContext): ActiveContext {
 
 let installed = false;
 
-function initialContexts(): ActiveContext[] {
+/** jsonld's initial context of each processing mode (also used by the differential check's control). */
+export function initialContexts(): ActiveContext[] {
   const api = require('jsonld/lib/context.js') as ContextApi;
   // jsonld caches one initial context per processing mode and hands out that same object; every active context is
   // derived from it by `clone`, which copies `clone` itself onto the child.

@@ -170,8 +170,7 @@ export interface StatusListsRepository {
 }
 
 export interface CredentialsRepository {
-  create(credential: IssuedCredential): Promise<void>;
-  /** Several credentials in one statement (a batch). */
+  /** Stores a batch of credentials in a few multi-row statements. */
   createMany(credentials: IssuedCredential[]): Promise<void>;
   /** Credentials of the organisation with this `id` (one, unless a caller reused an id through the VC-API). */
   findByCredentialId(orgId: string, credentialId: string): Promise<IssuedCredential[]>;

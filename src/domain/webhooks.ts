@@ -228,7 +228,8 @@ export async function redeliver(deps: WebhookDeps, actor: WebhookActor, slug: st
  * Records an organisation event for its webhooks. Call it INSIDE the transaction that makes the change (`tx`), so
  * the event exists exactly when the change does: one pending delivery per active endpoint subscribed to `type`, all
  * with the same event id, payload `{ id, type, createdAt, organization: { slug }, data }` frozen now. `data` must be
- * JSON-serialisable and hold what a receiver may see (no secrets, no link tokens).
+ * JSON-serialisable and hold what a receiver may see (no secrets, no link tokens). `webhooks`: the organisation's
+ * endpoints as already listed in this transaction (a batch emitting many events lists them once).
  */
 export async function emitOrgEvent(
   tx: Repositories,
@@ -236,9 +237,10 @@ export async function emitOrgEvent(
   orgId: string,
   type: WebhookEventType,
   data: Record<string, unknown>,
+  webhooks?: Webhook[],
 ): Promise<void> {
   if (!isWebhookEventType(type)) throw new Error(`unknown webhook event type ${String(type)}`);
-  const targets = (await tx.webhooks.list(orgId)).filter((w) => !w.disabledAt && w.events.includes(type));
+  const targets = (webhooks ?? (await tx.webhooks.list(orgId))).filter((w) => !w.disabledAt && w.events.includes(type));
   if (!targets.length) return;
   const org = await tx.organizations.findById(orgId);
   if (!org) return;

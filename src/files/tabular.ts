@@ -119,20 +119,14 @@ class TableBuilder {
     this.rows.push({ line, cells });
   }
 
-  add(line: number, cells: string[]): void {
-    this.begin(line);
-    for (const c of cells) this.cell(c);
-    this.end();
-  }
-
   finish(): { headers: string[]; rows: ParsedRow[] } {
     if (this.headers === null || this.rows.length === 0) throw new AppError('IMPORT_EMPTY');
     return { headers: this.headers, rows: this.rows };
   }
 }
 
+/** `headers` is at most `maxColumns` long (TableBuilder caps the cells and refuses an overflowing header). */
 function checkHeaders(line: number, headers: string[]): string[] {
-  if (headers.length > TABULAR_LIMITS.maxColumns) throw new AppError('IMPORT_TOO_MANY_COLUMNS', { max: TABULAR_LIMITS.maxColumns });
   const seen = new Set<string>();
   headers.forEach((h, i) => {
     if (h === '') throw new AppError('IMPORT_HEADER_EMPTY', { line, column: i + 1 });
@@ -303,12 +297,12 @@ async function parseXlsx(buf: Buffer, maxBytes: number, maxRows: number): Promis
       const count = row.cellCount;
       cells += count;
       if (cells > TABULAR_LIMITS.maxCells) throw new AppError('IMPORT_XLSX_TOO_LARGE');
-      const out: string[] = new Array<string>(count);
+      table.begin(rowNumber);
       for (let c = 1; c <= count; c++) {
         const cell = row.getCell(c);
-        out[c - 1] = cell.type === ExcelJS.ValueType.Merge ? '' : cellText(cell.value, 0).trim();
+        table.cell(cell.type === ExcelJS.ValueType.Merge ? '' : cellText(cell.value, 0)); // cell() trims
       }
-      table.add(rowNumber, out);
+      table.end();
     });
   } catch (e) {
     if (e instanceof AppError) throw e;

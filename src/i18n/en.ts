@@ -608,8 +608,6 @@ export const en: Messages = {
     issuedBy: 'Awarded by {org}',
     recipient: 'Holder',
     issued: 'Issued on',
-    validUntil: 'Valid until',
-    lifetime: 'No expiry date',
     status: 'Status',
     statuses: { active: 'Active', suspended: 'Suspended by the issuer', revoked: 'Revoked by the issuer' },
     expired: 'Expired since {date}',

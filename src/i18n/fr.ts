@@ -608,8 +608,6 @@ export const fr = {
     issuedBy: 'Décernée par {org}',
     recipient: 'Titulaire',
     issued: 'Émise le',
-    validUntil: 'Valide jusqu’au',
-    lifetime: 'Sans date d’expiration',
     status: 'État',
     statuses: { active: 'Active', suspended: 'Suspendue par l’émetteur', revoked: 'Révoquée par l’émetteur' },
     expired: 'Expirée depuis le {date}',

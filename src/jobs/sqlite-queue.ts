@@ -70,10 +70,11 @@ export function isSqliteBusy(err: unknown): boolean {
  */
 export async function retryWhileBusy<T>(write: () => Promise<T>, budgetMs: number): Promise<T> {
   const deadline = Date.now() + budgetMs;
-  for (let delay = 50; ; delay = Math.min(2_000, delay * 2)) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (err) {
+      const delay = retryDelayMs(attempt, 50, 2_000);
       if (!isSqliteBusy(err) || Date.now() + delay > deadline) throw err;
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -129,10 +129,7 @@ const rowToCredential = (r: Selectable<CredentialsTable>): IssuedCredential => (
 });
 
 export function credentialsRepository(db: Kysely<Database>): CredentialsRepository {
-  const repo: CredentialsRepository = {
-    async create(c) {
-      await repo.createMany([c]);
-    },
+  return {
     async createMany(credentials) {
       await inSlices(credentials, (slice) => db.insertInto('credentials').values(slice.map((c) => ({
         id: c.id, org_id: c.orgId, key_id: c.keyId, credential_id: c.credentialId, types: JSON.stringify(c.types), format: c.format,
@@ -166,5 +163,4 @@ export function credentialsRepository(db: Kysely<Database>): CredentialsReposito
       return Number(r?.n ?? 0);
     },
   };
-  return repo;
 }

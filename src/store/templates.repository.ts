@@ -111,10 +111,7 @@ function filtered<QB extends SelectQueryBuilder<any, any, any>>(q: QB, orgId: st
 }
 
 export function awardsRepository(db: Kysely<Database>): AwardsRepository {
-  const repo: AwardsRepository = {
-    async create(a: Award) {
-      await repo.createMany([a]);
-    },
+  return {
     async createMany(awards: Award[]) {
       await inSlices(awards, (slice) => db.insertInto('awards').values(slice.map((a) => ({
         id: a.id, org_id: a.orgId, template_id: a.templateId, template_version: a.templateVersion, job_id: a.jobId, row_no: a.rowNo,
@@ -180,7 +177,6 @@ export function awardsRepository(db: Kysely<Database>): AwardsRepository {
       return new Map(rows.map((r) => [Number(r.row_no), toAwardView(r)]));
     },
   };
-  return repo;
 }
 
 // ---- Bulk issuance jobs ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, formatViolations, isHtml, launchBrowser,
+  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, type E2EBrowser, formatViolations, isHtml, launchBrowser,
   type RunningServer, runAxe, securityHeaderProblems, signInAsAdmin, startServer, withLang,
 } from './support.js';
 import {
@@ -16,7 +16,6 @@ import {
 
 type Lang = 'fr' | 'en';
 const LANGS: Lang[] = ['fr', 'en'];
-const SLUG = `/console/${DEMO_ORG_SLUG}`;
 
 interface Visit {
   path: string;
@@ -38,11 +37,11 @@ const SIGNED_IN_PAGES: Visit[] = [
   { path: '/', status: 200 },
   { path: '/account', status: 200 },
   { path: '/console', status: 200 },
-  { path: SLUG, status: 200 },
-  { path: `${SLUG}/members`, status: 200 },
-  { path: `${SLUG}/settings`, status: 200 },
-  { path: `${SLUG}/api-keys`, status: 200 },
-  { path: `${SLUG}/audit`, status: 200 },
+  { path: SLUG_PATH, status: 200 },
+  { path: `${SLUG_PATH}/members`, status: 200 },
+  { path: `${SLUG_PATH}/settings`, status: 200 },
+  { path: `${SLUG_PATH}/api-keys`, status: 200 },
+  { path: `${SLUG_PATH}/audit`, status: 200 },
   { path: '/admin/outbox', status: 200 },
   // '/admin/outbox/:id' is added once a message exists (see beforeAll).
   { path: '/console/no-such-org', status: 404 },
@@ -298,10 +297,10 @@ describe('accessibility and security headers (sqlite)', () => {
         }
 
         // The template editor refusing an empty template (error summary, fields marked invalid).
-        await page.goto(`${server.url}${withLang(`${SLUG}/templates/new`, lang)}`);
-        await page.locator(`form[action="${SLUG}/templates"] .actions button[type="submit"]`).first().click();
+        await page.goto(`${server.url}${withLang(`${SLUG_PATH}/templates/new`, lang)}`);
+        await page.locator(`form[action="${SLUG_PATH}/templates"] .actions button[type="submit"]`).first().click();
         await page.locator('[aria-invalid="true"]').first().waitFor();
-        findings.push(...(await check(page, `${SLUG}/templates/new with errors [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/templates/new with errors [${lang}]`)));
 
         // The one-off issuance form with errors.
         const issuePath = issuerPages.find((v) => v.path.endsWith('/issue'))!.path;
@@ -311,40 +310,40 @@ describe('accessibility and security headers (sqlite)', () => {
         await page.locator(`form[action="${issuePath}"]`).evaluate((f) => { (f as HTMLFormElement).noValidate = true; });
         await page.locator(`form[action="${issuePath}"] button[type="submit"]`).click();
         await page.locator('[aria-invalid="true"]').first().waitFor();
-        findings.push(...(await check(page, `${SLUG}/templates/:id/issue with errors [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/templates/:id/issue with errors [${lang}]`)));
 
         // The bulk page refusing a file it cannot read.
-        await page.goto(`${server.url}${withLang(`${SLUG}/bulk`, lang)}`);
+        await page.goto(`${server.url}${withLang(`${SLUG_PATH}/bulk`, lang)}`);
         await page.locator('#f-file').setInputFiles({ name: 'vide.csv', mimeType: 'text/csv', buffer: Buffer.from('nom,courriel\n') });
-        await page.locator(`form[action="${SLUG}/bulk"] button[type="submit"]`).click();
+        await page.locator(`form[action="${SLUG_PATH}/bulk"] button[type="submit"]`).click();
         await page.getByRole('alert').first().waitFor();
-        findings.push(...(await check(page, `${SLUG}/bulk with an upload error [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/bulk with an upload error [${lang}]`)));
 
         // Results: an import (decisions, pending until the rules' delay), then a refused file (row report).
         const today = new Date().toISOString().slice(0, 10);
         const results = `courriel,nom,activité,note,réussi,date\n${DEMO_ADMIN_EMAIL},Admin Démo,examen-final,82,oui,${today}\n`
           + `echec-${lang}@example.org,Dominique Échec,examen-final,41,non,${today}\n`;
-        await page.goto(`${server.url}${withLang(`${SLUG}/results`, lang)}`);
+        await page.goto(`${server.url}${withLang(`${SLUG_PATH}/results`, lang)}`);
         await page.locator('#f-file').setInputFiles({ name: 'resultats.csv', mimeType: 'text/csv', buffer: Buffer.from(results) });
-        await page.locator(`form[action="${SLUG}/results"] button[type="submit"]`).click();
+        await page.locator(`form[action="${SLUG_PATH}/results"] button[type="submit"]`).click();
         await page.getByRole('status').first().waitFor();
-        findings.push(...(await check(page, `${SLUG}/results after an import [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/results after an import [${lang}]`)));
         await page.locator('#f-file').setInputFiles({ name: 'faux.csv', mimeType: 'text/csv', buffer: Buffer.from(`courriel,nom,activité,date\nnot-an-address,X,examen-final,${today}\n`) });
-        await page.locator(`form[action="${SLUG}/results"] button[type="submit"]`).click();
+        await page.locator(`form[action="${SLUG_PATH}/results"] button[type="submit"]`).click();
         await page.locator('#h-report').waitFor();
-        findings.push(...(await check(page, `${SLUG}/results with a row report [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/results with a row report [${lang}]`)));
 
         // The porte-document with a pending credential (the admin's own address above).
         await page.goto(`${server.url}${withLang('/account/credentials', lang)}`);
         findings.push(...(await check(page, `/account/credentials with a pending credential [${lang}]`)));
 
         // Webhooks with a new secret shown once.
-        await page.goto(`${server.url}${withLang(`${SLUG}/webhooks`, lang)}`);
+        await page.goto(`${server.url}${withLang(`${SLUG_PATH}/webhooks`, lang)}`);
         await page.locator('#f-url').fill(`https://example.org/hook-${lang}`);
         await page.locator('input[name="events"][value="credential.revoked"]').check();
-        await page.locator(`form[action="${SLUG}/webhooks"] button[type="submit"]`).click();
+        await page.locator(`form[action="${SLUG_PATH}/webhooks"] button[type="submit"]`).click();
         await page.locator('code.secret').waitFor();
-        findings.push(...(await check(page, `${SLUG}/webhooks with a new secret [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/webhooks with a new secret [${lang}]`)));
 
         // A credential suspended (then, in the other language, reactivated) with a reason: notice, history, status.
         const credentialPath = issuerPages.find((v) => /\/credentials\/[^/]+$/.test(v.path))!.path;
@@ -353,7 +352,7 @@ describe('accessibility and security headers (sqlite)', () => {
         await page.locator(`#f-reason-${action}`).fill(`Vérification a11y (${lang})`);
         await page.locator(`#f-reason-${action}`).locator('xpath=ancestor::form').locator('button[type="submit"]').click();
         await page.getByRole('status').first().waitFor();
-        findings.push(...(await check(page, `${SLUG}/credentials/:id after status → ${action} [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/credentials/:id after status → ${action} [${lang}]`)));
 
         // A job being issued: the live progress page. Its script is held back so that the page stays as the server
         // sent it (no reload when the job completes), and the file is large enough to still be running.
@@ -361,30 +360,30 @@ describe('accessibility and security headers (sqlite)', () => {
         try {
           const runningId = await uploadBulkFile(page, server.url, A11Y_TEMPLATE.nameFr, recipientsCsv(RUNNING_ROWS, { tag: `encours-${lang}` }));
           await page.getByRole('button', { name: `Publier ${RUNNING_ROWS} attestation(s)` }).click();
-          await page.waitForURL(`${server.url}${SLUG}/bulk/${runningId}`);
-          await page.goto(`${server.url}${withLang(`${SLUG}/bulk/${runningId}`, lang)}`);
+          await page.waitForURL(`${server.url}${SLUG_PATH}/bulk/${runningId}`);
+          await page.goto(`${server.url}${withLang(`${SLUG_PATH}/bulk/${runningId}`, lang)}`);
           expect(await page.locator('#bulk-progress').count(), 'the job was still queued or running').toBe(1);
           if (process.env.E2E_VERBOSE) console.log(`  running job when audited: ${await page.locator('#bulk-progress-text').innerText()}`);
-          findings.push(...(await check(page, `${SLUG}/bulk/:id (queued or running) [${lang}]`)));
+          findings.push(...(await check(page, `${SLUG_PATH}/bulk/:id (queued or running) [${lang}]`)));
         } finally {
           await page.unroute('**/assets/bulk-progress.js');
         }
 
         // Members with a pending invitation (second table, revoke buttons) and a notice.
-        await page.goto(`${server.url}${withLang(`${SLUG}/members`, lang)}`);
-        const invite = page.locator(`form[action="${SLUG}/invitations"]`);
+        await page.goto(`${server.url}${withLang(`${SLUG_PATH}/members`, lang)}`);
+        const invite = page.locator(`form[action="${SLUG_PATH}/invitations"]`);
         await invite.locator('#f-email').fill(`a11y-${lang}@example.org`);
         await invite.locator('button[type="submit"]').click();
         await page.getByRole('status').waitFor();
-        findings.push(...(await check(page, `${SLUG}/members after an invitation [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/members after an invitation [${lang}]`)));
 
         // API keys with a newly created key shown once, and its row in the table.
-        await page.goto(`${server.url}${withLang(`${SLUG}/api-keys`, lang)}`);
-        const newKey = page.locator(`form[action="${SLUG}/api-keys"]`);
+        await page.goto(`${server.url}${withLang(`${SLUG_PATH}/api-keys`, lang)}`);
+        const newKey = page.locator(`form[action="${SLUG_PATH}/api-keys"]`);
         await newKey.locator('#f-label').fill(`a11y ${lang}`);
         await newKey.locator('button[type="submit"]').click();
         await page.locator('code.secret').waitFor();
-        findings.push(...(await check(page, `${SLUG}/api-keys with a new key [${lang}]`)));
+        findings.push(...(await check(page, `${SLUG_PATH}/api-keys with a new key [${lang}]`)));
 
         // The account page after adding an address: the code form.
         await page.goto(`${server.url}${withLang('/account', lang)}`);
@@ -434,12 +433,12 @@ describe('accessibility and security headers (sqlite)', () => {
       await form.getByRole('button', { name: 'Se connecter' }).click();
       await page.waitForURL(`${server.url}/console`);
       await page.getByRole('link', { name: DEMO_ORG_NAME, exact: true }).click();
-      await page.waitForURL(`${server.url}${SLUG}`);
+      await page.waitForURL(`${server.url}${SLUG_PATH}`);
       expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO_ORG_NAME);
 
       // The language switch is a plain link.
       await page.getByRole('link', { name: 'English' }).click();
-      await page.waitForURL(`${server.url}${SLUG}?lang=en`);
+      await page.waitForURL(`${server.url}${SLUG_PATH}?lang=en`);
       expect(await page.locator('main .meta').innerText()).toContain('Your role');
 
       // Signing out is a plain form too.

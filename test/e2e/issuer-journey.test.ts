@@ -6,7 +6,6 @@
  * a session, shows the credential → "Vérifier maintenant": every verification step passes.
  */
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDialects } from '../support/db.js';
 import { createDatabase, dropDatabase } from '../support/postgres.js';
@@ -14,7 +13,7 @@ import {
   createTemplateThroughForm, holderLinkOfMail, progressValues, recipientsCsv, recordProgressValues, SLUG_PATH, uploadBulkFile,
   waitForOutbox,
 } from './issuer-support.js';
-import { DEMO_ORG_NAME, type E2EBrowser, launchBrowser, type RunningServer, signInAsAdmin, startServer } from './support.js';
+import { DEMO_ORG_NAME, type E2EBrowser, launchBrowser, type RunningServer, signInAsAdmin, startServer, step } from './support.js';
 
 const TEMPLATE = {
   nameFr: 'Certificat de secourisme',
@@ -26,18 +25,6 @@ const ROWS = 50;
 const BAD_EMAIL_LINE = 13; // recipient 12
 const MISSING_NOTE_LINE = 38; // recipient 37
 const SUBJECT = `${DEMO_ORG_NAME} vous a décerné : ${TEMPLATE.nameFr}`;
-
-/** Runs one named step; a failure says which step broke (and where the page was). */
-async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await fn();
-  } catch (err) {
-    const text = await page.locator('main').innerText({ timeout: 1_000 }).catch(() => '(no <main>)');
-    throw new Error(`step "${name}" failed at ${page.url()}: ${(err as Error).message}\n--- page text ---\n${text.slice(0, 1500)}`, { cause: err });
-  }
-  if (process.env.E2E_VERBOSE) console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
-}
 
 for (const dialect of testDialects()) {
   describe(`issuer journey on ${dialect}`, () => {

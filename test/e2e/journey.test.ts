@@ -4,27 +4,14 @@
  * signs out → the colleague opens the link, creates an account and lands on the organisation → switches to English.
  */
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDialects } from '../support/db.js';
 import { createDatabase, dropDatabase } from '../support/postgres.js';
 import {
-  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, launchBrowser, type RunningServer, startServer,
+  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, launchBrowser, type RunningServer, startServer, step,
 } from './support.js';
 
 const COLLEAGUE = { email: 'camille.dubois@institut-demo.example', name: 'Camille Dubois', password: 'Lanterne violette au bout du quai 42' };
-
-/** Runs one named step; a failure says which step broke (and where the page was). */
-async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await fn();
-  } catch (err) {
-    const text = await page.locator('main').innerText({ timeout: 1_000 }).catch(() => '(no <main>)');
-    throw new Error(`step "${name}" failed at ${page.url()}: ${(err as Error).message}\n--- page text ---\n${text.slice(0, 1500)}`, { cause: err });
-  }
-  if (process.env.E2E_VERBOSE) console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
-}
 
 for (const dialect of testDialects()) {
   describe(`journey on ${dialect}`, () => {

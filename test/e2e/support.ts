@@ -230,6 +230,18 @@ export async function signInAsAdmin(page: Page, server: RunningServer, lang: 'fr
   ]);
 }
 
+/** Runs one named step; a failure says which step broke (and where the page was). */
+export async function step(page: Page, name: string, fn: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  try {
+    await fn();
+  } catch (err) {
+    const text = await page.locator('main').innerText({ timeout: 1_000 }).catch(() => '(no <main>)');
+    throw new Error(`step "${name}" failed at ${page.url()}: ${(err as Error).message}\n--- page text ---\n${text.slice(0, 1500)}`, { cause: err });
+  }
+  if (process.env.E2E_VERBOSE) console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Security headers and accessibility
 // ---------------------------------------------------------------------------------------------------------------

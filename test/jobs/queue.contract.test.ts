@@ -15,6 +15,7 @@ import { createJobQueue, type JobQueueOptions } from '../../src/jobs/index.js';
 import { openDatabase, type DbHandle } from '../../src/store/db.js';
 import { createTestDb, testDialects, type TestDb } from '../support/db.js';
 import type { WorkerChildArgs } from './fixtures/worker-child.js';
+import { deferred, waitFor } from './support.js';
 
 const JOB = 'test.effect@1';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,22 +84,6 @@ async function recordEffect(handle: DbHandle, job: JobContext<typeof JOB>): Prom
 
 async function effects(handle: DbHandle): Promise<EffectsTable[]> {
   return testDb(handle).selectFrom('test_effects').selectAll().orderBy('key').execute();
-}
-
-async function waitFor(label: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${label}`);
-    await sleep(50);
-  }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 for (const dialect of testDialects()) {

@@ -8,6 +8,7 @@ import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TableJobQueue, isSqliteBusy, retryWhileBusy } from '../../src/jobs/sqlite-queue.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { deferred, waitFor } from './support.js';
 
 describe('table job queue while another process holds the SQLite write lock', () => {
   let db: TestDb | undefined;
@@ -26,32 +27,31 @@ describe('table job queue while another process holds the SQLite write lock', ()
     const logged: string[] = [];
     const log = (obj: Record<string, unknown>, msg?: string) => void logged.push(`${msg} ${JSON.stringify(obj)}`);
     queue = new TableJobQueue({ db: db.db, pollIntervalMs: 50, leaseMs: 30_000, logger: { info: () => undefined, warn: log, error: log } });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    const gate = deferred();
     let started = false;
     queue.work('mail.send@1', async () => {
       started = true;
-      await gate;
+      await gate.promise;
     });
     await queue.start();
     await queue.enqueue('mail.send@1', { mailId: 'm-1' });
-    while (!started) await sleep(10);
+    await waitFor('handler started', async () => started, 5_000);
 
     // Another connection (as another worker process would) takes the write lock; the handler returns meanwhile.
     other = new SQLite(db.config.dialect === 'sqlite' ? db.config.file : '');
     other.exec('begin immediate');
-    release();
+    gate.resolve();
     await sleep(400);
     const during = await db.db.selectFrom('jobs').select('status').executeTakeFirstOrThrow();
     expect(during.status).toBe('running'); // could not be written yet: the lock is held
     other.exec('commit');
 
-    const deadline = Date.now() + 5_000;
-    let status = 'running';
-    while (status !== 'done' && Date.now() < deadline) {
-      await sleep(50);
-      status = (await db.db.selectFrom('jobs').select('status').executeTakeFirstOrThrow()).status;
-    }
+    const jobs = db.db;
+    let status = during.status;
+    await waitFor('job done', async () => {
+      status = (await jobs.selectFrom('jobs').select('status').executeTakeFirstOrThrow()).status;
+      return status === 'done';
+    }, 5_000);
     expect(status).toBe('done');
     expect(logged.filter((l) => l.startsWith('job bookkeeping failed'))).toEqual([]);
   });

@@ -30,6 +30,7 @@ import { ERROR_CODES } from '../../src/domain/errors.js';
 import { messages } from '../../src/i18n/t.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { csvOf } from '../templates/support.js';
 import { type Client, type World, seedWorld, sqliteOf } from './support/harness.js';
 
 const RUNS = Number(process.env.F2_RUNS ?? 5000);
@@ -160,7 +161,6 @@ interface Built {
   /** Start line of every line-producing record: header first. */
   lines: number[];
   clean: boolean;
-  encoding: Enc;
 }
 
 function build(m: Model): Built {
@@ -202,7 +202,7 @@ function build(m: Model): Built {
   }
   // Two UTF-8 BOMs before windows-1252 text: the second is read as the text "ï»¿" (mixed encodings: no oracle).
   const mixed = encoding === 'windows-1252' && m.boms > 1;
-  return { bytes: body, text, lines, clean: !m.splice && !m.damage && !mixed, encoding };
+  return { bytes: body, text, lines, clean: !m.splice && !m.damage && !mixed };
 }
 
 /** What a clean file must give: its rows (cells as the reference parser reads them, with start lines), or a 400. */
@@ -349,9 +349,7 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
 
   it('100,001 data rows → 413 with the row limit, no job', async () => {
     const jobs = count('issuance_jobs');
-    const lines = ['Nom;Courriel;Note'];
-    for (let i = 0; i < 100_001; i++) lines.push(`Élève ${i};eleve${i}@example.org;A`);
-    const res = await upload(Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8'));
+    const res = await upload(csvOf(100_001));
     expect(res.statusCode).toBe(413);
     expect(res.body).toContain(escapeHtml(messages('fr').errors.IMPORT_TOO_MANY_ROWS.replace('{max}', '100000')));
     expect(count('issuance_jobs')).toBe(jobs);

@@ -23,7 +23,7 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 
 import { createTestApp, type TestApp } from '../support/app.js';
 import {
-  type Client, ID_KINDS, type Matrix, OUTCOMES, PRINCIPALS, type Req, type UserKey, type World, dbHash, diffDumps, dumpDb, fillPath,
+  type Client, type Matrix, OUTCOMES, PRINCIPALS, type Req, type UserKey, type World, dbHash, diffDumps, dumpDb, fillPath,
   isApiPath, loadMatrix, maskPath, pathParams, seedWorld,
 } from './support/harness.js';
 import {

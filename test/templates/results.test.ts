@@ -190,15 +190,18 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     expect(await awardsOf('fay@example.org', tpl['Certassur']!)).toHaveLength(0);
 
     t.clock.advance(12 * H);
-    await runDecision(t.container.deps, d!.id);
-    await runDecision(t.container.deps, d!.id); // a retried job
-    const awards = await awardsOf('fay@example.org', tpl['Certassur']!);
-    expect(awards).toHaveLength(1);
-    expect(awards[0]!.holderUserId).toBe(holder.id); // a verified account: straight into it
-    const log = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions?limit=100', headers: { authorization: `Bearer ${keyA}` } })).json() as { data: { id: string; decision: string; credentialId: string | null }[] };
-    expect(log.data.find((x) => x.id === d!.id)).toMatchObject({ decision: 'issued', credentialId: awards[0]!.credentialId });
-    expect((await agent.get('/account/credentials')).body).not.toContain('Attestations en attente');
-    t.clock.advance(-12 * H);
+    try {
+      await runDecision(t.container.deps, d!.id);
+      await runDecision(t.container.deps, d!.id); // a retried job
+      const awards = await awardsOf('fay@example.org', tpl['Certassur']!);
+      expect(awards).toHaveLength(1);
+      expect(awards[0]!.holderUserId).toBe(holder.id); // a verified account: straight into it
+      const log = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions?limit=100', headers: { authorization: `Bearer ${keyA}` } })).json() as { data: { id: string; decision: string; credentialId: string | null }[] };
+      expect(log.data.find((x) => x.id === d!.id)).toMatchObject({ decision: 'issued', credentialId: awards[0]!.credentialId });
+      expect((await agent.get('/account/credentials')).body).not.toContain('Attestations en attente');
+    } finally {
+      t.clock.advance(-12 * H);
+    }
   });
 
   it('the sweeper re-enqueues pending decisions whose job was lost', async () => {
@@ -206,11 +209,14 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     const [d] = json(res).decisions;
     expect(await sweepDueDecisions(t.container.deps)).toBe(0); // not due yet
     t.clock.advance(13 * H);
-    expect(await sweepDueDecisions(t.container.deps)).toBe(1);
-    await runDecision(t.container.deps, d!.id);
-    expect(await awardsOf('gus@example.org', tpl['Certassur']!)).toHaveLength(1);
-    expect(await sweepDueDecisions(t.container.deps)).toBe(0);
-    t.clock.advance(-13 * H);
+    try {
+      expect(await sweepDueDecisions(t.container.deps)).toBe(1);
+      await runDecision(t.container.deps, d!.id);
+      expect(await awardsOf('gus@example.org', tpl['Certassur']!)).toHaveLength(1);
+      expect(await sweepDueDecisions(t.container.deps)).toBe(0);
+    } finally {
+      t.clock.advance(-13 * H);
+    }
   });
 
   it('imports results from a CSV: one bad row stores nothing and shows the line; a good file decides', async () => {

@@ -145,8 +145,9 @@ describe('jsonld copy-on-write active-context clone', () => {
   };
 
   it('is active in Sceau (the signer and the verifier install it on the checked jsonld version)', () => {
-    expect(installContextClone()).toBe(true);
+    // Installed by the test app's signer (beforeAll), before this test calls anything.
     expect(contextCloneInstalled()).toBe(true);
+    expect(installContextClone()).toBe(true); // idempotent
   });
 
   it('gives exactly the stock output and errors on every document of the corpus; a wrong clone is caught', () => {

@@ -18,7 +18,7 @@
 import sjson from 'secure-json-parse';
 import type { Clock } from '../../domain/ports.js';
 import type { CredentialVerifier, VerificationResult } from '../../domain/credentials/verification.js';
-import { createDocumentLoader, type DocumentLoader, staticContextLoader } from '../document-loader.js';
+import { type DocumentLoader, staticContextLoader } from '../document-loader.js';
 import { installContextClone } from '../jsonld-context-clone.js';
 import { type GuardedFetch, GuardedFetchError } from '../guarded-fetch.js';
 import { problemOf, verifyDataIntegrity } from './data-integrity.js';
@@ -220,7 +220,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
   // Bundled contexts are immutable: tagged `static`, jsonld caches them once processed instead of re-processing
   // every context on every canonicalisation (what @digitalbazaar/security-document-loader does too).
   installContextClone();
-  const documentLoader: DocumentLoader = staticContextLoader(createDocumentLoader());
+  const documentLoader: DocumentLoader = staticContextLoader();
   const remoteAllowed = (url: string) => url.startsWith('https://') || (deps.allowLoopbackForTests === true && /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(url));
 
   async function guarded(format: VerificationResult['format'], credential: unknown, fn: () => Promise<VerificationResult>): Promise<VerificationResult> {

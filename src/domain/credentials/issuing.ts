@@ -10,7 +10,6 @@ import type { Actor, Organization } from '../model.js';
 import type { Repositories } from '../repositories.js';
 import { identifierUrl, normalizeEmail, normalizeUrl } from '../validation.js';
 
-export { identifierUrl };
 import {
   OB_CONTEXT, OB_EXTENSIONS_CONTEXT, VC_V2_CONTEXT, ensureIssuerKey, getIssuerProfile, issuerDid, signingKey,
 } from './issuer.js';
@@ -307,7 +306,6 @@ async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, 
 
 /** Stores signed credentials inside the caller's transaction (with their audit events). */
 export async function storeIssued(tx: Repositories, deps: IssuingDeps, actor: Actor, org: Organization, results: IssueResult[]): Promise<void> {
-  if (!results.length) return;
   await tx.credentials.createMany(results.map((r) => r.credential));
   await tx.audit.recordMany(results.map((r) => auditEvent(deps, actor, {
     action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },

@@ -203,7 +203,8 @@ export interface AwardHooks {
 }
 
 /**
- * Issues one credential per item and stores credential + award + e-mail together. Items of a bulk job are guarded:
+ * Issues one credential per item and stores credential + award + e-mail together. Items of a bulk job (all of one
+ * job in a call) are guarded:
  * a row already issued (by a previous, interrupted run) is skipped, so every row is issued exactly once.
  */
 export async function issueAwards(
@@ -217,31 +218,22 @@ export async function issueAwards(
   const signed = await signOpenBadges(deps, org, inputs);
   const accounts = await deps.store.awards.verifiedAccounts([...new Set(items.map((i) => i.recipient.email))]);
   return deps.store.transaction(async (tx) => {
-    // Rows of a bulk job are guarded first, in one statement per job: a row already issued by an earlier,
-    // interrupted run is skipped. Everything else is written in a few multi-row statements (a short write lock).
-    const guards = new Map<string, { rowNo: number; credentialRowId: string }[]>();
-    items.forEach((item, i) => {
-      if (item.jobId === undefined) return;
-      const list = guards.get(item.jobId) ?? [];
-      list.push({ rowNo: item.rowNo!, credentialRowId: signed[i]!.credential.id });
-      guards.set(item.jobId, list);
+    // The rows of a bulk job (one job per call) are guarded first, in one statement: a row already issued by an
+    // earlier, interrupted run is skipped. Everything else is written in a few multi-row statements (a short lock).
+    const jobId = items[0]!.jobId;
+    const pending = jobId === undefined ? null
+      : await tx.issuanceJobs.markRowsIssued(jobId, items.map((item, i) => ({ rowNo: item.rowNo!, credentialRowId: signed[i]!.credential.id })));
+    const kept = items.map((item, i) => ({ item, result: signed[i]! })).filter(({ item }) => !pending || pending.has(item.rowNo!)).map(({ item, result }) => {
+      const token = deps.secrets.newToken();
+      return { item, result, token, link: holderLink(deps.baseUrl, result.credential.credentialId, token), holderUserId: accounts.get(item.recipient.email) ?? null };
     });
-    const stillPending = new Map<string, Set<number>>();
-    for (const [jobId, rows] of guards) stillPending.set(jobId, await tx.issuanceJobs.markRowsIssued(jobId, rows));
-    const kept = items.map((item, i) => ({ item, result: signed[i]! }))
-      .filter(({ item }) => item.jobId === undefined || stillPending.get(item.jobId)!.has(item.rowNo!));
     if (!kept.length) return [];
     await storeIssued(tx, deps, actor, org, kept.map((k) => k.result));
-    const links = kept.map(({ item, result }) => {
-      const token = deps.secrets.newToken();
-      return { token, link: holderLink(deps.baseUrl, result.credential.credentialId, token), holderUserId: accounts.get(item.recipient.email) ?? null };
-    });
-    const mailIds = await tx.outbox.addMany(kept.map(({ item }, i) => ({
+    const mailIds = await tx.outbox.addMany(kept.map(({ item, link, holderUserId }) => ({
       kind: 'credential.issued' as const, to: item.recipient.email, locale: item.recipient.locale,
-      params: credentialMailParams(org, content, item.recipient, links[i]!.link, links[i]!.holderUserId !== null),
+      params: credentialMailParams(org, content, item.recipient, link, holderUserId !== null),
     })));
-    const out: IssuedAward[] = kept.map(({ item, result }, i) => {
-      const { token, link, holderUserId } = links[i]!;
+    const out: IssuedAward[] = kept.map(({ item, result, token, link, holderUserId }, i) => {
       const award: Award = {
         id: result.credential.id, orgId: org.id, templateId: template.id, templateVersion: version, jobId: item.jobId ?? null, rowNo: item.rowNo ?? null,
         recipient: item.recipient, holderUserId, linkTokenHash: deps.secrets.hashToken(token), mailId: mailIds[i]!, openedAt: null,
@@ -253,7 +245,7 @@ export async function issueAwards(
     const event = (credentialRowId: string, kind: CredentialEventKind) => ({ id: deps.secrets.newId(), orgId: org.id, templateId: template.id, credentialRowId, kind, at: now });
     await tx.credentialEvents.recordMany(out.flatMap(({ award }) => [event(award.id, 'issued'), ...(award.holderUserId ? [event(award.id, 'claimed')] : [])]));
     for (const o of out) await deps.hooks?.onIssued?.(tx, o.award, o.credentialId);
-    if (out.length && !items[0]!.jobId) {
+    if (!jobId) {
       await recordAudit(tx, deps, actor, { action: 'template.issued', orgId: org.id, targetType: 'template', targetId: template.id, details: { count: out.length } });
     }
     return out;

@@ -1,17 +1,27 @@
 /** Issuance, status and job events turned into outbound webhook events (emitted inside the same transactions). */
 import type { Clock, Secrets } from '../ports.js';
-import { emitOrgEvent } from '../webhooks.js';
+import type { Repositories } from '../repositories.js';
+import { type Webhook, emitOrgEvent } from '../webhooks.js';
 import type { IssuanceHooks } from './bulk.js';
 
 export function webhookHooks(deps: { clock: Clock; secrets: Secrets }): IssuanceHooks {
+  // A bulk chunk issues hundreds of credentials in one transaction: list the organisation's endpoints once per
+  // transaction (nothing creates an endpoint inside an issuance transaction).
+  const listed = new WeakMap<Repositories, Promise<Webhook[]>>();
+  const webhooksOf = (tx: Repositories, orgId: string) => {
+    let list = listed.get(tx);
+    if (!list) listed.set(tx, (list = tx.webhooks.list(orgId)));
+    return list;
+  };
   return {
     async onIssued(tx, award, credentialId) {
+      const webhooks = await webhooksOf(tx, award.orgId);
       await emitOrgEvent(tx, deps, award.orgId, 'credential.issued', {
         id: award.id, credentialId, templateId: award.templateId, templateVersion: award.templateVersion, jobId: award.jobId, rowNo: award.rowNo,
         recipient: { name: award.recipient.name, email: award.recipient.email, learnerId: award.recipient.learnerId },
         inAccount: award.holderUserId !== null,
-      });
-      if (award.holderUserId) await emitOrgEvent(tx, deps, award.orgId, 'credential.claimed', { id: award.id, credentialId, templateId: award.templateId });
+      }, webhooks);
+      if (award.holderUserId) await emitOrgEvent(tx, deps, award.orgId, 'credential.claimed', { id: award.id, credentialId, templateId: award.templateId }, webhooks);
     },
     async onStatusChanged(tx, org, changed, status, reason) {
       if (status !== 'revoked') return;

@@ -26,7 +26,6 @@ export interface AwardFilter {
 }
 
 export interface AwardsRepository {
-  create(award: Award): Promise<void>;
   createMany(awards: Award[]): Promise<void>;
   find(orgId: string, id: string): Promise<AwardView | undefined>;
   /** By the credential's public id (`urn:uuid:…` or the bare UUID), any organisation. */

@@ -8,7 +8,7 @@ import type { Actor, Locale, Organization } from '../model.js';
 import { type OrgAccess, requireOrgRole } from '../organizations.js';
 import type { Clock, Secrets } from '../ports.js';
 import type { Repositories, Store } from '../repositories.js';
-import { identifierUrl } from '../credentials/issuing.js';
+import { identifierUrl } from '../validation.js';
 import {
   FIELD_TYPES, type FieldType, type LocalizedText, TEMPLATE_KINDS, type Template, type TemplateContent, type TemplateField,
   type TemplateKind, type TemplateSkill, VALIDITY_UNITS, type ValidityUnit,

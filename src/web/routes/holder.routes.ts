@@ -43,11 +43,12 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     reply.header('referrer-policy', 'no-referrer');
   });
 
-  const open = (request: { method: string; url: string; params: { id: string }; query: { t?: string }; user?: { id: string } | null }) =>
-    openHolderLink(deps, { id: request.params.id, token: request.query.t || undefined, userId: request.user?.id, count: request.method === 'GET' && !/\/(credential\.json|verification)(\?|$)/.test(request.url) });
+  /** `count`: this view is an "opened" in the analytics (the card page on GET; not its download or verification). */
+  const open = (request: { params: { id: string }; query: { t?: string }; user?: { id: string } | null }, count = false) =>
+    openHolderLink(deps, { id: request.params.id, token: request.query.t || undefined, userId: request.user?.id, count });
 
   app.get('/c/:id', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
-    const { award, org } = await open(request);
+    const { award, org } = await open(request, request.method === 'GET');
     const card = await awardCard(deps, org, award);
     return sendHtml(reply, holderPage(pageContext(request), {
       award, org, card, token: request.query.t || undefined, now: deps.clock.now(), isHolder: !!request.user && request.user.id === award.holderUserId,

@@ -17,10 +17,7 @@ import { invitationRoutes } from './invitations.routes.js';
 import { pageContext } from '../layout.js';
 import { signInPage } from '../pages/auth.js';
 import { safeNext, sendHtml } from './helpers.js';
-
 import { UPLOAD_LIMIT_BYTES } from '../../http/limits.js';
-
-export { UPLOAD_LIMIT_BYTES };
 
 /** Web pages in encapsulated groups: public, signed-in (redirect to sign-in), platform admin. */
 export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {

@@ -36,8 +36,6 @@ export interface BodyInfo {
   schema: Zod;
   fields: FieldInfo[];
   strict: boolean;
-  /** A record body (free keys, e.g. a mapping form): its only known field is `_csrf`. */
-  record: boolean;
 }
 
 function baseValue(name: string, s: Zod): unknown {
@@ -60,8 +58,9 @@ function innerType(s: Zod): string {
   return def.type === 'optional' || def.type === 'nullable' || def.type === 'default' ? innerType(def.innerType!) : def.type;
 }
 
-const isBinary = (f: Zod): boolean => {
-  const def = f._zod.def as { type: string; innerType?: Zod; options?: Zod[] };
+/** An uploaded file: a zod `custom` schema (z.instanceof(Buffer)), also inside optional/nullable/default or a union. */
+export const isBinary = (f: unknown): boolean => {
+  const def = (f as Zod)._zod.def as { type: string; innerType?: Zod; options?: Zod[] };
   if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') return isBinary(def.innerType!);
   if (def.type === 'union') return def.options!.some(isBinary);
   return def.type === 'custom';
@@ -72,7 +71,8 @@ const NEVER = { safeParse: () => ({ success: false }), _zod: { def: { type: 'nev
 
 /**
  * The shape of a route's body schema: an object (optionally wrapped in optional/nullable: "no body or {}"), or a
- * record of strings (free keys: `_csrf` is its one known field). A top-level Buffer (raw upload) has no fields.
+ * record of strings (free keys: `_csrf` is its one known field). Any other schema throws, a top-level Buffer (raw
+ * upload) included: check those with `isBinary` first.
  */
 export function describeBody(schema: unknown): BodyInfo {
   const outer = schema as Zod;
@@ -84,7 +84,7 @@ export function describeBody(schema: unknown): BodyInfo {
   const type = (s._zod.def as { type: string }).type;
   if (type === 'record') {
     const value = (s._zod.def as unknown as { valueType: Zod }).valueType;
-    return { schema: outer, fields: [{ name: '_csrf', required: false, schema: value, type: innerType(value), base: CSRF, binary: false }], strict: false, record: true };
+    return { schema: outer, fields: [{ name: '_csrf', required: false, schema: value, type: innerType(value), base: CSRF, binary: false }], strict: false };
   }
   if (!s.shape) throw new Error(`F1 expects a zod object or record body schema (got ${type})`);
   const fields: FieldInfo[] = Object.entries(s.shape).map(([name, f]) => ({
@@ -94,7 +94,7 @@ export function describeBody(schema: unknown): BodyInfo {
   const strict = catchall === 'never';
   // `{}` only: a phantom field stands for "any key at all" (every case then carries an unexpected key).
   if (!fields.length && strict) fields.push({ name: 'unexpected', required: false, schema: NEVER, type: 'never', base: undefined, binary: false });
-  return { schema: outer, fields, strict, record: false };
+  return { schema: outer, fields, strict };
 }
 
 /** A request body as parts: text (with the CSRF placeholder) and raw bytes. */
