@@ -276,6 +276,8 @@ export const en: Messages = {
   mail: {
     footer: 'Sceau — digital credentials. This is an automatic message.',
     ignore: 'If you did not ask for this, ignore this message.',
+    /** Credential e-mails: the recipient asked for nothing. */
+    notForYou: 'If this credential is not meant for you, ignore this message.',
     'signup.code': { subject: 'Your Sceau verification code', body: 'Hello {name},\n\nYour verification code is: {code}\n\nIt expires in 10 minutes.' },
     'signup.existing': {
       subject: 'Attempt to create a Sceau account',

@@ -276,6 +276,8 @@ export const fr = {
   mail: {
     footer: 'Sceau — attestations numériques. Ce message est automatique.',
     ignore: 'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message.',
+    /** Credential e-mails: the recipient asked for nothing. */
+    notForYou: 'Si cette attestation ne vous est pas destinée, ignorez ce message.',
     'signup.code': { subject: 'Votre code de vérification Sceau', body: 'Bonjour {name},\n\nVoici votre code de vérification : {code}\n\nIl expire dans 10 minutes.' },
     'signup.existing': {
       subject: 'Tentative de création de compte Sceau',

@@ -29,7 +29,9 @@ export function renderMail(mail: OutgoingMail): RenderedMail {
     subject = headerSafe(format(tpl.subject, params));
     body = format(tpl.body, params);
   }
-  const text = `${body}\n\n${m.mail.ignore}\n\n-- \n${m.mail.footer}\n`;
+  // A credential e-mail answers no request of the recipient's: "if you did not ask for this" would not fit.
+  const notice = mail.kind === 'credential.issued' ? m.mail.notForYou : m.mail.ignore;
+  const text = `${body}\n\n${notice}\n\n-- \n${m.mail.footer}\n`;
   const linkKey = LINKS[mail.kind];
   const link = linkKey ? String(params[linkKey]) : undefined;
   const actionLabel = mail.kind === 'password.reset' || mail.kind === 'invitation' || mail.kind === 'credential.issued' ? m.mail.action[mail.kind] : undefined;
@@ -39,7 +41,7 @@ export function renderMail(mail: OutgoingMail): RenderedMail {
 <body style="font-family:system-ui,sans-serif;color:#1b1f24;max-width:600px;margin:auto;padding:16px">
 ${paragraphs}
 ${link && actionLabel ? html`<p><a href="${link}" style="display:inline-block;background:#1f4e8c;color:#fff;padding:10px 16px;border-radius:4px;text-decoration:none">${actionLabel}</a></p>` : ''}
-<p style="color:#555;font-size:13px">${m.mail.ignore}</p>
+<p style="color:#555;font-size:13px">${notice}</p>
 <hr><p style="color:#555;font-size:12px">${m.mail.footer}</p>
 </body></html>`;
   return { subject, text, html: page.value };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { jsonDepth } from '../../src/http/app.js';
-import { negotiateLocale } from '../../src/i18n/t.js';
+import { messages, negotiateLocale } from '../../src/i18n/t.js';
 import { redactUrl } from '../../src/logger.js';
 import { renderMail } from '../../src/mail/render.js';
-import { html, unsafeRaw } from '../../src/shared/html.js';
+import { escapeHtml, html, unsafeRaw } from '../../src/shared/html.js';
 import { safeNext } from '../../src/web/routes/helpers.js';
 
 describe('html templates', () => {
@@ -71,5 +71,20 @@ describe('mail rendering (X4)', () => {
     expect(mail.text).toContain('Personnel');
     const en = renderMail({ kind: 'password.changed', to: 'a@example.org', locale: 'en', params: { name: 'Ann' } });
     expect(en.subject).toBe('Your Sceau password was changed');
+  });
+
+  it('tells a credential recipient what to do if it is not for them, not "if you did not ask for this"', () => {
+    for (const locale of ['fr', 'en'] as const) {
+      const mail = renderMail({
+        kind: 'credential.issued', to: 'a@example.org', locale,
+        params: { name: 'Ann', orgName: 'École', credentialName: 'SST', link: 'https://sceau.test/c/1?t=x', inAccount: 0, customSubject: '', customBody: '' },
+      });
+      const m = messages(locale).mail;
+      expect(mail.text).toContain(m.notForYou);
+      expect(mail.html).toContain(escapeHtml(m.notForYou));
+      expect(mail.text).not.toContain(m.ignore);
+    }
+    const reset = renderMail({ kind: 'password.changed', to: 'a@example.org', locale: 'fr', params: { name: 'Ann' } });
+    expect(reset.text).toContain(messages('fr').mail.ignore);
   });
 });
