@@ -15,11 +15,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compose, migrate } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
-import { createUserAccount } from '../src/domain/accounts.js';
-import { addMember, createOrganization } from '../src/domain/organizations.js';
-import { createImport, getJob, publishJob } from '../src/domain/templates/bulk.js';
-import { createTemplate } from '../src/domain/templates/templates.js';
-import { WORKER_NODE_FLAGS } from '../src/jobs/worker-flags.js';
+import { createUserAccount } from '../src/domain/accounts/accounts.js';
+import { addMember, createOrganization } from '../src/domain/organizations/organizations.js';
+import { createImport, getJob, publishJob } from '../src/domain/issuance/bulk-import.js';
+import { createTemplate } from '../src/domain/templates/manage-templates.js';
+import { WORKER_NODE_FLAGS } from '../src/worker/flags.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {

@@ -4,24 +4,25 @@
  */
 import os from 'node:os';
 import type { Config } from './config.js';
-import { systemClock } from './domain/clock.js';
-import type { Clock, JobQueue } from './domain/ports.js';
-import type { Store } from './domain/repositories.js';
+import { systemClock } from './domain/shared/clock.js';
+import type { Clock, JobQueue } from './domain/shared/ports.js';
+import type { Store } from './domain/shared/store.js';
 import { loadCommonPasswords } from './crypto/common-passwords.js';
 import { createCredentialSigner } from './crypto/credential-signer.js';
 import { createIssuerKeys, cryptoRandom } from './crypto/issuer-keys.js';
 import { type GuardedFetch, createGuardedFetch } from './crypto/guarded-fetch.js';
 import { createPasswordHasher } from './crypto/password-hasher.js';
 import { createCredentialVerifier } from './crypto/verifier/index.js';
-import { resolveOwnDid } from './domain/credentials/issuer.js';
-import { getOwnStatusList, isSuspended } from './domain/credentials/status.js';
+import { resolveOwnDid } from './domain/credentials/issuer-identity.js';
+import { getOwnStatusList, isSuspended } from './domain/credentials/status-lists.js';
 import { createSecrets, loadMasterKey } from './crypto/secrets.js';
 import { createImageProcessor } from './files/images.js';
 import { parseTabular, suggestMapping } from './files/tabular.js';
-import { webhookHooks } from './domain/templates/events.js';
+import { webhookHooks } from './domain/webhooks/issuance-hooks.js';
 import type { AppDeps } from './http/deps.js';
+import type { WorkerDeps } from './worker/jobs.js';
 import { createJobQueue } from './jobs/index.js';
-import { enqueueMailDelivery } from './jobs/worker.js';
+import { enqueueMailDelivery } from './mail/queue.js';
 import { enqueueWebhookDelivery } from './jobs/webhook-sender.js';
 import { type Logger, createLogger } from './logger.js';
 import { renderMail } from './mail/render.js';
@@ -34,7 +35,10 @@ export interface Container {
   handle: DbHandle;
   jobs: JobQueue;
   store: Store;
+  /** What the web process and the CLI use. */
   deps: AppDeps;
+  /** What the worker process uses (`src/worker`): the issuance ports, mail and webhook delivery settings. */
+  workerDeps: WorkerDeps;
   close(): Promise<void>;
 }
 
@@ -115,8 +119,15 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       logger: logger.child({ module: 'verifier' }),
     }),
   };
+  const workerDeps: WorkerDeps = {
+    store, clock, secrets, baseUrl: config.baseUrl, jobs, logger,
+    issuerKeys: deps.issuerKeys, signer: deps.signer, random: deps.random, statusListConfig: deps.statusListConfig,
+    tabular: deps.tabular, issuanceParts: deps.issuanceParts, hooks: deps.hooks,
+    mail: { from: config.mail.from, host: config.baseUrl.hostname },
+    webhooksAllowPrivateNetworks: config.webhooks?.allowPrivateNetworks ?? false,
+  };
   return {
-    config, logger, handle, jobs, store, deps,
+    config, logger, handle, jobs, store, deps, workerDeps,
     async close() {
       await jobs.stop().catch(() => undefined);
       await handle.close();

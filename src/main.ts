@@ -5,10 +5,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compose, migrate } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
-import { ensureIssuerKeys } from './domain/credentials/issuer.js';
-import { seedDemo } from './domain/seed-demo.js';
-import { buildApp } from './http/app.js';
-import { WORKER_NODE_FLAGS } from './jobs/worker-flags.js';
+import { ensureIssuerKeys } from './domain/credentials/issuer-identity.js';
+import { seedDemo } from './domain/organizations/seed-demo.js';
+import { buildApp } from './app.js';
+import { WORKER_NODE_FLAGS } from './worker/flags.js';
 
 
 async function main(): Promise<void> {

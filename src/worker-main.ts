@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { compose } from './compose.js';
 import { loadConfig } from './config.js';
-import { startWorker } from './jobs/worker.js';
+import { startWorker } from './worker/worker.js';
 import { createMailTransport } from './mail/sender.js';
 
 export async function runWorker(): Promise<void> {

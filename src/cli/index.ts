@@ -8,14 +8,14 @@ import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { compose, migrate, type Container } from '../compose.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { createUserAccount } from '../domain/accounts.js';
-import { issuerDid, rotateIssuerKey, setIssuerProfile, verificationMethodId } from '../domain/credentials/issuer.js';
-import { AppError } from '../domain/errors.js';
-import { isRole } from '../domain/model.js';
-import { addMember, createApiKey, createOrganization } from '../domain/organizations.js';
-import { normalizeEmail } from '../domain/validation.js';
+import { createUserAccount } from '../domain/accounts/accounts.js';
+import { issuerDid, rotateIssuerKey, setIssuerProfile, verificationMethodId } from '../domain/credentials/issuer-identity.js';
+import { AppError } from '../domain/shared/errors.js';
+import { addMember, createApiKey, createOrganization } from '../domain/organizations/organizations.js';
+import { normalizeEmail } from '../domain/shared/validation.js';
 import { format, messages } from '../i18n/t.js';
 import { createLogger } from '../logger.js';
+import { isRole } from '../domain/organizations/model.js';
 
 const USAGE = `Usage: npm run sceau -- <command> [options]
 

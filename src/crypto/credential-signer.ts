@@ -17,13 +17,14 @@ import * as vc from '@digitalbazaar/vc';
 import { cryptosuite } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { createList } from '@digitalbazaar/vc-bitstring-status-list';
 import { SignJWT } from 'jose';
-import type { CredentialSigner, JsonObject, SigningKey } from '../domain/credentials/ports.js';
-import { AppError } from '../domain/errors.js';
-import type { Secrets } from '../domain/ports.js';
+import type { CredentialSigner, SigningKey } from '../domain/credentials/ports.js';
+import { AppError } from '../domain/shared/errors.js';
+import type { Secrets } from '../domain/shared/ports.js';
 import { type DocumentLoader, UnknownDocumentError, createDocumentLoader, staticContextLoader } from './document-loader.js';
 import { installContextClone } from './jsonld-context-clone.js';
 import { base58Encode, privateKeyObject } from './multikey.js';
 import { checkCredentialStructure } from './verifier/document-checks.js';
+import type { JsonObject } from '../domain/shared/model.js';
 
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const DI_V2 = 'https://w3id.org/security/data-integrity/v2';

@@ -1,7 +1,7 @@
 /** Issuer key generation (Ed25519 Multikeys, secret sealed with the master key) and the CSPRNG for status indexes. */
 import crypto from 'node:crypto';
 import type { IssuerKeys, RandomSource } from '../domain/credentials/ports.js';
-import type { Secrets } from '../domain/ports.js';
+import type { Secrets } from '../domain/shared/ports.js';
 import { generateEd25519 } from './multikey.js';
 
 export function createIssuerKeys(secrets: Pick<Secrets, 'seal'>): IssuerKeys {

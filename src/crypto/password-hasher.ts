@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import type { PasswordHasher } from '../domain/ports.js';
+import type { PasswordHasher } from '../domain/accounts/ports.js';
 
 /** OWASP's argon2id profile: m = 19 MiB, t = 2, p = 1. */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Secrets } from '../domain/ports.js';
+import type { Secrets } from '../domain/shared/ports.js';
 
 /** Read `SCEAU_MASTER_KEY` (base64 or hex, 32 bytes) or create `<dataDir>/master.key` (0600) on first start. */
 export function loadMasterKey(options: { configured: string | undefined; dataDir: string }): Buffer {

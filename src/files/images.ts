@@ -19,7 +19,8 @@
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { Resvg, type ResvgRenderOptions, renderAsync } from '@resvg/resvg-js';
-import type { ImageProblem, ImageProcessor, InspectedImage } from '../domain/images.js';
+import type { ImageProblem, InspectedImage } from '../domain/templates/model.js';
+import type { ImageProcessor } from '../domain/templates/ports.js';
 
 const UNSUPPORTED: ImageProblem = Object.freeze({ error: 'unsupported' });
 const CORRUPT: ImageProblem = Object.freeze({ error: 'corrupt' });

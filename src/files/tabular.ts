@@ -9,7 +9,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
-import { AppError } from '../domain/errors.js';
+import { AppError } from '../domain/shared/errors.js';
 
 export interface ParsedRow {
   /** Physical line (CSV, header = 1 when the file starts with it) or sheet row number (XLSX) where the record starts. */

@@ -1,12 +1,13 @@
 import type { Config } from '../config.js';
-import type { AccountDeps } from '../domain/accounts.js';
-import type { CredentialSigner, IssuerKeys, JsonObject, RandomSource } from '../domain/credentials/ports.js';
+import type { AccountDeps } from '../domain/accounts/accounts.js';
+import type { CredentialSigner, IssuerKeys, RandomSource } from '../domain/credentials/ports.js';
 import type { CredentialVerifier } from '../domain/credentials/verification.js';
-import type { StatusListConfig } from '../domain/credentials/status.js';
-import type { ImageProcessor } from '../domain/images.js';
+import type { StatusListConfig } from '../domain/credentials/status-lists.js';
 import type { Logger } from '../logger.js';
-import type { JobQueue } from '../domain/ports.js';
-import type { BulkDeps, TabularReader } from '../domain/templates/bulk.js';
+import type { JobQueue } from '../domain/shared/ports.js';
+import type { BulkDeps, TabularReader } from '../domain/issuance/bulk-import.js';
+import type { JsonObject } from '../domain/shared/model.js';
+import type { ImageProcessor } from '../domain/templates/ports.js';
 
 /** What the HTTP and web drivers receive from `compose.ts`. */
 export interface AppDeps extends AccountDeps {
@@ -29,7 +30,7 @@ export interface AppDeps extends AccountDeps {
   isSuspended(credentialId: string, issuer?: string): Promise<boolean>;
   /** Image formats (src/files/images.ts): template artwork is checked, stripped of metadata, SVG rasterised. */
   imageProcessor: ImageProcessor;
-  // ---- Templates and bulk issuance (src/domain/templates) ----
+  // ---- Templates and bulk issuance (src/domain/issuance) ----
   /** The job queue (enqueue only in the web process; the worker process runs the handlers). */
   jobs: JobQueue;
   /** CSV/XLSX reader (src/files/tabular.ts). */

@@ -1,4 +1,4 @@
-import type { Locale } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import { en } from './en.js';
 import { type Messages, fr } from './fr.js';
 

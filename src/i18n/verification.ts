@@ -1,6 +1,6 @@
 /** Localises a verification result's messages (steps, errors, warnings, nested results) from the code catalogue. */
 import type { VerificationResult } from '../domain/credentials/verification.js';
-import type { Locale } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import { format, messages } from './t.js';
 
 export function verificationMessage(locale: Locale, code: string, params?: Record<string, string | number>): string | undefined {

@@ -2,7 +2,7 @@
  * Job queue factory: the `jobs` table on SQLite, pg-boss (schema `pgboss`) on PostgreSQL.
  * See pgboss-queue.ts for what a web process and a worker process must call.
  */
-import type { Clock, JobQueue } from '../domain/ports.js';
+import type { Clock, JobQueue } from '../domain/shared/ports.js';
 import type { DbHandle } from '../store/db.js';
 import { PgBossJobQueue, type PgBossJobQueueOptions } from './pgboss-queue.js';
 import { TableJobQueue, type QueueTuning } from './sqlite-queue.js';

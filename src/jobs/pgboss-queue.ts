@@ -25,7 +25,7 @@
  */
 import PgBoss from 'pg-boss';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import type { EnqueueOptions, JobContext, JobHandler, JobName, JobPayloads, JobQueue } from '../domain/ports.js';
+import type { EnqueueOptions, JobContext, JobHandler, JobName, JobPayloads, JobQueue } from '../domain/shared/ports.js';
 import type { Database } from '../store/tables.js';
 import { assertMaxAttempts, JOB_DEFAULTS, jobErrorMessage, type JobCounts, type JobLogger, type QueueTuning } from './sqlite-queue.js';
 

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Kysely, Selectable } from 'kysely';
-import type { Clock, EnqueueOptions, JobContext, JobHandler, JobName, JobPayloads, JobQueue } from '../domain/ports.js';
+import type { Clock, EnqueueOptions, JobContext, JobHandler, JobName, JobPayloads, JobQueue } from '../domain/shared/ports.js';
 import type { Database, JobsTable } from '../store/tables.js';
 
 /** The subset of pino the queues use. */

@@ -11,10 +11,11 @@
  * row was updated sends it again). Within one worker pool, the claim on the row keeps one attempt in flight.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Clock, JobQueue, Secrets } from '../domain/ports.js';
-import type { Store } from '../domain/repositories.js';
-import { webhookAttemptOutcome, type WebhookDeliveryStatus } from '../domain/webhooks.js';
+import type { Clock, JobQueue, Secrets } from '../domain/shared/ports.js';
+import type { Store } from '../domain/shared/store.js';
 import { GuardedFetchError, type GuardedPost, POST_TIMEOUT_MS } from '../crypto/guarded-fetch.js';
+import type { WebhookDeliveryStatus } from '../domain/webhooks/model.js';
+import { webhookAttemptOutcome } from '../domain/webhooks/emit-event.js';
 
 export const WEBHOOK_USER_AGENT = 'Sceau-Webhooks/1';
 /** How long a claimed attempt keeps the row away from the sweeper (well beyond the 10 s request deadline). */

@@ -1,7 +1,8 @@
-import type { Locale, MailKind, MailParams, OutgoingMail } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import { format, messages } from '../i18n/t.js';
 import type { RenderedMail } from '../store/outbox.repository.js';
 import { html } from '../shared/html.js';
+import type { MailKind, MailParams, OutgoingMail } from '../domain/shared/mail.js';
 
 /** Subjects go into a header: strip every control character so no value can add a header (X4). */
 function headerSafe(value: string): string {

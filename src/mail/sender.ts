@@ -1,8 +1,8 @@
 import nodemailer from 'nodemailer';
 import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
-import type { OutboxMail } from '../domain/model.js';
-import type { Clock } from '../domain/ports.js';
-import type { Store } from '../domain/repositories.js';
+import type { Clock } from '../domain/shared/ports.js';
+import type { Store } from '../domain/shared/store.js';
+import type { OutboxMail } from '../domain/shared/mail.js';
 
 export interface MailTransport {
   /** `local`: no SMTP configured; the message stays in the outbox, readable at /admin/outbox. */

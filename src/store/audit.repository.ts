@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { AuditRepository } from '../domain/repositories.js';
-import type { AuditEvent } from '../domain/model.js';
+import type { AuditEvent } from '../domain/shared/model.js';
 import { fromDate, inSlices, parseJson, toDate } from './mappers.js';
 import type { Database } from './tables.js';
+import type { AuditRepository } from '../domain/shared/ports.js';
 
 const rowToEvent = (r: Selectable<Database['audit_events']>): AuditEvent => ({
   id: r.id, at: toDate(r.at), orgId: r.org_id, actorUserId: r.actor_user_id, actorApiKeyId: r.actor_api_key_id,

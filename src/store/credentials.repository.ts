@@ -1,12 +1,9 @@
 import { type InsertResult, type Kysely, type Selectable, sql } from 'kysely';
 import type {
-  CredentialFormat, IssuedCredential, IssuerKey, IssuerProfileDetails, StatusList, StatusPurpose,
-} from '../domain/credentials/model.js';
-import type {
-  CredentialsRepository, IssuerKeysRepository, IssuerProfilesRepository, StatusListsRepository,
-} from '../domain/repositories.js';
+  CredentialFormat, IssuedCredential, IssuerProfileDetails, StatusList, StatusPurpose, IssuerKey } from '../domain/credentials/model.js';
 import { fromDate, fromDateOrNull, inSlices, toDate, toDateOrNull } from './mappers.js';
 import type { CredentialsTable, Database, IssuerKeysTable, StatusListsTable } from './tables.js';
+import type { CredentialsRepository, IssuerKeysRepository, IssuerProfilesRepository, StatusListsRepository } from '../domain/credentials/ports.js';
 
 const inserted = (r: InsertResult | undefined) => Number(r?.numInsertedOrUpdatedRows ?? 0n) > 0;
 

@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { IdempotencyKeysRepository, IdempotencyRecord } from '../domain/repositories.js';
-import type { Secrets } from '../domain/ports.js';
+import type { Secrets } from '../domain/shared/ports.js';
 import { affected, fromDate, toDate } from './mappers.js';
 import type { Database } from './tables.js';
+import type { IdempotencyKeysRepository, IdempotencyRecord } from '../domain/shared/ports.js';
 
 /**
  * `Idempotency-Key` rows. The claim is one `INSERT … ON CONFLICT DO NOTHING` on the (org_id, key) primary key:

@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ImageContentType, ImageMeta, StoredImage } from '../domain/images.js';
-import type { ImagesRepository } from '../domain/repositories.js';
 import { fromDate, toDate } from './mappers.js';
 import type { Database, ImagesTable } from './tables.js';
+import type { ImageContentType, ImageMeta, StoredImage } from '../domain/templates/model.js';
+import type { ImagesRepository } from '../domain/templates/ports.js';
 
 const META_COLUMNS = ['id', 'org_id', 'content_type', 'sha256', 'width', 'height', 'byte_size', 'created_by', 'created_at'] as const;
 

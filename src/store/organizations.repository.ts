@@ -1,10 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
-import type {
-  ApiKeysRepository, InvitationsRepository, MembershipsRepository, OrganizationsRepository,
-} from '../domain/repositories.js';
-import type { ApiKey, Invitation, Locale, Organization, Role } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import { affected, fromDate, fromDateOrNull, toDate, toDateOrNull } from './mappers.js';
 import type { Database, OrganizationRow } from './tables.js';
+import type { ApiKey, Invitation, Organization, Role } from '../domain/organizations/model.js';
+import type { ApiKeysRepository, InvitationsRepository, MembershipsRepository, OrganizationsRepository } from '../domain/organizations/ports.js';
 
 const rowToOrg = (r: OrganizationRow): Organization => ({
   id: r.id, slug: r.slug, name: r.name, logoUrl: r.logo_url, languages: JSON.parse(r.languages) as Locale[],

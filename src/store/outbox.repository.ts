@@ -1,9 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { OutboxRepository } from '../domain/repositories.js';
-import type { Locale, MailKind, MailStatus, OutboxMail, OutgoingMail } from '../domain/model.js';
-import type { Secrets } from '../domain/ports.js';
+import type { Locale } from '../domain/shared/model.js';
+import type { Secrets } from '../domain/shared/ports.js';
 import { affected, fromDate, inSlices, toDate, toDateOrNull } from './mappers.js';
 import type { Database } from './tables.js';
+import type { MailKind, MailStatus, OutboxMail, OutgoingMail } from '../domain/shared/mail.js';
+import type { OutboxRepository } from '../domain/shared/ports.js';
 
 export interface RenderedMail { subject: string; text: string; html: string }
 export type MailRenderer = (mail: OutgoingMail) => RenderedMail;

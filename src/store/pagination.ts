@@ -19,7 +19,7 @@
  *   }
  */
 import type { SelectQueryBuilder } from 'kysely';
-import type { Page, PagePosition, PageRequest } from '../domain/repositories.js';
+import type { Page, PagePosition, PageRequest } from '../domain/shared/model.js';
 
 export interface KeysetColumns {
   /** Timestamp column (ISO text), default `created_at`; qualify it (`t.created_at`) when the query joins. */

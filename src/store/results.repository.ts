@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { LocalizedText, TemplateContent } from '../domain/templates/model.js';
-import type { IssuanceDecision, IssuanceDecisionView, ResultsRepository } from '../domain/templates/results-ports.js';
-import { type DecisionKind, type DecisionReason, type LearnerResult, parseStoredRules } from '../domain/templates/rules.js';
+import { type DecisionKind, type DecisionReason, type LearnerResult, parseStoredRules } from '../domain/issuance/rules.js';
 import { affected, fromDate, fromDateOrNull, parseJson, toDate, toDateOrNull } from './mappers.js';
 import { keyset, toPage } from './pagination.js';
 import type { Database, IssuanceDecisionsTable, ResultsTable } from './tables.js';
+import type { IssuanceDecision, IssuanceDecisionView, ResultsRepository } from '../domain/issuance/ports.js';
 
 const toResult = (r: Selectable<ResultsTable>): LearnerResult => ({
   id: r.id, orgId: r.org_id, email: r.learner_email, name: r.learner_name, learnerId: r.learner_id, activity: r.activity,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Repositories, Store } from '../domain/repositories.js';
-import type { Secrets } from '../domain/ports.js';
+import type { Repositories, Store } from '../domain/shared/store.js';
+import type { Secrets } from '../domain/shared/ports.js';
 import { auditRepository } from './audit.repository.js';
 import {
   credentialsRepository, issuerKeysRepository, issuerProfilesRepository, statusListsRepository,

@@ -1,14 +1,17 @@
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
-import type { Locale } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import type {
-  Award, AwardView, CredentialEventKind, IssuanceJob, IssuanceRow, JobCounts, Recipient, RowError, RowStatus, Template, TemplateContent,
+  Template, TemplateContent,
 } from '../domain/templates/model.js';
-import { EVENT_KINDS } from '../domain/templates/model.js';
 import type {
-  AwardFilter, AwardsRepository, CredentialEventsRepository, IssuanceJobsRepository, TemplatesRepository,
+  TemplatesRepository,
 } from '../domain/templates/ports.js';
 import { affected, fromDate, inSlices, fromDateOrNull, parseJson, toDate, toDateOrNull } from './mappers.js';
 import type { Database, IssuanceJobsTable, IssuanceRowsTable } from './tables.js';
+import { type CredentialEventKind, EVENT_KINDS } from '../domain/credentials/model.js';
+import type { CredentialEventsRepository } from '../domain/credentials/ports.js';
+import type { Award, AwardView, IssuanceJob, IssuanceRow, JobCounts, Recipient, RowError, RowStatus } from '../domain/issuance/model.js';
+import type { AwardFilter, AwardsRepository, IssuanceJobsRepository } from '../domain/issuance/ports.js';
 
 // ---- Templates -----------------------------------------------------------------------------------------
 

@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
-import type {
-  CodesRepository, PasswordResetsRepository, SessionsRepository, ThrottlesRepository, UsersRepository,
-} from '../domain/repositories.js';
-import type { CodePurpose, EmailCode, Locale, Session, User, UserEmail } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import { affected, fromBool, fromDate, fromDateOrNull, parseJson, toBool, toDate, toDateOrNull } from './mappers.js';
 import type { Database, UserEmailsTable, UserRow } from './tables.js';
 import type { Selectable } from 'kysely';
+import type { CodePurpose, EmailCode, Session, User, UserEmail } from '../domain/accounts/model.js';
+import type { CodesRepository, PasswordResetsRepository, SessionsRepository, ThrottlesRepository, UsersRepository } from '../domain/accounts/ports.js';
 
 const rowToUser = (r: UserRow): User => ({
   id: r.id,

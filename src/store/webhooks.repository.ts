@@ -1,9 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import type {
-  WebhookDelivery, WebhookDeliveryStatus, WebhookEventType, Webhook, WebhooksRepository,
-} from '../domain/webhooks.js';
 import { affected, fromDate, fromDateOrNull, toDate, toDateOrNull } from './mappers.js';
 import type { Database } from './tables.js';
+import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEventType, Webhook } from '../domain/webhooks/model.js';
+import type { WebhooksRepository } from '../domain/webhooks/ports.js';
 
 const rowToWebhook = (r: Selectable<Database['webhooks']>): Webhook => ({
   id: r.id, orgId: r.org_id, url: r.url, events: JSON.parse(r.events) as WebhookEventType[], createdBy: r.created_by,

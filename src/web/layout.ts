@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Locale } from '../domain/model.js';
+import type { Locale } from '../domain/shared/model.js';
 import { type Messages } from '../i18n/fr.js';
 import { messages } from '../i18n/t.js';
 import { type Html, html } from '../shared/html.js';

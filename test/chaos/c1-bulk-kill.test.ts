@@ -12,10 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose, migrate, type Container } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts.js';
-import { addMember, createOrganization } from '../../src/domain/organizations.js';
-import { createImport, publishJob } from '../../src/domain/templates/bulk.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
+import { createUserAccount } from '../../src/domain/accounts/accounts.js';
+import { addMember, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createImport, publishJob } from '../../src/domain/issuance/bulk-import.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { SmtpSink } from '../mail/smtp-sink.js';
 
 const ROWS = 2000;

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose, type Container } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { Agent } from '../support/app.js';
 import { createTestDb, testDialects } from '../support/db.js';

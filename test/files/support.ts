@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { AppError, type ErrorCode } from '../../src/domain/errors.js';
+import { AppError, type ErrorCode } from '../../src/domain/shared/errors.js';
 import { STATUS } from '../../src/http/plugins/errors.js';
 
 /** Awaits a promise that must reject with an AppError of the given code; returns the error. */

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
+import { AppError } from '../../src/domain/shared/errors.js';
 import { parseTabular, type ParsedTable } from '../../src/files/tabular.js';
 import { STATUS } from '../../src/http/plugins/errors.js';
 

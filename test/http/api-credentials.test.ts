@@ -4,14 +4,14 @@
  * bulk jobs run by the worker, isolation between organisations and mass assignment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY } from '../../src/domain/clock.js';
-import type { Organization } from '../../src/domain/model.js';
-import { createApiKey } from '../../src/domain/organizations.js';
-import { runIssuancePart } from '../../src/domain/templates/bulk.js';
+import { DAY } from '../../src/domain/shared/clock.js';
+import { createApiKey } from '../../src/domain/organizations/organizations.js';
+import { runIssuancePart } from '../../src/domain/issuance/bulk-import.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { schemaErrors, stockVerify } from '../credentials/issuing/support.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 interface Credential { id: string; credentialId: string; status: string; issuedAt: string; recipient: { name: string; email: string; learnerId: string | null } }
 

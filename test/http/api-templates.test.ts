@@ -1,10 +1,10 @@
 /** /api/v1/templates on SQLite and PostgreSQL: create, read, list with a cursor, new versions, archive, restore, isolation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../src/domain/model.js';
-import { createApiKey } from '../../src/domain/organizations.js';
+import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 for (const dialect of testDialects()) describe(`${dialect}: /api/v1/templates`, () => {
   let t: TestApp;

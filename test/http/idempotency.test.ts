@@ -1,13 +1,13 @@
 /** `Idempotency-Key` on POSTs of /api/v1, through the real invitation route, on SQLite and PostgreSQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR, MINUTE } from '../../src/domain/clock.js';
-import type { Organization } from '../../src/domain/model.js';
-import { createApiKey } from '../../src/domain/organizations.js';
+import { HOUR, MINUTE } from '../../src/domain/shared/clock.js';
+import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import {
   IDEMPOTENCY_PENDING_LEASE_MS, IDEMPOTENCY_TTL_MS, canonicalJson, fingerprintOf, parseIdempotencyKey,
 } from '../../src/http/plugins/idempotency.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 const URL_INVITE = '/api/v1/organization/invitations';
 

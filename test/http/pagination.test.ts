@@ -11,15 +11,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compose, type Container } from '../../src/compose.js';
-import { AppError } from '../../src/domain/errors.js';
-import type { PagePosition } from '../../src/domain/repositories.js';
+import { AppError } from '../../src/domain/shared/errors.js';
 import { PageQuerySchema, decodeCursor, encodeCursor, page, pageQuery, pageResponse } from '../../src/http/api/pagination.js';
 import { problemResponses } from '../../src/http/api/schemas.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { keyset, toPage } from '../../src/store/pagination.js';
 import { testConfig } from '../support/app.js';
 import { createTestDb, fixedClock, testDialects, type TestDb } from '../support/db.js';
+import type { PagePosition } from '../../src/domain/shared/model.js';
 
 const secrets = { mac: (purpose: string, value: string) => createHmac('sha256', 'test-key').update(`${purpose}\0${value}`).digest('hex') };
 const otherSecrets = { mac: (purpose: string, value: string) => createHmac('sha256', 'other-key').update(`${purpose}\0${value}`).digest('hex') };

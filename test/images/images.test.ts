@@ -6,13 +6,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE_MAX_BYTES, type StoredImage, imageUrl } from '../../src/domain/images.js';
-import type { Organization } from '../../src/domain/model.js';
-import { createApiKey } from '../../src/domain/organizations.js';
-import { normalizeUrl } from '../../src/domain/validation.js';
+import { imageUrl } from '../../src/domain/templates/images.js';
+import { createApiKey } from '../../src/domain/organizations/organizations.js';
+import { normalizeUrl } from '../../src/domain/shared/validation.js';
 import { type Agent, createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { PNG_SIGNATURE, handPng, solidPng, tinyJpeg, withPngChunk } from './fixtures.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
+import { IMAGE_MAX_BYTES, type StoredImage } from '../../src/domain/templates/model.js';
 
 const HOSTILE_SVG = `<?xml version="1.0"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="200" onload="alert('onload')">

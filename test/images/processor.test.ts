@@ -10,11 +10,11 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageProblem, InspectedImage } from '../../src/domain/images.js';
 import { createImageProcessor } from '../../src/files/images.js';
 import {
   PNG_SIGNATURE, decodePixels, handPng, hasRedPixel, jpegSegment, pngChunk, solidPng, tinyJpeg, withPngChunk,
 } from './fixtures.js';
+import type { ImageProblem, InspectedImage } from '../../src/domain/templates/model.js';
 
 const processor = createImageProcessor();
 

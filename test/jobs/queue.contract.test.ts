@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobContext, JobQueue } from '../../src/domain/ports.js';
+import type { JobContext, JobQueue } from '../../src/domain/shared/ports.js';
 import { createJobQueue, type JobQueueOptions } from '../../src/jobs/index.js';
 import { openDatabase, type DbHandle } from '../../src/store/db.js';
 import { createTestDb, testDialects, type TestDb } from '../support/db.js';

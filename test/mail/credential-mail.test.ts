@@ -14,19 +14,19 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createImport, publishJob } from '../../src/domain/templates/bulk.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
-import { normalizeName } from '../../src/domain/validation.js';
+import { createImport, publishJob } from '../../src/domain/issuance/bulk-import.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
+import { normalizeName } from '../../src/domain/shared/validation.js';
 import { messages } from '../../src/i18n/t.js';
 import type { JobQueueOptions } from '../../src/jobs/index.js';
-import { MAIL_MAX_ATTEMPTS } from '../../src/jobs/worker.js';
+import { MAIL_MAX_ATTEMPTS } from '../../src/mail/queue.js';
 import { type MailTransport, createMailTransport } from '../../src/mail/sender.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { TEMPLATE_INPUT, csvOf } from '../templates/support.js';
 import { Writable } from 'node:stream';
 import { compose } from '../../src/compose.js';
-import { systemClock } from '../../src/domain/clock.js';
-import { startWorker } from '../../src/jobs/worker.js';
+import { systemClock } from '../../src/domain/shared/clock.js';
+import { startWorker } from '../../src/worker/worker.js';
 import { createLogger } from '../../src/logger.js';
 import { openDatabase } from '../../src/store/db.js';
 import { type MailHarness, type SendAttempt, createMailHarness, eventually, readMailJobs, recordingTransport } from './harness.js';

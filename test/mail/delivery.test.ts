@@ -15,10 +15,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { normalizeName } from '../../src/domain/validation.js';
+import { normalizeName } from '../../src/domain/shared/validation.js';
 import { format, messages } from '../../src/i18n/t.js';
 import type { JobQueueOptions } from '../../src/jobs/index.js';
-import { MAIL_MAX_ATTEMPTS } from '../../src/jobs/worker.js';
+import { MAIL_MAX_ATTEMPTS } from '../../src/mail/queue.js';
 import { createMailTransport, deliverMail } from '../../src/mail/sender.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { extractCode, extractLink } from '../support/app.js';

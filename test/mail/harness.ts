@@ -11,18 +11,21 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { compose, type Container } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts.js';
-import { systemClock } from '../../src/domain/clock.js';
-import type { Locale, Organization, OutboxMail, Role, User } from '../../src/domain/model.js';
-import { addMember, createApiKey, createOrganization } from '../../src/domain/organizations.js';
-import { buildApp } from '../../src/http/app.js';
+import { createUserAccount } from '../../src/domain/accounts/accounts.js';
+import { systemClock } from '../../src/domain/shared/clock.js';
+import type { Locale } from '../../src/domain/shared/model.js';
+import { addMember, createApiKey, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { buildApp } from '../../src/app.js';
 import type { JobQueueOptions } from '../../src/jobs/index.js';
-import { startWorker, type RunningWorker } from '../../src/jobs/worker.js';
+import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { createLogger } from '../../src/logger.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/sender.js';
 import { openDatabase } from '../../src/store/db.js';
 import { Agent, TEST_PASSWORD, testConfig } from '../support/app.js';
 import { createTestDb, type TestDb, type TestDialect } from '../support/db.js';
+import type { User } from '../../src/domain/accounts/model.js';
+import type { Organization, Role } from '../../src/domain/organizations/model.js';
+import type { OutboxMail } from '../../src/domain/shared/mail.js';
 
 export { TEST_PASSWORD };
 

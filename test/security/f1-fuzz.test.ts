@@ -28,9 +28,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
 
-import { ERROR_CODES } from '../../src/domain/errors.js';
+import { ERROR_CODES } from '../../src/domain/shared/errors.js';
 import { createTestApp } from '../support/app.js';
-import { IMAGE_MAX_BYTES } from '../../src/domain/images.js';
 import {
   type FuzzCase, type MultipartOptions, describeBody, describeCase, invalidBodyCase, invalidImageBody, invalidMultipartCase, isBinary, payloadOf,
 } from './support/fuzz-cases.js';
@@ -38,6 +37,7 @@ import { solidPng } from '../images/fixtures.js';
 import { csvOf } from '../templates/support.js';
 import { type Client, dbHash, diffDumps, dumpDb, fillPath, isApiPath, nextAddress, seedWorld, sqliteOf, tableNames } from './support/harness.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
+import { IMAGE_MAX_BYTES } from '../../src/domain/templates/model.js';
 
 const FIXED_SEEDS = [20261122, 1, 987_654_321];
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);

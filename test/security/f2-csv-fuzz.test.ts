@@ -26,7 +26,7 @@ import { randomInt } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/domain/errors.js';
+import { ERROR_CODES } from '../../src/domain/shared/errors.js';
 import { messages } from '../../src/i18n/t.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';

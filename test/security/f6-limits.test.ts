@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
 
-import type { ErrorCode } from '../../src/domain/errors.js';
-import { BODY_LIMIT, MAX_JSON_DEPTH } from '../../src/http/app.js';
+import type { ErrorCode } from '../../src/domain/shared/errors.js';
+import { BODY_LIMIT, MAX_JSON_DEPTH } from '../../src/http/server.js';
 import { format, messages } from '../../src/i18n/t.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';

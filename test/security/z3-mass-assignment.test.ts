@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
 
 import { createTestApp, type TestApp } from '../support/app.js';
-import { setExcluded } from '../../src/domain/templates/bulk.js';
+import { setExcluded } from '../../src/domain/issuance/bulk-import.js';
 import {
   type Principal, type Req, TEST_PASSWORD, type UserKey, VC_API_CREDENTIAL, type World, fillPath, isApiPath, issueOrgACredential, outcomeOf,
   seedWorld, settle, sqliteOf,

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecrets } from '../../src/crypto/secrets.js';
-import type { Repositories, Store } from '../../src/domain/repositories.js';
+import type { Repositories, Store } from '../../src/domain/shared/store.js';
 import { renderMail } from '../../src/mail/render.js';
 import { createStore } from '../../src/store/store.js';
 import { createTestDb, testDialects, type TestDb } from '../support/db.js';

@@ -10,12 +10,14 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { compose, type Container } from '../../src/compose.js';
 import { GuardedFetchError } from '../../src/crypto/guarded-fetch.js';
 import type { Config } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts.js';
-import type { Locale, Organization, Role, User } from '../../src/domain/model.js';
-import { addMember, createOrganization } from '../../src/domain/organizations.js';
-import { buildApp } from '../../src/http/app.js';
+import { createUserAccount } from '../../src/domain/accounts/accounts.js';
+import type { Locale } from '../../src/domain/shared/model.js';
+import { addMember, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDb, fixedClock, type FixedClock, type TestDialect } from './db.js';
+import type { User } from '../../src/domain/accounts/model.js';
+import type { Organization, Role } from '../../src/domain/organizations/model.js';
 
 export interface TestApp {
   app: FastifyInstance;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import type { Config } from '../../src/config.js';
-import type { Clock } from '../../src/domain/ports.js';
+import type { Clock } from '../../src/domain/shared/ports.js';
 import { migrateToLatest, openDatabase, type DbHandle } from '../../src/store/db.js';
 import { createDatabase, dropDatabase } from './postgres.js';
 

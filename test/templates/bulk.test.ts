@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImport, fixRow, getJob, publishJob, runIssuancePart, setExcluded, setMapping } from '../../src/domain/templates/bulk.js';
-import { AppError } from '../../src/domain/errors.js';
+import { createImport, fixRow, getJob, publishJob, runIssuancePart, setExcluded, setMapping } from '../../src/domain/issuance/bulk-import.js';
+import { AppError } from '../../src/domain/shared/errors.js';
 import { testDialects } from '../support/db.js';
 import { type TestApp, createTestApp } from '../support/app.js';
 import { stockVerify, schemaErrors } from '../credentials/issuing/support.js';

@@ -1,7 +1,7 @@
 /** Template pages of the issuer console: list, editor, validation, live preview, archive/restore, one-off issuance. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../src/domain/model.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 /** A complete editor form, French only, as a browser would post it (empty rows included). */
 function editorForm(overrides: Record<string, string> = {}): Record<string, string> {

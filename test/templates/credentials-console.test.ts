@@ -5,15 +5,15 @@
  */
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { OutboxMail } from '../../src/domain/model.js';
-import { issueAwards, requireRecipient } from '../../src/domain/templates/awarding.js';
+import { issueAwards, requireRecipient } from '../../src/domain/issuance/issue-awards.js';
 import type { Template } from '../../src/domain/templates/model.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { credentialDelivered } from '../../src/mail/credential-delivery.js';
 import { deliverMail, type MailTransport } from '../../src/mail/sender.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
+import type { OutboxMail } from '../../src/domain/shared/mail.js';
 
 const DAY_MS = 86_400_000;
 const XSS_NAME = '<script>alert("nom")</script>';

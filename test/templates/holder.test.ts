@@ -4,9 +4,9 @@
  * holder; escaping of hostile names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRecipient, issueAwards } from '../../src/domain/templates/awarding.js';
-import { analytics, setAwardStatus } from '../../src/domain/templates/manage.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
+import { requireRecipient, issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { analytics, setAwardStatus } from '../../src/domain/credentials/manage-credentials.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { type TestApp, createTestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';

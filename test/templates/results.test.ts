@@ -5,15 +5,15 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../src/domain/model.js';
-import { createApiKey } from '../../src/domain/organizations.js';
-import { runDecision, saveTemplateRules, sweepDueDecisions } from '../../src/domain/templates/results.js';
-import type { RulesInput } from '../../src/domain/templates/rules.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
+import { createApiKey } from '../../src/domain/organizations/organizations.js';
+import { runDecision, saveTemplateRules, sweepDueDecisions } from '../../src/domain/issuance/issue-from-results.js';
+import type { RulesInput } from '../../src/domain/issuance/rules.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { testDialects } from '../support/db.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
 import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 const H = 3_600_000;
 

@@ -1,8 +1,8 @@
-/** Shared fixtures for template and bulk-issuance tests. */
-import type { Organization, User } from '../../src/domain/model.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import type { TestApp } from '../support/app.js';
+import type { User } from '../../src/domain/accounts/model.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 export const TEMPLATE_INPUT = {
   kind: 'certificate',

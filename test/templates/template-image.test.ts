@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAwards } from '../../src/domain/templates/awarding.js';
-import { createTemplate } from '../../src/domain/templates/templates.js';
-import { uploadImage } from '../../src/domain/images.js';
+import { issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { createTemplate } from '../../src/domain/templates/manage-templates.js';
+import { uploadImage } from '../../src/domain/templates/images.js';
 import { type TestApp, createTestApp } from '../support/app.js';
 import { schemaErrors, stockVerify } from '../credentials/issuing/support.js';
 import { solidPng } from '../images/fixtures.js';

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImport, publishJob, runIssuancePart } from '../../src/domain/templates/bulk.js';
-import { issueAwards } from '../../src/domain/templates/awarding.js';
-import { setAwardStatus } from '../../src/domain/templates/manage.js';
-import { WEBHOOK_EVENT_TYPES, createWebhook } from '../../src/domain/webhooks.js';
+import { createImport, publishJob, runIssuancePart } from '../../src/domain/issuance/bulk-import.js';
+import { issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { setAwardStatus } from '../../src/domain/credentials/manage-credentials.js';
+import { createWebhook } from '../../src/domain/webhooks/manage-webhooks.js';
 import { type TestApp, createTestApp } from '../support/app.js';
 import { type World, csvOf, seedTemplateWorld } from './support.js';
+import { WEBHOOK_EVENT_TYPES } from '../../src/domain/webhooks/model.js';
 
 describe('issuance events reach the organisation webhooks', () => {
   let t: TestApp;

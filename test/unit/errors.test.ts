@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AppError, ERROR_CODES } from '../../src/domain/errors.js';
+import { AppError, ERROR_CODES } from '../../src/domain/shared/errors.js';
 import { STATUS, toProblem } from '../../src/http/plugins/errors.js';
 import { en } from '../../src/i18n/en.js';
 import { fr } from '../../src/i18n/fr.js';
 
 describe('error catalogue', () => {
   const doc = fs.readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-  const source = fs.readFileSync(new URL('../../src/domain/errors.ts', import.meta.url), 'utf8');
+  const source = fs.readFileSync(new URL('../../src/domain/shared/errors.ts', import.meta.url), 'utf8');
 
   it.each(ERROR_CODES)('%s has fr and en messages, a status, a "when" comment and a docs entry', (code) => {
     expect(fr.errors[code]?.trim()).toBeTruthy();

@@ -1,10 +1,10 @@
 /** Automatic issuance rules: the pure decision function, rule validation and result parsing. */
 import { describe, expect, it } from 'vitest';
-import { parseResultDate, scoreFieldOf, validateResults } from '../../src/domain/templates/results.js';
+import { parseResultDate, scoreFieldOf, validateResults } from '../../src/domain/issuance/issue-from-results.js';
 import {
   DEFAULT_RULES, type IssuanceRules, type LearnerResult, type PriorAward, decide, parseStoredRules, validateRules,
-} from '../../src/domain/templates/rules.js';
-import { validateTemplate } from '../../src/domain/templates/templates.js';
+} from '../../src/domain/issuance/rules.js';
+import { validateTemplate } from '../../src/domain/templates/manage-templates.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
 
 const NOW = new Date('2026-06-15T20:00:00.000Z');

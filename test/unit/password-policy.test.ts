@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadCommonPasswords } from '../../src/crypto/common-passwords.js';
 import { createPasswordHasher } from '../../src/crypto/password-hasher.js';
-import { AppError } from '../../src/domain/errors.js';
-import { checkPasswordPolicy } from '../../src/domain/password-policy.js';
+import { AppError } from '../../src/domain/shared/errors.js';
+import { checkPasswordPolicy } from '../../src/domain/accounts/password-policy.js';
 import { createRequire } from 'node:module';
 
 const common = loadCommonPasswords();

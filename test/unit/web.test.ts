@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDepth } from '../../src/http/app.js';
+import { jsonDepth } from '../../src/http/server.js';
 import { messages, negotiateLocale } from '../../src/i18n/t.js';
 import { redactUrl } from '../../src/logger.js';
 import { renderMail } from '../../src/mail/render.js';

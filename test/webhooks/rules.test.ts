@@ -1,10 +1,11 @@
 /** Pure rules of outbound webhooks: the address check, the back-off schedule, the outcome of an attempt, the config flag. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { MINUTE } from '../../src/domain/clock.js';
-import { WEBHOOK_EVENT_TYPES, webhookAttemptOutcome, webhookRetryDelayMs } from '../../src/domain/webhooks.js';
+import { MINUTE } from '../../src/domain/shared/clock.js';
 import { isWebhookAddressAllowed } from '../../src/crypto/guarded-fetch.js';
 import { signWebhook, verifyWebhookSignature } from '../../src/jobs/webhook-sender.js';
+import { WEBHOOK_EVENT_TYPES, webhookRetryDelayMs } from '../../src/domain/webhooks/model.js';
+import { webhookAttemptOutcome } from '../../src/domain/webhooks/emit-event.js';
 
 describe('webhook rules', () => {
   it('lets public unicast through; private, loopback, link-local only with the flag; metadata and specials never', () => {

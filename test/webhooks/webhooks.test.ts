@@ -7,19 +7,18 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MINUTE } from '../../src/domain/clock.js';
-import type { Organization } from '../../src/domain/model.js';
-import { createApiKey } from '../../src/domain/organizations.js';
-import {
-  WEBHOOK_MAX_ATTEMPTS, type WebhookEventType, emitOrgEvent, webhookRetryDelayMs,
-} from '../../src/domain/webhooks.js';
+import { MINUTE } from '../../src/domain/shared/clock.js';
+import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { createGuardedPost, type GuardedPost } from '../../src/crypto/guarded-fetch.js';
 import { createMailTransport } from '../../src/mail/sender.js';
-import { startWorker } from '../../src/jobs/worker.js';
+import { startWorker } from '../../src/worker/worker.js';
 import { deliverWebhook, sweepWebhookDeliveries, verifyWebhookSignature } from '../../src/jobs/webhook-sender.js';
 import { type Agent, createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { Receiver } from './receiver.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
+import { WEBHOOK_MAX_ATTEMPTS, type WebhookEventType, webhookRetryDelayMs } from '../../src/domain/webhooks/model.js';
+import { emitOrgEvent } from '../../src/domain/webhooks/emit-event.js';
 
 const SECRET_RE = /<code class="secret">(whsec_[A-Za-z0-9_-]{43})<\/code>/;
 

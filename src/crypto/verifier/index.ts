@@ -16,7 +16,7 @@
  *   7. `endorsements`, `nested_credentials` (each verified the same way, depth- and count-limited).
  */
 import sjson from 'secure-json-parse';
-import type { Clock } from '../../domain/ports.js';
+import type { Clock } from '../../domain/shared/ports.js';
 import type { CredentialVerifier, VerificationResult } from '../../domain/credentials/verification.js';
 import { type DocumentLoader, staticContextLoader } from '../document-loader.js';
 import { installContextClone } from '../jsonld-context-clone.js';

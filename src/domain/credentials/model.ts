@@ -1,5 +1,4 @@
 /** Domain types of issued credentials and their status lists. Plain data; rows are mapped in `src/store`. */
-export type { IssuerKey } from './ports.js';
 
 export type StatusPurpose = 'revocation';
 
@@ -68,3 +67,17 @@ export function statusOf(c: Pick<IssuedCredential, 'revokedAt' | 'suspendedAt'>)
   if (c.suspendedAt) return 'suspended';
   return 'active';
 }
+/** An organisation's Ed25519 issuer key. The secret key is sealed with the master key; it is never stored in clear. */
+export interface IssuerKey {
+  id: string;
+  orgId: string;
+  /** `z6Mk…`; also the fragment of the verification method id (`<did>#z6Mk…`). */
+  publicKeyMultibase: string;
+  secretKeySealed: string;
+  createdAt: Date;
+  /** Set when the key was rotated out: no longer used to sign, still listed so old credentials verify. */
+  retiredAt: Date | null;
+}
+export const EVENT_KINDS = ['issued', 'delivered', 'opened', 'claimed', 'shared', 'verified'] as const;
+
+export type CredentialEventKind = (typeof EVENT_KINDS)[number];

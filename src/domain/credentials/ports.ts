@@ -1,21 +1,5 @@
-/**
- * Ports of the issuing side of the credential engine (types only). `src/crypto/issuer-keys.ts` and
- * `src/crypto/credential-signer.ts` implement them; `src/compose.ts` wires them.
- */
-
-export type JsonObject = Record<string, unknown>;
-
-/** An organisation's Ed25519 issuer key. The secret key is sealed with the master key; it is never stored in clear. */
-export interface IssuerKey {
-  id: string;
-  orgId: string;
-  /** `z6Mk…`; also the fragment of the verification method id (`<did>#z6Mk…`). */
-  publicKeyMultibase: string;
-  secretKeySealed: string;
-  createdAt: Date;
-  /** Set when the key was rotated out: no longer used to sign, still listed so old credentials verify. */
-  retiredAt: Date | null;
-}
+import { JsonObject } from '../shared/model.js';
+import type { IssuedCredential, IssuerProfileDetails, StatusList, StatusPurpose, IssuerKey, CredentialEventKind } from './model.js';
 
 /** What the signer needs: the verification method id and the key (imported once, then cached by `id`). */
 export interface SigningKey {
@@ -50,4 +34,69 @@ export interface CredentialSigner {
 /** Uniform random integers from a CSPRNG (status-list indexes are allocated at random, never in sequence). */
 export interface RandomSource {
   int(maxExclusive: number): number;
+}
+export interface IssuerKeysRepository {
+  /** False when the organisation already has a current key (a concurrent creation won). */
+  create(key: IssuerKey): Promise<boolean>;
+  /** The key that signs now (the organisation's only unretired key). */
+  current(orgId: string): Promise<IssuerKey | undefined>;
+  findById(id: string): Promise<IssuerKey | undefined>;
+  /** Every key of the organisation, oldest first (retired ones included). */
+  list(orgId: string): Promise<IssuerKey[]>;
+  /** Retires the key if it is still current; false otherwise. */
+  retire(id: string, at: Date): Promise<boolean>;
+  /** Organisations without a current key (created before issuer keys existed). */
+  orgIdsWithoutKey(): Promise<string[]>;
+}
+
+export interface IssuerProfilesRepository {
+  get(orgId: string): Promise<IssuerProfileDetails | undefined>;
+  put(profile: IssuerProfileDetails): Promise<void>;
+}
+
+export interface StatusListsRepository {
+  /** False when another open list of the same key and purpose exists (a concurrent creation won). */
+  create(list: StatusList): Promise<boolean>;
+  findById(id: string): Promise<StatusList | undefined>;
+  /** The list of this key and purpose that still takes allocations. */
+  findOpen(keyId: string, purpose: StatusPurpose): Promise<StatusList | undefined>;
+  listForOrg(orgId: string): Promise<StatusList[]>;
+  /** Reserves an index of the list; false when it is already taken. */
+  reserve(listId: string, index: number, at: Date): Promise<boolean>;
+  /** Every reserved index of the list. */
+  reservedIndexes(listId: string): Promise<number[]>;
+  /**
+   * Claims `n` allocations atomically, only if they fit (`allocated + n ≤ capacity`); the list is marked full once
+   * `allocated` reaches `capacity`. False when they do not fit (a concurrent allocation took the room): re-read.
+   */
+  claimAllocations(listId: string, n: number, at: Date): Promise<boolean>;
+  /** A status of one of the list's credentials changed: the published list must be re-signed. */
+  bumpRevision(listId: string): Promise<void>;
+  /** Indexes whose bit is set (revoked credentials of the list). */
+  setIndexes(listId: string): Promise<number[]>;
+  /** Stores a signed list for `revision`, unless a newer revision is already stored. */
+  saveSigned(listId: string, revision: number, document: string, at: Date): Promise<void>;
+}
+
+export interface CredentialsRepository {
+  /** Stores a batch of credentials in a few multi-row statements. */
+  createMany(credentials: IssuedCredential[]): Promise<void>;
+  /** Credentials of the organisation with this `id` (one, unless a caller reused an id through the VC-API). */
+  findByCredentialId(orgId: string, credentialId: string): Promise<IssuedCredential[]>;
+  /** Credentials with this `id`, any organisation (the verifier's suspension lookup). */
+  findAllByCredentialId(credentialId: string): Promise<IssuedCredential[]>;
+  findByStatusEntry(listId: string, index: number): Promise<IssuedCredential | undefined>;
+  setRevoked(ids: string[], at: Date): Promise<void>;
+  setSuspended(ids: string[], at: Date | null): Promise<void>;
+  countForOrg(orgId: string): Promise<number>;
+}
+export interface CredentialEvent { id: string; orgId: string; templateId: string | null; credentialRowId: string; kind: CredentialEventKind; at: Date }
+
+export interface CredentialEventsRepository {
+  record(event: CredentialEvent): Promise<void>;
+  recordMany(events: CredentialEvent[]): Promise<void>;
+  /** Counts per day and kind between two days (`YYYY-MM-DD`, inclusive). */
+  countsByDay(orgId: string, templateId: string | null, fromDay: string, toDay: string): Promise<{ day: string; kind: CredentialEventKind; count: number }[]>;
+  /** Credentials with at least one event of each kind (distinct credentials, all time). */
+  totals(orgId: string, templateId: string | null): Promise<Record<CredentialEventKind, number>>;
 }

@@ -1,5 +1,5 @@
 /** Credential templates, awards and bulk issuance jobs: plain domain data (rows are mapped in `src/store`). */
-import type { Locale } from '../model.js';
+import type { Locale } from '../shared/model.js';
 
 export const TEMPLATE_KINDS = ['badge', 'certificate', 'diploma', 'attestation', 'transcript'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
@@ -56,101 +56,50 @@ export interface Template {
   updatedAt: Date;
   archivedAt: Date | null;
 }
+export type ImageContentType = 'image/png' | 'image/jpeg';
 
-/** Who receives a credential, with the template's field values (already validated and normalised). */
-export interface Recipient {
-  name: string;
-  email: string;
-  learnerId: string | null;
-  locale: Locale;
-  fields: Record<string, string>;
-}
+/** Largest upload accepted (any format). */
+export const IMAGE_MAX_BYTES = 2 * 1024 * 1024;
 
-export interface Award {
-  /** The credential row id. */
+/** Largest SVG accepted (it is parsed and rendered). */
+export const SVG_MAX_BYTES = 1024 * 1024;
+
+/** Largest PNG/JPEG width and height, in pixels. */
+export const IMAGE_MAX_SIDE = 4096;
+
+/** An SVG is rendered so that its longer side is this many pixels (ratio kept). */
+export const SVG_RASTER_SIZE = 1024;
+
+/** What the console lists (no bytes). */
+export interface ImageMeta {
+  /** Random public id (the last segment of the public URL). */
   id: string;
   orgId: string;
-  templateId: string;
-  templateVersion: number;
-  jobId: string | null;
-  rowNo: number | null;
-  recipient: Recipient;
-  /** Set when the address was a verified e-mail of an account: the credential went straight into it. */
-  holderUserId: string | null;
-  linkTokenHash: string;
-  mailId: string | null;
-  openedAt: Date | null;
-  claimedAt: Date | null;
-  createdAt: Date;
-}
-
-/** An award with what lists and detail pages show of its credential. */
-export interface AwardView extends Award {
-  credentialId: string;
-  templateName: LocalizedText;
-  status: 'active' | 'suspended' | 'revoked';
-  mailStatus: 'queued' | 'sent' | 'local' | 'dead' | null;
-  mailAttempts: number;
-  mailError: string | null;
-  validUntil: Date | null;
-}
-
-export const JOB_STATUSES = ['draft', 'queued', 'running', 'completed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export type JobSource = 'csv' | 'xlsx' | 'api';
-
-export interface IssuanceJob {
-  id: string;
-  orgId: string;
-  templateId: string;
-  templateVersion: number;
-  source: JobSource;
-  filename: string | null;
-  status: JobStatus;
-  headers: string[];
-  mapping: Record<string, string> | null;
-  totalRows: number;
-  issuedCount: number;
-  failedCount: number;
+  contentType: ImageContentType;
+  /** SHA-256 (hex) of the stored bytes: the ETag, and the deduplication key within the organisation. */
+  sha256: string;
+  width: number;
+  height: number;
+  byteSize: number;
+  /** The user who uploaded it (null through an API key: the audit log names the key). */
   createdBy: string | null;
   createdAt: Date;
-  updatedAt: Date;
-  queuedAt: Date | null;
-  /** Last sign of life of a running part (the sweeper re-enqueues jobs whose run was lost). */
-  heartbeatAt: Date | null;
-  completedAt: Date | null;
 }
 
-export type RowStatus = 'invalid' | 'valid' | 'excluded' | 'pending' | 'issued' | 'failed';
-
-/** A problem with one value of a row: the target (`email`, `name`, `field:grade`…) and a message code. */
-export interface RowError {
-  target: string;
-  code: string;
-  /** Line of the first occurrence, for duplicates. */
-  line?: number;
+export interface StoredImage extends ImageMeta {
+  bytes: Buffer;
 }
 
-export interface IssuanceRow {
-  jobId: string;
-  rowNo: number;
-  cells: string[];
-  data: Recipient | null;
-  errors: RowError[];
-  status: RowStatus;
-  credentialRowId: string | null;
-  error: string | null;
+/** The format and pixel size recognised from an upload's bytes (an SVG's size is its intrinsic size). */
+export interface InspectedImage {
+  type: 'png' | 'jpeg' | 'svg';
+  width: number;
+  height: number;
 }
 
-export interface JobCounts {
-  total: number;
-  invalid: number;
-  valid: number;
-  excluded: number;
-  pending: number;
-  issued: number;
-  failed: number;
+/** Why an upload cannot be used: not PNG/JPEG/SVG (`unsupported`), or truncated, corrupt or followed by other data (`corrupt`). */
+export interface ImageProblem {
+  error: 'unsupported' | 'corrupt';
 }
 
-export const EVENT_KINDS = ['issued', 'delivered', 'opened', 'claimed', 'shared', 'verified'] as const;
-export type CredentialEventKind = (typeof EVENT_KINDS)[number];
+export const isImageProblem = (v: object): v is ImageProblem => 'error' in v;

@@ -1,7 +1,6 @@
 /** Store ports of templates, awards, bulk jobs and credential events (implemented in src/store/templates.repository.ts). */
-import type {
-  Award, AwardView, CredentialEventKind, IssuanceJob, IssuanceRow, JobCounts, RowStatus, Template, TemplateContent, TemplateStatus,
-} from './model.js';
+import {
+  type Template, type TemplateContent, type TemplateStatus, InspectedImage, ImageProblem, type ImageMeta, type StoredImage } from './model.js';
 
 export interface TemplatesRepository {
   /** Inserts the template and its version 1. */
@@ -15,70 +14,25 @@ export interface TemplatesRepository {
   setStatus(id: string, status: TemplateStatus, at: Date): Promise<void>;
   saveMapping(id: string, mapping: Record<string, string>): Promise<void>;
 }
-
-export interface AwardFilter {
-  templateId?: string;
-  status?: 'active' | 'suspended' | 'revoked';
-  from?: Date;
-  to?: Date;
-  /** Matches the recipient's name, e-mail or learner id (case-insensitive substring). */
-  q?: string;
+/** Port: image formats (adapter `src/files/images.ts`). Never touches the network or the file system. */
+export interface ImageProcessor {
+  /** Recognises PNG/JPEG by magic bytes and reads the size from the header; SVG is text whose first element is `<svg`. */
+  inspect(bytes: Buffer): Promise<InspectedImage | ImageProblem>;
+  /** Checks a PNG/JPEG's image data and returns the same image without metadata. */
+  sanitize(bytes: Buffer, type: 'png' | 'jpeg'): Promise<Buffer | ImageProblem>;
+  /** Renders an SVG to PNG, its longer side `maxSize` px; external references (URLs, file paths) are never loaded. */
+  rasterizeSvg(svgText: string, maxSize: number): Promise<{ png: Buffer; width: number; height: number } | ImageProblem>;
+  /** SHA-256, hex. */
+  sha256(bytes: Buffer): string;
 }
-
-export interface AwardsRepository {
-  createMany(awards: Award[]): Promise<void>;
-  find(orgId: string, id: string): Promise<AwardView | undefined>;
-  /** By the credential's public id (`urn:uuid:…` or the bare UUID), any organisation. */
-  findByCredentialId(credentialId: string): Promise<AwardView | undefined>;
-  /** Keyset pagination on (created_at, id) descending. */
-  list(orgId: string, filter: AwardFilter, page: { limit: number; after?: { createdAt: Date; id: string } }): Promise<AwardView[]>;
-  count(orgId: string, filter: AwardFilter): Promise<number>;
-  listForHolder(userId: string): Promise<AwardView[]>;
-  setMail(id: string, mailId: string): Promise<void>;
-  /** A new holder link (its hash) and the e-mail that carries it (re-send). */
-  setLink(id: string, linkTokenHash: string, mailId: string): Promise<void>;
-  /** The award whose current delivery e-mail is this outbox message (delivery analytics). */
-  findByMailId(mailId: string): Promise<Award | undefined>;
-  /** Marks the first opening; false when it was already opened. */
-  markOpened(id: string, at: Date): Promise<boolean>;
-  /** Attaches the award to an account (claim); false when it already belongs to one. */
-  claim(id: string, userId: string, at: Date): Promise<boolean>;
-  /** Accounts owning these addresses as verified e-mails (address → user id): their credentials go straight in. */
-  verifiedAccounts(emails: string[]): Promise<Map<string, string>>;
-  /** Awards of the job's rows, by row number (results export). */
-  byJob(jobId: string): Promise<Map<number, AwardView>>;
-}
-
-export interface IssuanceJobsRepository {
-  create(job: IssuanceJob): Promise<void>;
-  find(orgId: string, id: string): Promise<IssuanceJob | undefined>;
-  findById(id: string): Promise<IssuanceJob | undefined>;
-  listForOrg(orgId: string, limit: number): Promise<IssuanceJob[]>;
-  update(id: string, patch: Partial<Pick<IssuanceJob, 'status' | 'mapping' | 'totalRows' | 'issuedCount' | 'failedCount' | 'queuedAt' | 'heartbeatAt' | 'completedAt' | 'updatedAt'>>): Promise<void>;
-  /** Moves the job from one status to another atomically; false when it was not in `from`. */
-  transition(id: string, from: IssuanceJob['status'][], to: IssuanceJob['status'], at: Date): Promise<boolean>;
-  insertRows(rows: IssuanceRow[]): Promise<void>;
-  /** Rewrites data, errors and status of many rows (after a mapping change or a fix). */
-  updateRows(rows: Pick<IssuanceRow, 'jobId' | 'rowNo' | 'data' | 'errors' | 'status'>[]): Promise<void>;
-  listRows(jobId: string, options?: { status?: RowStatus[]; afterRowNo?: number; limit?: number; part?: { index: number; of: number } }): Promise<IssuanceRow[]>;
-  updateRowCells(jobId: string, rowNo: number, cells: string[]): Promise<void>;
-  /** Published jobs not finished yet (the worker's sweeper re-enqueues them after a crash). */
-  listUnfinished(limit: number): Promise<IssuanceJob[]>;
-  findRow(jobId: string, rowNo: number): Promise<IssuanceRow | undefined>;
-  setRowsStatus(jobId: string, from: RowStatus, to: RowStatus): Promise<number>;
-  /** Marks pending rows issued in one statement (guarded): returns the row numbers that were still pending. */
-  markRowsIssued(jobId: string, rows: { rowNo: number; credentialRowId: string }[]): Promise<Set<number>>;
-  markRowFailed(jobId: string, rowNo: number, error: string): Promise<void>;
-  counts(jobId: string): Promise<JobCounts>;
-}
-
-export interface CredentialEvent { id: string; orgId: string; templateId: string | null; credentialRowId: string; kind: CredentialEventKind; at: Date }
-
-export interface CredentialEventsRepository {
-  record(event: CredentialEvent): Promise<void>;
-  recordMany(events: CredentialEvent[]): Promise<void>;
-  /** Counts per day and kind between two days (`YYYY-MM-DD`, inclusive). */
-  countsByDay(orgId: string, templateId: string | null, fromDay: string, toDay: string): Promise<{ day: string; kind: CredentialEventKind; count: number }[]>;
-  /** Credentials with at least one event of each kind (distinct credentials, all time). */
-  totals(orgId: string, templateId: string | null): Promise<Record<CredentialEventKind, number>>;
+export interface ImagesRepository {
+  /** False when the organisation already has an image with the same SHA-256 (or the id is taken). */
+  create(image: StoredImage): Promise<boolean>;
+  /** An image of the organisation, bytes included. */
+  find(orgId: string, id: string): Promise<StoredImage | undefined>;
+  /** An image by its public id, any organisation (the public route compares `orgId` with the URL's organisation). */
+  findPublic(id: string): Promise<StoredImage | undefined>;
+  findBySha256(orgId: string, sha256: string): Promise<ImageMeta | undefined>;
+  /** The organisation's images, newest first, without bytes. */
+  listForOrg(orgId: string): Promise<ImageMeta[]>;
 }

@@ -11,17 +11,17 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { Organization } from '../../domain/model.js';
-import { API_ISSUE_MAX, RecipientsInvalidError, issueRecords } from '../../domain/templates/api-jobs.js';
-import { getAward, listAwards, resendAward, setAwardStatus, statusHistory } from '../../domain/templates/manage.js';
-import type { AwardView } from '../../domain/templates/model.js';
-import type { AwardFilter } from '../../domain/templates/ports.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { API_ISSUE_MAX, RecipientsInvalidError, issueRecords } from '../../domain/issuance/api-recipients.js';
+import { getAward, listAwards, resendAward, setAwardStatus, statusHistory } from '../../domain/credentials/manage-credentials.js';
 import type { AppDeps } from '../deps.js';
 import { RecipientSchema, RecipientsProblemSchema, sendRecipientsProblem } from './issuance.routes.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { problemResponses } from './schemas.js';
 import { IdParams, LocalizedSchema, apiCaller } from './templates.routes.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import type { AwardView } from '../../domain/issuance/model.js';
+import type { AwardFilter } from '../../domain/issuance/ports.js';
 
 const STATUSES = ['active', 'suspended', 'revoked'] as const;
 const IsoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);

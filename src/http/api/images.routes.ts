@@ -6,10 +6,11 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { IMAGE_MAX_BYTES, uploadImage } from '../../domain/images.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { uploadImage } from '../../domain/templates/images.js';
 import type { AppDeps } from '../deps.js';
 import { problemResponses } from './schemas.js';
+import { IMAGE_MAX_BYTES } from '../../domain/templates/model.js';
 
 export const IMAGE_UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/svg+xml'] as const;
 

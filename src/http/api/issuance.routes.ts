@@ -10,16 +10,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, type ErrorCode } from '../../domain/errors.js';
-import { API_JOB_MAX, RecipientsInvalidError, createJobFromRecords } from '../../domain/templates/api-jobs.js';
-import { progressOf } from '../../domain/templates/bulk.js';
-import type { IssuanceJob, IssuanceRow, JobCounts } from '../../domain/templates/model.js';
+import { AppError, type ErrorCode } from '../../domain/shared/errors.js';
+import { API_JOB_MAX, RecipientsInvalidError, createJobFromRecords } from '../../domain/issuance/api-recipients.js';
+import { progressOf } from '../../domain/issuance/bulk-import.js';
 import { format, messages } from '../../i18n/t.js';
 import type { AppDeps } from '../deps.js';
 import { toProblem } from '../plugins/errors.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { ProblemSchema, problemResponses } from './schemas.js';
 import { IdParams, apiCaller } from './templates.routes.js';
+import type { IssuanceJob, IssuanceRow, JobCounts } from '../../domain/issuance/model.js';
 
 // ---- Recipients (shared with POST /credentials) ---------------------------------------------------------------
 

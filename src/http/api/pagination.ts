@@ -19,9 +19,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { Secrets } from '../../domain/ports.js';
-import type { Page, PagePosition } from '../../domain/repositories.js';
+import { AppError } from '../../domain/shared/errors.js';
+import type { Secrets } from '../../domain/shared/ports.js';
+import type { Page, PagePosition } from '../../domain/shared/model.js';
 
 export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 100;

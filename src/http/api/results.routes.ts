@@ -6,16 +6,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { IssuanceDecision } from '../../domain/templates/results-ports.js';
-import { type DecisionOutcome, RESULTS_PER_CALL, type ResultItemError, listDecisions, receiveResults, validateResults } from '../../domain/templates/results.js';
-import { DECISION_KINDS, DECISION_REASONS } from '../../domain/templates/rules.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { type DecisionOutcome, RESULTS_PER_CALL, type ResultItemError, listDecisions, receiveResults, validateResults } from '../../domain/issuance/issue-from-results.js';
+import { DECISION_KINDS, DECISION_REASONS } from '../../domain/issuance/rules.js';
 import { format, messages } from '../../i18n/t.js';
 import type { AppDeps } from '../deps.js';
 import { toProblem } from '../plugins/errors.js';
 import { decodeCursor, page, pageQuery, pageResponse } from './pagination.js';
 import { ProblemSchema, problemResponses } from './schemas.js';
 import { LocalizedSchema, apiCaller } from './templates.routes.js';
+import type { IssuanceDecision } from '../../domain/issuance/ports.js';
 
 const ResultItem = z.object({
   learner: z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES } from '../../domain/errors.js';
+import { ERROR_CODES } from '../../domain/shared/errors.js';
 
 /** application/problem+json (RFC 9457) with Sceau's stable `code`. */
 export const ProblemSchema = z.object({

@@ -6,13 +6,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { Actor, Organization } from '../../domain/model.js';
+import { AppError } from '../../domain/shared/errors.js';
+import type { Actor } from '../../domain/shared/model.js';
 import { FIELD_TYPES, TEMPLATE_KINDS, type Template, VALIDITY_UNITS } from '../../domain/templates/model.js';
-import { LIMITS, type TemplateInput, createTemplate, setTemplateArchived, updateTemplate } from '../../domain/templates/templates.js';
+import { LIMITS, type TemplateInput, createTemplate, setTemplateArchived, updateTemplate } from '../../domain/templates/manage-templates.js';
 import type { AppDeps } from '../deps.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { problemResponses } from './schemas.js';
+import type { Organization } from '../../domain/organizations/model.js';
 
 /** The API key's actor and organisation (set by the v1 scope's authentication hook). */
 export function apiCaller(request: FastifyRequest): { actor: Extract<Actor, { kind: 'apiKey' }>; org: Organization } {

@@ -4,9 +4,8 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { Invitation, Organization } from '../../domain/model.js';
-import { authenticateApiKey, inviteMember } from '../../domain/organizations.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { authenticateApiKey, inviteMember } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../deps.js';
 import { idempotency } from '../plugins/idempotency.js';
 import { InvitationSchema, MemberSchema, OrganizationSchema, problemResponses } from './schemas.js';
@@ -16,6 +15,7 @@ import { resultsApiRoutes } from './results.routes.js';
 import { templatesApiRoutes } from './templates.routes.js';
 import { credentialsApiRoutes } from './credentials.routes.js';
 import { issuanceApiRoutes } from './issuance.routes.js';
+import type { Invitation, Organization } from '../../domain/organizations/model.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -6,13 +6,13 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { issueCredential } from '../../domain/credentials/issuing.js';
-import { setCredentialStatus } from '../../domain/credentials/status.js';
-import type { Organization } from '../../domain/model.js';
-import { authenticateApiKey } from '../../domain/organizations.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { issueCredential } from '../../domain/credentials/issue-credentials.js';
+import { setCredentialStatus } from '../../domain/credentials/status-lists.js';
+import { authenticateApiKey } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../deps.js';
 import { problemResponses } from './schemas.js';
+import type { Organization } from '../../domain/organizations/model.js';
 
 const JsonObjectSchema = z.record(z.string(), z.unknown());
 

@@ -5,13 +5,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
+import { AppError } from '../../domain/shared/errors.js';
 import {
-  WEBHOOK_EVENT_TYPES, type Webhook, type WebhookActor, type WebhookDeliveryView, createWebhook, deleteWebhook,
+  type WebhookActor, createWebhook, deleteWebhook,
   listDeliveries, listWebhooks,
-} from '../../domain/webhooks.js';
+} from '../../domain/webhooks/manage-webhooks.js';
 import type { AppDeps } from '../deps.js';
 import { problemResponses } from './schemas.js';
+import { WEBHOOK_EVENT_TYPES, type Webhook, type WebhookDeliveryView } from '../../domain/webhooks/model.js';
 
 const EventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ErrorCode } from '../../domain/errors.js';
+import { AppError, type ErrorCode } from '../../domain/shared/errors.js';
 import { format, messages } from '../../i18n/t.js';
 import { UPLOAD_LIMIT_BYTES } from '../limits.js';
 

@@ -22,8 +22,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
-import { DAY, MINUTE } from '../../domain/clock.js';
-import { AppError } from '../../domain/errors.js';
+import { DAY, MINUTE } from '../../domain/shared/clock.js';
+import { AppError } from '../../domain/shared/errors.js';
 import { ProblemSchema } from '../api/schemas.js';
 import type { AppDeps } from '../deps.js';
 

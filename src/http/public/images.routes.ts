@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getPublicImage } from '../../domain/images.js';
+import { getPublicImage } from '../../domain/templates/images.js';
 import { problemResponses } from '../api/schemas.js';
 import type { AppDeps } from '../deps.js';
 

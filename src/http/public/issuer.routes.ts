@@ -8,12 +8,12 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { getDidDocument, getPublicProfileDocument } from '../../domain/credentials/issuer.js';
-import { getStatusListDocument } from '../../domain/credentials/status.js';
-import type { Organization } from '../../domain/model.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { getDidDocument, getPublicProfileDocument } from '../../domain/credentials/issuer-identity.js';
+import { getStatusListDocument } from '../../domain/credentials/status-lists.js';
 import { problemResponses } from '../api/schemas.js';
 import type { AppDeps } from '../deps.js';
+import type { Organization } from '../../domain/organizations/model.js';
 
 const SlugParams = z.object({ slug: z.string().max(100) });
 

@@ -1,7 +1,8 @@
-import type { Organization, Role, User, UserEmail } from '../../domain/model.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
+import type { User, UserEmail } from '../../domain/accounts/model.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
 
 export interface AccountView {
   user: User;

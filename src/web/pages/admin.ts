@@ -1,6 +1,6 @@
-import type { OutboxMail } from '../../domain/model.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, layout } from '../layout.js';
+import type { OutboxMail } from '../../domain/shared/mail.js';
 
 const fmt = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 

@@ -1,14 +1,13 @@
-/** Bulk issuance pages: upload → columns → row report and fixes → review → progress (server-sent events) → results. */
-import type { Organization, Role } from '../../domain/model.js';
-import type { JobView } from '../../domain/templates/bulk.js';
-import { BASE_TARGETS, progressOf } from '../../domain/templates/bulk.js';
-import type { IssuanceJob, IssuanceRow, RowError, Template } from '../../domain/templates/model.js';
-import { pick } from '../../domain/templates/templates.js';
+import type { JobView } from '../../domain/issuance/bulk-import.js';
+import { BASE_TARGETS, progressOf } from '../../domain/issuance/bulk-import.js';
+import type { Template } from '../../domain/templates/model.js';
+import { pick } from '../../domain/templates/manage-templates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
 import { orgHeader, fmtDate } from './console.js';
-
+import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { IssuanceJob, IssuanceRow, RowError } from '../../domain/issuance/model.js';
 
 const canIssue = (role: Role) => role === 'admin' || role === 'staff';
 

@@ -1,9 +1,9 @@
-import type { ApiKey, AuditEvent, Invitation, MemberView, Organization, Role } from '../../domain/model.js';
-import { ROLES } from '../../domain/model.js';
+import type { AuditEvent } from '../../domain/shared/model.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
+import { type ApiKey, type Invitation, type MemberView, type Organization, type Role, ROLES } from '../../domain/organizations/model.js';
 
 /** A date and time in the page's language, in UTC (said so). */
 export const fmtDate = (ctx: PageContext, d: Date) =>

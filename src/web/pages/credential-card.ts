@@ -3,13 +3,15 @@
  * holder page (`/c/:id`) and the console's credential detail. The card shows texts in the credential's language
  * (`view.locale`, marked with `lang`) and its labels in the page's language.
  */
-import { imageUrl } from '../../domain/images.js';
-import type { Locale, Organization } from '../../domain/model.js';
-import { openBadgeInputOf } from '../../domain/templates/awarding.js';
-import type { Recipient, Template, TemplateContent, TemplateKind } from '../../domain/templates/model.js';
-import { pick } from '../../domain/templates/templates.js';
+import { imageUrl } from '../../domain/templates/images.js';
+import type { Locale } from '../../domain/shared/model.js';
+import { openBadgeInputOf } from '../../domain/issuance/issue-awards.js';
+import type { Template, TemplateContent, TemplateKind } from '../../domain/templates/model.js';
+import { pick } from '../../domain/templates/manage-templates.js';
 import { type Html, html } from '../../shared/html.js';
 import type { PageContext } from '../layout.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import type { Recipient } from '../../domain/issuance/model.js';
 
 export type CardStatus = 'active' | 'suspended' | 'revoked';
 

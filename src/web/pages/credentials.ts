@@ -1,18 +1,15 @@
-/**
- * Console pages of issued credentials: the list (search, filters, keyset pages, CSV export), one credential's detail
- * (card, data, delivery, history, re-send, suspend / reactivate / revoke) and the analytics page with its chart
- * rendered server-side as inline SVG (readable without JavaScript, with the same numbers in a table).
- */
-import type { Organization, Role } from '../../domain/model.js';
-import type { Analytics } from '../../domain/templates/manage.js';
-import { type AwardView, type CredentialEventKind, EVENT_KINDS, type Template } from '../../domain/templates/model.js';
-import { ISSUER_ROLES, pick } from '../../domain/templates/templates.js';
+import type { Analytics } from '../../domain/credentials/manage-credentials.js';
+import { type Template } from '../../domain/templates/model.js';
+import { ISSUER_ROLES, pick } from '../../domain/templates/manage-templates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 import { type CardView, credentialCard } from './credential-card.js';
 import { orgHeader } from './console.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
+import { type CredentialEventKind, EVENT_KINDS } from '../../domain/credentials/model.js';
+import type { AwardView } from '../../domain/issuance/model.js';
 
 const intl = (ctx: PageContext) => (ctx.locale === 'fr' ? 'fr-CA' : 'en-CA');
 

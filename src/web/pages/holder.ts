@@ -4,16 +4,16 @@
  * the cryptographic verification (RDFC) runs only when the holder asks for it.
  */
 import type { VerificationResult } from '../../domain/credentials/verification.js';
-import type { Organization } from '../../domain/model.js';
-import type { AwardView } from '../../domain/templates/model.js';
-import { pick } from '../../domain/templates/templates.js';
+import { pick } from '../../domain/templates/manage-templates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, layout } from '../layout.js';
 import { type CardView, credentialCard } from './credential-card.js';
-import type { PendingCredential } from '../../domain/templates/results-ports.js';
 import { pendingSection } from './results.js';
 import { fmtDay } from './credentials.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import type { AwardView } from '../../domain/issuance/model.js';
+import type { PendingCredential } from '../../domain/issuance/ports.js';
 
 /** `?t=<token>` for links of the page (empty for a signed-in holder without a token). */
 const tokenQuery = (token: string | undefined) => (token ? `?t=${encodeURIComponent(token)}` : '');

@@ -1,12 +1,12 @@
 /** The organisation's images (template artwork): list with thumbnails, and the upload form. */
-import { type ImageMeta, imagePath, imageUrl } from '../../domain/images.js';
-import type { Organization, Role } from '../../domain/model.js';
+import { imagePath, imageUrl } from '../../domain/templates/images.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { fmtDate } from './console.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
-
+import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { ImageMeta } from '../../domain/templates/model.js';
 
 const kib = (ctx: PageContext, bytes: number) =>
   format(ctx.m.images.kib, { n: new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { maximumFractionDigits: 1 }).format(bytes / 1024) });

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppError } from '../../domain/errors.js';
+import type { AppError } from '../../domain/shared/errors.js';
 import { STATUS, localizedMessage } from '../../http/plugins/errors.js';
 import { html } from '../../shared/html.js';
 import { type PageContext, layout, pageContext } from '../layout.js';

@@ -1,19 +1,14 @@
-/**
- * Console pages of automatic issuance: results (CSV import with its row report, rules per template, the decision
- * log) and one template's rules. Also the "pending credentials" section of the holder's porte-document.
- * Times are shown in UTC, and say so.
- */
-import type { Organization, Role } from '../../domain/model.js';
 import type { Template } from '../../domain/templates/model.js';
-import type { CsvRowError } from '../../domain/templates/results.js';
-import type { PendingCredential } from '../../domain/templates/results-ports.js';
-import type { DecisionKind, DecisionReason, IssuanceRules } from '../../domain/templates/rules.js';
-import { pick } from '../../domain/templates/templates.js';
+import type { CsvRowError } from '../../domain/issuance/issue-from-results.js';
+import type { DecisionKind, DecisionReason, IssuanceRules } from '../../domain/issuance/rules.js';
+import { pick } from '../../domain/templates/manage-templates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 import { orgHeader } from './console.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { PendingCredential } from '../../domain/issuance/ports.js';
 
 const intlLocale = (ctx: PageContext) => (ctx.locale === 'fr' ? 'fr-CA' : 'en-GB');
 

@@ -1,19 +1,12 @@
-/**
- * Console pages of credential templates: the list, the editor (with the live preview of the credential card), the
- * read-only view (reviewers, archived templates) and the one-off issuance form. Forms use flat field names
- * (`name.fr`, `skills.0.name`, `fields.2.type`…) that `src/web/routes/templates.routes.ts` maps to `TemplateInput`.
- */
-import type { ImageMeta } from '../../domain/images.js';
-import type { Organization, Role } from '../../domain/model.js';
 import {
-  FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS, type Template, type TemplateContent, type TemplateKind,
-} from '../../domain/templates/model.js';
-import { ISSUER_ROLES, LIMITS, pick } from '../../domain/templates/templates.js';
+  FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS, type Template, type TemplateContent, type TemplateKind, type ImageMeta } from '../../domain/templates/model.js';
+import { ISSUER_ROLES, LIMITS, pick } from '../../domain/templates/manage-templates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 import { orgHeader, fmtDate } from './console.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
 
 /** Rows shown for skills and custom fields: at least this many, one more than used, within the domain's limits. */
 export const EDITOR_ROWS = 8;

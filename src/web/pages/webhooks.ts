@@ -1,13 +1,10 @@
-/** Console page of an organisation's webhooks: endpoints, the add form, the secret shown once, the delivery log. */
-import type { Organization, Role } from '../../domain/model.js';
-import {
-  WEBHOOK_EVENT_TYPES, WEBHOOKS_PER_ORG, type Webhook, type WebhookDeliveryView, type WebhookEventType,
-} from '../../domain/webhooks.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 import { orgHeader } from './console.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
+import { WEBHOOK_EVENT_TYPES, WEBHOOKS_PER_ORG, type Webhook, type WebhookDeliveryView, type WebhookEventType } from '../../domain/webhooks/model.js';
 
 const fmtDate = (ctx: PageContext, d: Date) =>
   new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }).format(d) + ' UTC';

@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   changePassword, listEmails, removeEmail, setPrimaryEmail, startAddEmail, updateProfile, verifyAddEmail,
-} from '../../domain/accounts.js';
-import { isLocale } from '../../domain/model.js';
-import { listMyOrganizations } from '../../domain/organizations.js';
+} from '../../domain/accounts/accounts.js';
+import { isLocale } from '../../domain/shared/model.js';
+import { listMyOrganizations } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import { type AccountView, accountPage } from '../pages/account.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
+import { AppError } from '../../domain/shared/errors.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import { outboxMessagePage, outboxPage } from '../pages/admin.js';

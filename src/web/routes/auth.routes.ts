@@ -3,9 +3,9 @@ import { z } from 'zod';
 import {
   createSession, endSession, isResetTokenValid, requestPasswordReset, resendSignUpCode, resetPassword, signIn,
   startSignUp, verifySignUp,
-} from '../../domain/accounts.js';
-import { AppError } from '../../domain/errors.js';
-import { isLocale } from '../../domain/model.js';
+} from '../../domain/accounts/accounts.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { isLocale } from '../../domain/shared/model.js';
 import type { AppDeps } from '../../http/deps.js';
 import { clearSessionCookie, cookieNames, setSessionCookie } from '../../http/plugins/context.js';
 import { localizedMessage } from '../../http/plugins/errors.js';

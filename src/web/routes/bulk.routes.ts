@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { requireOrgRole } from '../../domain/organizations.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { requireOrgRole } from '../../domain/organizations/organizations.js';
 import {
   createImport, fixRow, getJob, progressOf, publishJob, resultsTable, setExcluded, setMapping,
-} from '../../domain/templates/bulk.js';
-import { ISSUER_ROLES, READER_ROLES, pick } from '../../domain/templates/templates.js';
+} from '../../domain/issuance/bulk-import.js';
+import { ISSUER_ROLES, READER_ROLES, pick } from '../../domain/templates/manage-templates.js';
 import { toCsv } from '../../files/csv-export.js';
 import type { AppDeps } from '../../http/deps.js';
 import { localizedMessage } from '../../http/plugins/errors.js';

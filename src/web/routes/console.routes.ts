@@ -4,7 +4,7 @@ import { z } from 'zod';
 import {
   changeMemberRole, createApiKey, getOrgForMember, inviteMember, listApiKeys, listMembers, listMyOrganizations,
   listOrgAudit, removeMember, requireOrgRole, revokeApiKey, revokeInvitation, updateOrganization,
-} from '../../domain/organizations.js';
+} from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { format } from '../../i18n/t.js';
 import { pageContext } from '../layout.js';

@@ -6,14 +6,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { Organization } from '../../domain/model.js';
-import { requireOrgRole } from '../../domain/organizations.js';
-import { normalizeDate } from '../../domain/templates/awarding.js';
-import { analytics, getAward, listAwards, resendAward, setAwardStatus, statusHistory } from '../../domain/templates/manage.js';
-import type { AwardView } from '../../domain/templates/model.js';
-import type { AwardFilter } from '../../domain/templates/ports.js';
-import { ISSUER_ROLES, READER_ROLES, pick } from '../../domain/templates/templates.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { requireOrgRole } from '../../domain/organizations/organizations.js';
+import { normalizeDate } from '../../domain/issuance/issue-awards.js';
+import { analytics, getAward, listAwards, resendAward, setAwardStatus, statusHistory } from '../../domain/credentials/manage-credentials.js';
+import { ISSUER_ROLES, READER_ROLES, pick } from '../../domain/templates/manage-templates.js';
 import { toCsv } from '../../files/csv-export.js';
 import { decodeCursor, encodeCursor } from '../../http/api/pagination.js';
 import type { AppDeps } from '../../http/deps.js';
@@ -25,6 +22,9 @@ import {
   CSV_MAX_ROWS, type CredentialFilterValues, analyticsPage, credentialDetailPage, credentialsListPage,
 } from '../pages/credentials.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import type { AwardView } from '../../domain/issuance/model.js';
+import type { AwardFilter } from '../../domain/issuance/ports.js';
 
 export const PAGE_SIZE = 50;
 const DONE = ['issued', 'resent', 'revoked', 'suspended', 'reactivated'] as const;

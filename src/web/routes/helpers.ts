@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { Actor } from '../../domain/model.js';
+import { AppError } from '../../domain/shared/errors.js';
+import type { Actor } from '../../domain/shared/model.js';
 import { STATUS, localizedMessage } from '../../http/plugins/errors.js';
 import type { FormState } from '../pages/auth.js';
 import type { Html } from '../../shared/html.js';

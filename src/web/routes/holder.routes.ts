@@ -9,9 +9,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { VerificationResult } from '../../domain/credentials/verification.js';
-import type { Locale } from '../../domain/model.js';
-import { openHolderLink, recordCredentialEvent } from '../../domain/templates/manage.js';
-import { listPendingForEmail } from '../../domain/templates/results.js';
+import type { Locale } from '../../domain/shared/model.js';
+import { openHolderLink, recordCredentialEvent } from '../../domain/credentials/manage-credentials.js';
+import { listPendingForEmail } from '../../domain/issuance/issue-from-results.js';
 import type { AppDeps } from '../../http/deps.js';
 import { localizeVerification } from '../../i18n/verification.js';
 import { pageContext } from '../layout.js';

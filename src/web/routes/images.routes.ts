@@ -6,15 +6,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { listImages, uploadImage } from '../../domain/images.js';
-import type { Organization, Role } from '../../domain/model.js';
-import { requireOrgRole } from '../../domain/organizations.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { listImages, uploadImage } from '../../domain/templates/images.js';
+import { requireOrgRole } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { imagesPage } from '../pages/images.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
 
 const UPLOADERS: readonly Role[] = ['admin', 'staff'];
 

@@ -1,6 +1,9 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../domain/errors.js';
+import { AppError } from '../../domain/shared/errors.js';
 import type { AppDeps } from '../../http/deps.js';
 import { accountRoutes } from './account.routes.js';
 import { adminRoutes } from './admin.routes.js';
@@ -20,7 +23,17 @@ import { safeNext, sendHtml } from './helpers.js';
 import { UPLOAD_LIMIT_BYTES } from '../../http/limits.js';
 
 /** Web pages in encapsulated groups: public, signed-in (redirect to sign-in), platform admin. */
+/** Static assets live in src/web/assets (copied beside dist by the build). */
+export const ASSETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../assets');
+
 export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: ASSETS_DIR,
+    prefix: '/assets/',
+    decorateReply: false,
+    maxAge: '1h',
+    schemaHide: true,
+  });
   await app.register(async (pub) => {
     await pub.register(authRoutes, { deps });
     await pub.register(invitationRoutes, { deps });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { acceptInvitation, getInvitationByToken } from '../../domain/organizations.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { acceptInvitation, getInvitationByToken } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { setSessionCookie } from '../../http/plugins/context.js';
 import { pageContext } from '../layout.js';

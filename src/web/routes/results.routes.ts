@@ -6,15 +6,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import { requireOrgRole } from '../../domain/organizations.js';
-import type { Organization, Role } from '../../domain/model.js';
-import type { IssuanceDecisionView } from '../../domain/templates/results-ports.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { requireOrgRole } from '../../domain/organizations/organizations.js';
 import {
   type DecisionOutcome, getTemplateRules, importResultsFile, listDecisions, rulesOverview, saveTemplateRules, scoreFieldOf,
-} from '../../domain/templates/results.js';
-import { DEFAULT_RULES } from '../../domain/templates/rules.js';
-import { ISSUER_ROLES, READER_ROLES } from '../../domain/templates/templates.js';
+} from '../../domain/issuance/issue-from-results.js';
+import { DEFAULT_RULES } from '../../domain/issuance/rules.js';
+import { ISSUER_ROLES, READER_ROLES } from '../../domain/templates/manage-templates.js';
 import { decodeCursor, encodeCursor } from '../../http/api/pagination.js';
 import type { AppDeps } from '../../http/deps.js';
 import { format } from '../../i18n/t.js';
@@ -22,6 +20,8 @@ import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { type DecisionRow, type ResultsPageView, resultsPage, rulesPage, rulesValues } from '../pages/results.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { IssuanceDecisionView } from '../../domain/issuance/ports.js';
 
 const LOG_PAGE = 50;
 const CURSOR_SCOPE = 'console.decisions';

@@ -6,16 +6,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
-import type { ImageMeta } from '../../domain/images.js';
-import type { Organization, Role } from '../../domain/model.js';
-import { requireOrgRole } from '../../domain/organizations.js';
-import { issueAwards, requireRecipient } from '../../domain/templates/awarding.js';
-import type { Template, TemplateContent } from '../../domain/templates/model.js';
+import { AppError } from '../../domain/shared/errors.js';
+import { requireOrgRole } from '../../domain/organizations/organizations.js';
+import { issueAwards, requireRecipient } from '../../domain/issuance/issue-awards.js';
+import type { Template, TemplateContent, ImageMeta } from '../../domain/templates/model.js';
 import {
   ISSUER_ROLES, LIMITS, READER_ROLES, type TemplateInput, createTemplate, getTemplateForMember, setTemplateArchived, updateTemplate,
   validateTemplate,
-} from '../../domain/templates/templates.js';
+} from '../../domain/templates/manage-templates.js';
 import type { AppDeps } from '../../http/deps.js';
 import { localizedMessage } from '../../http/plugins/errors.js';
 import type { Html } from '../../shared/html.js';
@@ -27,6 +25,7 @@ import {
   templateViewPage, templatesListPage,
 } from '../pages/templates.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
 
 const LOCALES = ['fr', 'en'] as const;
 const lang = { lang: z.enum(LOCALES).optional() };

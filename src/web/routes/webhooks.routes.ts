@@ -6,13 +6,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  type Webhook, createWebhook, deleteWebhook, listDeliveries, listWebhooks, redeliver, rotateWebhookSecret,
-} from '../../domain/webhooks.js';
+  createWebhook, deleteWebhook, listDeliveries, listWebhooks, redeliver, rotateWebhookSecret,
+} from '../../domain/webhooks/manage-webhooks.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { webhooksPage } from '../pages/webhooks.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
+import type { Webhook } from '../../domain/webhooks/model.js';
 
 const DONE = ['deleted', 'redelivered'] as const;
 

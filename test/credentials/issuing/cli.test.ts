@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose, type Container } from '../../../src/compose.js';
 import { loadConfig } from '../../../src/config.js';
-import { buildApp } from '../../../src/http/app.js';
+import { buildApp } from '../../../src/app.js';
 import { createLogger } from '../../../src/logger.js';
 import { errorText, schemaErrors, stockVerify } from './support.js';
 

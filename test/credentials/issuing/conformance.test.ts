@@ -3,9 +3,9 @@
  * related resources), and the verifier rejects them too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Organization } from '../../../src/domain/model.js';
-import { createApiKey } from '../../../src/domain/organizations.js';
+import { createApiKey } from '../../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
+import type { Organization } from '../../../src/domain/organizations/model.js';
 
 const base = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], credentialSubject: { id: 'did:example:holder' } };
 const digest = 'sha384-S57yQDg1MTzF56Oi9DbSQ14u7jBy0RDdx0YbeV7shwhCS88G8SCXeFq82PafhCrW';

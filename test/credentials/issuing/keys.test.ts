@@ -14,12 +14,12 @@ import { createDocumentLoader } from '../../../src/crypto/document-loader.js';
 import { base58Decode, base58Encode } from '../../../src/crypto/multikey.js';
 import {
   ensureIssuerKeys, issuerDid, parseOwnDid, publicUrl, rotateIssuerKey, setIssuerProfile,
-} from '../../../src/domain/credentials/issuer.js';
-import { issueOpenBadge } from '../../../src/domain/credentials/issuing.js';
-import type { Organization } from '../../../src/domain/model.js';
+} from '../../../src/domain/credentials/issuer-identity.js';
+import { issueOpenBadge } from '../../../src/domain/credentials/issue-credentials.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
 import { testDialects } from '../../support/db.js';
 import { badge, errorText, fixture, stockLoader, stockVerify } from './support.js';
+import type { Organization } from '../../../src/domain/organizations/model.js';
 
 const system = { kind: 'system' } as const;
 type Doc = Record<string, any>;

@@ -4,13 +4,13 @@
  * and a signed list that never goes back to an older revision.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IssuerKey, StatusList } from '../../../src/domain/credentials/model.js';
-import type { Organization } from '../../../src/domain/model.js';
-import type { Store } from '../../../src/domain/repositories.js';
+import type { StatusList, IssuerKey } from '../../../src/domain/credentials/model.js';
+import type { Store } from '../../../src/domain/shared/store.js';
 import { createSecrets } from '../../../src/crypto/secrets.js';
 import { renderMail } from '../../../src/mail/render.js';
 import { createStore } from '../../../src/store/store.js';
 import { createTestDb, type TestDb, testDialects } from '../../support/db.js';
+import type { Organization } from '../../../src/domain/organizations/model.js';
 
 for (const dialect of testDialects()) describe(`${dialect}: issuing repositories`, () => {
   let db: TestDb;

@@ -10,16 +10,16 @@ import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueOpenBadge, issueOpenBadges } from '../../../src/domain/credentials/issuing.js';
-import { rotateIssuerKey } from '../../../src/domain/credentials/issuer.js';
+import { issueOpenBadge, issueOpenBadges } from '../../../src/domain/credentials/issue-credentials.js';
+import { rotateIssuerKey } from '../../../src/domain/credentials/issuer-identity.js';
 import {
   STATUS_LIST_LENGTH, STATUS_LIST_TTL_SECONDS, allocateStatusEntries, openStatusList,
-} from '../../../src/domain/credentials/status.js';
-import type { Organization } from '../../../src/domain/model.js';
-import { createApiKey } from '../../../src/domain/organizations.js';
+} from '../../../src/domain/credentials/status-lists.js';
+import { createApiKey } from '../../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
 import { testDialects } from '../../support/db.js';
 import { badge, errorText, stockLoader, stockVerify } from './support.js';
+import type { Organization } from '../../../src/domain/organizations/model.js';
 
 const system = { kind: 'system' } as const;
 type Doc = Record<string, any>;

@@ -11,7 +11,7 @@ import { cryptosuite } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list';
 import type { ErrorObject } from 'ajv';
 import { createDocumentLoader } from '../../../src/crypto/document-loader.js';
-import type { OpenBadgeInput } from '../../../src/domain/credentials/issuing.js';
+import type { OpenBadgeInput } from '../../../src/domain/credentials/issue-credentials.js';
 import type { AppDeps } from '../../../src/http/deps.js';
 
 const require = createRequire(import.meta.url);

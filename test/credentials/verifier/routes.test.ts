@@ -4,11 +4,11 @@
  * (own DID and own status list from the database: no network); revoking and suspending it make it fail.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueOpenBadge } from '../../../src/domain/credentials/issuing.js';
-import { setCredentialStatus } from '../../../src/domain/credentials/status.js';
-import type { Organization } from '../../../src/domain/model.js';
+import { issueOpenBadge } from '../../../src/domain/credentials/issue-credentials.js';
+import { setCredentialStatus } from '../../../src/domain/credentials/status-lists.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
 import { loadVector, readVector } from './support.js';
+import type { Organization } from '../../../src/domain/organizations/model.js';
 
 const system = { kind: 'system' } as const;
 type Body = { verified: boolean; format: string; checks: string[]; log: { id: string; valid: boolean; code: string; message: string }[]; errors: { code: string; message: string }[]; warnings: { code: string }[]; credential?: Record<string, unknown>; presentation?: unknown; nested?: { verified: boolean }[] };

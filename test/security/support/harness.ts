@@ -8,22 +8,24 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createSession } from '../../../src/domain/accounts.js';
-import type { Organization, Role, User } from '../../../src/domain/model.js';
-import { issueOpenBadge } from '../../../src/domain/credentials/issuing.js';
-import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations.js';
+import { createSession } from '../../../src/domain/accounts/accounts.js';
+import { issueOpenBadge } from '../../../src/domain/credentials/issue-credentials.js';
+import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations/organizations.js';
 import { cookieNames } from '../../../src/http/plugins/context.js';
-import { uploadImage } from '../../../src/domain/images.js';
-import { issueAwards } from '../../../src/domain/templates/awarding.js';
-import { createImport, publishJob, runIssuancePart } from '../../../src/domain/templates/bulk.js';
-import { setAwardStatus } from '../../../src/domain/templates/manage.js';
+import { uploadImage } from '../../../src/domain/templates/images.js';
+import { issueAwards } from '../../../src/domain/issuance/issue-awards.js';
+import { createImport, publishJob, runIssuancePart } from '../../../src/domain/issuance/bulk-import.js';
+import { setAwardStatus } from '../../../src/domain/credentials/manage-credentials.js';
 import type { Template } from '../../../src/domain/templates/model.js';
-import { receiveResults, saveTemplateRules, validateResults } from '../../../src/domain/templates/results.js';
-import { createTemplate, setTemplateArchived } from '../../../src/domain/templates/templates.js';
-import { createWebhook, deleteWebhook, emitOrgEvent } from '../../../src/domain/webhooks.js';
+import { receiveResults, saveTemplateRules, validateResults } from '../../../src/domain/issuance/issue-from-results.js';
+import { createTemplate, setTemplateArchived } from '../../../src/domain/templates/manage-templates.js';
+import { createWebhook, deleteWebhook } from '../../../src/domain/webhooks/manage-webhooks.js';
 import { TEST_PASSWORD, type TestApp } from '../../support/app.js';
 import { solidPng } from '../../images/fixtures.js';
 import { TEMPLATE_INPUT, csvOf } from '../../templates/support.js';
+import type { User } from '../../../src/domain/accounts/model.js';
+import type { Organization, Role } from '../../../src/domain/organizations/model.js';
+import { emitOrgEvent } from '../../../src/domain/webhooks/emit-event.js';
 
 // ---- The authorization matrix ------------------------------------------------------------------------
 

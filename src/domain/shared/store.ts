@@ -1,0 +1,39 @@
+import { type TemplatesRepository, ImagesRepository } from '../templates/ports.js';
+import { AuditRepository, OutboxRepository, IdempotencyKeysRepository } from './ports.js';
+import { UsersRepository, SessionsRepository, CodesRepository, ThrottlesRepository, PasswordResetsRepository } from '../accounts/ports.js';
+import { OrganizationsRepository, MembershipsRepository, InvitationsRepository, ApiKeysRepository } from '../organizations/ports.js';
+import { IssuerKeysRepository, IssuerProfilesRepository, StatusListsRepository, CredentialsRepository, type CredentialEventsRepository } from '../credentials/ports.js';
+import type { AwardsRepository, IssuanceJobsRepository, ResultsRepository } from '../issuance/ports.js';
+import type { WebhooksRepository } from '../webhooks/ports.js';
+
+export interface Repositories {
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  codes: CodesRepository;
+  throttles: ThrottlesRepository;
+  passwordResets: PasswordResetsRepository;
+  organizations: OrganizationsRepository;
+  memberships: MembershipsRepository;
+  invitations: InvitationsRepository;
+  apiKeys: ApiKeysRepository;
+  audit: AuditRepository;
+  outbox: OutboxRepository;
+  issuerKeys: IssuerKeysRepository;
+  issuerProfiles: IssuerProfilesRepository;
+  statusLists: StatusListsRepository;
+  credentials: CredentialsRepository;
+  webhooks: WebhooksRepository;
+  idempotencyKeys: IdempotencyKeysRepository;
+  templates: TemplatesRepository;
+  awards: AwardsRepository;
+  issuanceJobs: IssuanceJobsRepository;
+  credentialEvents: CredentialEventsRepository;
+  images: ImagesRepository;
+  /** Results, issuance rules (templates.rules) and issuance decisions (automatic issuance). */
+  results: ResultsRepository;
+}
+
+/** Repositories outside a transaction, and a way to run a unit of work atomically. */
+export interface Store extends Repositories {
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+}

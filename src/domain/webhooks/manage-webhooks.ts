@@ -1,0 +1,130 @@
+/**
+ * Outbound webhooks per organisation: endpoints, their HMAC secrets, the events they take, and the delivery log.
+ *
+ * - Other use cases call `emitOrgEvent(tx, deps, orgId, type, data)` inside the transaction that makes the change:
+ *   one pending delivery row per subscribed endpoint, payload frozen there and then. Nothing is sent before the
+ *   transaction commits (the store announces the rows after commit; the worker's sweeper finds any it missed).
+ * - The worker sends each row (src/jobs/webhook-sender.ts) through the SSRF guard, signed with the endpoint's
+ *   secret, and retries with exponential back-off (1 min × 2^(n−1), capped at 6 h) up to 8 attempts, then `dead`.
+ * - Secrets (`whsec_…`) are shown once, at creation and rotation; the database keeps them sealed with the master key.
+ * - Access: the organisation's admins (web console) or its API keys; anything of another organisation is NOT_FOUND.
+ */
+import { recordAudit } from '../shared/audit.js';
+import { AppError } from '../shared/errors.js';
+import type { Actor } from '../shared/model.js';
+import { requireOrgRole } from '../organizations/organizations.js';
+import type { Clock, Secrets } from '../shared/ports.js';
+import type { Store } from '../shared/store.js';
+import { normalizeUrl } from '../shared/validation.js';
+import type { Organization } from '../organizations/model.js';
+import { WEBHOOK_EVENT_TYPES, WebhookEventType, isWebhookEventType, WEBHOOK_SECRET_PREFIX, WEBHOOKS_PER_ORG, WEBHOOK_LOG_LIMIT, Webhook, WebhookDeliveryView } from './model.js';
+type UserActor = Extract<Actor, { kind: 'user' }>;
+type ApiKeyActor = Extract<Actor, { kind: 'apiKey' }>;
+/** Admins through the console, or the organisation's API keys. */
+export type WebhookActor = UserActor | ApiKeyActor;
+
+export interface WebhookDeps {
+  store: Store;
+  clock: Clock;
+  secrets: Secrets;
+}
+
+/**
+ * The organisation the actor may manage webhooks of: an admin's (NOT_FOUND for non-members, FORBIDDEN for other
+ * roles), or the API key's own (NOT_FOUND for any other slug).
+ */
+export async function webhookOrg(deps: Pick<WebhookDeps, 'store'>, actor: WebhookActor, slug: string): Promise<Organization> {
+  if (actor.kind === 'user') return (await requireOrgRole(deps, actor, slug, ['admin'])).org;
+  const org = await deps.store.organizations.findById(actor.orgId);
+  if (!org || org.slug !== slug) throw new AppError('NOT_FOUND');
+  return org;
+}
+
+function normalizeEvents(raw: unknown): WebhookEventType[] {
+  const list = Array.isArray(raw) ? raw : raw === undefined || raw === null || raw === '' ? [] : [raw];
+  if (!list.length || list.length > WEBHOOK_EVENT_TYPES.length * 2 || !list.every(isWebhookEventType)) {
+    throw new AppError('WEBHOOK_EVENTS_INVALID', {}, { field: 'events' });
+  }
+  // Catalogue order, no duplicates.
+  return WEBHOOK_EVENT_TYPES.filter((t) => list.includes(t));
+}
+
+function normalizeWebhookUrl(raw: unknown): string {
+  const url = normalizeUrl(raw, 'url');
+  if (!url) throw new AppError('URL_INVALID', {}, { field: 'url' });
+  return url;
+}
+
+const newSecret = (deps: Pick<WebhookDeps, 'secrets'>) => WEBHOOK_SECRET_PREFIX + deps.secrets.newToken();
+
+export async function listWebhooks(deps: WebhookDeps, actor: WebhookActor, slug: string): Promise<{ org: Organization; webhooks: Webhook[] }> {
+  const org = await webhookOrg(deps, actor, slug);
+  return { org, webhooks: await deps.store.webhooks.list(org.id) };
+}
+
+/** Creates an endpoint. The secret is returned once; the database keeps it sealed. */
+export async function createWebhook(
+  deps: WebhookDeps, actor: WebhookActor, slug: string, input: { url: unknown; events: unknown },
+): Promise<{ webhook: Webhook; secret: string }> {
+  const org = await webhookOrg(deps, actor, slug);
+  const url = normalizeWebhookUrl(input.url);
+  const events = normalizeEvents(input.events);
+  const secret = newSecret(deps);
+  const webhook: Webhook = {
+    id: deps.secrets.newId(), orgId: org.id, url, events, createdBy: actor.kind === 'user' ? actor.userId : null,
+    createdAt: deps.clock.now(), disabledAt: null,
+  };
+  await deps.store.transaction(async (tx) => {
+    if ((await tx.webhooks.list(org.id)).length >= WEBHOOKS_PER_ORG) throw new AppError('WEBHOOK_LIMIT', { max: WEBHOOKS_PER_ORG });
+    await tx.webhooks.create({ ...webhook, secretSealed: deps.secrets.seal(secret) });
+    await recordAudit(tx, deps, actor, { action: 'webhook.created', orgId: org.id, targetType: 'webhook', targetId: webhook.id, details: { events } });
+  });
+  return { webhook, secret };
+}
+
+export async function deleteWebhook(deps: WebhookDeps, actor: WebhookActor, slug: string, webhookId: string): Promise<void> {
+  const org = await webhookOrg(deps, actor, slug);
+  await deps.store.transaction(async (tx) => {
+    if (!(await tx.webhooks.delete(org.id, webhookId))) throw new AppError('NOT_FOUND');
+    await recordAudit(tx, deps, actor, { action: 'webhook.deleted', orgId: org.id, targetType: 'webhook', targetId: webhookId });
+  });
+}
+
+/** A new secret, returned once; the old one stops signing at once (deliveries in flight use the new one). */
+export async function rotateWebhookSecret(
+  deps: WebhookDeps, actor: WebhookActor, slug: string, webhookId: string,
+): Promise<{ webhook: Webhook; secret: string }> {
+  const org = await webhookOrg(deps, actor, slug);
+  const secret = newSecret(deps);
+  const webhook = await deps.store.transaction(async (tx) => {
+    const found = await tx.webhooks.find(org.id, webhookId);
+    if (!found || !(await tx.webhooks.setSecret(org.id, webhookId, deps.secrets.seal(secret)))) throw new AppError('NOT_FOUND');
+    await recordAudit(tx, deps, actor, { action: 'webhook.secret_rotated', orgId: org.id, targetType: 'webhook', targetId: webhookId });
+    return found;
+  });
+  return { webhook, secret };
+}
+
+/** The latest 100 deliveries of the organisation, or of one of its endpoints (NOT_FOUND for a foreign one). */
+export async function listDeliveries(
+  deps: WebhookDeps, actor: WebhookActor, slug: string, webhookId?: string,
+): Promise<{ org: Organization; deliveries: WebhookDeliveryView[] }> {
+  const org = await webhookOrg(deps, actor, slug);
+  if (webhookId !== undefined && !(await deps.store.webhooks.find(org.id, webhookId))) throw new AppError('NOT_FOUND');
+  return { org, deliveries: await deps.store.webhooks.listDeliveries(org.id, { webhookId, limit: WEBHOOK_LOG_LIMIT }) };
+}
+
+/** Puts a dead delivery back in the queue (same event id and payload, a fresh round of attempts). */
+export async function redeliver(deps: WebhookDeps, actor: WebhookActor, slug: string, deliveryId: string): Promise<void> {
+  const org = await webhookOrg(deps, actor, slug);
+  await deps.store.transaction(async (tx) => {
+    const delivery = await tx.webhooks.findDelivery(org.id, deliveryId);
+    if (!delivery) throw new AppError('NOT_FOUND');
+    if (delivery.status !== 'dead' || !(await tx.webhooks.requeue(org.id, deliveryId, deps.clock.now()))) {
+      throw new AppError('WEBHOOK_DELIVERY_NOT_DEAD');
+    }
+    await recordAudit(tx, deps, actor, {
+      action: 'webhook.redelivered', orgId: org.id, targetType: 'webhook_delivery', targetId: deliveryId, details: { eventId: delivery.eventId },
+    });
+  });
+}
