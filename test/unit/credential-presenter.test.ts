@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { credentialView } from '../../src/http/presenters/credential.js';
 
-const active = { credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000', revokedAt: null, suspendedAt: null };
-const view = (doc: unknown, extra: Partial<typeof active> & { revokedAt?: Date | null; suspendedAt?: Date | null } = {}) =>
+const active: { credentialId: string; revokedAt: Date | null; suspendedAt: Date | null } = {
+  credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000', revokedAt: null, suspendedAt: null,
+};
+const view = (doc: unknown, extra: Partial<typeof active> = {}) =>
   credentialView({ ...active, ...extra, document: typeof doc === 'string' ? doc : JSON.stringify(doc) });
 
 describe('credential presenter', () => {

@@ -1,8 +1,9 @@
 /**
  * The holder link, public: `/c/<id>?t=<token>` opens a credential without an account (a signed-in holder needs no
- * token). An unknown id, a missing or wrong token all answer the same 404. The page shows the status recorded in the
- * database (no RDFC on a page view); `/verification` runs the verifier when the holder asks for it. The token is in
- * the URL: responses are never cached and never leak it as a Referer.
+ * token). An unknown id, a missing or wrong token all answer the same 404. The page presents the stored signed document
+ * (src/http/presenters/credential.ts), with the status recorded in the database (no RDFC on a page view);
+ * `/verification` runs the verifier when the holder asks for it. The token is in the URL: responses are never cached
+ * and never leak it as a Referer.
  *
  * Also "Mon porte-document" (`/account/credentials`, signed-in group): the credentials held by the account.
  */
