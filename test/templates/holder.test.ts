@@ -54,7 +54,7 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
     expect((await t.agent().get(`${c.url}&lang=en`)).body).toContain('Credential awarded to Zoé Tremblay');
     const award = await t.container.store.awards.find(w.org.id, c.award.id);
     expect(award?.openedAt).not.toBeNull();
-    const stats = await analytics(t.container.deps, w.org, w.template.id, 30);
+    const stats = await analytics(t.container.deps, w.actor, { slug: w.org.slug, templateId: w.template.id, days: 30 });
     expect(stats.totals.opened).toBe(1);
     expect(stats.days.at(-1)!.counts.opened).toBe(1);
     // The token never reaches the logs.
@@ -103,9 +103,9 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
     expect(page.body).toContain('Signature intacte');
     expect(page.body).toContain('Non révoqué.');
     expect(page.body).not.toMatch(/Valide (depuis le|jusqu’au) \d{4}-/); // dates as people read them
-    expect((await analytics(t.container.deps, w.org, w.template.id, 30)).totals.verified).toBeGreaterThanOrEqual(1);
+    expect((await analytics(t.container.deps, w.actor, { slug: w.org.slug, templateId: w.template.id, days: 30 })).totals.verified).toBeGreaterThanOrEqual(1);
 
-    await setAwardStatus(t.container.deps, w.actor, w.org, c.award.id, 'revoked', 'Fraude');
+    await setAwardStatus(t.container.deps, w.actor, { slug: w.org.slug, id: c.award.id, status: 'revoked', reason: 'Fraude' });
     const after = await t.agent().get(`${c.path}/verification?t=${c.token}`);
     expect(after.body).toContain('data-verified="false"');
     expect(after.body).toMatch(/class="step step-failed" data-step="revocation_status" data-code="REVOKED"/);

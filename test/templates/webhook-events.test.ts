@@ -26,7 +26,7 @@ describe('issuance events reach the organisation webhooks', () => {
       { recipient: { name: 'Titulaire', email: 'titulaire@example.org', learnerId: 'M-1', locale: 'fr', fields: { note: 'A' } } },
     ]);
     expect(one!.award.holderUserId).not.toBeNull();
-    await setAwardStatus(deps, w.actor, w.org, one!.award.id, 'revoked', 'Erreur de saisie');
+    await setAwardStatus(deps, w.actor, { slug: w.org.slug, id: one!.award.id, status: 'revoked', reason: 'Erreur de saisie' });
     const job = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes: csvOf(3) });
     await publishJob(deps, w.actor, w.org.slug, job.id);
     await runIssuancePart(deps, job.id);

@@ -13,65 +13,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
 import { API_ISSUE_MAX, RecipientsInvalidError, issueRecords } from '../../domain/issuance/api-recipients.js';
-import { getAward, listAwards, resendAward, setAwardStatus, statusHistory } from '../../domain/credentials/manage-credentials.js';
+import { getAward, getAwardDetail, listAwards, resendAward, setAwardStatus } from '../../domain/credentials/manage-credentials.js';
 import type { AppDeps } from '../deps.js';
-import { RecipientSchema, RecipientsProblemSchema, sendRecipientsProblem } from './issuance.routes.js';
+import { CREDENTIAL_STATUSES as STATUSES, CredentialDetailSchema, CredentialSchema, credentialDetailJson, presentAward } from '../presenters/credential.js';
+import { IdParams, apiCaller } from './caller.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
+import { RecipientSchema, RecipientsProblemSchema, sendRecipientsProblem } from './recipients.js';
 import { problemResponses } from './schemas.js';
-import { IdParams, LocalizedSchema, apiCaller } from './templates.routes.js';
-import type { Organization } from '../../domain/organizations/model.js';
-import type { AwardView } from '../../domain/issuance/model.js';
 import type { AwardFilter } from '../../domain/issuance/ports.js';
 
-const STATUSES = ['active', 'suspended', 'revoked'] as const;
 const IsoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
-
-export const CredentialSchema = z.object({
-  id: z.string().describe('Sceau’s id of this credential (for /api/v1/credentials/{id})'),
-  credentialId: z.string().describe('The credential’s own `id` (`urn:uuid:…`)'),
-  templateId: z.string(),
-  templateVersion: z.number().int().describe('The template version it was issued with'),
-  templateName: LocalizedSchema,
-  jobId: z.string().nullable().describe('The issuance job, for credentials issued in bulk'),
-  rowNo: z.number().int().nullable(),
-  recipient: z.object({
-    name: z.string(), email: z.string(), learnerId: z.string().nullable(), locale: z.enum(['fr', 'en']),
-    fields: z.record(z.string(), z.string()),
-  }),
-  status: z.enum(STATUSES),
-  delivery: z.object({
-    status: z.enum(['queued', 'sent', 'local', 'dead']).nullable().describe('The e-mail: queued, sent, local (no SMTP configured) or dead (failed after every retry)'),
-    attempts: z.number().int(),
-    error: z.string().nullable(),
-  }),
-  inAccount: z.boolean().describe('The address belonged to an account (or the holder claimed it): the credential is in that account'),
-  openedAt: z.string().nullable().describe('First opening of the holder link'),
-  claimedAt: z.string().nullable(),
-  issuedAt: z.string(),
-  validUntil: z.string().nullable(),
-}).describe('Issued credential');
-
-export const presentAward = (a: AwardView) => ({
-  id: a.id, credentialId: a.credentialId, templateId: a.templateId, templateVersion: a.templateVersion, templateName: a.templateName,
-  jobId: a.jobId, rowNo: a.rowNo,
-  recipient: { name: a.recipient.name, email: a.recipient.email, learnerId: a.recipient.learnerId, locale: a.recipient.locale, fields: a.recipient.fields },
-  status: a.status,
-  delivery: { status: a.mailStatus, attempts: a.mailAttempts, error: a.mailError },
-  inAccount: a.holderUserId !== null,
-  openedAt: a.openedAt?.toISOString() ?? null, claimedAt: a.claimedAt?.toISOString() ?? null,
-  issuedAt: a.createdAt.toISOString(), validUntil: a.validUntil?.toISOString() ?? null,
-});
-
-const HistorySchema = z.array(z.object({
-  at: z.string(),
-  action: z.string().describe('credential.issued, credential.suspended, credential.reactivated, credential.revoked, credential.resent'),
-  reason: z.string().nullable(),
-}));
-
-const CredentialDetailSchema = CredentialSchema.extend({
-  history: HistorySchema.describe('Issuance, status changes and re-sends, newest first, with the reasons given (from the organisation’s recent audit events)'),
-  credential: z.record(z.string(), z.unknown()).describe('The signed Open Badges 3.0 credential, exactly as issued'),
-});
 
 /** `2026-03-01` (a whole day) or an ISO date-time. `end`: a bare date includes that whole day. */
 function dateOf(raw: string | undefined, field: string, end: boolean): Date | undefined {
@@ -85,15 +36,6 @@ function dateOf(raw: string | undefined, field: string, end: boolean): Date | un
 export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const security = [{ apiKey: [] }];
   const tags = ['credentials'];
-
-  const detail = async (org: Organization, award: AwardView) => {
-    const [doc] = (await deps.store.credentials.findByCredentialId(org.id, award.credentialId)).filter((c) => c.id === award.id);
-    if (!doc) throw new AppError('NOT_FOUND');
-    const history = (await statusHistory(deps, org, award.id)).map((h) => ({ at: h.at.toISOString(), action: h.action, reason: h.reason }));
-    // The stored document is embedded verbatim (never re-serialised), so it stays byte-identical to what was signed.
-    const head = JSON.stringify({ ...presentAward(award), history });
-    return `${head.slice(0, -1)},"credential":${doc.document}}`;
-  };
 
   app.post('/credentials', {
     schema: {
@@ -115,7 +57,7 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
     try {
       const { issued } = await issueRecords(deps, actor, org, request.body.templateId, request.body.recipients);
       const data = [];
-      for (const i of issued) data.push(presentAward(await getAward(deps, org, i.award.id)));
+      for (const i of issued) data.push(presentAward((await getAward(deps, actor, { id: i.award.id })).award));
       return reply.code(201).send({ data });
     } catch (err) {
       if (err instanceof RecipientsInvalidError) return sendRecipientsProblem(request, reply, err);
@@ -137,7 +79,7 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
       response: { 200: page(CredentialSchema), ...problemResponses },
     },
   }, async (request) => {
-    const { org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     const { limit, cursor, templateId, status, from, to, q } = request.query;
     const scope = 'credentials';
     const after = decodeCursor(deps.secrets, cursor, scope);
@@ -148,7 +90,7 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
       ...(from ? { from: dateOf(from, 'from', false) } : {}), ...(to ? { to: dateOf(to, 'to', true) } : {}),
       ...(q?.trim() ? { q: q.trim() } : {}),
     };
-    const rows = await listAwards(deps, org, filter, { limit: limit + 1, ...(after ? { after: { createdAt: afterAt!, id: after.id } } : {}) });
+    const { awards: rows } = await listAwards(deps, actor, { filter, limit: limit + 1, ...(after ? { after: { createdAt: afterAt!, id: after.id } } : {}) });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
@@ -163,9 +105,9 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
       response: { 200: CredentialDetailSchema, ...problemResponses },
     },
   }, async (request, reply) => {
-    const { org } = apiCaller(request);
-    const award = await getAward(deps, org, request.params.id);
-    return (reply as FastifyReply).type('application/json; charset=utf-8').send(await detail(org, award));
+    const { actor } = apiCaller(request);
+    const { award, credential, history } = await getAwardDetail(deps, actor, { id: request.params.id });
+    return (reply as FastifyReply).type('application/json; charset=utf-8').send(credentialDetailJson(award, history, credential));
   });
 
   const ReasonBody = z.object({
@@ -181,8 +123,8 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
         response: { 200: CredentialSchema, ...problemResponses },
       },
     }, async (request) => {
-      const { actor, org } = apiCaller(request);
-      return presentAward(await setAwardStatus(deps, actor, org, request.params.id, status, request.body?.reason));
+      const { actor } = apiCaller(request);
+      return presentAward(await setAwardStatus(deps, actor, { id: request.params.id, status, reason: request.body?.reason }));
     });
   };
   statusRoute('revoke', 'revoked', 'Revoke a credential (permanent), with an optional reason');
@@ -197,7 +139,7 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
       response: { 200: CredentialSchema, ...problemResponses },
     },
   }, async (request) => {
-    const { actor, org } = apiCaller(request);
-    return presentAward(await resendAward(deps, actor, org, request.params.id));
+    const { actor } = apiCaller(request);
+    return presentAward(await resendAward(deps, actor, { id: request.params.id }));
   });
 };

@@ -14,7 +14,8 @@ import type { AppDeps } from '../deps.js';
 import { toProblem } from '../plugins/errors.js';
 import { decodeCursor, page, pageQuery, pageResponse } from './pagination.js';
 import { ProblemSchema, problemResponses } from './schemas.js';
-import { LocalizedSchema, apiCaller } from './templates.routes.js';
+import { apiCaller } from './caller.js';
+import { LocalizedSchema } from '../presenters/template.js';
 import type { IssuanceDecision } from '../../domain/issuance/ports.js';
 
 const ResultItem = z.object({

@@ -3,26 +3,17 @@
  * key; Idempotency-Key on POST). Every save adds an immutable version: credentials already issued keep theirs.
  * A template of another organisation answers the same 404 as a nonexistent one.
  */
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import type { Actor } from '../../domain/shared/model.js';
-import { FIELD_TYPES, TEMPLATE_KINDS, type Template, VALIDITY_UNITS } from '../../domain/templates/model.js';
+import { FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS } from '../../domain/templates/model.js';
 import { LIMITS, type TemplateInput, createTemplate, setTemplateArchived, updateTemplate } from '../../domain/templates/manage-templates.js';
 import type { AppDeps } from '../deps.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { problemResponses } from './schemas.js';
+import { IdParams, apiCaller } from './caller.js';
+import { TemplateSchema, presentTemplate } from '../presenters/template.js';
 import type { Organization } from '../../domain/organizations/model.js';
-
-/** The API key's actor and organisation (set by the v1 scope's authentication hook). */
-export function apiCaller(request: FastifyRequest): { actor: Extract<Actor, { kind: 'apiKey' }>; org: Organization } {
-  const actor = request.actor;
-  if (actor?.kind !== 'apiKey' || !request.apiOrg) throw new AppError('AUTH_REQUIRED');
-  return { actor, org: request.apiOrg };
-}
-
-export const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 // ---- Schemas -------------------------------------------------------------------------------------------------
 
@@ -31,8 +22,6 @@ const localizedIn = (max: number, what: string) => z.object({
   fr: z.string().max(max * 2).optional(),
   en: z.string().max(max * 2).optional(),
 }).strict().describe(`${what} in French and/or English (at most ${max} characters each)`);
-
-export const LocalizedSchema = z.object({ fr: z.string().optional(), en: z.string().optional() });
 
 export const TemplateBody = z.object({
   kind: z.enum(TEMPLATE_KINDS).describe('Kind of credential (OB achievementType: Badge, Certificate, Diploma, CertificateOfCompletion, ext:Transcript)'),
@@ -66,35 +55,6 @@ const UpdateBody = TemplateBody.extend({
   expectedVersion: z.number().int().min(1).optional()
     .describe('The version this edit is based on: 409 TEMPLATE_CONFLICT when someone saved another version in between'),
 }).strict();
-
-export const TemplateContentSchema = z.object({
-  name: LocalizedSchema,
-  description: LocalizedSchema,
-  criteria: LocalizedSchema,
-  imageId: z.string().nullable(),
-  skills: z.array(z.object({ name: z.string(), frameworkUri: z.string().nullable(), code: z.string().nullable() })),
-  validity: z.object({ unit: z.enum(VALIDITY_UNITS), n: z.number().int().nullable() }),
-  fields: z.array(z.object({ key: z.string(), label: LocalizedSchema, type: z.enum(FIELD_TYPES), required: z.boolean() })),
-  email: z.object({ subject: LocalizedSchema, body: LocalizedSchema }),
-  defaultLocale: z.enum(['fr', 'en']),
-});
-
-export const TemplateSchema = z.object({
-  id: z.string(),
-  achievementId: z.string().describe('`urn:uuid:…`: the achievement id of every credential issued from this template'),
-  kind: z.enum(TEMPLATE_KINDS),
-  status: z.enum(['active', 'archived']),
-  version: z.number().int().describe('Current version; every save adds one'),
-  content: TemplateContentSchema,
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  archivedAt: z.string().nullable(),
-}).describe('Credential template');
-
-export const presentTemplate = (t: Template) => ({
-  id: t.id, achievementId: `urn:uuid:${t.publicId}`, kind: t.kind, status: t.status, version: t.version, content: t.content,
-  createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(), archivedAt: t.archivedAt?.toISOString() ?? null,
-});
 
 /** The body as the domain's TemplateInput (null optional values mean "absent"). */
 function inputOf(body: z.infer<typeof TemplateBody>): TemplateInput {

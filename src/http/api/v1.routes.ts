@@ -15,25 +15,14 @@ import { resultsApiRoutes } from './results.routes.js';
 import { templatesApiRoutes } from './templates.routes.js';
 import { credentialsApiRoutes } from './credentials.routes.js';
 import { issuanceApiRoutes } from './issuance.routes.js';
-import type { Invitation, Organization } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import { presentInvitation, presentMember, presentOrganization } from '../presenters/organization.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     apiOrg: Organization | null;
   }
 }
-
-async function presentOrganization(deps: AppDeps, org: Organization) {
-  const parent = org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined;
-  return {
-    id: org.id, slug: org.slug, name: org.name, logoUrl: org.logoUrl, languages: org.languages,
-    parentSlug: parent?.slug ?? null, createdAt: org.createdAt.toISOString(),
-  };
-}
-
-const presentInvitation = (i: Invitation) => ({
-  id: i.id, email: i.email, role: i.role, expiresAt: i.expiresAt.toISOString(), createdAt: i.createdAt.toISOString(),
-});
 
 export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   app.decorateRequest('apiOrg', null);
@@ -64,7 +53,10 @@ export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
       summary: 'The organisation of the API key', tags: ['organisation'], security,
       response: { 200: OrganizationSchema, ...problemResponses },
     },
-  }, async (request) => presentOrganization(deps, request.apiOrg!));
+  }, async (request) => {
+    const org = request.apiOrg!;
+    return presentOrganization(org, org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined);
+  });
 
   app.get('/organization/members', {
     schema: {
@@ -73,9 +65,7 @@ export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
     },
   }, async (request) => {
     const members = await deps.store.memberships.list(request.apiOrg!.id);
-    return {
-      data: members.map((m) => ({ userId: m.userId, displayName: m.displayName, email: m.email, role: m.role, since: m.createdAt.toISOString() })),
-    };
+    return { data: members.map(presentMember) };
   });
 
   app.post('/organization/invitations', {

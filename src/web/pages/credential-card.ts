@@ -2,6 +2,10 @@
  * THE credential card: how a holder sees a credential. One component for the template editor's live preview, the
  * holder page (`/c/:id`) and the console's credential detail. The card shows texts in the credential's language
  * (`view.locale`, marked with `lang`) and its labels in the page's language.
+ *
+ * An issued credential's card is `cardOfCredential`: the presenter's view of the STORED SIGNED DOCUMENT
+ * (src/http/presenters/credential.ts). Only the editor's preview builds a card from a template (`cardFromTemplate`),
+ * since nothing is signed yet.
  */
 import { imageUrl } from '../../domain/templates/images.js';
 import type { Locale } from '../../domain/shared/model.js';
@@ -12,6 +16,7 @@ import { type Html, html } from '../../shared/html.js';
 import type { PageContext } from '../layout.js';
 import type { Organization } from '../../domain/organizations/model.js';
 import type { Recipient } from '../../domain/issuance/model.js';
+import type { CredentialView } from '../../http/presenters/credential.js';
 
 export type CardStatus = 'active' | 'suspended' | 'revoked';
 
@@ -34,8 +39,10 @@ export interface CardView {
   skills: { name: string; uri: string | null }[];
   /** Shown when given (holder page, console detail); the preview leaves it out. */
   status?: CardStatus;
-  /** The language of the credential's texts. */
+  /** The language of the credential's texts (formats dates and numbers of its fields). */
   locale: Locale;
+  /** Its exact BCP 47 tag when it is not just `locale` (a credential from elsewhere, e.g. `de`). */
+  lang?: string;
 }
 
 export interface CardOptions {
@@ -75,9 +82,9 @@ export function credentialCard(ctx: PageContext, view: CardView, options: CardOp
   const initial = (view.title.trim()[0] ?? '?').toLocaleUpperCase(intlLocale(view.locale));
   const status = view.status;
   // Labels are in the page's language; mark them when the credential's texts are in the other one.
-  const ll = ctx.locale !== view.locale ? html` lang="${ctx.locale}"` : '';
+  const ll = ctx.locale !== (view.lang ?? view.locale) ? html` lang="${ctx.locale}"` : '';
   const label = (text: string) => (ll ? html`<span${ll}>${text}</span>` : text);
-  return html`<article class="credential-card${view.kind ? ` credential-card-${view.kind}` : ''}${status && status !== 'active' ? ' credential-card-inactive' : ''}"${options.id ? html` id="${options.id}"` : ''} lang="${view.locale}" data-status="${status ?? ''}">
+  return html`<article class="credential-card${view.kind ? ` credential-card-${view.kind}` : ''}${status && status !== 'active' ? ' credential-card-inactive' : ''}"${options.id ? html` id="${options.id}"` : ''} lang="${view.lang ?? view.locale}" data-status="${status ?? ''}">
   <div class="credential-card-media">
     ${view.imageUrl
       ? html`<img src="${view.imageUrl}" alt="" width="160" height="160" loading="lazy">`
@@ -126,6 +133,40 @@ function displayValue(type: TemplateContent['fields'][number]['type'], value: st
     if (Number.isFinite(n)) return new Intl.NumberFormat(intlLocale(locale), { maximumFractionDigits: 20 }).format(n);
   }
   return value;
+}
+
+/** The field type a signed result's OB resultType stands for (how Sceau signs them: RESULT_TYPE_OF). */
+const FIELD_TYPE_OF_RESULT: Record<string, TemplateContent['fields'][number]['type']> = { RawScore: 'number', 'ext:Date': 'date' };
+
+/**
+ * The card of an issued credential: everything from the presenter's view of its stored signed document, so the
+ * card shows what was signed even after the template was edited or the organisation renamed. `fallbackLocale`
+ * formats a credential whose language is neither French nor English.
+ */
+export function cardOfCredential(view: CredentialView, fallbackLocale: Locale): CardView {
+  const language = view.language?.toLowerCase() ?? '';
+  const locale: Locale = language.startsWith('fr') ? 'fr' : language.startsWith('en') ? 'en' : fallbackLocale;
+  return {
+    kind: view.kind,
+    title: view.name,
+    description: view.description,
+    criteria: view.criteria,
+    imageUrl: view.imageUrl,
+    issuerName: view.issuer.name,
+    recipientName: view.recipientName,
+    issuedOn: view.issuedOn,
+    validUntil: view.validUntil,
+    fields: view.results.map((r) => ({
+      label: r.label,
+      value: displayValue(FIELD_TYPE_OF_RESULT[r.resultType ?? ''] ?? 'text', r.value, locale),
+    })),
+    // Sceau signs skills with a framework address as alignments and the others as tags (the template's order
+    // between the two groups is not in the document).
+    skills: [...view.alignments.map((a) => ({ name: a.name, uri: a.url })), ...view.tags.map((name) => ({ name, uri: null }))],
+    status: view.status,
+    locale,
+    ...(view.language && view.language !== locale ? { lang: view.language } : {}),
+  };
 }
 
 /**

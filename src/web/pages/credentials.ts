@@ -1,11 +1,14 @@
 import type { Analytics } from '../../domain/credentials/manage-credentials.js';
 import { type Template } from '../../domain/templates/model.js';
-import { ISSUER_ROLES, pick } from '../../domain/templates/manage-templates.js';
+import { pick } from '../../domain/templates/manage-templates.js';
+import { can } from '../../domain/shared/policies.js';
+import type { HistoryItem } from '../../domain/credentials/manage-credentials.js';
+import type { CredentialView } from '../../http/presenters/credential.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
-import { type CardView, credentialCard } from './credential-card.js';
+import { cardOfCredential, credentialCard } from './credential-card.js';
 import { orgHeader } from './console.js';
 import type { Organization, Role } from '../../domain/organizations/model.js';
 import { type CredentialEventKind, EVENT_KINDS } from '../../domain/credentials/model.js';
@@ -95,17 +98,18 @@ ${v.nextCursor || !v.isFirstPage ? html`<nav aria-label="${c.pagination}" class=
 </ul></nav>` : ''}`);
 }
 
-export interface HistoryItem { at: Date; action: string; reason: string | null }
-
 export function credentialDetailPage(ctx: PageContext, v: {
-  org: Organization; role: Role; award: AwardView; card: CardView | null; history: HistoryItem[]; notice?: string;
+  org: Organization; role: Role; award: AwardView;
+  /** The stored signed document as presented (the card); the rest of the page is Sceau's record of the issuance. */
+  view: CredentialView;
+  history: HistoryItem[]; notice?: string;
   state?: FormState; form?: 'resend' | 'suspended' | 'active' | 'revoked';
 }): Html {
   const { m } = ctx;
   const c = m.credentials;
   const a = v.award;
   const base = `/console/${v.org.slug}/credentials/${a.id}`;
-  const canAct = (ISSUER_ROLES as readonly Role[]).includes(v.role);
+  const canAct = can(v.role, 'credentials.issue');
   const errors = v.state?.errors ?? {};
   const typed = v.state?.values ?? {};
   const reasonField = (status: 'suspended' | 'active' | 'revoked') => {
@@ -128,7 +132,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(errors)])}
 ${a.mailStatus === 'dead' ? html`<p class="alert alert-error" role="alert"><strong>${c.mail.dead}.</strong> ${c.deadHint}</p>` : ''}
 <section aria-labelledby="h-card">
 <h3 id="h-card">${c.card}</h3>
-${v.card ? credentialCard(ctx, v.card, { headingLevel: 4 }) : ''}
+${credentialCard(ctx, { ...cardOfCredential(v.view, a.recipient.locale), issuerName: v.view.issuer.name || v.org.name }, { headingLevel: 4 })}
 </section>
 <section aria-labelledby="h-data">
 <h3 id="h-data">${c.data}</h3>

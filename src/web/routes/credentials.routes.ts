@@ -7,45 +7,32 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { requireOrgRole } from '../../domain/organizations/organizations.js';
+import { type Standing, authorize } from '../../domain/shared/policies.js';
 import { normalizeDate } from '../../domain/issuance/issue-awards.js';
-import { analytics, getAward, listAwards, resendAward, setAwardStatus, statusHistory } from '../../domain/credentials/manage-credentials.js';
-import { ISSUER_ROLES, READER_ROLES, pick } from '../../domain/templates/manage-templates.js';
+import { analytics, getAward, getAwardDetail, listAwards, resendAward, setAwardStatus } from '../../domain/credentials/manage-credentials.js';
+import { pick } from '../../domain/templates/manage-templates.js';
 import { toCsv } from '../../files/csv-export.js';
 import { decodeCursor, encodeCursor } from '../../http/api/pagination.js';
 import type { AppDeps } from '../../http/deps.js';
+import { credentialView, sendCredentialFile } from '../../http/presenters/credential.js';
 import type { Messages } from '../../i18n/fr.js';
 import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
-import { type CardView, cardFromTemplate } from '../pages/credential-card.js';
 import {
   CSV_MAX_ROWS, type CredentialFilterValues, analyticsPage, credentialDetailPage, credentialsListPage,
 } from '../pages/credentials.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
-import type { Organization } from '../../domain/organizations/model.js';
-import type { AwardView } from '../../domain/issuance/model.js';
+import type { Organization, Role } from '../../domain/organizations/model.js';
 import type { AwardFilter } from '../../domain/issuance/ports.js';
 
 export const PAGE_SIZE = 50;
 const DONE = ['issued', 'resent', 'revoked', 'suspended', 'reactivated'] as const;
 const STATUS_DONE = { revoked: 'revoked', suspended: 'suspended', active: 'reactivated' } as const;
 
-/** The card of an issued credential: its template version as issued, with the stored dates and status. */
-export async function awardCard(deps: AppDeps, org: Organization, award: AwardView): Promise<CardView | null> {
-  const [template, content] = await Promise.all([
-    deps.store.templates.find(org.id, award.templateId),
-    deps.store.templates.findVersion(award.templateId, award.templateVersion),
-  ]);
-  if (!template || !content) return null;
-  const view = cardFromTemplate(deps.baseUrl, org, template, content, award.recipient, award.createdAt);
-  return { ...view, issuedOn: award.createdAt, validUntil: award.validUntil, status: award.status };
-}
-
-/** The signed document of an award, as a download (never re-serialised). */
-export function sendCredentialFile(reply: FastifyReply, award: AwardView, document: string): FastifyReply {
-  const name = `attestation-${award.credentialId.replace(/^urn:uuid:/, '').replace(/[^A-Za-z0-9-]/g, '')}.json`;
-  return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${name}"`).header('x-content-type-options', 'nosniff').send(document);
+/** A person's standing in an organisation is a member role (API keys and the operator have no pages). */
+function memberRole(standing: Standing): Role {
+  if (standing === 'apiKey' || standing === 'system') throw new AppError('FORBIDDEN');
+  return standing;
 }
 
 const filterQuery = {
@@ -95,16 +82,20 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     schema: { ...hide, params: slugParams, querystring: z.object({ ...filterQuery, cursor: text(500).optional() }), response: htmlResponse },
   }, async (request, reply) => {
     const ctx = pageContext(request);
-    const { org, role } = await requireOrgRole(deps, userActor(request), request.params.slug, READER_ROLES);
+    const actor = userActor(request);
+    const { slug } = request.params;
+    // The cursor is bound to the organisation: authorise first (an outsider's 404 comes before a bad cursor).
+    const { org } = await authorize(deps, actor, { action: 'credentials.view', slug });
     const { values, filter, errors } = parseFilter(request.query, ctx.m);
     const position = decodeCursor(deps.secrets, request.query.cursor, cursorScope(org));
     const after = position ? { createdAt: new Date(position.t), id: position.id } : undefined;
     if (after && Number.isNaN(after.createdAt.getTime())) throw new AppError('CURSOR_INVALID', {}, { field: 'cursor' });
-    const [rows, total, templates] = await Promise.all([
-      listAwards(deps, org, filter, { limit: PAGE_SIZE + 1, after }),
+    const [{ awards: rows, standing }, total, templates] = await Promise.all([
+      listAwards(deps, actor, { slug, filter, limit: PAGE_SIZE + 1, after }),
       deps.store.awards.count(org.id, filter),
       deps.store.templates.list(org.id),
     ]);
+    const role = memberRole(standing);
     const awards = rows.slice(0, PAGE_SIZE);
     const last = awards.at(-1);
     const nextCursor = rows.length > PAGE_SIZE && last ? encodeCursor(deps.secrets, { t: last.createdAt.toISOString(), id: last.id }, cursorScope(org)) : null;
@@ -118,7 +109,8 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     schema: { ...hide, params: slugParams, querystring: z.object(filterQuery), response: { ...htmlResponse, 200: z.instanceof(Buffer).describe('CSV file (UTF-8 with BOM)') } },
   }, async (request, reply) => {
     const { m } = pageContext(request);
-    const { org } = await requireOrgRole(deps, userActor(request), request.params.slug, READER_ROLES);
+    const actor = userActor(request);
+    const { org } = await authorize(deps, actor, { action: 'credentials.view', slug: request.params.slug });
     const { filter, errors } = parseFilter(request.query, m);
     const field = Object.keys(errors)[0];
     if (field) throw new AppError('FIELD_DATE_INVALID', {}, { field });
@@ -127,7 +119,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     let after: { createdAt: Date; id: string } | undefined;
     while (rows.length < CSV_MAX_ROWS) {
       const limit = Math.min(1000, CSV_MAX_ROWS - rows.length);
-      const page = await listAwards(deps, org, filter, { limit, after });
+      const { awards: page } = await listAwards(deps, actor, { slug: org.slug, filter, limit, after });
       for (const a of page) {
         rows.push([
           a.recipient.name, a.recipient.email, a.recipient.learnerId, pick(a.templateName, request.locale), a.templateVersion, a.credentialId,
@@ -150,10 +142,10 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     request: FastifyRequest, reply: FastifyReply, slug: string, id: string,
     extra: { notice?: string; state?: FormState; form?: 'resend' | 'suspended' | 'active' | 'revoked' } = {}, status = 200,
   ) {
-    const { org, role } = await requireOrgRole(deps, userActor(request), slug, READER_ROLES);
-    const award = await getAward(deps, org, id);
-    const [card, history] = await Promise.all([awardCard(deps, org, award), statusHistory(deps, org, award.id)]);
-    return sendHtml(reply, credentialDetailPage(pageContext(request), { org, role, award, card, history, ...extra }), status);
+    const { org, standing, award, credential, history } = await getAwardDetail(deps, userActor(request), { slug, id });
+    // The card presents the stored signed document; the rest of the page is Sceau's record of the issuance.
+    const view = credentialView(credential);
+    return sendHtml(reply, credentialDetailPage(pageContext(request), { org, role: memberRole(standing), award, view, history, ...extra }), status);
   }
 
   app.get('/console/:slug/credentials/:id', {
@@ -167,10 +159,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
   app.get('/console/:slug/credentials/:id/credential.json', {
     schema: { ...hide, params: idParams, querystring: z.object(lang), response: { ...htmlResponse, 200: z.string().describe('The signed credential (JSON)') } },
   }, async (request, reply) => {
-    const { org } = await requireOrgRole(deps, userActor(request), request.params.slug, READER_ROLES);
-    const award = await getAward(deps, org, request.params.id);
-    const [credential] = await deps.store.credentials.findByCredentialId(org.id, award.credentialId);
-    if (!credential) throw new AppError('NOT_FOUND');
+    const { award, credential } = await getAwardDetail(deps, userActor(request), { slug: request.params.slug, id: request.params.id });
     return sendCredentialFile(reply, award, credential.document);
   });
 
@@ -179,9 +168,10 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
   }, async (request, reply) => {
     const actor = userActor(request);
     const { slug, id } = request.params;
-    const { org } = await requireOrgRole(deps, actor, slug, ISSUER_ROLES);
+    // Refusals (404 outsider, 403 reader) are answered before the form: only the re-send's own errors re-render it.
+    const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug });
     try {
-      const award = await resendAward(deps, actor, org, id);
+      const award = await resendAward(deps, actor, { slug, id });
       return reply.redirect(`/console/${org.slug}/credentials/${award.id}?done=resent`, 303);
     } catch (e) {
       return renderDetail(request, reply, slug, id, { state: formState(request, e), form: 'resend' }, statusOf(e));
@@ -198,8 +188,8 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     const actor = userActor(request);
     const { slug, id } = request.params;
     const { status, reason, confirm } = request.body;
-    const { org } = await requireOrgRole(deps, actor, slug, ISSUER_ROLES);
-    const award = await getAward(deps, org, id); // 404 first: another organisation's id never reaches the checks below
+    // 403 for a reader, then 404 for an unknown id (or another organisation's) before the checks below.
+    const { org, award } = await getAward(deps, actor, { slug, id, action: 'credentials.issue' });
     const form = status === 'suspended' || status === 'active' || status === 'revoked' ? status : undefined;
     const values = { reason: reason ?? '' };
     if (status === 'revoked' && confirm !== 'on') {
@@ -207,7 +197,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       return renderDetail(request, reply, slug, id, { state: { values, errors: { confirm: m.credentials.confirmRequired } }, form }, 400);
     }
     try {
-      await setAwardStatus(deps, actor, org, award.id, status, reason);
+      await setAwardStatus(deps, actor, { slug, id: award.id, status, reason });
       return reply.redirect(`/console/${org.slug}/credentials/${award.id}?done=${STATUS_DONE[status as keyof typeof STATUS_DONE]}`, 303);
     } catch (e) {
       return renderDetail(request, reply, slug, id, { state: formState(request, e, values), form }, statusOf(e));
@@ -221,11 +211,11 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       response: htmlResponse,
     },
   }, async (request, reply) => {
-    const { org, role } = await requireOrgRole(deps, userActor(request), request.params.slug, READER_ROLES);
     const templateId = request.query.template || null;
-    if (templateId && !(await deps.store.templates.find(org.id, templateId))) throw new AppError('NOT_FOUND');
     const days = request.query.days ?? '30';
-    const [data, templates] = await Promise.all([analytics(deps, org, templateId, Number(days)), deps.store.templates.list(org.id)]);
-    return sendHtml(reply, analyticsPage(pageContext(request), { org, role, templates, templateId: templateId ?? '', days, data }));
+    const { org, standing, totals, days: series } = await analytics(deps, userActor(request), { slug: request.params.slug, templateId, days: Number(days) });
+    const data = { totals, days: series };
+    const templates = await deps.store.templates.list(org.id);
+    return sendHtml(reply, analyticsPage(pageContext(request), { org, role: memberRole(standing), templates, templateId: templateId ?? '', days, data }));
   });
 };

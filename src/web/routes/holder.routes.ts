@@ -1,8 +1,9 @@
 /**
  * The holder link, public: `/c/<id>?t=<token>` opens a credential without an account (a signed-in holder needs no
- * token). An unknown id, a missing or wrong token all answer the same 404. The page shows the status recorded in the
- * database (no RDFC on a page view); `/verification` runs the verifier when the holder asks for it. The token is in
- * the URL: responses are never cached and never leak it as a Referer.
+ * token). An unknown id, a missing or wrong token all answer the same 404. The page presents the stored signed document
+ * (src/http/presenters/credential.ts), with the status recorded in the database (no RDFC on a page view);
+ * `/verification` runs the verifier when the holder asks for it. The token is in the URL: responses are never cached
+ * and never leak it as a Referer.
  *
  * Also "Mon porte-document" (`/account/credentials`, signed-in group): the credentials held by the account.
  */
@@ -10,13 +11,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { VerificationResult } from '../../domain/credentials/verification.js';
 import type { Locale } from '../../domain/shared/model.js';
-import { openHolderLink, recordCredentialEvent } from '../../domain/credentials/manage-credentials.js';
+import { listHeldCredentials, openHolderLink, recordCredentialEvent } from '../../domain/credentials/manage-credentials.js';
 import { listPendingForEmail } from '../../domain/issuance/issue-from-results.js';
 import type { AppDeps } from '../../http/deps.js';
 import { localizeVerification } from '../../i18n/verification.js';
 import { pageContext } from '../layout.js';
 import { holderPage, holderVerificationPage, walletPage } from '../pages/holder.js';
-import { awardCard, sendCredentialFile } from './credentials.routes.js';
+import { credentialView, sendCredentialFile } from '../../http/presenters/credential.js';
 import { htmlResponse, sendHtml, text, userActor } from './helpers.js';
 
 const lang = { lang: z.enum(['fr', 'en']).optional() };
@@ -48,10 +49,10 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     openHolderLink(deps, { id: request.params.id, token: request.query.t || undefined, userId: request.user?.id, count });
 
   app.get('/c/:id', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
-    const { award, org } = await open(request, request.method === 'GET');
-    const card = await awardCard(deps, org, award);
+    const { award, credential, org } = await open(request, request.method === 'GET');
+    // The page presents the stored signed document (never the template, which may have changed since).
     return sendHtml(reply, holderPage(pageContext(request), {
-      award, org, card, token: request.query.t || undefined, now: deps.clock.now(), isHolder: !!request.user && request.user.id === award.holderUserId,
+      award, org, view: credentialView(credential), token: request.query.t || undefined, now: deps.clock.now(), isHolder: !!request.user && request.user.id === award.holderUserId,
     }));
   });
 
@@ -63,7 +64,7 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   });
 
   app.get('/c/:id/verification', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
-    const { award, document } = await open(request);
+    const { award, credential, document } = await open(request);
     let input: unknown = document;
     try {
       input = JSON.parse(document);
@@ -73,22 +74,24 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     const result = localizeVerification(readableDates(await deps.verifier.verifyCredential(input), request.locale), request.locale);
     // A count, never who verified (no per-verifier data).
     if (request.method === 'GET') await recordCredentialEvent(deps, award, 'verified');
-    return sendHtml(reply, holderVerificationPage(pageContext(request), { award, result, token: request.query.t || undefined }));
+    return sendHtml(reply, holderVerificationPage(pageContext(request), { award, view: credentialView(credential), result, token: request.query.t || undefined }));
   });
 };
 
 /** "Mon porte-document": registered in the signed-in group. */
 export const walletRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   app.get('/account/credentials', { schema: { hide: true, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => {
-    const awards = await deps.store.awards.listForHolder(userActor(request).userId);
+    const held = await listHeldCredentials(deps, userActor(request));
+    // Each credential as signed; organisation names only for a document without an issuer name.
+    const items = held.map(({ award, credential }) => ({ award, view: credentialView(credential) }));
     const orgNames = new Map<string, string>();
-    for (const orgId of new Set(awards.map((a) => a.orgId))) {
+    for (const orgId of new Set(items.filter((i) => !i.view.issuer.name).map((i) => i.award.orgId))) {
       const org = await deps.store.organizations.findById(orgId);
       if (org) orgNames.set(orgId, org.name);
     }
     // Delayed automatic issuances addressed to the account's verified e-mails: "pending, expected around HH:MM".
     const emails = (await deps.store.users.listEmails(userActor(request).userId)).filter((e) => e.verifiedAt).map((e) => e.email);
     const pending = await listPendingForEmail(deps, emails);
-    return sendHtml(reply, walletPage(pageContext(request), { awards, orgNames, pending }));
+    return sendHtml(reply, walletPage(pageContext(request), { items, orgNames, pending }));
   });
 };

@@ -416,7 +416,7 @@ export async function seedWorld(t: TestApp): Promise<World> {
     },
     async newAward(o, options = {}) {
       const ref = await issueOne(o, { name: `Destinataire ${++counter}`, email: w.uniqueEmail('award') });
-      if (options.status) await setAwardStatus(deps, w.issuer(o), w.orgOf(o), ref.id, options.status, 'fixture');
+      if (options.status) await setAwardStatus(deps, w.issuer(o), { slug: w.orgOf(o).slug, id: ref.id, status: options.status, reason: 'fixture' });
       return ref;
     },
     async pruneWebhooks(o) {
