@@ -55,7 +55,7 @@ export async function setAwardStatus(deps: ManageDeps, actor: Actor, org: Organi
     }
     why = reason.trim() || undefined;
   }
-  await setCredentialStatus(deps, actor, org, award.credentialId, status, why);
+  await setCredentialStatus(deps, actor, { slug: org.slug, credentialId: award.credentialId, status, reason: why });
   return getAward(deps, org, id);
 }
 
