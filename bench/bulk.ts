@@ -70,14 +70,14 @@ async function main(): Promise<void> {
     const deps = container.deps;
     const org = await createOrganization(deps, { kind: 'system' }, { name: 'Institut du banc d’essai', slug: 'bench' });
     const user = await createUserAccount(deps, { email: 'staff@bench.example', displayName: 'Staff', password: 'correct horse battery staple' });
-    await addMember(deps, { kind: 'system' }, { orgId: org.id, userId: user.id, role: 'staff' });
+    await addMember(deps, { kind: 'system' }, { slug: org.slug, userId: user.id, role: 'staff' });
     const actor = { kind: 'user' as const, userId: user.id, isPlatformAdmin: false, ip: null };
-    const template = await createTemplate(deps, actor, org, {
+    const template = await createTemplate(deps, actor, { slug: org.slug, template: {
       kind: 'certificate', name: { fr: 'Secourisme en milieu de travail' }, description: { fr: 'Formation de 16 heures.' }, criteria: { fr: 'Réussir l’examen pratique.' },
       skills: [{ name: 'Premiers secours', frameworkUri: 'http://data.europa.eu/esco/skill/bench' }], validity: { unit: 'years', n: 3 },
       fields: [{ key: 'note', label: { fr: 'Note' }, type: 'grade', required: true }, { key: 'date_examen', label: { fr: 'Date de l’examen' }, type: 'date', required: false }],
       defaultLocale: 'fr',
-    });
+    } });
     for (let i = 0; i < WORKERS; i++) {
       workers.push(spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), ...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? WORKER_NODE_FLAGS), '--import', 'tsx', path.join(root, 'src/worker-main.ts'), String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
     }

@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
         const org = values.org ? await orgBySlug(c, values.org) : undefined;
         const generated = password ?? c.deps.secrets.newToken().slice(0, 20);
         const user = await createUserAccount(c.deps, { email, displayName: name, password: generated, locale: values.locale as 'fr' | 'en' | undefined });
-        if (org) await addMember(c.deps, { kind: 'system' }, { orgId: org.id, userId: user.id, role: values.role });
+        if (org) await addMember(c.deps, { kind: 'system' }, { slug: org.slug, userId: user.id, role: values.role });
         return { user, generated: password ? undefined : generated, org };
       });
       process.stdout.write(`user created: ${email}${result.org ? ` (${values.role} of ${result.org.slug})` : ''}\n`);
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'apikey:create': {
       const slug = required(values, 'org');
-      const { key } = await withContainer(async (c) => createApiKey(c.deps, { kind: 'system' }, await orgBySlug(c, slug), { label: values.label }));
+      const { key } = await withContainer(async (c) => createApiKey(c.deps, { kind: 'system' }, { slug: (await orgBySlug(c, slug)).slug, label: values.label }));
       process.stdout.write(`API key created for ${slug}; it is shown once:\n${key}\n`);
       return 0;
     }
@@ -137,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       const slug = required(values, 'org');
       const { previous, current, did } = await withContainer(async (c) => {
         const org = await orgBySlug(c, slug);
-        return { ...(await rotateIssuerKey(c.deps, { kind: 'system' }, org)), did: issuerDid(c.deps.baseUrl, org.slug) };
+        return { ...(await rotateIssuerKey(c.deps, { kind: 'system' }, { slug: org.slug })), did: issuerDid(c.deps.baseUrl, org.slug) };
       });
       process.stdout.write(`issuer key rotated for ${slug}\n  retired (still listed): ${verificationMethodId(did, previous)}\n`
         + `  signing now:            ${verificationMethodId(did, current)}\n`);
@@ -145,8 +145,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'org:profile': {
       const slug = required(values, 'org');
-      const details = await withContainer(async (c) => setIssuerProfile(c.deps, { kind: 'system' }, await orgBySlug(c, slug), {
-        url: values.url, email: values.email, description: values.description,
+      const details = await withContainer(async (c) => setIssuerProfile(c.deps, { kind: 'system' }, {
+        slug: (await orgBySlug(c, slug)).slug, url: values.url, email: values.email, description: values.description,
       }));
       process.stdout.write(`issuer profile of ${slug}: url ${details.url ?? '(default)'}, e-mail ${details.email ?? '(none)'}\n`);
       return 0;

@@ -74,12 +74,12 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     const deps = container.deps;
     const org = await createOrganization(deps, { kind: 'system' }, { name: 'Centre C1', slug: 'centre-c1' });
     const user = await createUserAccount(deps, { email: 'staff@c1.example', displayName: 'Staff', password: 'correct horse battery staple' });
-    await addMember(deps, { kind: 'system' }, { orgId: org.id, userId: user.id, role: 'staff' });
+    await addMember(deps, { kind: 'system' }, { slug: org.slug, userId: user.id, role: 'staff' });
     const actor = { kind: 'user' as const, userId: user.id, isPlatformAdmin: false, ip: null };
-    const template = await createTemplate(deps, actor, org, {
+    const template = await createTemplate(deps, actor, { slug: org.slug, template: {
       kind: 'attestation', name: { fr: 'Attestation de présence' }, description: { fr: 'Présence à la formation.' },
       fields: [{ key: 'heures', label: { fr: 'Heures' }, type: 'number', required: true }],
-    });
+    } });
     const lines = ['Nom,Courriel,Heures'];
     for (let i = 0; i < ROWS; i++) lines.push(`Personne ${i},personne${i}@example.org,${7 + (i % 5)}`);
     const job = await createImport(deps, actor, org.slug, { templateId: template.id, bytes: Buffer.from(lines.join('\n')) });

@@ -29,8 +29,8 @@ for (const dialect of testDialects()) describe(`${dialect}: /api/v1/credentials 
     t = await createTestApp({ dialect });
     orgA = await t.createOrg({ name: 'École A', slug: 'ecole-a' });
     const orgB = await t.createOrg({ name: 'École B', slug: 'ecole-b' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, orgA, { label: 'SIS' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, orgB, { label: 'SIS' })).key;
+    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgA.slug, label: 'SIS' })).key;
+    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgB.slug, label: 'SIS' })).key;
     const res = await call('POST', '/templates', TEMPLATE_INPUT);
     expect(res.statusCode).toBe(201);
     templateId = res.json().id;
@@ -270,7 +270,7 @@ for (const dialect of testDialects()) describe(`${dialect}: /api/v1/credentials 
 
   it('pages 120 credentials by 50 with every one exactly once, and filters by template, status, dates and search', async () => {
     const orgC = await t.createOrg({ name: 'École C', slug: 'ecole-c' });
-    const keyC = (await createApiKey(t.container.deps, { kind: 'system' }, orgC, { label: 'SIS' })).key;
+    const keyC = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgC.slug, label: 'SIS' })).key;
     const tC = (await call('POST', '/templates', TEMPLATE_INPUT, keyC)).json().id as string;
     const tC2 = (await call('POST', '/templates', { ...TEMPLATE_INPUT, kind: 'badge', fields: [], email: {} }, keyC)).json().id as string;
     const firstDay = t.clock.now().toISOString().slice(0, 10);

@@ -15,8 +15,8 @@ for (const dialect of testDialects()) describe(`${dialect}: /api/v1/templates`, 
     t = await createTestApp({ dialect });
     orgA = await t.createOrg({ name: 'École A', slug: 'ecole-a' });
     const orgB = await t.createOrg({ name: 'École B', slug: 'ecole-b' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, orgA, { label: 'SIS' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, orgB, { label: 'SIS' })).key;
+    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgA.slug, label: 'SIS' })).key;
+    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgB.slug, label: 'SIS' })).key;
   });
   afterAll(async () => {
     await t.close();

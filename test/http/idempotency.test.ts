@@ -37,8 +37,8 @@ for (const dialect of testDialects()) describe(`${dialect}: Idempotency-Key`, ()
     t = await createTestApp({ dialect });
     org = await t.createOrg({ name: 'Centre Idem', slug: 'idem' });
     const other = await t.createOrg({ name: 'Autre centre', slug: 'autre' });
-    key = (await createApiKey(t.container.deps, { kind: 'system' }, org, { label: 'SIS' })).key;
-    otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, other, { label: 'SIS' })).key;
+    key = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'SIS' })).key;
+    otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: other.slug, label: 'SIS' })).key;
   });
   afterAll(async () => {
     await t.close();

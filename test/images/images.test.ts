@@ -59,7 +59,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
       agents[who] = t.agent();
       await agents[who]!.signIn(who);
     }
-    apiKey = (await createApiKey(t.container.deps, { kind: 'system' }, org, { label: 'images' })).key;
+    apiKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'images' })).key;
   });
   afterAll(async () => {
     await t.close();
@@ -228,7 +228,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     expect((await upload('admin@atelier.example', png)).statusCode).toBe(303);
     expect((await t.container.store.images.listForOrg(org.id)).filter((i) => i.id === body.id)).toHaveLength(1);
     // Another organisation gets its own image for the same bytes.
-    const otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, other, { label: 'x' })).key;
+    const otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: other.slug, label: 'x' })).key;
     const theirs = await api(png, 'image/png', otherKey);
     expect(theirs.statusCode).toBe(201);
     expect(theirs.json().id).not.toBe(body.id);

@@ -113,11 +113,11 @@ describe('the credential e-mail', () => {
     const hostileBody = 'Bonjour {{nom}} ({{note}}),\r\nBcc: evil@x.test\n\n<script>alert("body")</script> <a href="javascript:alert(1)">x</a>\n{{lien}}';
     const hostileTitle = 'Titre\nBcc: evil@x.test <img src=x onerror=alert(1)>';
     // A custom subject and body (merge fields), and one template with the default texts (the title goes into them).
-    const custom = await createTemplate(h.web.deps, actor, org, {
+    const custom = await createTemplate(h.web.deps, actor, { slug: org.slug, template: {
       ...TEMPLATE_INPUT, name: { fr: hostileTitle, en: hostileTitle },
       email: { subject: { fr: hostileSubject, en: hostileSubject }, body: { fr: hostileBody, en: hostileBody } },
-    });
-    const plain = await createTemplate(h.web.deps, actor, org, { ...TEMPLATE_INPUT, name: { fr: hostileTitle, en: hostileTitle }, email: {} });
+    } });
+    const plain = await createTemplate(h.web.deps, actor, { slug: org.slug, template: { ...TEMPLATE_INPUT, name: { fr: hostileTitle, en: hostileTitle }, email: {} } });
     const names = [
       '<script>alert("n")</script>\r\nBcc: evil@x.test',
       '=?utf-8?b?DQpCY2M6IGV2aWxAeC50ZXN0?=',
@@ -184,7 +184,7 @@ describe('the credential e-mail', () => {
     const org = await h.createOrg({ slug: 'c4-org', name: 'Centre C4', languages: 'fr,en' });
     const admin = await h.createUser({ email: 'admin@c4.test', org, role: 'admin', locale: 'en' });
     const actor = { kind: 'user' as const, userId: admin.id, isPlatformAdmin: false as const, ip: null };
-    const template = await createTemplate(h.web.deps, actor, org, TEMPLATE_INPUT);
+    const template = await createTemplate(h.web.deps, actor, { slug: org.slug, template: TEMPLATE_INPUT });
     // One mailbox the server always refuses (a permanent failure): its mail must end dead, the others must all arrive.
     const DEAD = 'mort.definitif@example.org';
     const refusing = (): MailTransport => {

@@ -140,12 +140,12 @@ export async function createMailHarness(options: {
         email: input.email, displayName: input.name ?? input.email.split('@')[0], password: input.password ?? TEST_PASSWORD,
         locale: input.locale ?? 'fr', isPlatformAdmin: input.isPlatformAdmin,
       });
-      if (input.org) await addMember(web.deps, { kind: 'system' }, { orgId: input.org.id, userId: user.id, role: input.role ?? 'staff' });
+      if (input.org) await addMember(web.deps, { kind: 'system' }, { slug: input.org.slug, userId: user.id, role: input.role ?? 'staff' });
       return user;
     },
     createOrg: (input) => createOrganization(web.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, languages: input.languages }),
     async createApiKey(org) {
-      return (await createApiKey(web.deps, { kind: 'system' }, org, { label: 'test' })).key;
+      return (await createApiKey(web.deps, { kind: 'system' }, { slug: org.slug, label: 'test' })).key;
     },
     async requestReset(email) {
       const res = await new Agent(app).post('/password/forgot', { email });

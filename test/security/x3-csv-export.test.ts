@@ -82,7 +82,7 @@ describe('X3 CSV exports neutralise formulas', () => {
     const templates: Template[] = [];
     for (let i = 0; i < 10; i++) {
       const raw = values[i]!.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').slice(0, 200) || '=1+1';
-      templates.push(await createTemplate(deps, w.issuer('A'), w.orgA, { ...TEMPLATE_INPUT, name: { fr: raw, en: raw } }));
+      templates.push(await createTemplate(deps, w.issuer('A'), { slug: w.orgA.slug, template: { ...TEMPLATE_INPUT, name: { fr: raw, en: raw } } }));
     }
     const expected = new Map<string, { name: string; email: string; learnerId: string }>();
     const mails: string[] = [];

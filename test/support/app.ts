@@ -99,7 +99,7 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
         email: input.email, displayName: input.name ?? input.email.split('@')[0], password: input.password ?? TEST_PASSWORD,
         locale: input.locale ?? 'fr', isPlatformAdmin: input.isPlatformAdmin,
       });
-      if (input.org) await addMember(container.deps, { kind: 'system' }, { orgId: input.org.id, userId: user.id, role: input.role ?? 'staff' });
+      if (input.org) await addMember(container.deps, { kind: 'system' }, { slug: input.org.slug, userId: user.id, role: input.role ?? 'staff' });
       return user;
     },
     createOrg: (input) => createOrganization(container.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, parentSlug: input.parentSlug }),

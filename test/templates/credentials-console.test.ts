@@ -95,7 +95,7 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     expect(await q('q=l%C3%A8ve%2003')).toHaveLength(1);
     expect(await q('q=ELEVE1')).toHaveLength(10);
     expect(await q('q=%25')).toHaveLength(0); // LIKE wildcards are literal
-    const other = await createTemplate(t.container.deps, w.actor, w.org, { ...TEMPLATE_INPUT, name: { fr: 'Anglais des affaires' } });
+    const other = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: 'Anglais des affaires' } } });
     t.clock.advance(3 * DAY_MS);
     staff = t.agent();
     await staff.signIn('staff@ecole.example');
@@ -339,7 +339,7 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
   });
 
   it('escapes a hostile recipient name and template name on every console page', async () => {
-    const template = await createTemplate(t.container.deps, w.actor, w.org, { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } });
+    const template = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } } });
     const [c] = await issue([{ name: XSS_NAME, email: 'xss@example.org' }], template);
     const pages = [
       await staff.get('/console/ecole/credentials?q=script'),

@@ -148,7 +148,7 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
   });
 
   it('escapes a hostile recipient name and template name on the holder pages', async () => {
-    const template = await createTemplate(t.container.deps, w.actor, w.org, { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } });
+    const template = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } } });
     await t.createUser({ email: 'xss@example.org', name: 'X' });
     const c = await issue({ name: XSS_NAME, email: 'xss@example.org' }, template);
     const holder = t.agent();

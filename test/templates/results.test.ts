@@ -28,7 +28,7 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   const tpl: Record<string, Template> = {};
 
   const newTemplate = async (label: string, rules: RulesInput, input: object = TEMPLATE_INPUT) => {
-    const template = await createTemplate(t.container.deps, w.actor, w.org, { ...input, name: { fr: label } });
+    const template = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...input, name: { fr: label } } });
     await saveTemplateRules(t.container.deps, w.actor, w.org.slug, template.id, rules);
     tpl[label] = template;
     return template;
@@ -40,8 +40,8 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     w = await seedTemplateWorld(t, 'centre');
     await t.createUser({ email: 'reviewer@centre.example', name: 'Reviewer', org: w.org, role: 'reviewer' });
     orgB = await t.createOrg({ name: 'Autre centre', slug: 'autre' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, w.org, { label: 'LMS' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, orgB, { label: 'LMS' })).key;
+    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: w.org.slug, label: 'LMS' })).key;
+    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgB.slug, label: 'LMS' })).key;
     await newTemplate('Secourisme', { enabled: 'on', activities: 'SST-101', minScore: '60', requirePassed: 'on', policy: 'once' });
     await newTemplate('Programme', { enabled: 'on', activities: 'U1, U2', mode: 'all', requirePassed: 'on' });
     await newTemplate('Module au choix', { enabled: 'on', activities: 'X1, X2', mode: 'any', requirePassed: 'on' });
@@ -276,7 +276,7 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     await t.createUser({ email: 'out@example.org' });
     await outsider.signIn('out@example.org');
     expect((await outsider.get('/console/centre/results')).statusCode).toBe(404);
-    const tplB = await createTemplate(t.container.deps, { kind: 'system' }, orgB, TEMPLATE_INPUT);
+    const tplB = await createTemplate(t.container.deps, { kind: 'system' }, { slug: orgB.slug, template: TEMPLATE_INPUT });
     expect((await staff.get(`/console/centre/templates/${tplB.id}/rules`)).statusCode).toBe(404);
   });
 

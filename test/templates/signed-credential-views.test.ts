@@ -78,11 +78,12 @@ describe.each(testDialects())('views of the signed credential on %s', (dialect) 
     await t.createUser({ email: 'holder.view@example.org', name: 'Hugo Holder' });
     const c = await issue({ name: 'Hugo Holder', email: 'holder.view@example.org' }, { note: 'A' }, world.template, world);
 
-    const edited = await updateTemplate(t.container.deps, world.actor, world.org, world.template.id, {
-      ...TEMPLATE_INPUT, kind: 'diploma', name: { fr: 'Nouveau nom du modèle', en: 'New template name' },
+    const edited = await updateTemplate(t.container.deps, world.actor, {
+      slug: world.org.slug, id: world.template.id,
+      template: { ...TEMPLATE_INPUT, kind: 'diploma', name: { fr: 'Nouveau nom du modèle', en: 'New template name' } },
     });
     expect(edited.version).toBe(2);
-    await updateOrganization(t.container.deps, admin, world.org.slug, { name: 'Institut Renommé', logoUrl: null, languages: ['fr', 'en'] });
+    await updateOrganization(t.container.deps, admin, { slug: world.org.slug, name: 'Institut Renommé', logoUrl: null, languages: ['fr', 'en'] });
 
     const page = await t.agent().get(c.url);
     expect(page.statusCode, page.body).toBe(200);

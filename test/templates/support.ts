@@ -35,7 +35,7 @@ export async function seedTemplateWorld(t: TestApp, slug = 'ecole'): Promise<Wor
   const admin = await t.createUser({ email: `admin@${slug}.example`, name: 'Admin', org, role: 'admin' });
   const staff = await t.createUser({ email: `staff@${slug}.example`, name: 'Staff', org, role: 'staff' });
   const actor = { kind: 'user' as const, userId: staff.id, isPlatformAdmin: false as const, ip: null };
-  const template = await createTemplate(t.container.deps, actor, org, TEMPLATE_INPUT);
+  const template = await createTemplate(t.container.deps, actor, { slug: org.slug, template: TEMPLATE_INPUT });
   return { org, admin, staff, template, actor };
 }
 

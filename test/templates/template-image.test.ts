@@ -18,8 +18,8 @@ describe('a template with an image uploaded to Sceau', () => {
 
   it('issues credentials whose achievement image is served by Sceau, even on a plain-http BASE_URL', async () => {
     const deps = t.container.deps;
-    const image = await uploadImage(deps, w.actor, w.org, solidPng(64, 64));
-    const template = await createTemplate(deps, w.actor, w.org, { ...TEMPLATE_INPUT, imageId: image.id });
+    const image = await uploadImage(deps, w.actor, { slug: w.org.slug, bytes: solidPng(64, 64) });
+    const template = await createTemplate(deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, imageId: image.id } });
     const [award] = await issueAwards(deps, w.actor, w.org, template, template.version, [
       { recipient: { name: 'Avec Image', email: 'image@example.org', learnerId: null, locale: 'fr', fields: { note: 'A' } } },
     ]);

@@ -19,7 +19,7 @@ describe('issuance events reach the organisation webhooks', () => {
   it('emits credential.issued, credential.claimed, credential.revoked and job.completed in the changing transactions', async () => {
     const deps = t.container.deps;
     const admin = { kind: 'user' as const, userId: w.admin.id, isPlatformAdmin: false, ip: null };
-    const { webhook } = await createWebhook(deps, admin, w.org.slug, { url: 'https://hooks.example.org/sceau', events: [...WEBHOOK_EVENT_TYPES] });
+    const { webhook } = await createWebhook(deps, admin, { slug: w.org.slug, url: 'https://hooks.example.org/sceau', events: [...WEBHOOK_EVENT_TYPES] });
     // An existing account with this verified address: the credential goes straight in (claimed).
     await t.createUser({ email: 'titulaire@example.org', name: 'Titulaire' });
     const [one] = await issueAwards(deps, w.actor, w.org, w.template, w.template.version, [

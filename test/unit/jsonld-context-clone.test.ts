@@ -116,7 +116,7 @@ describe('jsonld copy-on-write active-context clone', () => {
     const w = await seedTemplateWorld(t, 'ecole-clone');
     const deps = t.container.deps;
     for (const kind of ['badge', 'certificate', 'diploma', 'attestation', 'transcript'] as const) {
-      const template = await createTemplate(deps, w.actor, w.org, { ...TEMPLATE_INPUT, kind, name: { fr: `Modèle ${kind}`, en: `Template ${kind}` } });
+      const template = await createTemplate(deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, kind, name: { fr: `Modèle ${kind}`, en: `Template ${kind}` } } });
       const [award] = await issueAwards(deps, w.actor, w.org, template, template.version, [
         { recipient: { name: `Élève ${kind}`, email: `${kind}@example.org`, learnerId: 'L-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } } },
       ]);

@@ -53,8 +53,8 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
     await t.createUser({ email: 'admin@alpha.test', org: alpha, role: 'admin' });
     await t.createUser({ email: 'staff@alpha.test', org: alpha, role: 'staff' });
     await t.createUser({ email: 'admin@beta.test', org: beta, role: 'admin' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, alpha, { label: 'A' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, beta, { label: 'B' })).key;
+    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: alpha.slug, label: 'A' })).key;
+    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: beta.slug, label: 'B' })).key;
   });
   afterAll(async () => {
     await t?.close();
@@ -78,7 +78,7 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
   const send = (deliveryId: string, post: GuardedPost = openPost) =>
     deliverWebhook({ store: store(), clock: t.clock, secrets: t.container.deps.secrets, post }, deliveryId);
   const emit = (org: Organization, type: WebhookEventType, data: Record<string, unknown>) =>
-    store().transaction((tx) => emitOrgEvent(tx, t.container.deps, org.id, type, data));
+    store().transaction((tx) => emitOrgEvent(tx, t.container.deps, { orgId: org.id, type: type, data: data }));
   const api = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, key = keyA) =>
     t.app.inject({ method, url, payload: payload as object, headers: { authorization: `Bearer ${key}`, 'accept-language': 'en' } });
   const deliveriesOf = async (webhookId: string) =>
@@ -378,7 +378,7 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
 
   it('manages webhooks through the API: secret once, strict bodies, limit of 10, delivery log, delete', async () => {
     const gamma = await t.createOrg({ name: 'Gamma', slug: 'gamma' });
-    const keyC = (await createApiKey(t.container.deps, { kind: 'system' }, gamma, { label: 'C' })).key;
+    const keyC = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: gamma.slug, label: 'C' })).key;
     const created = await api('POST', '/api/v1/webhooks', { url: 'https://hooks.gamma.example/sceau', events: ['job.completed', 'credential.issued'] }, keyC);
     expect(created.statusCode).toBe(201);
     const body = created.json();
@@ -429,7 +429,7 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
     const hook = await addHook(`${receiver.url}/tx`, ['credential.claimed']);
     const jobsBefore = await t.container.jobs.counts('webhook.deliver@1');
     await expect(store().transaction(async (tx) => {
-      await emitOrgEvent(tx, t.container.deps, alpha.id, 'credential.claimed', { credentialId: 'urn:uuid:rolled-back' });
+      await emitOrgEvent(tx, t.container.deps, { orgId: alpha.id, type: 'credential.claimed', data: { credentialId: 'urn:uuid:rolled-back' } });
       expect(await tx.webhooks.listDeliveries(alpha.id, { webhookId: hook.id, limit: 10 })).toHaveLength(1);
       throw new Error('rollback');
     })).rejects.toThrow('rollback');

@@ -6,6 +6,7 @@
  */
 import { auditEvent } from '../shared/audit.js';
 import { AppError } from '../shared/errors.js';
+import { authorize } from '../shared/policies.js';
 import type { Actor, JsonObject } from '../shared/model.js';
 import type { Repositories } from '../shared/store.js';
 import { identifierUrl, normalizeEmail, normalizeUrl } from '../shared/validation.js';
@@ -276,7 +277,7 @@ function statusEntry(deps: IssuingDeps, org: Organization, a: StatusAllocation):
 /** Signs a batch (one status allocation transaction, one `created`); nothing about the credentials is stored yet. */
 async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {
   const needing = drafts.filter((d) => d.withStatus).length;
-  const allocations = needing ? await deps.store.transaction((tx) => allocateStatusEntries(tx, deps, key, needing)) : [];
+  const allocations = needing ? await deps.store.transaction((tx) => allocateStatusEntries(tx, deps, { key, count: needing })) : [];
   const now = deps.clock.now();
   const created = w3cDate(now);
   const did = issuerDid(deps.baseUrl, org.slug);
@@ -304,8 +305,14 @@ async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, 
   return results;
 }
 
-/** Stores signed credentials inside the caller's transaction (with their audit events). */
-export async function storeIssued(tx: Repositories, deps: IssuingDeps, actor: Actor, org: Organization, results: IssueResult[]): Promise<void> {
+/**
+ * Stores signed credentials inside the caller's transaction (with their audit events). A building block of use cases
+ * that have already authorised `actor` in `org`.
+ */
+export async function storeIssued(
+  tx: Repositories, deps: IssuingDeps, issued: { actor: Actor; org: Organization; results: IssueResult[] },
+): Promise<void> {
+  const { actor, org, results } = issued;
   await tx.credentials.createMany(results.map((r) => r.credential));
   await tx.audit.recordMany(results.map((r) => auditEvent(deps, actor, {
     action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },
@@ -314,7 +321,7 @@ export async function storeIssued(tx: Repositories, deps: IssuingDeps, actor: Ac
 
 async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {
   const results = await signDrafts(deps, org, key, drafts);
-  await deps.store.transaction((tx) => storeIssued(tx, deps, actor, org, results));
+  await deps.store.transaction((tx) => storeIssued(tx, deps, { actor, org, results }));
   return results;
 }
 
@@ -322,9 +329,10 @@ async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, 
  * Issues Open Badges 3.0 credentials in one batch (one `created`, one key, one status allocation).
  * Validation happens before anything is written.
  */
-export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, org: Organization, inputs: OpenBadgeInput[]): Promise<IssueResult[]> {
-  const results = await signOpenBadges(deps, org, inputs);
-  if (results.length) await deps.store.transaction((tx) => storeIssued(tx, deps, actor, org, results));
+export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, input: { slug?: string; badges: OpenBadgeInput[] }): Promise<IssueResult[]> {
+  const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: input.slug });
+  const results = await signOpenBadges(deps, org, input.badges);
+  if (results.length) await deps.store.transaction((tx) => storeIssued(tx, deps, { actor, org, results }));
   return results;
 }
 
@@ -383,8 +391,8 @@ export async function signOpenBadges(deps: IssuingDeps, org: Organization, input
   return signDrafts(deps, org, key, drafts);
 }
 
-export async function issueOpenBadge(deps: IssuingDeps, actor: Actor, org: Organization, input: OpenBadgeInput): Promise<IssueResult> {
-  return (await issueOpenBadges(deps, actor, org, [input]))[0]!;
+export async function issueOpenBadge(deps: IssuingDeps, actor: Actor, input: { slug?: string; badge: OpenBadgeInput }): Promise<IssueResult> {
+  return (await issueOpenBadges(deps, actor, { slug: input.slug, badges: [input.badge] }))[0]!;
 }
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -395,7 +403,11 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
  * (`urn:uuid:…`), `validFrom` (VCDM 2.0) or `issuanceDate` (1.1) when missing, and a revocation status entry
  * (VCDM 2.0 credentials without their own `credentialStatus`).
  */
-export async function issueCredential(deps: IssuingDeps, actor: Actor, org: Organization, credential: unknown, options: { jwt?: boolean } = {}): Promise<IssueResult> {
+export async function issueCredential(
+  deps: IssuingDeps, actor: Actor, request: { slug?: string; credential: unknown; jwt?: boolean },
+): Promise<IssueResult> {
+  const { credential } = request;
+  const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: request.slug });
   if (!isObject(credential)) throw new AppError('CREDENTIAL_INVALID', { reason: 'the credential must be a JSON object' });
   const input = structuredClone(credential);
   const context = input['@context'];
@@ -427,7 +439,7 @@ export async function issueCredential(deps: IssuingDeps, actor: Actor, org: Orga
 
   const key = await ensureIssuerKey(deps, org);
   const [result] = await signAndStore(deps, actor, org, key, [{
-    withStatus, ob, jwt: options.jwt === true, credentialId: input['id'], types, recipientHash: hash,
+    withStatus, ob, jwt: request.jwt === true, credentialId: input['id'], types, recipientHash: hash,
     validFrom: parseDate(input['validFrom'] ?? input['issuanceDate']), validUntil: parseDate(input['validUntil'] ?? input['expirationDate']),
     build: (status) => (status ? ordered({ ...input, credentialStatus: status }) : ordered(input)),
   }]);

@@ -6,6 +6,7 @@
  */
 import { recordAudit } from '../shared/audit.js';
 import { AppError } from '../shared/errors.js';
+import { authorize } from '../shared/policies.js';
 import type { Actor, JsonObject } from '../shared/model.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Repositories, Store } from '../shared/store.js';
@@ -97,7 +98,8 @@ export async function ensureIssuerKeys(deps: IssuerDeps): Promise<number> {
  * Rotation: the current key is retired (it signs nothing more) and a new one becomes current. Retired keys stay
  * in the DID document under `verificationMethod` and `assertionMethod`, so every credential ever issued verifies.
  */
-export async function rotateIssuerKey(deps: IssuerDeps, actor: Actor, org: Organization): Promise<{ previous: IssuerKey; current: IssuerKey }> {
+export async function rotateIssuerKey(deps: IssuerDeps, actor: Actor, input: { slug?: string }): Promise<{ previous: IssuerKey; current: IssuerKey }> {
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const previous = await ensureIssuerKey(deps, org);
   const generated = await deps.issuerKeys.generate();
   return deps.store.transaction(async (tx) => {
@@ -128,9 +130,21 @@ export function didDocument(baseUrl: URL, org: Pick<Organization, 'slug'>, keys:
   };
 }
 
-export async function getDidDocument(deps: IssuerDeps, org: Organization): Promise<JsonObject> {
+/** An organisation by slug for the public documents (no actor: they are public); NOT_FOUND when unknown. */
+async function publicOrg(deps: Pick<IssuerDeps, 'store'>, slug: string): Promise<Organization> {
+  const org = SLUG_RE.test(slug) ? await deps.store.organizations.findBySlug(slug) : undefined;
+  if (!org) throw new AppError('NOT_FOUND');
+  return org;
+}
+
+async function didDocumentOf(deps: IssuerDeps, org: Organization): Promise<JsonObject> {
   await ensureIssuerKey(deps, org);
   return didDocument(deps.baseUrl, org, await deps.store.issuerKeys.list(org.id));
+}
+
+/** The DID document served at `/orgs/<slug>/did.json` (public; NOT_FOUND for an unknown organisation). */
+export async function getDidDocument(deps: IssuerDeps, input: { slug: string }): Promise<JsonObject> {
+  return didDocumentOf(deps, await publicOrg(deps, input.slug));
 }
 
 /** The OB 3.0 `Profile` of the organisation as issuer (embedded in credentials; no `@context`). */
@@ -147,19 +161,24 @@ export function issuerProfileOf(baseUrl: URL, org: Organization, details: Issuer
   return profile;
 }
 
+/**
+ * The Profile of an organisation already resolved by the calling use case (issuing embeds it). Public data: what
+ * `getPublicProfileDocument` serves to anyone.
+ */
 export async function getIssuerProfile(deps: Pick<IssuerDeps, 'store' | 'baseUrl'>, org: Organization): Promise<JsonObject> {
   return issuerProfileOf(deps.baseUrl, org, await deps.store.issuerProfiles.get(org.id));
 }
 
-/** The public Profile document served at `/orgs/<slug>/profile` (JSON-LD, OB 3.0 contexts). */
-export async function getPublicProfileDocument(deps: Pick<IssuerDeps, 'store' | 'baseUrl'>, org: Organization): Promise<JsonObject> {
-  return { '@context': [VC_V2_CONTEXT, OB_CONTEXT], ...(await getIssuerProfile(deps, org)) };
+/** The public Profile document served at `/orgs/<slug>/profile` (JSON-LD, OB 3.0 contexts; NOT_FOUND when unknown). */
+export async function getPublicProfileDocument(deps: Pick<IssuerDeps, 'store' | 'baseUrl'>, input: { slug: string }): Promise<JsonObject> {
+  return { '@context': [VC_V2_CONTEXT, OB_CONTEXT], ...(await getIssuerProfile(deps, await publicOrg(deps, input.slug))) };
 }
 
 /** Sets the Profile's `url`, `email` and `description` (empty values clear them). */
 export async function setIssuerProfile(
-  deps: IssuerDeps, actor: Actor, org: Organization, input: { url?: unknown; email?: unknown; description?: unknown },
+  deps: IssuerDeps, actor: Actor, input: { slug?: string; url?: unknown; email?: unknown; description?: unknown },
 ): Promise<IssuerProfileDetails> {
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const existing = await deps.store.issuerProfiles.get(org.id);
   const pick = <T>(v: unknown, keep: T, parse: (x: unknown) => T): T => (v === undefined ? keep : parse(v));
   const description = pick(input.description, existing?.description ?? null, (v) => {
@@ -193,7 +212,7 @@ export async function resolveOwnDid(deps: IssuerDeps, url: string): Promise<Json
   if (!parsed) return undefined;
   const org = await deps.store.organizations.findBySlug(parsed.slug);
   if (!org) return undefined;
-  const doc = await getDidDocument(deps, org);
+  const doc = await didDocumentOf(deps, org);
   if (parsed.fragment === undefined) return doc;
   const vm = (doc['verificationMethod'] as JsonObject[]).find((m) => m['id'] === url);
   return vm ? { '@context': MULTIKEY_CONTEXT, ...vm } : undefined;

@@ -109,7 +109,7 @@ export async function setAwardStatus(
     }
     why = reason.trim() || undefined;
   }
-  await setCredentialStatus(deps, actor, org, award.credentialId, input.status, why);
+  await setCredentialStatus(deps, actor, { slug: org.slug, credentialId: award.credentialId, status: input.status, reason: why });
   return findAward(deps, org, award.id);
 }
 

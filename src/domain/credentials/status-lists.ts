@@ -11,6 +11,7 @@
  */
 import { recordAudit } from '../shared/audit.js';
 import { AppError } from '../shared/errors.js';
+import { authorize } from '../shared/policies.js';
 import type { Actor, JsonObject } from '../shared/model.js';
 import type { Repositories } from '../shared/store.js';
 import {
@@ -89,7 +90,10 @@ async function pickIndexes(tx: Repositories, deps: StatusDeps, list: StatusList,
 }
 
 /** Reserves `count` random status entries of the key's open revocation list(s), in the caller's transaction. */
-export async function allocateStatusEntries(tx: Repositories, deps: StatusDeps, key: IssuerKey, count: number, purpose: StatusPurpose = 'revocation'): Promise<StatusAllocation[]> {
+export async function allocateStatusEntries(
+  tx: Repositories, deps: StatusDeps, request: { key: IssuerKey; count: number; purpose?: StatusPurpose },
+): Promise<StatusAllocation[]> {
+  const { key, count, purpose = 'revocation' } = request;
   const cfg = statusListConfig(deps);
   const out: StatusAllocation[] = [];
   const now = deps.clock.now();
@@ -196,13 +200,16 @@ export interface StatusHooks {
 export const CREDENTIAL_STATUSES: readonly CredentialStatusValue[] = ['active', 'suspended', 'revoked'];
 
 /**
- * Sets the status of one of the organisation's credentials (by its `id`). Another organisation's credential is
- * NOT_FOUND, exactly like a nonexistent one. Revoking is permanent (and idempotent); suspending and reactivating a
- * revoked credential is CREDENTIAL_REVOKED_PERMANENT.
+ * Sets the status of one of the organisation's credentials (by its `id`), for those who issue. Another organisation's
+ * credential is NOT_FOUND, exactly like a nonexistent one. Revoking is permanent (and idempotent); suspending and
+ * reactivating a revoked credential is CREDENTIAL_REVOKED_PERMANENT.
  */
 export async function setCredentialStatus(
-  deps: StatusDeps & { hooks?: StatusHooks }, actor: Actor, org: Organization, credentialId: unknown, status: unknown, reason?: string,
+  deps: StatusDeps & { hooks?: StatusHooks }, actor: Actor,
+  input: { slug?: string; credentialId: unknown; status: unknown; reason?: string },
 ): Promise<{ credentialId: string; status: CredentialStatusValue }> {
+  const { credentialId, status, reason } = input;
+  const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: input.slug });
   if (typeof credentialId !== 'string' || credentialId === '' || credentialId.length > 2048) throw new AppError('NOT_FOUND');
   if (!CREDENTIAL_STATUSES.includes(status as CredentialStatusValue)) throw new AppError('VALIDATION_FAILED', {}, { field: 'status' });
   const wanted = status as CredentialStatusValue;

@@ -232,7 +232,7 @@ export async function issueAwards(
       return { item, result, token, link: holderLink(deps.baseUrl, result.credential.credentialId, token), holderUserId: accounts.get(item.recipient.email) ?? null };
     });
     if (!kept.length) return [];
-    await storeIssued(tx, deps, actor, org, kept.map((k) => k.result));
+    await storeIssued(tx, deps, { actor, org, results: kept.map((k) => k.result) });
     const mailIds = await tx.outbox.addMany(kept.map(({ item, link, holderUserId }) => ({
       kind: 'credential.issued' as const, to: item.recipient.email, locale: item.recipient.locale,
       params: credentialMailParams(org, content, item.recipient, link, holderUserId !== null),

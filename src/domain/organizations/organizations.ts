@@ -1,6 +1,8 @@
 /**
  * Organisations (tenants), memberships and roles, invitations and API keys.
  * Access rule: someone who is not a member gets NOT_FOUND, exactly as for an organisation that does not exist.
+ * Every use case on an organisation takes `(deps, actor, input)`, names it by `input.slug` and calls `authorize`
+ * (src/domain/shared/policies.ts) first.
  */
 import { type AccountDeps, createSession, url } from '../accounts/accounts.js';
 import { recordAudit } from '../shared/audit.js';
@@ -8,6 +10,7 @@ import { createIssuerKey } from '../credentials/issuer-identity.js';
 import type { IssuerKeys } from '../credentials/ports.js';
 import { DAY, MINUTE, addMs } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
+import { type OrgScope, authorize, can } from '../shared/policies.js';
 import {
   type Actor, type AuditEvent, type Locale, isLocale
 } from '../shared/model.js';
@@ -29,15 +32,20 @@ export interface OrgAccess {
   role: Role;
 }
 
-/** The organisation, if the actor is a member; NOT_FOUND otherwise (existence is never revealed). */
+/**
+ * The organisation, if the actor is a member; NOT_FOUND otherwise (existence is never revealed).
+ * @deprecated Use cases call `authorize` (src/domain/shared/policies.ts); kept for callers not yet moved.
+ */
 export async function getOrgForMember(deps: Pick<OrgDeps, 'store'>, actor: UserActor, slug: string): Promise<OrgAccess> {
-  const org = /^[a-z0-9-]{1,63}$/.test(slug) ? await deps.store.organizations.findBySlug(slug) : undefined;
-  const membership = org ? await deps.store.memberships.find(org.id, actor.userId) : undefined;
-  if (!org || !membership) throw new AppError('NOT_FOUND');
-  return { org, role: membership.role };
+  // Every role may view: this is membership only.
+  const { org, standing } = await authorize(deps, actor, { action: 'org.view', slug });
+  return { org, role: standing as Role };
 }
 
-/** As `getOrgForMember`, then FORBIDDEN when the member's role is not among `roles`. */
+/**
+ * As `getOrgForMember`, then FORBIDDEN when the member's role is not among `roles`.
+ * @deprecated Use cases call `authorize` with an action; kept for callers not yet moved.
+ */
 export async function requireOrgRole(deps: Pick<OrgDeps, 'store'>, actor: UserActor, slug: string, roles: readonly Role[]): Promise<OrgAccess> {
   const access = await getOrgForMember(deps, actor, slug);
   if (!roles.includes(access.role)) throw new AppError('FORBIDDEN');
@@ -62,8 +70,14 @@ export interface CreateOrganizationInput {
   logoUrl?: unknown;
 }
 
+/** `tx`: run inside the caller's transaction (seeding creates an organisation and its first member together). */
+export interface InTransaction {
+  tx?: Repositories;
+}
+
 /** Creates an organisation (operators, platform admins). A parent makes it a member centre of a network. */
-export async function createOrganization(deps: OrgDeps, actor: Actor, input: CreateOrganizationInput, tx?: Repositories): Promise<Organization> {
+export async function createOrganization(deps: OrgDeps, actor: Actor, input: CreateOrganizationInput & InTransaction): Promise<Organization> {
+  const { tx } = input;
   const name = normalizeName(input.name, 'name');
   const slug = normalizeSlug(input.slug);
   const logoUrl = normalizeUrl(input.logoUrl, 'logoUrl');
@@ -86,9 +100,9 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
 }
 
 export async function updateOrganization(
-  deps: OrgDeps, actor: UserActor, slug: string, input: { name: unknown; logoUrl: unknown; languages: unknown },
+  deps: OrgDeps, actor: Actor, input: { slug: string; name: unknown; logoUrl: unknown; languages: unknown },
 ): Promise<Organization> {
-  const { org } = await requireOrgRole(deps, actor, slug, ['admin']);
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const patch = { name: normalizeName(input.name, 'name'), logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'), languages: normalizeLanguages(input.languages) };
   await deps.store.transaction(async (tx) => {
     await tx.organizations.update(org.id, patch);
@@ -98,24 +112,28 @@ export async function updateOrganization(
 }
 
 /** Adds an existing account to an organisation (operators). */
-export async function addMember(deps: OrgDeps, actor: Actor, input: { orgId: string; userId: string; role: unknown }, tx?: Repositories): Promise<void> {
+export async function addMember(deps: OrgDeps, actor: Actor, input: { slug: string; userId: string; role: unknown } & InTransaction): Promise<void> {
+  const { tx } = input;
   if (!isRole(input.role)) throw new AppError('ROLE_INVALID', {}, { field: 'role' });
   const role = input.role;
   const run = async (t: Repositories) => {
-    if (await t.memberships.find(input.orgId, input.userId)) throw new AppError('MEMBER_ALREADY');
-    await t.memberships.add({ orgId: input.orgId, userId: input.userId, role, createdAt: deps.clock.now() });
-    await recordAudit(t, deps, actor, { action: 'member.added', orgId: input.orgId, targetType: 'user', targetId: input.userId, details: { role } });
+    // Resolved within the transaction: the organisation may have been created in it.
+    const { org } = await authorize({ store: t }, actor, { action: 'org.manage', slug: input.slug });
+    if (await t.memberships.find(org.id, input.userId)) throw new AppError('MEMBER_ALREADY');
+    await t.memberships.add({ orgId: org.id, userId: input.userId, role, createdAt: deps.clock.now() });
+    await recordAudit(t, deps, actor, { action: 'member.added', orgId: org.id, targetType: 'user', targetId: input.userId, details: { role } });
   };
   await (tx ? run(tx) : deps.store.transaction(run));
 }
 
 // ---- Members -----------------------------------------------------------------------------------------
 
-export async function listMembers(deps: OrgDeps, actor: UserActor, slug: string): Promise<{ access: OrgAccess; members: MemberView[]; invitations: Invitation[] }> {
-  const access = await getOrgForMember(deps, actor, slug);
-  const members = await deps.store.memberships.list(access.org.id);
-  const invitations = access.role === 'admin' ? await deps.store.invitations.listPending(access.org.id, deps.clock.now()) : [];
-  return { access, members, invitations };
+/** Every member may see the members; pending invitations are shown to those who manage the organisation. */
+export async function listMembers(deps: OrgDeps, actor: Actor, input: { slug: string }): Promise<OrgScope & { members: MemberView[]; invitations: Invitation[] }> {
+  const scope = await authorize(deps, actor, { action: 'org.view', slug: input.slug });
+  const members = await deps.store.memberships.list(scope.org.id);
+  const invitations = can(scope.standing, 'org.manage') ? await deps.store.invitations.listPending(scope.org.id, deps.clock.now()) : [];
+  return { ...scope, members, invitations };
 }
 
 async function assertNotLastAdmin(tx: Repositories, orgId: string, userId: string): Promise<void> {
@@ -123,8 +141,9 @@ async function assertNotLastAdmin(tx: Repositories, orgId: string, userId: strin
   if (m?.role === 'admin' && (await tx.memberships.countAdmins(orgId)) <= 1) throw new AppError('MEMBER_LAST_ADMIN');
 }
 
-export async function changeMemberRole(deps: OrgDeps, actor: UserActor, slug: string, userId: string, role: unknown): Promise<void> {
-  const { org } = await requireOrgRole(deps, actor, slug, ['admin']);
+export async function changeMemberRole(deps: OrgDeps, actor: Actor, input: { slug: string; userId: string; role: unknown }): Promise<void> {
+  const { userId, role } = input;
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   if (!isRole(role)) throw new AppError('ROLE_INVALID', {}, { field: 'role' });
   await deps.store.transaction(async (tx) => {
     if (!(await tx.memberships.find(org.id, userId))) throw new AppError('NOT_FOUND');
@@ -134,8 +153,9 @@ export async function changeMemberRole(deps: OrgDeps, actor: UserActor, slug: st
   });
 }
 
-export async function removeMember(deps: OrgDeps, actor: UserActor, slug: string, userId: string): Promise<void> {
-  const { org } = await requireOrgRole(deps, actor, slug, ['admin']);
+export async function removeMember(deps: OrgDeps, actor: Actor, input: { slug: string; userId: string }): Promise<void> {
+  const { userId } = input;
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   await deps.store.transaction(async (tx) => {
     if (!(await tx.memberships.find(org.id, userId))) throw new AppError('NOT_FOUND');
     await assertNotLastAdmin(tx, org.id, userId);
@@ -148,11 +168,9 @@ export async function removeMember(deps: OrgDeps, actor: UserActor, slug: string
 
 /** Invites an address; the link is valid 14 days, single use, and replaces earlier invitations of that address. */
 export async function inviteMember(
-  deps: OrgDeps,
-  actor: UserActor | Extract<Actor, { kind: 'apiKey' }>,
-  org: Organization,
-  input: { email: unknown; role: unknown; locale?: unknown },
+  deps: OrgDeps, actor: Actor, input: { slug?: string; email: unknown; role: unknown; locale?: unknown },
 ): Promise<Invitation> {
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const email = normalizeEmail(input.email);
   if (!isRole(input.role)) throw new AppError('ROLE_INVALID', {}, { field: 'role' });
   const role = input.role;
@@ -182,8 +200,9 @@ export async function inviteMember(
   });
 }
 
-export async function revokeInvitation(deps: OrgDeps, actor: UserActor, slug: string, invitationId: string): Promise<void> {
-  const { org } = await requireOrgRole(deps, actor, slug, ['admin']);
+export async function revokeInvitation(deps: OrgDeps, actor: Actor, input: { slug: string; invitationId: string }): Promise<void> {
+  const { invitationId } = input;
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   await deps.store.transaction(async (tx) => {
     if (!(await tx.invitations.revoke(org.id, invitationId, deps.clock.now()))) throw new AppError('NOT_FOUND');
     await recordAudit(tx, deps, actor, { action: 'invitation.revoked', orgId: org.id, targetType: 'invitation', targetId: invitationId });
@@ -260,8 +279,9 @@ export async function acceptInvitation(
 
 /** Creates an API key. The key is returned once; only its SHA-256 is stored. */
 export async function createApiKey(
-  deps: OrgDeps, actor: Actor, org: Organization, input: { label: unknown },
+  deps: OrgDeps, actor: Actor, input: { slug?: string; label?: unknown },
 ): Promise<{ key: string; apiKey: ApiKey }> {
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const label = input.label === undefined || input.label === '' ? 'API' : normalizeName(input.label, 'label', 100);
   const key = API_KEY_PREFIX + deps.secrets.newToken();
   const apiKey: ApiKey = {
@@ -275,13 +295,14 @@ export async function createApiKey(
   return { key, apiKey };
 }
 
-export async function listApiKeys(deps: OrgDeps, actor: UserActor, slug: string): Promise<{ access: OrgAccess; keys: ApiKey[] }> {
-  const access = await requireOrgRole(deps, actor, slug, ['admin']);
-  return { access, keys: await deps.store.apiKeys.list(access.org.id) };
+export async function listApiKeys(deps: OrgDeps, actor: Actor, input: { slug: string }): Promise<OrgScope & { keys: ApiKey[] }> {
+  const scope = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
+  return { ...scope, keys: await deps.store.apiKeys.list(scope.org.id) };
 }
 
-export async function revokeApiKey(deps: OrgDeps, actor: UserActor, slug: string, apiKeyId: string): Promise<void> {
-  const { org } = await requireOrgRole(deps, actor, slug, ['admin']);
+export async function revokeApiKey(deps: OrgDeps, actor: Actor, input: { slug: string; apiKeyId: string }): Promise<void> {
+  const { apiKeyId } = input;
+  const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   await deps.store.transaction(async (tx) => {
     if (!(await tx.apiKeys.revoke(org.id, apiKeyId, deps.clock.now()))) throw new AppError('NOT_FOUND');
     await recordAudit(tx, deps, actor, { action: 'apikey.revoked', orgId: org.id, targetType: 'api_key', targetId: apiKeyId });
@@ -302,7 +323,7 @@ export async function authenticateApiKey(deps: OrgDeps, raw: string): Promise<{ 
 
 // ---- Audit -------------------------------------------------------------------------------------------
 
-export async function listOrgAudit(deps: OrgDeps, actor: UserActor, slug: string): Promise<{ access: OrgAccess; events: AuditEvent[] }> {
-  const access = await requireOrgRole(deps, actor, slug, ['admin']);
-  return { access, events: await deps.store.audit.listForOrg(access.org.id, 200) };
+export async function listOrgAudit(deps: OrgDeps, actor: Actor, input: { slug: string }): Promise<OrgScope & { events: AuditEvent[] }> {
+  const scope = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
+  return { ...scope, events: await deps.store.audit.listForOrg(scope.org.id, 200) };
 }

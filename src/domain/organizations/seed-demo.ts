@@ -14,8 +14,8 @@ export async function seedDemo(deps: AccountDeps): Promise<{ email: string; pass
   // Hash outside the transaction (argon2 takes tens of ms; keep the SQLite write lock short).
   const user = await createUserAccount(deps, { email: DEMO_ADMIN_EMAIL, displayName: 'Admin Démo', password, locale: 'fr', isPlatformAdmin: true });
   await deps.store.transaction(async (tx) => {
-    const org = await createOrganization(deps, { kind: 'system' }, { name: 'Institut Démo', slug: DEMO_ORG_SLUG, languages: ['fr', 'en'] }, tx);
-    await addMember(deps, { kind: 'system' }, { orgId: org.id, userId: user.id, role: 'admin' }, tx);
+    const org = await createOrganization(deps, { kind: 'system' }, { name: 'Institut Démo', slug: DEMO_ORG_SLUG, languages: ['fr', 'en'], tx });
+    await addMember(deps, { kind: 'system' }, { slug: org.slug, userId: user.id, role: 'admin', tx });
   });
   return { email: DEMO_ADMIN_EMAIL, password };
 }

@@ -15,7 +15,7 @@ import { AppError } from '../shared/errors.js';
 import type { Actor } from '../shared/model.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Store } from '../shared/store.js';
-import type { Organization } from '../organizations/model.js';
+import { type OrgScope, authorize } from '../shared/policies.js';
 import { ImageContentType, IMAGE_MAX_BYTES, SVG_MAX_BYTES, IMAGE_MAX_SIDE, SVG_RASTER_SIZE, ImageMeta, StoredImage, ImageProblem, isImageProblem } from './model.js';
 import { ImageProcessor } from './ports.js';
 
@@ -78,10 +78,12 @@ async function prepare(processor: ImageProcessor, bytes: Buffer): Promise<{ byte
 }
 
 /**
- * Stores an image for the organisation. The caller has checked the actor's role (admin or staff, or an API key of
- * `org`). Same bytes as an existing image of the organisation: that image is returned, nothing is written.
+ * Stores an image for the organisation (those who edit templates). Same bytes as an existing image of the
+ * organisation: that image is returned, nothing is written.
  */
-export async function uploadImage(deps: ImageDeps, actor: Actor, org: Organization, bytes: Buffer): Promise<UploadedImage> {
+export async function uploadImage(deps: ImageDeps, actor: Actor, input: { slug?: string; bytes: Buffer }): Promise<UploadedImage> {
+  const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: input.slug });
+  const { bytes } = input;
   const prepared = await prepare(deps.imageProcessor, bytes);
   const sha256 = deps.imageProcessor.sha256(prepared.bytes);
   const present = (i: ImageMeta): UploadedImage => ({
@@ -108,9 +110,10 @@ export async function uploadImage(deps: ImageDeps, actor: Actor, org: Organizati
   });
 }
 
-/** The organisation's images, newest first (metadata only). */
-export function listImages(deps: Pick<ImageDeps, 'store'>, org: Organization): Promise<ImageMeta[]> {
-  return deps.store.images.listForOrg(org.id);
+/** The organisation's images, newest first (metadata only), for those who edit templates. */
+export async function listImages(deps: Pick<ImageDeps, 'store'>, actor: Actor, input: { slug?: string }): Promise<OrgScope & { images: ImageMeta[] }> {
+  const scope = await authorize(deps, actor, { action: 'templates.edit', slug: input.slug });
+  return { ...scope, images: await deps.store.images.listForOrg(scope.org.id) };
 }
 
 /** An image for the public route: NOT_FOUND unless it belongs to the organisation of `slug` (same answer either way). */

@@ -5,7 +5,7 @@
 import { recordAudit } from '../shared/audit.js';
 import { AppError } from '../shared/errors.js';
 import type { Actor, Locale } from '../shared/model.js';
-import { type OrgAccess, requireOrgRole } from '../organizations/organizations.js';
+import { type Action, type OrgScope, authorize } from '../shared/policies.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Repositories, Store } from '../shared/store.js';
 import { identifierUrl } from '../shared/validation.js';
@@ -13,9 +13,6 @@ import {
   FIELD_TYPES, type FieldType, type LocalizedText, TEMPLATE_KINDS, type Template, type TemplateContent, type TemplateField,
   type TemplateKind, type TemplateSkill, VALIDITY_UNITS, type ValidityUnit,
 } from './model.js';
-import type { Organization } from '../organizations/model.js';
-
-type UserActor = Extract<Actor, { kind: 'user' }>;
 
 export interface TemplateDeps {
   store: Store;
@@ -23,8 +20,12 @@ export interface TemplateDeps {
   secrets: Secrets;
 }
 
-/** Who may manage templates and issue: admins and staff. Reviewers read. */
+/**
+ * Who may manage templates and issue: admins and staff. Reviewers read.
+ * @deprecated The rights live in PERMISSIONS (src/domain/shared/policies.ts): ask `can(standing, action)`.
+ */
 export const ISSUER_ROLES = ['admin', 'staff'] as const;
+/** @deprecated See ISSUER_ROLES. */
 export const READER_ROLES = ['admin', 'staff', 'reviewer'] as const;
 
 export const LIMITS = { name: 200, description: 5000, criteria: 5000, skills: 50, skillName: 200, fields: 30, label: 200, subject: 200, body: 5000 } as const;
@@ -167,8 +168,30 @@ async function checkImage(tx: Repositories, orgId: string, imageId: string | nul
   if (images && !(await images.find(orgId, imageId))) throw new AppError('VALIDATION_FAILED', {}, { field: 'imageId' });
 }
 
-export async function createTemplate(deps: TemplateDeps, actor: Actor, org: Organization, input: TemplateInput): Promise<Template> {
-  const { kind, content } = validateTemplate(input);
+/** The organisation's templates with one status (`active` by default), for anyone who may view them. */
+export async function listTemplates(
+  deps: TemplateDeps, actor: Actor, input: { slug?: string; status?: Template['status'] },
+): Promise<OrgScope & { templates: Template[] }> {
+  const scope = await authorize(deps, actor, { action: 'templates.view', slug: input.slug });
+  return { ...scope, templates: await deps.store.templates.list(scope.org.id, input.status ? { status: input.status } : {}) };
+}
+
+/**
+ * One template of the organisation (a foreign or missing id: NOT_FOUND). `action` is what the caller is about to do
+ * with it: `templates.view` (default), `templates.edit` (editor) or `credentials.issue` (issuing form).
+ */
+export async function getTemplate(
+  deps: TemplateDeps, actor: Actor, input: { slug?: string; id: string; action?: Extract<Action, 'templates.view' | 'templates.edit' | 'credentials.issue'> },
+): Promise<OrgScope & { template: Template }> {
+  const scope = await authorize(deps, actor, { action: input.action ?? 'templates.view', slug: input.slug });
+  const template = await deps.store.templates.find(scope.org.id, input.id);
+  if (!template) throw new AppError('NOT_FOUND');
+  return { ...scope, template };
+}
+
+export async function createTemplate(deps: TemplateDeps, actor: Actor, input: { slug?: string; template: TemplateInput }): Promise<Template> {
+  const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: input.slug });
+  const { kind, content } = validateTemplate(input.template);
   const now = deps.clock.now();
   const template: Template = {
     id: deps.secrets.newId(), orgId: org.id, publicId: deps.secrets.newPublicId(), kind, status: 'active', version: 1, content,
@@ -184,12 +207,14 @@ export async function createTemplate(deps: TemplateDeps, actor: Actor, org: Orga
 
 /** Saves a new version. `expectedVersion` guards against overwriting a concurrent save (409). */
 export async function updateTemplate(
-  deps: TemplateDeps, actor: Actor, org: Organization, id: string, input: TemplateInput, expectedVersion?: number,
+  deps: TemplateDeps, actor: Actor, input: { slug?: string; id: string; template: TemplateInput; expectedVersion?: number },
 ): Promise<Template> {
+  const { id, expectedVersion } = input;
+  const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: input.slug });
   const current = await deps.store.templates.find(org.id, id);
   if (!current) throw new AppError('NOT_FOUND');
   if (current.status === 'archived') throw new AppError('TEMPLATE_ARCHIVED');
-  const { kind, content } = validateTemplate(input);
+  const { kind, content } = validateTemplate(input.template);
   const base = expectedVersion ?? current.version;
   await deps.store.transaction(async (tx) => {
     await checkImage(tx, org.id, content.imageId);
@@ -200,7 +225,9 @@ export async function updateTemplate(
   return (await deps.store.templates.find(org.id, id))!;
 }
 
-export async function setTemplateArchived(deps: TemplateDeps, actor: Actor, org: Organization, id: string, archived: boolean): Promise<Template> {
+export async function setTemplateArchived(deps: TemplateDeps, actor: Actor, input: { slug?: string; id: string; archived: boolean }): Promise<Template> {
+  const { id, archived } = input;
+  const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: input.slug });
   const current = await deps.store.templates.find(org.id, id);
   if (!current) throw new AppError('NOT_FOUND');
   await deps.store.transaction(async (tx) => {
@@ -208,14 +235,6 @@ export async function setTemplateArchived(deps: TemplateDeps, actor: Actor, org:
     await recordAudit(tx, deps, actor, { action: archived ? 'template.archived' : 'template.restored', orgId: org.id, targetType: 'template', targetId: id });
   });
   return (await deps.store.templates.find(org.id, id))!;
-}
-
-/** A template of an organisation the caller belongs to (404 otherwise, like a missing one). */
-export async function getTemplateForMember(deps: TemplateDeps, actor: UserActor, slug: string, id: string, roles: readonly OrgAccess['role'][] = READER_ROLES): Promise<{ access: OrgAccess; template: Template }> {
-  const access = await requireOrgRole(deps, actor, slug, roles);
-  const template = await deps.store.templates.find(access.org.id, id);
-  if (!template) throw new AppError('NOT_FOUND');
-  return { access, template };
 }
 
 /** Kind → OB 3.0 achievementType. */

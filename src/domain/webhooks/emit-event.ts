@@ -13,11 +13,9 @@ import { WebhookEventType, isWebhookEventType, WEBHOOK_MAX_ATTEMPTS, webhookRetr
 export async function emitOrgEvent(
   tx: Repositories,
   deps: { clock: Clock; secrets: Pick<Secrets, 'newId' | 'newPublicId'> },
-  orgId: string,
-  type: WebhookEventType,
-  data: Record<string, unknown>,
-  webhooks?: Webhook[],
+  event: { orgId: string; type: WebhookEventType; data: Record<string, unknown>; webhooks?: Webhook[] },
 ): Promise<void> {
+  const { orgId, type, data, webhooks } = event;
   if (!isWebhookEventType(type)) throw new Error(`unknown webhook event type ${String(type)}`);
   const targets = (webhooks ?? (await tx.webhooks.list(orgId))).filter((w) => !w.disabledAt && w.events.includes(type));
   if (!targets.length) return;

@@ -1,7 +1,7 @@
 /**
  * Outbound webhooks per organisation: endpoints, their HMAC secrets, the events they take, and the delivery log.
  *
- * - Other use cases call `emitOrgEvent(tx, deps, orgId, type, data)` inside the transaction that makes the change:
+ * - Other use cases call `emitOrgEvent(tx, deps, { orgId, type, data })` inside the transaction that makes the change:
  *   one pending delivery row per subscribed endpoint, payload frozen there and then. Nothing is sent before the
  *   transaction commits (the store announces the rows after commit; the worker's sweeper finds any it missed).
  * - The worker sends each row (src/jobs/webhook-sender.ts) through the SSRF guard, signed with the endpoint's
@@ -12,15 +12,14 @@
 import { recordAudit } from '../shared/audit.js';
 import { AppError } from '../shared/errors.js';
 import type { Actor } from '../shared/model.js';
-import { requireOrgRole } from '../organizations/organizations.js';
+import { type OrgScope, authorize } from '../shared/policies.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Store } from '../shared/store.js';
 import { normalizeUrl } from '../shared/validation.js';
-import type { Organization } from '../organizations/model.js';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType, isWebhookEventType, WEBHOOK_SECRET_PREFIX, WEBHOOKS_PER_ORG, WEBHOOK_LOG_LIMIT, Webhook, WebhookDeliveryView } from './model.js';
 type UserActor = Extract<Actor, { kind: 'user' }>;
 type ApiKeyActor = Extract<Actor, { kind: 'apiKey' }>;
-/** Admins through the console, or the organisation's API keys. */
+/** Admins through the console, or the organisation's API keys (any actor goes through `authorize`). */
 export type WebhookActor = UserActor | ApiKeyActor;
 
 export interface WebhookDeps {
@@ -30,15 +29,11 @@ export interface WebhookDeps {
 }
 
 /**
- * The organisation the actor may manage webhooks of: an admin's (NOT_FOUND for non-members, FORBIDDEN for other
- * roles), or the API key's own (NOT_FOUND for any other slug).
+ * The organisation the actor may manage webhooks of (see `authorize`): an admin's (NOT_FOUND for non-members,
+ * FORBIDDEN for other roles), or the API key's own (NOT_FOUND for any other slug; `slug` may be omitted).
  */
-export async function webhookOrg(deps: Pick<WebhookDeps, 'store'>, actor: WebhookActor, slug: string): Promise<Organization> {
-  if (actor.kind === 'user') return (await requireOrgRole(deps, actor, slug, ['admin'])).org;
-  const org = await deps.store.organizations.findById(actor.orgId);
-  if (!org || org.slug !== slug) throw new AppError('NOT_FOUND');
-  return org;
-}
+const webhookScope = (deps: Pick<WebhookDeps, 'store'>, actor: Actor, slug: string | undefined): Promise<OrgScope> =>
+  authorize(deps, actor, { action: 'webhooks.manage', slug });
 
 function normalizeEvents(raw: unknown): WebhookEventType[] {
   const list = Array.isArray(raw) ? raw : raw === undefined || raw === null || raw === '' ? [] : [raw];
@@ -57,16 +52,16 @@ function normalizeWebhookUrl(raw: unknown): string {
 
 const newSecret = (deps: Pick<WebhookDeps, 'secrets'>) => WEBHOOK_SECRET_PREFIX + deps.secrets.newToken();
 
-export async function listWebhooks(deps: WebhookDeps, actor: WebhookActor, slug: string): Promise<{ org: Organization; webhooks: Webhook[] }> {
-  const org = await webhookOrg(deps, actor, slug);
-  return { org, webhooks: await deps.store.webhooks.list(org.id) };
+export async function listWebhooks(deps: WebhookDeps, actor: Actor, input: { slug?: string }): Promise<OrgScope & { webhooks: Webhook[] }> {
+  const scope = await webhookScope(deps, actor, input.slug);
+  return { ...scope, webhooks: await deps.store.webhooks.list(scope.org.id) };
 }
 
 /** Creates an endpoint. The secret is returned once; the database keeps it sealed. */
 export async function createWebhook(
-  deps: WebhookDeps, actor: WebhookActor, slug: string, input: { url: unknown; events: unknown },
+  deps: WebhookDeps, actor: Actor, input: { slug?: string; url: unknown; events: unknown },
 ): Promise<{ webhook: Webhook; secret: string }> {
-  const org = await webhookOrg(deps, actor, slug);
+  const { org } = await webhookScope(deps, actor, input.slug);
   const url = normalizeWebhookUrl(input.url);
   const events = normalizeEvents(input.events);
   const secret = newSecret(deps);
@@ -82,8 +77,9 @@ export async function createWebhook(
   return { webhook, secret };
 }
 
-export async function deleteWebhook(deps: WebhookDeps, actor: WebhookActor, slug: string, webhookId: string): Promise<void> {
-  const org = await webhookOrg(deps, actor, slug);
+export async function deleteWebhook(deps: WebhookDeps, actor: Actor, input: { slug?: string; webhookId: string }): Promise<void> {
+  const { webhookId } = input;
+  const { org } = await webhookScope(deps, actor, input.slug);
   await deps.store.transaction(async (tx) => {
     if (!(await tx.webhooks.delete(org.id, webhookId))) throw new AppError('NOT_FOUND');
     await recordAudit(tx, deps, actor, { action: 'webhook.deleted', orgId: org.id, targetType: 'webhook', targetId: webhookId });
@@ -92,9 +88,10 @@ export async function deleteWebhook(deps: WebhookDeps, actor: WebhookActor, slug
 
 /** A new secret, returned once; the old one stops signing at once (deliveries in flight use the new one). */
 export async function rotateWebhookSecret(
-  deps: WebhookDeps, actor: WebhookActor, slug: string, webhookId: string,
+  deps: WebhookDeps, actor: Actor, input: { slug?: string; webhookId: string },
 ): Promise<{ webhook: Webhook; secret: string }> {
-  const org = await webhookOrg(deps, actor, slug);
+  const { webhookId } = input;
+  const { org } = await webhookScope(deps, actor, input.slug);
   const secret = newSecret(deps);
   const webhook = await deps.store.transaction(async (tx) => {
     const found = await tx.webhooks.find(org.id, webhookId);
@@ -107,16 +104,19 @@ export async function rotateWebhookSecret(
 
 /** The latest 100 deliveries of the organisation, or of one of its endpoints (NOT_FOUND for a foreign one). */
 export async function listDeliveries(
-  deps: WebhookDeps, actor: WebhookActor, slug: string, webhookId?: string,
-): Promise<{ org: Organization; deliveries: WebhookDeliveryView[] }> {
-  const org = await webhookOrg(deps, actor, slug);
+  deps: WebhookDeps, actor: Actor, input: { slug?: string; webhookId?: string },
+): Promise<OrgScope & { deliveries: WebhookDeliveryView[] }> {
+  const { webhookId } = input;
+  const scope = await webhookScope(deps, actor, input.slug);
+  const { org } = scope;
   if (webhookId !== undefined && !(await deps.store.webhooks.find(org.id, webhookId))) throw new AppError('NOT_FOUND');
-  return { org, deliveries: await deps.store.webhooks.listDeliveries(org.id, { webhookId, limit: WEBHOOK_LOG_LIMIT }) };
+  return { ...scope, deliveries: await deps.store.webhooks.listDeliveries(org.id, { webhookId, limit: WEBHOOK_LOG_LIMIT }) };
 }
 
 /** Puts a dead delivery back in the queue (same event id and payload, a fresh round of attempts). */
-export async function redeliver(deps: WebhookDeps, actor: WebhookActor, slug: string, deliveryId: string): Promise<void> {
-  const org = await webhookOrg(deps, actor, slug);
+export async function redeliver(deps: WebhookDeps, actor: Actor, input: { slug?: string; deliveryId: string }): Promise<void> {
+  const { deliveryId } = input;
+  const { org } = await webhookScope(deps, actor, input.slug);
   await deps.store.transaction(async (tx) => {
     const delivery = await tx.webhooks.findDelivery(org.id, deliveryId);
     if (!delivery) throw new AppError('NOT_FOUND');

@@ -45,7 +45,7 @@ export const imagesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
   }, async (request, reply) => {
     const actor = request.actor;
     if (actor?.kind !== 'apiKey' || !request.apiOrg) throw new AppError('AUTH_REQUIRED');
-    const image = await uploadImage(deps, actor, request.apiOrg, request.body);
+    const image = await uploadImage(deps, actor, { bytes: request.body });
     return reply.code(201).send(image);
   });
 };

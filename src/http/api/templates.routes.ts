@@ -6,8 +6,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS } from '../../domain/templates/model.js';
-import { LIMITS, type TemplateInput, createTemplate, setTemplateArchived, updateTemplate } from '../../domain/templates/manage-templates.js';
+import type { Actor } from '../../domain/shared/model.js';
+import { FIELD_TYPES, TEMPLATE_KINDS, type Template, VALIDITY_UNITS } from '../../domain/templates/model.js';
+import {
+  LIMITS, type TemplateInput, createTemplate, getTemplate, listTemplates, setTemplateArchived, updateTemplate,
+} from '../../domain/templates/manage-templates.js';
 import type { AppDeps } from '../deps.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { problemResponses } from './schemas.js';
@@ -70,12 +73,6 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
   const security = [{ apiKey: [] }];
   const tags = ['templates'];
 
-  const find = async (org: Organization, id: string) => {
-    const template = await deps.store.templates.find(org.id, id);
-    if (!template) throw new AppError('NOT_FOUND');
-    return template;
-  };
-
   app.get('/templates', {
     schema: {
       summary: 'Templates of the organisation, newest first', tags, security,
@@ -87,11 +84,11 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: page(TemplateSchema), ...problemResponses },
     },
   }, async (request) => {
-    const { org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     const { limit, cursor, status, kind } = request.query;
     const after = decodeCursor(deps.secrets, cursor, 'templates');
     // An organisation has tens of templates: the keyset runs over the list in memory.
-    const all = (await deps.store.templates.list(org.id, status ? { status } : {}))
+    const all = (await listTemplates(deps, actor, { status })).templates
       .filter((t) => !kind || t.kind === kind)
       .map((t) => ({ t, key: t.createdAt.toISOString() }))
       .sort((a, b) => (a.key === b.key ? (a.t.id < b.t.id ? 1 : -1) : a.key < b.key ? 1 : -1));
@@ -113,8 +110,8 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 201: TemplateSchema, ...problemResponses },
     },
   }, async (request, reply) => {
-    const { actor, org } = apiCaller(request);
-    const template = await createTemplate(deps, actor, org, inputOf(request.body));
+    const { actor } = apiCaller(request);
+    const template = await createTemplate(deps, actor, { template: inputOf(request.body) });
     return reply.code(201).send(presentTemplate(template));
   });
 
@@ -124,8 +121,8 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: TemplateSchema, ...problemResponses },
     },
   }, async (request) => {
-    const { org } = apiCaller(request);
-    return presentTemplate(await find(org, request.params.id));
+    const { actor } = apiCaller(request);
+    return presentTemplate((await getTemplate(deps, actor, { id: request.params.id })).template);
   });
 
   app.put('/templates/:id', {
@@ -137,9 +134,9 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: TemplateSchema, ...problemResponses },
     },
   }, async (request) => {
-    const { actor, org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     const { expectedVersion, ...rest } = request.body;
-    const template = await updateTemplate(deps, actor, org, request.params.id, inputOf(rest), expectedVersion);
+    const template = await updateTemplate(deps, actor, { id: request.params.id, template: inputOf(rest), expectedVersion });
     return presentTemplate(template);
   });
 
@@ -151,8 +148,8 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: TemplateSchema, ...problemResponses },
     },
   }, async (request) => {
-    const { actor, org } = apiCaller(request);
-    return presentTemplate(await setTemplateArchived(deps, actor, org, request.params.id, true));
+    const { actor } = apiCaller(request);
+    return presentTemplate(await setTemplateArchived(deps, actor, { id: request.params.id, archived: true }));
   });
 
   app.post('/templates/:id/restore', {
@@ -161,7 +158,7 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: TemplateSchema, ...problemResponses },
     },
   }, async (request) => {
-    const { actor, org } = apiCaller(request);
-    return presentTemplate(await setTemplateArchived(deps, actor, org, request.params.id, false));
+    const { actor } = apiCaller(request);
+    return presentTemplate(await setTemplateArchived(deps, actor, { id: request.params.id, archived: false }));
   });
 };

@@ -81,7 +81,7 @@ export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
   }, async (request, reply) => {
     const actor = request.actor;
     if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
-    const invitation = await inviteMember(deps, actor, request.apiOrg!, request.body);
+    const invitation = await inviteMember(deps, actor, request.body);
     return reply.code(201).send(presentInvitation(invitation));
   });
 };

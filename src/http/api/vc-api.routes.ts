@@ -12,7 +12,6 @@ import { setCredentialStatus } from '../../domain/credentials/status-lists.js';
 import { authenticateApiKey } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../deps.js';
 import { problemResponses } from './schemas.js';
-import type { Organization } from '../../domain/organizations/model.js';
 
 const JsonObjectSchema = z.record(z.string(), z.unknown());
 
@@ -30,12 +29,10 @@ const StatusBody = z.object({
 }).strict();
 
 export const vcApiIssueRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
-  const orgs = new WeakMap<object, Organization>();
   app.addHook('onRequest', async (request) => {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw new AppError('AUTH_REQUIRED');
     const { apiKey, org } = await authenticateApiKey(deps, match[1]);
-    orgs.set(request, org);
     request.actor = { kind: 'apiKey', apiKeyId: apiKey.id, orgId: org.id, ip: request.ip, requestId: request.id };
   });
   const security = [{ apiKey: [] }];
@@ -51,7 +48,7 @@ export const vcApiIssueRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
   }, async (request, reply) => {
     const actor = request.actor;
     if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
-    const issued = await issueCredential(deps, actor, orgs.get(request)!, request.body.credential);
+    const issued = await issueCredential(deps, actor, { credential: request.body.credential });
     // The stored document is sent verbatim (a string is not re-serialised).
     return (reply as FastifyReply).code(201).type('application/json; charset=utf-8').send(`{"verifiableCredential":${issued.document}}`);
   });
@@ -67,6 +64,6 @@ export const vcApiIssueRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
     const actor = request.actor;
     if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
     const { credentialId, credentialStatus } = request.body;
-    return setCredentialStatus(deps, actor, orgs.get(request)!, credentialId, credentialStatus[0]!.status);
+    return setCredentialStatus(deps, actor, { credentialId, status: credentialStatus[0]!.status });
   });
 };

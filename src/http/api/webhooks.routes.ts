@@ -15,10 +15,11 @@ import { problemResponses } from './schemas.js';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/webhooks/model.js';
 import { EventTypeSchema, WebhookDeliverySchema, WebhookSchema, presentDelivery, presentWebhook } from '../presenters/webhook.js';
 
-function apiScope(request: FastifyRequest): { actor: WebhookActor; slug: string } {
+/** The API key (its own organisation is the one `authorize` resolves when no slug is given). */
+function apiScope(request: FastifyRequest): { actor: WebhookActor } {
   const actor = request.actor;
   if (actor?.kind !== 'apiKey' || !request.apiOrg) throw new AppError('AUTH_REQUIRED');
-  return { actor, slug: request.apiOrg.slug };
+  return { actor };
 }
 
 export const webhooksApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -32,8 +33,8 @@ export const webhooksApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       response: { 200: z.object({ data: z.array(WebhookSchema) }), ...problemResponses },
     },
   }, async (request) => {
-    const { actor, slug } = apiScope(request);
-    const { webhooks } = await listWebhooks(deps, actor, slug);
+    const { actor } = apiScope(request);
+    const { webhooks } = await listWebhooks(deps, actor, {});
     return { data: webhooks.map(presentWebhook) };
   });
 
@@ -51,8 +52,8 @@ export const webhooksApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       response: { 201: WebhookSchema.extend({ secret: z.string().describe('whsec_…: shown once') }), ...problemResponses },
     },
   }, async (request, reply) => {
-    const { actor, slug } = apiScope(request);
-    const { webhook, secret } = await createWebhook(deps, actor, slug, request.body);
+    const { actor } = apiScope(request);
+    const { webhook, secret } = await createWebhook(deps, actor, request.body);
     return reply.code(201).send({ ...presentWebhook(webhook), secret });
   });
 
@@ -62,8 +63,8 @@ export const webhooksApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       response: { 204: z.null().describe('Deleted'), ...problemResponses },
     },
   }, async (request, reply) => {
-    const { actor, slug } = apiScope(request);
-    await deleteWebhook(deps, actor, slug, request.params.id);
+    const { actor } = apiScope(request);
+    await deleteWebhook(deps, actor, { webhookId: request.params.id });
     return reply.code(204).send(null);
   });
 
@@ -73,8 +74,8 @@ export const webhooksApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       response: { 200: z.object({ data: z.array(WebhookDeliverySchema) }), ...problemResponses },
     },
   }, async (request) => {
-    const { actor, slug } = apiScope(request);
-    const { deliveries } = await listDeliveries(deps, actor, slug, request.params.id);
+    const { actor } = apiScope(request);
+    const { deliveries } = await listDeliveries(deps, actor, { webhookId: request.params.id });
     return { data: deliveries.map(presentDelivery) };
   });
 };

@@ -8,12 +8,10 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/shared/errors.js';
 import { getDidDocument, getPublicProfileDocument } from '../../domain/credentials/issuer-identity.js';
 import { getStatusListDocument } from '../../domain/credentials/status-lists.js';
 import { problemResponses } from '../api/schemas.js';
 import type { AppDeps } from '../deps.js';
-import type { Organization } from '../../domain/organizations/model.js';
 
 const SlugParams = z.object({ slug: z.string().max(100) });
 
@@ -52,11 +50,6 @@ const PUBLIC_HEADERS = { 'access-control-allow-origin': '*', 'cross-origin-resou
 const DID_MAX_AGE = 60;
 
 export const issuerPublicRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
-  const orgOf = async (slug: string): Promise<Organization> => {
-    const org = /^[a-z0-9-]{1,63}$/.test(slug) ? await deps.store.organizations.findBySlug(slug) : undefined;
-    if (!org) throw new AppError('NOT_FOUND');
-    return org;
-  };
   const tags = ['issuer'];
 
   app.get('/orgs/:slug/did.json', {
@@ -67,7 +60,7 @@ export const issuerPublicRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: DidDocumentSchema, ...problemResponses },
     },
   }, async (request, reply) => {
-    const doc = await getDidDocument(deps, await orgOf(request.params.slug));
+    const doc = await getDidDocument(deps, { slug: request.params.slug });
     reply.header('cache-control', `public, max-age=${DID_MAX_AGE}`).headers(PUBLIC_HEADERS);
     return doc as z.infer<typeof DidDocumentSchema>;
   });
@@ -80,7 +73,7 @@ export const issuerPublicRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
       response: { 200: ProfileSchema, ...problemResponses },
     },
   }, async (request, reply) => {
-    const doc = await getPublicProfileDocument(deps, await orgOf(request.params.slug));
+    const doc = await getPublicProfileDocument(deps, { slug: request.params.slug });
     reply.header('cache-control', 'public, max-age=300').headers(PUBLIC_HEADERS);
     return doc as z.infer<typeof ProfileSchema>;
   });

@@ -3,27 +3,31 @@ import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
-import { type ApiKey, type Invitation, type MemberView, type Organization, type Role, ROLES } from '../../domain/organizations/model.js';
+import { type ApiKey, type Invitation, type MemberView, type Organization, type Role, ROLES, isRole } from '../../domain/organizations/model.js';
+import { type Standing, can } from '../../domain/shared/policies.js';
 
 /** A date and time in the page's language, in UTC (said so). */
 export const fmtDate = (ctx: PageContext, d: Date) =>
   new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
 
-function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {
+function tabs(ctx: PageContext, org: Organization, standing: Standing, current: string): Html {
   const { m } = ctx;
   const items: [string, string][] = [
     ['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/bulk', m.bulk.tab],
     ['/results', m.results.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members],
   ];
-  if (role === 'admin') items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys], ['/webhooks', m.webhooks.tab], ['/audit', m.console.audit]);
+  if (can(standing, 'org.manage')) items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys]);
+  if (can(standing, 'webhooks.manage')) items.push(['/webhooks', m.webhooks.tab]);
+  if (can(standing, 'org.manage')) items.push(['/audit', m.console.audit]);
   return html`<nav aria-label="${org.name}" class="tabs"><ul>${items.map(([suffix, label]) => html`<li><a href="/console/${org.slug}${suffix}"${current === suffix ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>`;
 }
 
-export function orgHeader(ctx: PageContext, org: Organization, role: Role, current: string): Html {
+/** The organisation's heading and tabs; `standing` (a member's role, in pages) decides which tabs show. */
+export function orgHeader(ctx: PageContext, org: Organization, standing: Standing, current: string): Html {
   return html`<p class="breadcrumb"><a href="/console">${ctx.m.console.title}</a></p>
 <h1>${org.name}</h1>
-<p class="meta">${ctx.m.console.yourRole} <span class="tag">${ctx.m.roles[role]}</span></p>
-${tabs(ctx, org, role, current)}`;
+<p class="meta">${ctx.m.console.yourRole} <span class="tag">${isRole(standing) ? ctx.m.roles[standing] : ''}</span></p>
+${tabs(ctx, org, standing, current)}`;
 }
 
 export function consoleIndexPage(ctx: PageContext, orgs: { org: Organization; role: Role }[]): Html {
@@ -35,10 +39,10 @@ ${orgs.length
   : html`<p>${m.account.noOrgs}</p>`}`);
 }
 
-export function orgOverviewPage(ctx: PageContext, v: { org: Organization; role: Role; parent?: Organization; children: Organization[]; memberCount: number }): Html {
+export function orgOverviewPage(ctx: PageContext, v: { org: Organization; standing: Standing; parent?: Organization; children: Organization[]; memberCount: number }): Html {
   const { m } = ctx;
   return layout(ctx, v.org.name, html`
-${orgHeader(ctx, v.org, v.role, '')}
+${orgHeader(ctx, v.org, v.standing, '')}
 <dl class="facts">
   <dt>${m.console.slug}</dt><dd><code>${v.org.slug}</code></dd>
   <dt>${m.console.languages}</dt><dd>${v.org.languages.join(', ')}</dd>
@@ -49,13 +53,13 @@ ${v.children.length ? html`<h2>${m.console.network}</h2><ul class="list">${v.chi
 }
 
 export function membersPage(ctx: PageContext, v: {
-  org: Organization; role: Role; members: MemberView[]; invitations: Invitation[]; notice?: string; state?: FormState; selfId: string;
+  org: Organization; standing: Standing; members: MemberView[]; invitations: Invitation[]; notice?: string; state?: FormState; selfId: string;
 }): Html {
   const { m } = ctx;
-  const isAdmin = v.role === 'admin';
+  const isAdmin = can(v.standing, 'org.manage');
   const roleChoices = ROLES.map((r) => ({ value: r, label: m.roles[r] }));
   return layout(ctx, `${m.console.members} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/members')}
+${orgHeader(ctx, v.org, v.standing, '/members')}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
 <h2>${m.console.members}</h2>
@@ -93,11 +97,11 @@ ${v.invitations.length ? html`<table>
 </table>` : html`<p>${m.common.none}</p>`}` : ''}`);
 }
 
-export function settingsPage(ctx: PageContext, v: { org: Organization; role: Role; notice?: string; state?: FormState }): Html {
+export function settingsPage(ctx: PageContext, v: { org: Organization; standing: Standing; notice?: string; state?: FormState }): Html {
   const { m } = ctx;
   const e = v.state?.errors ?? {};
   return layout(ctx, `${m.console.settings} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/settings')}
+${orgHeader(ctx, v.org, v.standing, '/settings')}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <form method="post" action="/console/${v.org.slug}/settings">
@@ -112,10 +116,10 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 </form>`);
 }
 
-export function apiKeysPage(ctx: PageContext, v: { org: Organization; role: Role; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {
+export function apiKeysPage(ctx: PageContext, v: { org: Organization; standing: Standing; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {
   const { m } = ctx;
   return layout(ctx, `${m.console.apiKeys} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/api-keys')}
+${orgHeader(ctx, v.org, v.standing, '/api-keys')}
 ${notice(v.notice)}
 ${v.newKey ? html`<div class="alert alert-ok" role="status"><p>${m.console.keyCreated}</p><p><code class="secret">${v.newKey}</code></p></div>` : ''}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
@@ -133,10 +137,10 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.erro
 </form>`);
 }
 
-export function auditPage(ctx: PageContext, v: { org: Organization; role: Role; events: AuditEvent[]; actors: Map<string, string> }): Html {
+export function auditPage(ctx: PageContext, v: { org: Organization; standing: Standing; events: AuditEvent[]; actors: Map<string, string> }): Html {
   const { m } = ctx;
   return layout(ctx, `${m.console.audit} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/audit')}
+${orgHeader(ctx, v.org, v.standing, '/audit')}
 <table>
 <thead><tr><th scope="col">${m.common.date}</th><th scope="col">${m.console.auditAction}</th><th scope="col">${m.console.auditActor}</th><th scope="col">${m.console.auditTarget}</th></tr></thead>
 <tbody>${v.events.map((e) => html`<tr><td>${fmtDate(ctx, e.at)}</td><td><code>${e.action}</code></td>

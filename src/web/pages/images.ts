@@ -5,7 +5,8 @@ import { type Html, html } from '../../shared/html.js';
 import { fmtDate } from './console.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import type { Standing } from '../../domain/shared/policies.js';
 import type { ImageMeta } from '../../domain/templates/model.js';
 
 const kib = (ctx: PageContext, bytes: number) =>
@@ -35,7 +36,7 @@ export function imageUploadForm(ctx: PageContext, org: Organization, error?: str
 }
 
 export function imagesPage(ctx: PageContext, v: {
-  org: Organization; role: Role; images: ImageMeta[]; baseUrl: URL; notice?: string; state?: FormState;
+  org: Organization; standing: Standing; images: ImageMeta[]; baseUrl: URL; notice?: string; state?: FormState;
 }): Html {
   const { m } = ctx;
   const fieldError = v.state?.errors?.['image'];

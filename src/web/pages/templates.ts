@@ -1,12 +1,13 @@
 import {
   FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS, type Template, type TemplateContent, type TemplateKind, type ImageMeta } from '../../domain/templates/model.js';
-import { ISSUER_ROLES, LIMITS, pick } from '../../domain/templates/manage-templates.js';
+import { LIMITS, pick } from '../../domain/templates/manage-templates.js';
+import { type Standing, can } from '../../domain/shared/policies.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 import { orgHeader, fmtDate } from './console.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
 
 /** Rows shown for skills and custom fields: at least this many, one more than used, within the domain's limits. */
 export const EDITOR_ROWS = 8;
@@ -15,8 +16,6 @@ export const FIELD_COLUMNS = ['key', 'label.fr', 'label.en', 'type', 'required']
 
 export type FormValues = Record<string, string | undefined>;
 
-
-export const canIssue = (role: Role) => (ISSUER_ROLES as readonly Role[]).includes(role);
 
 /** How many rows of a repeated group (`skills`, `fields`) the form needs for these values. */
 export function rowCount(values: FormValues, prefix: 'skills' | 'fields', max: number): number {
@@ -94,29 +93,29 @@ const languageChoices = [{ value: 'fr', label: 'Français' }, { value: 'en', lab
 
 // ---- List --------------------------------------------------------------------------------------------------
 
-export function templatesListPage(ctx: PageContext, v: { org: Organization; role: Role; templates: Template[]; status: 'active' | 'archived'; notice?: string }): Html {
+export function templatesListPage(ctx: PageContext, v: { org: Organization; standing: Standing; templates: Template[]; status: 'active' | 'archived'; notice?: string }): Html {
   const { m } = ctx;
   const t = m.templates;
   const base = `/console/${v.org.slug}/templates`;
   return layout(ctx, `${t.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/templates')}
+${orgHeader(ctx, v.org, v.standing, '/templates')}
 ${notice(v.notice)}
 <h2>${t.title}</h2>
 <p>${t.intro}</p>
-${canIssue(v.role) ? html`<p><a class="button" href="${base}/new">${t.new}</a></p>` : html`<p class="alert alert-info">${t.readOnly}</p>`}
+${can(v.standing, 'templates.edit') ? html`<p><a class="button" href="${base}/new">${t.new}</a></p>` : html`<p class="alert alert-info">${t.readOnly}</p>`}
 <nav aria-label="${t.filter}" class="filters"><ul>
   <li><a href="${base}"${v.status === 'active' ? html` aria-current="page"` : ''}>${t.filterActive}</a></li>
   <li><a href="${base}?status=archived"${v.status === 'archived' ? html` aria-current="page"` : ''}>${t.filterArchived}</a></li>
 </ul></nav>
 ${v.templates.length ? html`<table>
-<thead><tr><th scope="col">${t.name}</th><th scope="col">${t.kind}</th><th scope="col">${t.version}</th><th scope="col">${t.statusLabel}</th><th scope="col">${t.updated}</th>${canIssue(v.role) && v.status === 'active' ? html`<th scope="col">${m.common.actions}</th>` : ''}</tr></thead>
+<thead><tr><th scope="col">${t.name}</th><th scope="col">${t.kind}</th><th scope="col">${t.version}</th><th scope="col">${t.statusLabel}</th><th scope="col">${t.updated}</th>${can(v.standing, 'credentials.issue') && v.status === 'active' ? html`<th scope="col">${m.common.actions}</th>` : ''}</tr></thead>
 <tbody>${v.templates.map((tp) => html`<tr>
   <td><a href="${base}/${tp.id}">${pick(tp.content.name, ctx.locale)}</a></td>
   <td>${t.kinds[tp.kind]}</td>
   <td>${tp.version}</td>
   <td><span class="tag${tp.status === 'active' ? ' tag-ok' : ''}">${t.status[tp.status]}</span></td>
   <td>${fmtDate(ctx, tp.updatedAt)}</td>
-  ${canIssue(v.role) && v.status === 'active' ? html`<td><a href="${base}/${tp.id}/issue">${t.issue}<span class="visually-hidden"> (${pick(tp.content.name, ctx.locale)})</span></a></td>` : ''}
+  ${can(v.standing, 'credentials.issue') && v.status === 'active' ? html`<td><a href="${base}/${tp.id}/issue">${t.issue}<span class="visually-hidden"> (${pick(tp.content.name, ctx.locale)})</span></a></td>` : ''}
 </tr>`)}</tbody>
 </table>` : html`<p>${v.status === 'archived' ? t.noneArchived : t.none}</p>`}`);
 }
@@ -142,7 +141,7 @@ function previewPanel(ctx: PageContext, content: Html): Html {
 
 export interface EditorView {
   org: Organization;
-  role: Role;
+  standing: Standing;
   /** Absent: a new template. */
   template?: Template;
   images: ImageMeta[];
@@ -181,7 +180,7 @@ export function templateEditorPage(ctx: PageContext, v: EditorView): Html {
   if (currentImage && !v.images.some((i) => i.id === currentImage)) imageChoices.push({ value: currentImage, label: currentImage });
   const text = (name: string, label: string, max: number) => field({ name, label, value: val[name] ?? '', maxlength: max, error: e[name] });
   return layout(ctx, `${title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/templates')}
+${orgHeader(ctx, v.org, v.standing, '/templates')}
 <p class="breadcrumb"><a href="${base}">${t.title}</a></p>
 <h2>${title}</h2>
 ${v.template ? html`<p class="meta">${format(t.versionN, { n: v.template.version })} · ${t.kinds[v.template.kind]} · ${t.updated} ${fmtDate(ctx, v.template.updatedAt)}</p>
@@ -253,7 +252,7 @@ ${v.template ? html`<form method="post" action="${base}/${v.template.id}/archive
 
 // ---- Read-only view (reviewers, archived templates) ---------------------------------------------------------
 
-export function templateViewPage(ctx: PageContext, v: { org: Organization; role: Role; template: Template; card: Html; notice?: string; state?: FormState }): Html {
+export function templateViewPage(ctx: PageContext, v: { org: Organization; standing: Standing; template: Template; card: Html; notice?: string; state?: FormState }): Html {
   const { m } = ctx;
   const t = m.templates;
   const tp = v.template;
@@ -261,13 +260,13 @@ export function templateViewPage(ctx: PageContext, v: { org: Organization; role:
   const base = `/console/${v.org.slug}/templates`;
   const l = ctx.locale;
   return layout(ctx, `${pick(c.name, l)} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/templates')}
+${orgHeader(ctx, v.org, v.standing, '/templates')}
 <p class="breadcrumb"><a href="${base}">${t.title}</a></p>
 <h2>${pick(c.name, l)}</h2>
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
-${tp.status === 'archived' ? html`<p class="alert alert-info">${t.archivedNotice}</p>` : canIssue(v.role) ? '' : html`<p class="alert alert-info">${t.readOnly}</p>`}
-${tp.status === 'archived' && canIssue(v.role) ? html`<form method="post" action="${base}/${tp.id}/restore">${csrfField(ctx)}<button type="submit">${t.restore}</button></form>` : ''}
+${tp.status === 'archived' ? html`<p class="alert alert-info">${t.archivedNotice}</p>` : can(v.standing, 'templates.edit') ? '' : html`<p class="alert alert-info">${t.readOnly}</p>`}
+${tp.status === 'archived' && can(v.standing, 'templates.edit') ? html`<form method="post" action="${base}/${tp.id}/restore">${csrfField(ctx)}<button type="submit">${t.restore}</button></form>` : ''}
 <dl class="facts">
   <dt>${t.kind}</dt><dd>${t.kinds[tp.kind]}</dd>
   <dt>${t.version}</dt><dd>${tp.version}</dd>
@@ -285,7 +284,7 @@ ${tp.status === 'archived' && canIssue(v.role) ? html`<form method="post" action
 
 // ---- One-off issuance ------------------------------------------------------------------------------------------
 
-export function issuePage(ctx: PageContext, v: { org: Organization; role: Role; template: Template; values: FormValues; state?: FormState }): Html {
+export function issuePage(ctx: PageContext, v: { org: Organization; standing: Standing; template: Template; values: FormValues; state?: FormState }): Html {
   const { m } = ctx;
   const t = m.templates;
   const tp = v.template;
@@ -295,7 +294,7 @@ export function issuePage(ctx: PageContext, v: { org: Organization; role: Role; 
   const base = `/console/${v.org.slug}/templates`;
   const name = pick(c.name, ctx.locale);
   return layout(ctx, `${t.issueTitle} · ${name} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/templates')}
+${orgHeader(ctx, v.org, v.standing, '/templates')}
 <p class="breadcrumb"><a href="${base}">${t.title}</a> › <a href="${base}/${tp.id}">${name}</a></p>
 <h2>${t.issueTitle} — ${name}</h2>
 <p>${t.issueIntro}</p>

@@ -3,7 +3,8 @@ import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 import { orgHeader } from './console.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
+import type { Standing } from '../../domain/shared/policies.js';
 import { WEBHOOK_EVENT_TYPES, WEBHOOKS_PER_ORG, type Webhook, type WebhookDeliveryView, type WebhookEventType } from '../../domain/webhooks/model.js';
 
 const fmtDate = (ctx: PageContext, d: Date) =>
@@ -11,7 +12,7 @@ const fmtDate = (ctx: PageContext, d: Date) =>
 
 export interface WebhooksPageView {
   org: Organization;
-  role: Role;
+  standing: Standing;
   webhooks: Webhook[];
   deliveries: WebhookDeliveryView[];
   /** A secret just created or rotated: shown in this response only. */
@@ -28,7 +29,7 @@ export function webhooksPage(ctx: PageContext, v: WebhooksPageView): Html {
   const eventLabel = (t: WebhookEventType) => w.eventLabels[t];
   const base = `/console/${v.org.slug}/webhooks`;
   return layout(ctx, `${w.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/webhooks')}
+${orgHeader(ctx, v.org, v.standing, '/webhooks')}
 ${notice(v.notice)}
 ${v.secret ? html`<div class="alert alert-ok" role="status"><p>${v.secret.rotated ? w.rotated : w.created}</p>
 <p>${v.secret.webhook.url}</p><p><code class="secret">${v.secret.value}</code></p></div>` : ''}

@@ -2,9 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  changeMemberRole, createApiKey, getOrgForMember, inviteMember, listApiKeys, listMembers, listMyOrganizations,
-  listOrgAudit, removeMember, requireOrgRole, revokeApiKey, revokeInvitation, updateOrganization,
+  changeMemberRole, createApiKey, inviteMember, listApiKeys, listMembers, listMyOrganizations,
+  listOrgAudit, removeMember, revokeApiKey, revokeInvitation, updateOrganization,
 } from '../../domain/organizations/organizations.js';
+import { authorize } from '../../domain/shared/policies.js';
 import type { AppDeps } from '../../http/deps.js';
 import { format } from '../../i18n/t.js';
 import { pageContext } from '../layout.js';
@@ -15,8 +16,10 @@ import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userAc
 const DONE = ['invited', 'revoked', 'roleChanged', 'memberRemoved', 'saved'] as const;
 
 /**
- * Organisation console. Every route resolves the organisation through the caller's membership, so an
- * organisation they do not belong to answers exactly like one that does not exist (404).
+ * Organisation console. Every route resolves the organisation through `authorize` (in the use case, or here when a
+ * page only needs the organisation and the caller's standing), so an organisation they do not belong to answers
+ * exactly like one that does not exist (404). A form that re-renders its page on a domain error authorises first,
+ * so a refusal is the error page, never a form message.
  */
 export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
@@ -27,18 +30,18 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     sendHtml(reply, consoleIndexPage(pageContext(request), await listMyOrganizations(deps, userActor(request)))));
 
   app.get('/console/:slug', { schema: { ...hide, params: slugParams, querystring: z.object({ lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse } }, async (request, reply) => {
-    const { org, role } = await getOrgForMember(deps, userActor(request), request.params.slug);
+    const { org, standing } = await authorize(deps, userActor(request), { action: 'org.view', slug: request.params.slug });
     const parent = org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined;
     const children = await deps.store.organizations.listChildren(org.id);
     const memberCount = (await deps.store.memberships.list(org.id)).length;
-    return sendHtml(reply, orgOverviewPage(pageContext(request), { org, role, parent, children, memberCount }));
+    return sendHtml(reply, orgOverviewPage(pageContext(request), { org, standing, parent, children, memberCount }));
   });
 
   async function renderMembers(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; state?: FormState } = {}, status = 200) {
     const actor = userActor(request);
     const { slug } = request.params as { slug: string };
-    const { access, members, invitations } = await listMembers(deps, actor, slug);
-    return sendHtml(reply, membersPage(pageContext(request), { org: access.org, role: access.role, members, invitations, selfId: actor.userId, ...extra }), status);
+    const view = await listMembers(deps, actor, { slug });
+    return sendHtml(reply, membersPage(pageContext(request), { ...view, selfId: actor.userId, ...extra }), status);
   }
 
   app.get('/console/:slug/members', { schema: { ...hide, params: slugParams, querystring: doneQuery, response: htmlResponse } }, async (request, reply) => {
@@ -52,9 +55,9 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     schema: { ...hide, params: slugParams, body: z.object({ ...csrf, email: text(500), role: text(20), locale: text(5).optional() }), response: redirectResponse },
   }, async (request, reply) => {
     const actor = userActor(request);
-    const { org } = await requireOrgRole(deps, actor, request.params.slug, ['admin']);
+    const { org } = await authorize(deps, actor, { action: 'org.manage', slug: request.params.slug });
     try {
-      const invitation = await inviteMember(deps, actor, org, request.body);
+      const invitation = await inviteMember(deps, actor, { slug: org.slug, email: request.body.email, role: request.body.role, locale: request.body.locale });
       return reply.redirect(`/console/${org.slug}/members?done=invited&email=${encodeURIComponent(invitation.email)}`, 303);
     } catch (e) {
       return renderMembers(request, reply, { state: formState(request, e, { email: request.body.email, role: request.body.role }) }, statusOf(e));
@@ -63,14 +66,14 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
 
   const idParams = z.object({ slug: text(63), id: text(64) });
   app.post('/console/:slug/invitations/:id/revoke', { schema: { ...hide, params: idParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
-    await revokeInvitation(deps, userActor(request), request.params.slug, request.params.id);
+    await revokeInvitation(deps, userActor(request), { slug: request.params.slug, invitationId: request.params.id });
     return reply.redirect(`/console/${request.params.slug}/members?done=revoked`, 303);
   });
 
   const memberParams = z.object({ slug: text(63), userId: text(64) });
   app.post('/console/:slug/members/:userId/role', { schema: { ...hide, params: memberParams, body: z.object({ ...csrf, role: text(20) }), response: redirectResponse } }, async (request, reply) => {
     try {
-      await changeMemberRole(deps, userActor(request), request.params.slug, request.params.userId, request.body.role);
+      await changeMemberRole(deps, userActor(request), { slug: request.params.slug, userId: request.params.userId, role: request.body.role });
       return reply.redirect(`/console/${request.params.slug}/members?done=roleChanged`, 303);
     } catch (e) {
       return renderMembers(request, reply, { state: formState(request, e) }, statusOf(e));
@@ -79,7 +82,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
 
   app.post('/console/:slug/members/:userId/remove', { schema: { ...hide, params: memberParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
     try {
-      await removeMember(deps, userActor(request), request.params.slug, request.params.userId);
+      await removeMember(deps, userActor(request), { slug: request.params.slug, userId: request.params.userId });
       return reply.redirect(`/console/${request.params.slug}/members?done=memberRemoved`, 303);
     } catch (e) {
       return renderMembers(request, reply, { state: formState(request, e) }, statusOf(e));
@@ -87,9 +90,9 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
   });
 
   app.get('/console/:slug/settings', { schema: { ...hide, params: slugParams, querystring: doneQuery, response: htmlResponse } }, async (request, reply) => {
-    const { org, role } = await requireOrgRole(deps, userActor(request), request.params.slug, ['admin']);
+    const scope = await authorize(deps, userActor(request), { action: 'org.manage', slug: request.params.slug });
     const m = pageContext(request).m;
-    return sendHtml(reply, settingsPage(pageContext(request), { org, role, notice: request.query.done === 'saved' ? m.account.saved : undefined }));
+    return sendHtml(reply, settingsPage(pageContext(request), { ...scope, notice: request.query.done === 'saved' ? m.account.saved : undefined }));
   });
 
   app.post('/console/:slug/settings', {
@@ -101,40 +104,40 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
   }, async (request, reply) => {
     const actor = userActor(request);
     try {
-      await updateOrganization(deps, actor, request.params.slug, { name: request.body.name, logoUrl: request.body.logoUrl, languages: request.body.languages });
+      await updateOrganization(deps, actor, { slug: request.params.slug, name: request.body.name, logoUrl: request.body.logoUrl, languages: request.body.languages });
       return reply.redirect(`/console/${request.params.slug}/settings?done=saved`, 303);
     } catch (e) {
-      const { org, role } = await requireOrgRole(deps, actor, request.params.slug, ['admin']);
-      return sendHtml(reply, settingsPage(pageContext(request), { org, role, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '' }) }), statusOf(e));
+      const scope = await authorize(deps, actor, { action: 'org.manage', slug: request.params.slug });
+      return sendHtml(reply, settingsPage(pageContext(request), { ...scope, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '' }) }), statusOf(e));
     }
   });
 
   app.get('/console/:slug/api-keys', { schema: { ...hide, params: slugParams, querystring: doneQuery, response: htmlResponse } }, async (request, reply) => {
-    const { access, keys } = await listApiKeys(deps, userActor(request), request.params.slug);
+    const view = await listApiKeys(deps, userActor(request), { slug: request.params.slug });
     const m = pageContext(request).m;
-    return sendHtml(reply, apiKeysPage(pageContext(request), { org: access.org, role: access.role, keys, notice: request.query.done === 'revoked' ? m.console.revoked : undefined }));
+    return sendHtml(reply, apiKeysPage(pageContext(request), { ...view, notice: request.query.done === 'revoked' ? m.console.revoked : undefined }));
   });
 
   app.post('/console/:slug/api-keys', { schema: { ...hide, params: slugParams, body: z.object({ ...csrf, label: text(500).optional() }), response: htmlResponse } }, async (request, reply) => {
     const actor = userActor(request);
-    const { org, role } = await requireOrgRole(deps, actor, request.params.slug, ['admin']);
+    const { org, standing } = await authorize(deps, actor, { action: 'org.manage', slug: request.params.slug });
     try {
-      const { key } = await createApiKey(deps, actor, org, { label: request.body.label });
+      const { key } = await createApiKey(deps, actor, { slug: org.slug, label: request.body.label });
       // Shown once, in this response only (no redirect: the key must not travel in a URL).
-      return sendHtml(reply, apiKeysPage(pageContext(request), { org, role, keys: await deps.store.apiKeys.list(org.id), newKey: key }), 201);
+      return sendHtml(reply, apiKeysPage(pageContext(request), { org, standing, keys: await deps.store.apiKeys.list(org.id), newKey: key }), 201);
     } catch (e) {
-      return sendHtml(reply, apiKeysPage(pageContext(request), { org, role, keys: await deps.store.apiKeys.list(org.id), state: formState(request, e) }), statusOf(e));
+      return sendHtml(reply, apiKeysPage(pageContext(request), { org, standing, keys: await deps.store.apiKeys.list(org.id), state: formState(request, e) }), statusOf(e));
     }
   });
 
   app.post('/console/:slug/api-keys/:id/revoke', { schema: { ...hide, params: idParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
-    await revokeApiKey(deps, userActor(request), request.params.slug, request.params.id);
+    await revokeApiKey(deps, userActor(request), { slug: request.params.slug, apiKeyId: request.params.id });
     return reply.redirect(`/console/${request.params.slug}/api-keys?done=revoked`, 303);
   });
 
   app.get('/console/:slug/audit', { schema: { ...hide, params: slugParams, querystring: z.object({ lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse } }, async (request, reply) => {
-    const { access, events } = await listOrgAudit(deps, userActor(request), request.params.slug);
-    const actors = new Map((await deps.store.memberships.list(access.org.id)).map((mb) => [mb.userId, mb.displayName]));
-    return sendHtml(reply, auditPage(pageContext(request), { org: access.org, role: access.role, events, actors }));
+    const view = await listOrgAudit(deps, userActor(request), { slug: request.params.slug });
+    const actors = new Map((await deps.store.memberships.list(view.org.id)).map((mb) => [mb.userId, mb.displayName]));
+    return sendHtml(reply, auditPage(pageContext(request), { ...view, actors }));
   });
 };

@@ -1,6 +1,6 @@
 /**
- * Console: the organisation's images (template artwork). Admins and staff list and upload; reviewers get 403,
- * non-members the 404 of a missing organisation. Uploads are multipart (`image` file + `_csrf`), read into memory
+ * Console: the organisation's images (template artwork). Those who edit templates (admins and staff) list and
+ * upload; reviewers get 403, non-members the 404 of a missing organisation. Uploads are multipart (`image` file + `_csrf`), read into memory
  * by the signed-in group's multipart plugin; the domain recognises the format from the bytes.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,30 +8,26 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
 import { listImages, uploadImage } from '../../domain/templates/images.js';
-import { requireOrgRole } from '../../domain/organizations/organizations.js';
+import { authorize } from '../../domain/shared/policies.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { imagesPage } from '../pages/images.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
-
-const UPLOADERS: readonly Role[] = ['admin', 'staff'];
 
 export const imageRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
   const slugParams = z.object({ slug: text(63) });
 
-  async function render(request: FastifyRequest, reply: FastifyReply, access: { org: Organization; role: Role }, extra: { notice?: string; state?: FormState } = {}, status = 200) {
-    const images = await listImages(deps, access.org);
-    return sendHtml(reply, imagesPage(pageContext(request), { ...access, images, baseUrl: deps.baseUrl, ...extra }), status);
+  async function render(request: FastifyRequest, reply: FastifyReply, slug: string, extra: { notice?: string; state?: FormState } = {}, status = 200) {
+    const view = await listImages(deps, userActor(request), { slug });
+    return sendHtml(reply, imagesPage(pageContext(request), { ...view, baseUrl: deps.baseUrl, ...extra }), status);
   }
 
   app.get('/console/:slug/images', {
     schema: { ...hide, params: slugParams, querystring: z.object({ done: z.enum(['uploaded']).optional(), lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse },
   }, async (request, reply) => {
-    const access = await requireOrgRole(deps, userActor(request), request.params.slug, UPLOADERS);
-    return render(request, reply, access, { notice: request.query.done ? pageContext(request).m.images.uploaded : undefined });
+    return render(request, reply, request.params.slug, { notice: request.query.done ? pageContext(request).m.images.uploaded : undefined });
   });
 
   app.post('/console/:slug/images', {
@@ -43,14 +39,14 @@ export const imageRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
     },
   }, async (request, reply) => {
     const actor = userActor(request);
-    const access = await requireOrgRole(deps, actor, request.params.slug, UPLOADERS);
+    const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: request.params.slug });
     try {
       const { image } = request.body;
       if (!Buffer.isBuffer(image)) throw new AppError('IMAGE_UNSUPPORTED', {}, { field: 'image' });
-      await uploadImage(deps, actor, access.org, image);
-      return reply.redirect(`/console/${access.org.slug}/images?done=uploaded`, 303);
+      await uploadImage(deps, actor, { slug: org.slug, bytes: image });
+      return reply.redirect(`/console/${org.slug}/images?done=uploaded`, 303);
     } catch (e) {
-      return render(request, reply, access, { state: formState(request, e) }, statusOf(e));
+      return render(request, reply, org.slug, { state: formState(request, e) }, statusOf(e));
     }
   });
 };

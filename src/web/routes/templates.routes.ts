@@ -1,18 +1,17 @@
 /**
  * Console: credential templates (list, editor with live preview, archive/restore) and one-off issuance. Every route
- * resolves the organisation through the caller's membership (outsiders: the 404 of a missing organisation) and looks
- * templates up within it (a foreign id answers like a missing one). Reviewers read; admins and staff write.
+ * resolves the organisation through `authorize` (outsiders: the 404 of a missing organisation) and looks templates up
+ * within it (a foreign id answers like a missing one). Reviewers read; admins and staff write (PERMISSIONS).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { requireOrgRole } from '../../domain/organizations/organizations.js';
+import { type OrgScope, authorize, can } from '../../domain/shared/policies.js';
 import { issueAwards, requireRecipient } from '../../domain/issuance/issue-awards.js';
 import type { Template, TemplateContent, ImageMeta } from '../../domain/templates/model.js';
 import {
-  ISSUER_ROLES, LIMITS, READER_ROLES, type TemplateInput, createTemplate, getTemplateForMember, setTemplateArchived, updateTemplate,
-  validateTemplate,
+  LIMITS, type TemplateInput, createTemplate, getTemplate, listTemplates, setTemplateArchived, updateTemplate, validateTemplate,
 } from '../../domain/templates/manage-templates.js';
 import type { AppDeps } from '../../http/deps.js';
 import { localizedMessage } from '../../http/plugins/errors.js';
@@ -21,11 +20,11 @@ import { type PageContext, pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { cardFromTemplate, credentialCard, sampleRecipient } from '../pages/credential-card.js';
 import {
-  FIELD_COLUMNS, type FormValues, SKILL_COLUMNS, canIssue, formValuesOf, issuePage, previewContent, templateEditorPage,
+  FIELD_COLUMNS, type FormValues, SKILL_COLUMNS, formValuesOf, issuePage, previewContent, templateEditorPage,
   templateViewPage, templatesListPage,
 } from '../pages/templates.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
 
 const LOCALES = ['fr', 'en'] as const;
 const lang = { lang: z.enum(LOCALES).optional() };
@@ -133,7 +132,7 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
   }
 
   async function renderEditor(
-    request: FastifyRequest, reply: FastifyReply, access: { org: Organization; role: Role }, template: Template | undefined,
+    request: FastifyRequest, reply: FastifyReply, access: OrgScope, template: Template | undefined,
     values: FormValues, extra: { notice?: string; state?: FormState } = {}, status = 200,
   ) {
     const images = await deps.store.images.listForOrg(access.org.id);
@@ -141,8 +140,8 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
     return sendHtml(reply, templateEditorPage(pageContext(request), { ...access, template, images, values, preview, ...extra }), status);
   }
 
-  async function renderTemplate(request: FastifyRequest, reply: FastifyReply, access: { org: Organization; role: Role }, template: Template, extra: { notice?: string; state?: FormState } = {}, status = 200) {
-    if (canIssue(access.role) && template.status === 'active') {
+  async function renderTemplate(request: FastifyRequest, reply: FastifyReply, access: OrgScope, template: Template, extra: { notice?: string; state?: FormState } = {}, status = 200) {
+    if (can(access.standing, 'templates.edit') && template.status === 'active') {
       return renderEditor(request, reply, access, template, formValuesOf(template.kind, template.content), extra, status);
     }
     const ctx = pageContext(request);
@@ -156,28 +155,27 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
   app.get('/console/:slug/templates', {
     schema: { ...hide, params: slugParams, querystring: z.object({ status: z.enum(['active', 'archived']).optional(), done: z.enum(DONE).optional(), ...lang }), response: htmlResponse },
   }, async (request, reply) => {
-    const access = await requireOrgRole(deps, userActor(request), request.params.slug, READER_ROLES);
     const status = request.query.status ?? 'active';
-    const templates = await deps.store.templates.list(access.org.id, { status });
+    const view = await listTemplates(deps, userActor(request), { slug: request.params.slug, status });
     const ctx = pageContext(request);
     const notice = request.query.done ? ctx.m.templates[request.query.done] : undefined;
-    return sendHtml(reply, templatesListPage(ctx, { ...access, templates, status, notice }));
+    return sendHtml(reply, templatesListPage(ctx, { ...view, status, notice }));
   });
 
   // ---- Create --------------------------------------------------------------------------------------------------
 
   app.get('/console/:slug/templates/new', { schema: { ...hide, params: slugParams, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => {
-    const access = await requireOrgRole(deps, userActor(request), request.params.slug, ISSUER_ROLES);
+    const access = await authorize(deps, userActor(request), { action: 'templates.edit', slug: request.params.slug });
     const defaultLocale = access.org.languages[0] ?? 'fr';
     return renderEditor(request, reply, access, undefined, { kind: 'certificate', 'validity.unit': 'lifetime', defaultLocale });
   });
 
   app.post('/console/:slug/templates', { schema: { ...hide, params: slugParams, body: editorBody, response: redirectResponse } }, async (request, reply) => {
     const actor = userActor(request);
-    const access = await requireOrgRole(deps, actor, request.params.slug, ISSUER_ROLES);
+    const access = await authorize(deps, actor, { action: 'templates.edit', slug: request.params.slug });
     const body = request.body as Body;
     try {
-      const template = await createTemplate(deps, actor, access.org, templateInputOf(body));
+      const template = await createTemplate(deps, actor, { slug: access.org.slug, template: templateInputOf(body) });
       return reply.redirect(`/console/${access.org.slug}/templates/${template.id}?done=created`, 303);
     } catch (e) {
       const values = formValues(body);
@@ -190,7 +188,7 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
   app.post('/console/:slug/templates/preview', {
     schema: { ...hide, params: slugParams, querystring: z.object({ fragment: z.enum(['1']).optional(), ...lang }), body: editorBody, response: htmlResponse },
   }, async (request, reply) => {
-    const access = await requireOrgRole(deps, userActor(request), request.params.slug, ISSUER_ROLES);
+    const access = await authorize(deps, userActor(request), { action: 'templates.edit', slug: request.params.slug });
     const body = request.body as Body;
     const templateId = body['templateId'];
     const template = templateId ? await deps.store.templates.find(access.org.id, templateId) : undefined;
@@ -216,17 +214,17 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
   app.get('/console/:slug/templates/:id', {
     schema: { ...hide, params: idParams, querystring: z.object({ done: z.enum(DONE).optional(), ...lang }), response: htmlResponse },
   }, async (request, reply) => {
-    const { access, template } = await getTemplateForMember(deps, userActor(request), request.params.slug, request.params.id);
+    const { template, ...access } = await getTemplate(deps, userActor(request), { slug: request.params.slug, id: request.params.id });
     const done = request.query.done;
     return renderTemplate(request, reply, access, template, { notice: done ? pageContext(request).m.templates[done] : undefined });
   });
 
   app.post('/console/:slug/templates/:id', { schema: { ...hide, params: idParams, body: editorBody, response: redirectResponse } }, async (request, reply) => {
     const actor = userActor(request);
-    const { access, template } = await getTemplateForMember(deps, actor, request.params.slug, request.params.id, ISSUER_ROLES);
+    const { template, ...access } = await getTemplate(deps, actor, { slug: request.params.slug, id: request.params.id, action: 'templates.edit' });
     const body = request.body as Body;
     try {
-      await updateTemplate(deps, actor, access.org, template.id, templateInputOf(body), versionOf(body['version']));
+      await updateTemplate(deps, actor, { slug: access.org.slug, id: template.id, template: templateInputOf(body), expectedVersion: versionOf(body['version']) });
       return reply.redirect(`/console/${access.org.slug}/templates/${template.id}?done=saved`, 303);
     } catch (e) {
       const values = formValues(body);
@@ -240,18 +238,18 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
   for (const [action, archived] of [['archive', true], ['restore', false]] as const) {
     app.post(`/console/:slug/templates/:id/${action}`, { schema: { ...hide, params: idParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
       const actor = userActor(request);
-      const { access, template } = await getTemplateForMember(deps, actor, request.params.slug, request.params.id, ISSUER_ROLES);
-      await setTemplateArchived(deps, actor, access.org, template.id, archived);
-      return reply.redirect(`/console/${access.org.slug}/templates/${template.id}?done=${archived ? 'archived' : 'restored'}`, 303);
+      const { slug, id } = request.params;
+      const template = await setTemplateArchived(deps, actor, { slug, id, archived });
+      return reply.redirect(`/console/${slug}/templates/${template.id}?done=${archived ? 'archived' : 'restored'}`, 303);
     });
   }
 
   // ---- One-off issuance ------------------------------------------------------------------------------------
 
   async function issuable(request: FastifyRequest, params: { slug: string; id: string }) {
-    const found = await getTemplateForMember(deps, userActor(request), params.slug, params.id, ISSUER_ROLES);
-    if (found.template.status === 'archived') throw new AppError('TEMPLATE_ARCHIVED');
-    return found;
+    const { template, ...access } = await getTemplate(deps, userActor(request), { slug: params.slug, id: params.id, action: 'credentials.issue' });
+    if (template.status === 'archived') throw new AppError('TEMPLATE_ARCHIVED');
+    return { access, template };
   }
 
   app.get('/console/:slug/templates/:id/issue', { schema: { ...hide, params: idParams, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => {

@@ -28,10 +28,9 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
     extra: { notice?: string; state?: FormState; secret?: { webhook: Webhook; value: string; rotated: boolean } } = {}, status = 200,
   ) {
     const actor = userActor(request);
-    const { org, webhooks } = await listWebhooks(deps, actor, slug);
-    const { deliveries } = await listDeliveries(deps, actor, slug);
-    // listWebhooks only answers admins (FORBIDDEN otherwise).
-    return sendHtml(reply, webhooksPage(pageContext(request), { org, role: 'admin', webhooks, deliveries, ...extra }), status);
+    const { org, standing, webhooks } = await listWebhooks(deps, actor, { slug });
+    const { deliveries } = await listDeliveries(deps, actor, { slug });
+    return sendHtml(reply, webhooksPage(pageContext(request), { org, standing, webhooks, deliveries, ...extra }), status);
   }
 
   app.get('/console/:slug/webhooks', {
@@ -52,7 +51,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
     const actor = userActor(request);
     const { slug } = request.params;
     try {
-      const { webhook, secret } = await createWebhook(deps, actor, slug, { url: request.body.url, events: request.body.events });
+      const { webhook, secret } = await createWebhook(deps, actor, { slug, url: request.body.url, events: request.body.events });
       // Shown once, in this response only (no redirect: the secret must not travel in a URL).
       return await render(request, reply, slug, { secret: { webhook, value: secret, rotated: false } }, 201);
     } catch (e) {
@@ -65,14 +64,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
   app.post('/console/:slug/webhooks/:id/rotate', {
     schema: { ...hide, params: idParams, body: z.object(csrf), response: htmlResponse },
   }, async (request, reply) => {
-    const { webhook, secret } = await rotateWebhookSecret(deps, userActor(request), request.params.slug, request.params.id);
+    const { webhook, secret } = await rotateWebhookSecret(deps, userActor(request), { slug: request.params.slug, webhookId: request.params.id });
     return render(request, reply, request.params.slug, { secret: { webhook, value: secret, rotated: true } });
   });
 
   app.post('/console/:slug/webhooks/:id/delete', {
     schema: { ...hide, params: idParams, body: z.object(csrf), response: redirectResponse },
   }, async (request, reply) => {
-    await deleteWebhook(deps, userActor(request), request.params.slug, request.params.id);
+    await deleteWebhook(deps, userActor(request), { slug: request.params.slug, webhookId: request.params.id });
     return reply.redirect(`/console/${request.params.slug}/webhooks?done=deleted`, 303);
   });
 
@@ -80,7 +79,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (a
     schema: { ...hide, params: idParams, body: z.object(csrf), response: redirectResponse },
   }, async (request, reply) => {
     try {
-      await redeliver(deps, userActor(request), request.params.slug, request.params.id);
+      await redeliver(deps, userActor(request), { slug: request.params.slug, deliveryId: request.params.id });
       return reply.redirect(`/console/${request.params.slug}/webhooks?done=redelivered`, 303);
     } catch (e) {
       return render(request, reply, request.params.slug, { state: formState(request, e) }, statusOf(e));

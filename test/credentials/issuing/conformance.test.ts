@@ -17,7 +17,7 @@ describe('VCDM conformance at issuance', () => {
   beforeAll(async () => {
     t = await createTestApp();
     org = await t.createOrg({ name: 'Conformité', slug: 'conformite' });
-    key = (await createApiKey(t.container.deps, { kind: 'system' }, org, { label: 'k' })).key;
+    key = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'k' })).key;
   });
   afterAll(async () => {
     await t.close();

@@ -28,7 +28,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
   beforeAll(async () => {
     t = await createTestApp({ dialect });
     org = await t.createOrg({ name: 'Institut Mercier', slug: 'mercier' });
-    apiKey = (await createApiKey(t.container.deps, system, org, { label: 'tests' })).key;
+    apiKey = (await createApiKey(t.container.deps, system, { slug: org.slug, label: 'tests' })).key;
     did = issuerDid(t.config.baseUrl, 'mercier');
   });
   afterAll(async () => {
@@ -57,7 +57,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
   });
 
   it('issues an OpenBadgeCredential of the documented shape that validates, verifies with the stock library, and is stored verbatim', async () => {
-    const issued = await issueOpenBadge(deps(), system, org, badge());
+    const issued = await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge() });
     const doc = JSON.parse(issued.document) as Doc;
     const key = (await t.container.store.issuerKeys.current(org.id))!;
 
@@ -126,12 +126,12 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
   });
 
   it('binds a holder DID, carries results and a validity window, and stays schema-valid', async () => {
-    const issued = await issueOpenBadge(deps(), system, org, badge({
+    const issued = await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({
       recipient: { email: 'holder@example.org', did: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK' },
       name: 'Secourisme — session de juin',
       validFrom: '2026-01-01T00:00:00Z', validUntil: '2029-01-01T00:00:00Z',
       result: [{ value: '92', status: 'Completed' }],
-    }));
+    }) });
     const doc = JSON.parse(issued.document) as Doc;
     expect(doc['credentialSubject'].id).toBe('did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK');
     expect(doc['credentialSubject'].result).toEqual([{ type: ['Result'], value: '92', status: 'Completed' }]);
@@ -155,14 +155,14 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
       [{ result: [{ status: 'Passed' }] }, 'VALIDATION_FAILED', 'result.0.status'],
     ];
     for (const [override, code, field] of cases) {
-      const err = await issueOpenBadge(deps(), system, org, badge(override)).catch((e: unknown) => e);
+      const err = await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge(override) }).catch((e: unknown) => e);
       expect(err, JSON.stringify(override)).toMatchObject({ code, field });
     }
     expect(await t.container.store.credentials.countForOrg(org.id)).toBe(before);
   });
 
   it('also signs an OB 3.0 VC-JWT of the same credential (typ JWT, EdDSA, kid = the verification method)', async () => {
-    const issued = await issueOpenBadge(deps(), system, org, { ...badge({ recipient: { email: 'jwt@example.org', did: 'did:example:holder-1' } }), jwt: true });
+    const issued = await issueOpenBadge(deps(), system, { slug: org.slug, badge: { ...badge({ recipient: { email: 'jwt@example.org', did: 'did:example:holder-1' } }), jwt: true } });
     expect(issued.jwt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const doc = JSON.parse(issued.document) as Doc;
     const header = decodeProtectedHeader(issued.jwt!);
@@ -180,7 +180,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
   });
 
   it('issues a batch with one created timestamp and distinct random status indexes', async () => {
-    const results = await issueOpenBadges(deps(), system, org, Array.from({ length: 5 }, (_, i) => badge({ recipient: { email: `batch${i}@example.org` } })));
+    const results = await issueOpenBadges(deps(), system, { slug: org.slug, badges: Array.from({ length: 5 }, (_, i) => badge({ recipient: { email: `batch${i}@example.org` } })) });
     const docs = results.map((r) => JSON.parse(r.document) as Doc);
     expect(new Set(docs.map((d) => d['proof'][0].created)).size).toBe(1);
     expect(new Set(docs.map((d) => d['credentialStatus'].statusListIndex)).size).toBe(5);

@@ -146,7 +146,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuer identity`, ()
       id: did(), type: ['Profile'], name: 'Centre Hébert', url: 'http://sceau.test:3000/orgs/hebert/profile',
     });
     await t.container.store.organizations.update(org.id, { logoUrl: 'https://example.org/hebert.png' });
-    await setIssuerProfile(deps(), system, org, { url: 'https://hebert.example.org', email: 'Contact@Hebert.example.org', description: 'Centre de formation.' });
+    await setIssuerProfile(deps(), system, { slug: org.slug, url: 'https://hebert.example.org', email: 'Contact@Hebert.example.org', description: 'Centre de formation.' });
     const full = (await t.app.inject({ method: 'GET', url: '/orgs/hebert/profile' })).json() as Doc;
     expect(full).toEqual({
       '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
@@ -154,19 +154,19 @@ for (const dialect of testDialects()) describe(`${dialect}: issuer identity`, ()
       image: { id: 'https://example.org/hebert.png', type: 'Image' }, email: 'contact@hebert.example.org',
     });
     const refreshed = (await t.container.store.organizations.findById(org.id))!;
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, refreshed, badge())).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: refreshed.slug, badge: badge() })).document) as Doc;
     const { '@context': _ctx, ...profile } = full;
     expect(doc['issuer']).toEqual(profile);
     expect((await stockVerify(deps(), doc)).verified).toBe(true);
-    await expect(setIssuerProfile(deps(), system, org, { url: 'http://plain.example.org' })).rejects.toMatchObject({ code: 'URL_INVALID', field: 'url' });
-    await expect(setIssuerProfile(deps(), system, org, { email: 'nope' })).rejects.toMatchObject({ code: 'EMAIL_INVALID' });
+    await expect(setIssuerProfile(deps(), system, { slug: org.slug, url: 'http://plain.example.org' })).rejects.toMatchObject({ code: 'URL_INVALID', field: 'url' });
+    await expect(setIssuerProfile(deps(), system, { slug: org.slug, email: 'nope' })).rejects.toMatchObject({ code: 'EMAIL_INVALID' });
   });
 
   it('rotation adds a key and keeps the old one listed: credentials signed before and after both verify', async () => {
-    const before = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'before@example.org' } }))).document) as Doc;
-    const { previous, current } = await rotateIssuerKey(deps(), system, org);
+    const before = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'before@example.org' } }) })).document) as Doc;
+    const { previous, current } = await rotateIssuerKey(deps(), system, { slug: org.slug });
     expect(previous.retiredAt).not.toBeNull();
-    const after = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'after@example.org' } }))).document) as Doc;
+    const after = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'after@example.org' } }) })).document) as Doc;
     expect(before['proof'][0].verificationMethod).toBe(`${did()}#${previous.publicKeyMultibase}`);
     expect(after['proof'][0].verificationMethod).toBe(`${did()}#${current.publicKeyMultibase}`);
     const doc = (await t.app.inject({ method: 'GET', url: '/orgs/hebert/did.json' })).json() as Doc;
@@ -178,7 +178,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuer identity`, ()
       expect(r.verified, errorText(r)).toBe(true);
     }
     // A second rotation: three keys, all listed.
-    await rotateIssuerKey(deps(), system, org);
+    await rotateIssuerKey(deps(), system, { slug: org.slug });
     expect(((await deps().resolveOwnDid(did())) as Doc)['assertionMethod']).toHaveLength(3);
     expect((await stockVerify(deps(), before)).verified).toBe(true);
     const audit = await t.container.store.audit.listForOrg(org.id, 50);
@@ -200,17 +200,17 @@ for (const dialect of testDialects()) describe(`${dialect}: issuer identity`, ()
     expect(await ensureIssuerKeys(deps())).toBe(1);
     expect(await ensureIssuerKeys(deps())).toBe(0);
     expect(await t.container.store.issuerKeys.list(legacy2.id)).toHaveLength(1);
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, legacy2, badge())).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: legacy2.slug, badge: badge() })).document) as Doc;
     expect((await stockVerify(deps(), doc)).verified).toBe(true);
   });
 
   it('the signer imports the key once per process, not per credential', async () => {
     const signer = createCredentialSigner({ secrets: deps().secrets });
     const d = { ...deps(), signer };
-    for (let i = 0; i < 3; i++) await issueOpenBadge(d, system, org, badge({ recipient: { email: `once${i}@example.org` } }));
+    for (let i = 0; i < 3; i++) await issueOpenBadge(d, system, { slug: org.slug, badge: badge({ recipient: { email: `once${i}@example.org` } }) });
     expect(signer.stats.keyImports).toBe(1);
     // The stock loader resolves the VM exactly as the verifier will.
-    const vm = JSON.parse((await issueOpenBadge(d, system, org, badge())).document).proof[0].verificationMethod as string;
+    const vm = JSON.parse((await issueOpenBadge(d, system, { slug: org.slug, badge: badge() })).document).proof[0].verificationMethod as string;
     expect((await stockLoader(deps())(vm)).document).toMatchObject({ type: 'Multikey', controller: did() });
   });
 });

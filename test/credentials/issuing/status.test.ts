@@ -51,8 +51,8 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
     t = await createTestApp({ dialect });
     org = await t.createOrg({ name: 'Lycée Roux', slug: 'roux' });
     other = await t.createOrg({ name: 'Autre école', slug: 'autre' });
-    apiKey = (await createApiKey(t.container.deps, system, org, { label: 'status' })).key;
-    otherKey = (await createApiKey(t.container.deps, system, other, { label: 'status' })).key;
+    apiKey = (await createApiKey(t.container.deps, system, { slug: org.slug, label: 'status' })).key;
+    otherKey = (await createApiKey(t.container.deps, system, { slug: other.slug, label: 'status' })).key;
   });
   afterAll(async () => {
     await t.close();
@@ -70,7 +70,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
   };
 
   it('publishes each list as a signed BitstringStatusListCredential of ≥ 131,072 entries, Cache-Control max-age = ttl', async () => {
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge())).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge() })).document) as Doc;
     const { res, doc: list } = await served(doc['credentialStatus'].statusListCredential);
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe(`public, max-age=${STATUS_LIST_TTL_SECONDS}`);
@@ -104,7 +104,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
     // the time (sd of ρ ≈ 1/√999 ≈ 0.032), so the bar is checked over all 10,000 (sd ≈ 0.01) and each window of
     // 1,000 against a sequential allocator's ρ ≈ 1 with a wide margin.
     for (let batch = 0; batch < 10; batch++) {
-      const allocations = await t.container.store.transaction((tx) => allocateStatusEntries(tx, deps(), key, 1000));
+      const allocations = await t.container.store.transaction((tx) => allocateStatusEntries(tx, deps(), { key, count: 1000 }));
       const window = allocations.map((a) => a.index);
       expect(new Set(window).size).toBe(1000);
       expect(Math.abs(spearman(window.map((_, i) => i), window))).toBeLessThan(0.15);
@@ -120,7 +120,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
   }, 120_000);
 
   it('revokes through POST /credentials/status: visible at once in Sceau\'s lookup and the served list, read by the stock library', async () => {
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'revoke@example.org' } }))).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'revoke@example.org' } }) })).document) as Doc;
     expect((await stockVerify(deps(), doc)).verified).toBe(true);
     const res = await status(doc['id'], 'revoked');
     expect(res.statusCode, res.body).toBe(200);
@@ -146,7 +146,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
   });
 
   it('a stale published list is re-signed on read (a change is never served late)', async () => {
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'stale@example.org' } }))).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'stale@example.org' } }) })).document) as Doc;
     const url = doc['credentialStatus'].statusListCredential as string;
     const before = (await served(url)).res.body;
     // Revoke behind the publisher's back (as if the process died between commit and re-signing).
@@ -163,7 +163,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
   });
 
   it('suspends and reactivates (reversible, recorded by Sceau; the revocation bit stays 0)', async () => {
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'suspend@example.org' } }))).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'suspend@example.org' } }) })).document) as Doc;
     const index = Number(doc['credentialStatus'].statusListIndex);
     expect(await deps().isSuspended(doc['id'])).toBe(false);
     expect((await status(doc['id'], 'suspended')).json()).toEqual({ credentialId: doc['id'], status: 'suspended' });
@@ -183,7 +183,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
   });
 
   it('Sceau\'s verifier sees a revocation and a suspension made through the VC-API at once (own lists and records, no network)', async () => {
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'verifier@example.org' } }))).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'verifier@example.org' } }) })).document) as Doc;
     const step = async (id: string) => (await deps().verifier.verifyCredential(doc)).log.find((s) => s.id === id);
     const first = await deps().verifier.verifyCredential(doc);
     expect(first.log.find((s) => s.id === 'valid_signature')?.valid, JSON.stringify(first.errors)).toBe(true);
@@ -202,7 +202,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
   });
 
   it('another organisation\'s credential answers exactly like a nonexistent one, and nothing changes', async () => {
-    const doc = JSON.parse((await issueOpenBadge(deps(), system, org, badge({ recipient: { email: 'idor@example.org' } }))).document) as Doc;
+    const doc = JSON.parse((await issueOpenBadge(deps(), system, { slug: org.slug, badge: badge({ recipient: { email: 'idor@example.org' } }) })).document) as Doc;
     const snapshot = async () => JSON.stringify(await t.container.store.credentials.findByCredentialId(org.id, doc['id']));
     const before = await snapshot();
     for (const value of ['revoked', 'suspended', 'active']) {
@@ -247,7 +247,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
     try {
       const d = { ...small.container.deps, statusListConfig: { capacity: 3 } };
       const o = await small.createOrg({ name: 'Petite école', slug: 'petite' });
-      const docs = (await issueOpenBadges(d, system, o, Array.from({ length: 7 }, (_, i) => badge({ recipient: { email: `fill${i}@example.org` } }))))
+      const docs = (await issueOpenBadges(d, system, { slug: o.slug, badges: Array.from({ length: 7 }, (_, i) => badge({ recipient: { email: `fill${i}@example.org` } })) }))
         .map((r) => JSON.parse(r.document) as Doc);
       const lists = await small.container.store.statusLists.listForOrg(o.id);
       expect(lists.map((l) => [l.allocated, l.fullAt !== null, l.length]).sort()).toEqual([[1, false, STATUS_LIST_LENGTH], [3, true, STATUS_LIST_LENGTH], [3, true, STATUS_LIST_LENGTH]]);
@@ -257,7 +257,7 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
 
       // Concurrent issuance (a real race on PostgreSQL): unique entries, no list over capacity, one open list.
       const racer = await small.createOrg({ name: 'Course', slug: 'course' });
-      const raced = await Promise.all(Array.from({ length: 12 }, (_, i) => issueOpenBadge(d, system, racer, badge({ recipient: { email: `race${i}@example.org` } }))));
+      const raced = await Promise.all(Array.from({ length: 12 }, (_, i) => issueOpenBadge(d, system, { slug: racer.slug, badge: badge({ recipient: { email: `race${i}@example.org` } }) })));
       const entries = raced.map((r) => `${r.credential.statusListId}#${r.credential.statusIndex}`);
       expect(new Set(entries).size).toBe(12);
       const racedLists = await small.container.store.statusLists.listForOrg(racer.id);
@@ -266,8 +266,8 @@ for (const dialect of testDialects()) describe(`${dialect}: status lists`, () =>
       expect(racedLists.filter((l) => l.fullAt === null).length).toBeLessThanOrEqual(1);
 
       // Rotation: the new key gets its own list; the old key's lists are still served, signed by the old key.
-      const { previous, current } = await rotateIssuerKey(d, system, o);
-      const after = JSON.parse((await issueOpenBadge(d, system, o, badge())).document) as Doc;
+      const { previous, current } = await rotateIssuerKey(d, system, { slug: o.slug });
+      const after = JSON.parse((await issueOpenBadge(d, system, { slug: o.slug, badge: badge() })).document) as Doc;
       const open = await openStatusList(d, o);
       expect(open!.keyId).toBe(current.id);
       expect(after['credentialStatus'].statusListCredential).toContain(open!.id);

@@ -21,11 +21,11 @@ describe('VC-API verify routes', () => {
   beforeAll(async () => {
     t = await createTestApp();
     org = await t.createOrg({ name: 'Institut Mercier', slug: 'mercier' });
-    const r = await issueOpenBadge(t.container.deps, system, org, {
+    const r = await issueOpenBadge(t.container.deps, system, { slug: org.slug, badge: {
       recipient: { email: 'apprenant@example.org' },
       achievement: { name: 'Secourisme', description: 'Premiers secours.', criteria: { narrative: 'Évaluation pratique.' } },
       jwt: true,
-    });
+    } });
     issued = { document: r.document, jwt: r.jwt, id: (JSON.parse(r.document) as { id: string }).id };
   });
   afterAll(async () => {
@@ -83,18 +83,18 @@ describe('VC-API verify routes', () => {
   });
 
   it('revoked, then (another credential) suspended and reactivated: the status steps follow at once', async () => {
-    const other = await issueOpenBadge(t.container.deps, system, org, {
+    const other = await issueOpenBadge(t.container.deps, system, { slug: org.slug, badge: {
       recipient: { email: 'autre@example.org' },
       achievement: { name: 'Secourisme', description: 'Premiers secours.', criteria: { narrative: 'Évaluation pratique.' } },
-    });
+    } });
     const otherId = (JSON.parse(other.document) as { id: string }).id;
-    await setCredentialStatus(t.container.deps, system, org, otherId, 'suspended');
+    await setCredentialStatus(t.container.deps, system, { slug: org.slug, credentialId: otherId, status: 'suspended' });
     const suspended = await post('/credentials/verify', { verifiableCredential: JSON.parse(other.document) });
     expect(suspended.status).toBe(400);
     expect(suspended.body.errors.map((e) => e.code)).toEqual(['SUSPENDED']);
-    await setCredentialStatus(t.container.deps, system, org, otherId, 'active');
+    await setCredentialStatus(t.container.deps, system, { slug: org.slug, credentialId: otherId, status: 'active' });
     expect((await post('/credentials/verify', { verifiableCredential: JSON.parse(other.document) })).status).toBe(200);
-    await setCredentialStatus(t.container.deps, system, org, otherId, 'revoked');
+    await setCredentialStatus(t.container.deps, system, { slug: org.slug, credentialId: otherId, status: 'revoked' });
     const revoked = await post('/credentials/verify', { verifiableCredential: JSON.parse(other.document) });
     expect(revoked.status).toBe(400);
     expect(revoked.body.errors.map((e) => e.code)).toContain('REVOKED');

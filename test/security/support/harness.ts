@@ -323,10 +323,10 @@ export async function seedWorld(t: TestApp): Promise<World> {
     l2Primary: await primaryEmailId('l2'), l2Second: await addEmail('l2', 'l2.second@example.org'),
   };
   const actorOf = (k: UserKey) => ({ kind: 'user' as const, userId: users[k].id, isPlatformAdmin: false, ip: null });
-  const invitationA = (await inviteMember(deps, actorOf('adminA'), orgA, { email: 'invitee.a@example.org', role: 'staff' })).id;
-  const invitationB = (await inviteMember(deps, actorOf('adminB'), orgB, { email: 'invitee.b@example.org', role: 'staff' })).id;
-  const keyA = await createApiKey(deps, actorOf('adminA'), orgA, { label: 'Key A' });
-  const keyB = await createApiKey(deps, actorOf('adminB'), orgB, { label: 'Key B' });
+  const invitationA = (await inviteMember(deps, actorOf('adminA'), { slug: orgA.slug, email: 'invitee.a@example.org', role: 'staff' })).id;
+  const invitationB = (await inviteMember(deps, actorOf('adminB'), { slug: orgB.slug, email: 'invitee.b@example.org', role: 'staff' })).id;
+  const keyA = await createApiKey(deps, actorOf('adminA'), { slug: orgA.slug, label: 'Key A' });
+  const keyB = await createApiKey(deps, actorOf('adminB'), { slug: orgB.slug, label: 'Key B' });
   const mailId = (await store.outbox.list(100)).find((m) => m.to === 'invitee.a@example.org')!.id;
 
   let counter = 0;
@@ -391,13 +391,13 @@ export async function seedWorld(t: TestApp): Promise<World> {
     },
     newSecondEmail: (user) => addEmail(user, w.uniqueEmail(user)),
     async newApiKey(org) {
-      const k = await createApiKey(deps, system, org, { label: 'fixture' });
+      const k = await createApiKey(deps, system, { slug: org.slug, label: 'fixture' });
       return { key: k.key, id: k.apiKey.id };
     },
     newOrg: () => createOrganization(deps, system, { name: `Org ${++counter}`, slug: `org-c${counter}-${randomBytes(2).toString('hex')}` }),
     async ensureMember(org, user, role) {
       const m = await store.memberships.find(org.id, users[user].id);
-      if (!m) await addMember(deps, system, { orgId: org.id, userId: users[user].id, role });
+      if (!m) await addMember(deps, system, { slug: org.slug, userId: users[user].id, role });
       else if (m.role !== role) await store.memberships.updateRole(org.id, users[user].id, role);
     },
     primaryEmailId,
@@ -405,8 +405,8 @@ export async function seedWorld(t: TestApp): Promise<World> {
     orgOf: (o) => (o === 'A' ? orgA : orgB),
     issuer: (o) => actorOf(o === 'A' ? 'adminA' : 'adminB') as { kind: 'user'; userId: string; isPlatformAdmin: false; ip: null },
     async newTemplate(o, options = {}) {
-      const template = await createTemplate(deps, w.issuer(o), w.orgOf(o), { ...TEMPLATE_INPUT, name: { fr: `Jetable ${++counter}`, en: `Throwaway ${counter}` } });
-      return options.archived ? setTemplateArchived(deps, w.issuer(o), w.orgOf(o), template.id, true) : template;
+      const template = await createTemplate(deps, w.issuer(o), { slug: w.orgOf(o).slug, template: { ...TEMPLATE_INPUT, name: { fr: `Jetable ${++counter}`, en: `Throwaway ${counter}` } } });
+      return options.archived ? setTemplateArchived(deps, w.issuer(o), { slug: w.orgOf(o).slug, id: template.id, archived: true }) : template;
     },
     async newDraftJob(o, options = {}) {
       const job = await createImport(deps, w.issuer(o), w.orgOf(o).slug, {
@@ -421,17 +421,17 @@ export async function seedWorld(t: TestApp): Promise<World> {
     },
     async pruneWebhooks(o) {
       for (const hook of await store.webhooks.list(w.orgOf(o).id)) {
-        if (hook.id !== w.res[o].webhookId) await deleteWebhook(deps, w.issuer(o), w.orgOf(o).slug, hook.id);
+        if (hook.id !== w.res[o].webhookId) await deleteWebhook(deps, w.issuer(o), { slug: w.orgOf(o).slug, webhookId: hook.id });
       }
     },
     async newWebhook(o) {
       await w.pruneWebhooks(o);
-      return (await createWebhook(deps, w.issuer(o), w.orgOf(o).slug, { url: `https://hooks.example.org/throwaway/${++counter}`, events: ['job.completed'] })).webhook.id;
+      return (await createWebhook(deps, w.issuer(o), { slug: w.orgOf(o).slug, url: `https://hooks.example.org/throwaway/${++counter}`, events: ['job.completed'] })).webhook.id;
     },
     async newDeadDelivery(o) {
       const org = w.orgOf(o);
       const before = new Set((await store.webhooks.listDeliveries(org.id, { limit: 1000 })).map((d) => d.id));
-      await store.transaction((tx) => emitOrgEvent(tx, deps, org.id, 'job.completed', { id: `fixture-${++counter}` }));
+      await store.transaction((tx) => emitOrgEvent(tx, deps, { orgId: org.id, type: 'job.completed', data: { id: `fixture-${++counter}` } }));
       const fresh = (await store.webhooks.listDeliveries(org.id, { limit: 1000 })).filter((d) => !before.has(d.id));
       for (const d of fresh) {
         await store.webhooks.recordAttempt(d.id, 0, { status: 'dead', statusCode: 500, error: 'HTTP 500', nextAttemptAt: null, deliveredAt: null });
@@ -496,10 +496,10 @@ export async function seedWorld(t: TestApp): Promise<World> {
   for (const o of ['A', 'B'] as const) {
     const org = w.orgOf(o);
     const actor = w.issuer(o);
-    const image = await uploadImage(deps, actor, org, solidPng(16, 16, o === 'A' ? '#2255aa' : '#aa5522'));
+    const image = await uploadImage(deps, actor, { slug: org.slug, bytes: solidPng(16, 16, o === 'A' ? '#2255aa' : '#aa5522') });
     // No imageId: issuing from a template with an image fails while baseUrl is http on a non-local host (reported).
-    const template = await createTemplate(deps, actor, org, { ...TEMPLATE_INPUT, name: { fr: `Modèle ${o}`, en: `Template ${o}` } });
-    const webhook = await createWebhook(deps, actor, org.slug, { url: `https://hooks.example.org/org-${o.toLowerCase()}`, events: ['credential.issued', 'credential.claimed', 'credential.revoked', 'job.completed'] });
+    const template = await createTemplate(deps, actor, { slug: org.slug, template: { ...TEMPLATE_INPUT, name: { fr: `Modèle ${o}`, en: `Template ${o}` } } });
+    const webhook = await createWebhook(deps, actor, { slug: org.slug, url: `https://hooks.example.org/org-${o.toLowerCase()}`, events: ['credential.issued', 'credential.claimed', 'credential.revoked', 'job.completed'] });
     res[o] = { template, imageId: image.id, webhookId: webhook.webhook.id } as OrgResources;
     res[o].award = await issueOne(o, { name: `Titulaire ${o}`, email: address[o === 'A' ? 'l1' : 'l2'] });
     res[o].deadDeliveryId = await w.newDeadDelivery(o);
@@ -528,10 +528,10 @@ export { TEST_PASSWORD };
 
 /** A fresh Open Badge of org A, issued through the domain (status lists exist once something was issued). */
 export async function issueOrgACredential(w: World): Promise<{ id: string; statusListPath: string; document: Record<string, unknown> }> {
-  const issued = await issueOpenBadge(w.t.container.deps, { kind: 'system' }, w.orgA, {
+  const issued = await issueOpenBadge(w.t.container.deps, { kind: 'system' }, { slug: w.orgA.slug, badge: {
     recipient: { email: w.uniqueEmail('badge') },
     achievement: { name: 'Security battery', description: 'A badge issued by the security battery.', criteria: { narrative: 'None.' } },
-  });
+  } });
   const doc = JSON.parse(issued.document) as { id: string; credentialStatus: { statusListCredential: string } };
   return { id: doc.id, statusListPath: new URL(doc.credentialStatus.statusListCredential).pathname, document: doc };
 }
