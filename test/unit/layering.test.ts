@@ -69,7 +69,12 @@ describe('layering (dependency-cruiser)', () => {
         ].sort(),
       );
       const cycles = violations.filter((v) => v.rule === 'no-circular').map((v) => v.cycle);
-      expect(cycles).toEqual(expect.arrayContaining([['src/crypto/a.ts', 'src/crypto/b.ts'], ['src/compose.ts', 'src/jobs/w.ts']]));
+      expect(cycles).toEqual(
+        expect.arrayContaining([
+          ['src/crypto/a.ts', 'src/crypto/b.ts'],
+          ['src/compose.ts', 'src/jobs/w.ts'],
+        ]),
+      );
       const http = violations.find((v) => v.rule === FOLDER_DAG_RULE && v.from === 'src/http/');
       expect(http?.via).toEqual(['src/http/h.ts → src/web/q.ts', 'src/web/r.ts → src/http/s.ts']);
     });
