@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: installs what the tests need from Debian if it is missing (as root), type-checks, then runs
-// every suite: unit, store (SQLite + PostgreSQL), HTTP, jobs, mail, CLI, security, and the browser journeys.
+// `npm test`: installs what the tests need from Debian if it is missing (as root), type-checks, lints (ESLint), checks
+// the formatting (Prettier), then runs every suite: unit (layering included), store (SQLite + PostgreSQL), HTTP, jobs,
+// mail, CLI, security, and the browser journeys.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
@@ -36,8 +37,14 @@ if (missing.length) {
   execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
+// `npm test -- <files>`: a fast targeted run (type-check, then those files); no lint, format check or e2e.
 const only = process.argv.slice(2);
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+if (!only.length) {
+  run(process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'bench', 'scripts']);
+  run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '.']);
+}
+// The layering rules (dependency-cruiser) run here too, as test/unit/layering.test.ts.
 run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...only]);
 if (!only.length) run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '-c', 'vitest.e2e.config.ts']);
 console.log('\n✓ all tests passed');

@@ -37,6 +37,7 @@ export function keyset<DB, TB extends keyof DB, O>(
   columns: KeysetColumns = DEFAULT_COLUMNS,
 ): SelectQueryBuilder<DB, TB, O> {
   // Column names are chosen by the repository, not typed against DB: the builder is widened for these calls only.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let q = qb as unknown as SelectQueryBuilder<any, any, O>;
   const after = page.after;
   if (after) {

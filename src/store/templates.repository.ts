@@ -94,6 +94,8 @@ const toAwardView = (r: AwardRow): AwardView => ({
   validUntil: toDateOrNull(r.valid_until),
 });
 
+// Shared by queries over different joins: the builder is generic, so its DB and table types are left open.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function filtered<QB extends SelectQueryBuilder<any, any, any>>(q: QB, orgId: string, f: AwardFilter): QB {
   let out = q.where('awards.org_id', '=', orgId) as QB;
   if (f.templateId) out = out.where('awards.template_id', '=', f.templateId) as QB;
@@ -104,7 +106,7 @@ function filtered<QB extends SelectQueryBuilder<any, any, any>>(q: QB, orgId: st
   if (f.to) out = out.where('awards.created_at', '<', fromDate(f.to)) as QB;
   if (f.q) {
     const like = `%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    out = out.where((eb: any) => eb.or([
+    out = out.where((eb) => eb.or([
       sql`lower(awards.recipient_name) like ${like} escape '\\'`,
       sql`lower(awards.recipient_email) like ${like} escape '\\'`,
       sql`lower(coalesce(awards.learner_id, '')) like ${like} escape '\\'`,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODE_TTL_MS, RESET_TTL_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../../src/domain/accounts/accounts.js';
 import { MINUTE } from '../../src/domain/shared/clock.js';
-import { Agent, TEST_PASSWORD, createTestApp, extractCode, extractLink, type TestApp } from '../support/app.js';
+import { type Agent, TEST_PASSWORD, createTestApp, extractCode, extractLink, type TestApp } from '../support/app.js';
 
 const flowOf = (location: unknown) => new URL(String(location), 'http://x').searchParams.get('flow')!;
 

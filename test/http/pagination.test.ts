@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compose, type Container } from '../../src/compose.js';
@@ -165,7 +166,7 @@ for (const dialect of testDialects()) describe(`${dialect}: a paginated route`, 
     const config = testConfig({ db: db.config, dataDir });
     container = await compose(config, { role: 'web', clock: fixedClock(), logger: createLogger({ level: 'silent' }), handle: db });
     app = await buildApp(container.deps);
-    app.withTypeProvider<import('fastify-type-provider-zod').ZodTypeProvider>().get('/test/events', {
+    app.withTypeProvider<ZodTypeProvider>().get('/test/events', {
       config: { kind: 'api' },
       schema: {
         querystring: z.object({ ...pageQuery }),

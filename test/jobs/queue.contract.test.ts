@@ -8,7 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobContext, JobQueue } from '../../src/domain/shared/ports.js';
 import { createJobQueue, type JobQueueOptions } from '../../src/jobs/index.js';

@@ -54,9 +54,9 @@ export function toAppError(error: unknown): { appError: AppError; isUnexpected: 
     case 'FST_REQ_FILE_TOO_LARGE': return { appError: new AppError('UPLOAD_TOO_LARGE', { max: UPLOAD_LIMIT_BYTES / (1024 * 1024) }), isUnexpected: false };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return { appError: new AppError('UNSUPPORTED_MEDIA_TYPE'), isUnexpected: false };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     // A multipart upload cut short (no closing boundary): busboy ends the request stream early.
     case 'ERR_STREAM_PREMATURE_CLOSE':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return { appError: new AppError('PAYLOAD_MALFORMED'), isUnexpected: false };
     case 'FST_ERR_VALIDATION': return { appError: new AppError('VALIDATION_FAILED'), isUnexpected: false };
     default: break;

@@ -12,7 +12,7 @@ function allErrors(state: FormState): string[] {
   return [...(state.general ?? []), ...Object.values(state.errors ?? {})];
 }
 
-function languageChoices(ctx: PageContext) {
+function languageChoices() {
   return [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }].map((c) => ({ ...c, label: c.label }));
 }
 
@@ -29,7 +29,7 @@ ${errorSummary(ctx, allErrors(state))}
   ${field({ name: 'displayName', label: m.common.name, value: v['displayName'], autocomplete: 'name', required: true, error: e['displayName'], maxlength: 200 })}
   ${field({ name: 'email', label: m.common.email, type: 'email', value: v['email'], autocomplete: 'email', required: true, error: e['email'], maxlength: 254 })}
   ${field({ name: 'password', label: m.common.password, type: 'password', autocomplete: 'new-password', required: true, hint: m.common.passwordHint, error: e['password'], maxlength: 128 })}
-  ${select({ name: 'locale', label: m.common.language, value: v['locale'] ?? ctx.locale, choices: languageChoices(ctx) })}
+  ${select({ name: 'locale', label: m.common.language, value: v['locale'] ?? ctx.locale, choices: languageChoices() })}
   <button type="submit">${m.signup.submit}</button>
 </form>
 <p>${m.signup.haveAccount} <a href="/signin">${m.nav.signIn}</a></p>`);
