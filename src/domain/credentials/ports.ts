@@ -1,4 +1,4 @@
-import { JsonObject } from '../shared/model.js';
+import { type JsonObject } from '../shared/model.js';
 import type { IssuedCredential, IssuerProfileDetails, StatusList, StatusPurpose, IssuerKey, CredentialEventKind } from './model.js';
 
 /** What the signer needs: the verification method id and the key (imported once, then cached by `id`). */

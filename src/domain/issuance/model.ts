@@ -1,5 +1,5 @@
 import type { Locale } from '../shared/model.js';
-import { LocalizedText } from '../templates/model.js';
+import { type LocalizedText } from '../templates/model.js';
 
 /** Who receives a credential, with the template's field values (already validated and normalised). */
 export interface Recipient {

@@ -1,4 +1,4 @@
-import { Locale } from '../shared/model.js';
+import { type Locale } from '../shared/model.js';
 
 export type Role = 'admin' | 'staff' | 'reviewer';
 

@@ -1,5 +1,5 @@
-import { Role } from '../organizations/model.js';
-import { Locale } from './model.js';
+import { type Role } from '../organizations/model.js';
+import { type Locale } from './model.js';
 
 /** Every kind of e-mail Sceau sends, with the parameters its template needs. */
 export interface MailParams {

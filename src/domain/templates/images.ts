@@ -16,8 +16,8 @@ import type { Actor } from '../shared/model.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Store } from '../shared/store.js';
 import { type OrgScope, authorize } from '../shared/policies.js';
-import { ImageContentType, IMAGE_MAX_BYTES, SVG_MAX_BYTES, IMAGE_MAX_SIDE, SVG_RASTER_SIZE, ImageMeta, StoredImage, ImageProblem, isImageProblem } from './model.js';
-import { ImageProcessor } from './ports.js';
+import { type ImageContentType, IMAGE_MAX_BYTES, SVG_MAX_BYTES, IMAGE_MAX_SIDE, SVG_RASTER_SIZE, type ImageMeta, type StoredImage, type ImageProblem, isImageProblem } from './model.js';
+import { type ImageProcessor } from './ports.js';
 
 export interface ImageDeps {
   store: Store;

@@ -1,7 +1,7 @@
 import { addMs } from '../shared/clock.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Repositories } from '../shared/store.js';
-import { WebhookEventType, isWebhookEventType, WEBHOOK_MAX_ATTEMPTS, webhookRetryDelayMs, Webhook, WebhookAttemptResult } from './model.js';
+import { type WebhookEventType, isWebhookEventType, WEBHOOK_MAX_ATTEMPTS, webhookRetryDelayMs, type Webhook, type WebhookAttemptResult } from './model.js';
 
 /**
  * Records an organisation event for its webhooks. Call it INSIDE the transaction that makes the change (`tx`), so

@@ -16,7 +16,7 @@ import { type OrgScope, authorize } from '../shared/policies.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Store } from '../shared/store.js';
 import { normalizeUrl } from '../shared/validation.js';
-import { WEBHOOK_EVENT_TYPES, WebhookEventType, isWebhookEventType, WEBHOOK_SECRET_PREFIX, WEBHOOKS_PER_ORG, WEBHOOK_LOG_LIMIT, Webhook, WebhookDeliveryView } from './model.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType, isWebhookEventType, WEBHOOK_SECRET_PREFIX, WEBHOOKS_PER_ORG, WEBHOOK_LOG_LIMIT, type Webhook, type WebhookDeliveryView } from './model.js';
 type UserActor = Extract<Actor, { kind: 'user' }>;
 type ApiKeyActor = Extract<Actor, { kind: 'apiKey' }>;
 /** Admins through the console, or the organisation's API keys (any actor goes through `authorize`). */

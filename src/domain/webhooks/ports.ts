@@ -1,4 +1,4 @@
-import { Webhook, WebhookDelivery, WebhookDeliveryView, ClaimedWebhookDelivery, WebhookAttemptResult } from './model.js';
+import { type Webhook, type WebhookDelivery, type WebhookDeliveryView, type ClaimedWebhookDelivery, type WebhookAttemptResult } from './model.js';
 
 /** Store port (src/store/webhooks.repository.ts). Every read and write that takes an `orgId` is confined to it. */
 export interface WebhooksRepository {

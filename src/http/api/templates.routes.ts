@@ -5,9 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/shared/errors.js';
-import type { Actor } from '../../domain/shared/model.js';
-import { FIELD_TYPES, TEMPLATE_KINDS, type Template, VALIDITY_UNITS } from '../../domain/templates/model.js';
+import { FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS } from '../../domain/templates/model.js';
 import {
   LIMITS, type TemplateInput, createTemplate, getTemplate, listTemplates, setTemplateArchived, updateTemplate,
 } from '../../domain/templates/manage-templates.js';
@@ -16,7 +14,6 @@ import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { problemResponses } from './schemas.js';
 import { IdParams, apiCaller } from './caller.js';
 import { TemplateSchema, presentTemplate } from '../presenters/template.js';
-import type { Organization } from '../../domain/organizations/model.js';
 
 // ---- Schemas -------------------------------------------------------------------------------------------------
 
