@@ -3,7 +3,7 @@
  * implementation guide's signed example), VC 1.1 names, JSON-LD language values, a compact JWT, and odd shapes.
  * Its reading of Sceau's own stored credentials is in test/templates/signed-credential-views.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readVector } from '../credentials/verifier/support.js';
 import { describe, expect, it } from 'vitest';
 import { credentialView } from '../../src/http/presenters/credential.js';
 
@@ -15,7 +15,7 @@ const view = (doc: unknown, extra: Partial<typeof active> = {}) =>
 
 describe('credential presenter', () => {
   it('reads a credential of another issuer (OB 3.0 implementation guide, signed)', () => {
-    const doc = readFileSync('/work/shared/vectors/ob3-spec-impl-guide-signed.json', 'utf8');
+    const doc = readVector('ob3-spec-impl-guide-signed.json');
     const v = view(doc);
     expect(v.credentialId).toBe('http://example.com/credentials/3527');
     expect(v.name).toBe('Teamwork Badge');

@@ -17,7 +17,8 @@ import { GuardedFetchError } from '../../../src/crypto/guarded-fetch.js';
 import { type CredentialVerifierDeps, createCredentialVerifier } from '../../../src/crypto/verifier/index.js';
 import type { VerificationResult } from '../../../src/domain/credentials/verification.js';
 
-export const VECTORS = '/work/shared/vectors';
+/** `../shared/vectors` beside the checkout (CI clones the project next to `shared/`). */
+export const VECTORS = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../../shared/vectors');
 export const vectorPath = (rel: string) => path.join(VECTORS, rel);
 export const readVector = (rel: string): string => fs.readFileSync(vectorPath(rel), 'utf8');
 export const loadVector = (rel: string): Record<string, unknown> => JSON.parse(readVector(rel)) as Record<string, unknown>;
