@@ -26,6 +26,8 @@ echo "ci-node24: Node.js $("$node24" --version) ($((SECONDS - started)) s)"
 # A copy of the project (work tree and node_modules, not .git).
 mkdir "$work/sceau"
 tar -C "$repo" --exclude=./.git --exclude=./node_modules/.vite -cf - . | tar -C "$work/sceau" -xf -
+# Tests read ../shared beside the checkout (standards vectors): the copy gets the same neighbour.
+[ -d "$repo/../shared" ] && ln -s "$(cd "$repo/../shared" && pwd)" "$work/shared"
 echo "ci-node24: project copied ($((SECONDS - started)) s)"
 
 # Native modules. better-sqlite3 is built on V8's API, so per Node.js major: rebuilt here from source (its prebuilt
