@@ -17,7 +17,7 @@ import { compose, migrate } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { createUserAccount } from '../src/domain/accounts/accounts.js';
 import { addMember, createOrganization } from '../src/domain/organizations/organizations.js';
-import { createImport, getJob, publishJob } from '../src/domain/issuance/bulk-import.js';
+import { createImport, getJob, publishJob } from '../src/domain/issuance/import-spreadsheet.js';
 import { createTemplate } from '../src/domain/templates/manage-templates.js';
 import { WORKER_NODE_FLAGS } from '../src/worker/flags.js';
 
@@ -86,15 +86,15 @@ async function main(): Promise<void> {
     console.log(`Sceau bulk bench — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg()[0]!.toFixed(2)}; `
       + `${ROWS} rows (${(bytes.length / 1024).toFixed(0)} KiB CSV), ${WORKERS} worker process(es), SQLite WAL, no PDF`);
     const t0 = performance.now();
-    const job = await createImport(deps, actor, org.slug, { templateId: template.id, bytes, filename: 'bench.csv' });
-    await publishJob(deps, actor, org.slug, job.id);
+    const job = await createImport(deps, actor, { slug: org.slug, templateId: template.id, bytes, filename: 'bench.csv' });
+    await publishJob(deps, actor, { slug: org.slug, jobId: job.id });
     const tPublished = performance.now();
-    let view = await getJob(deps, actor, org.slug, job.id);
+    let view = await getJob(deps, actor, { slug: org.slug, jobId: job.id });
     let lastLog = 0;
     while (view.job.status !== 'completed') {
       if (workers.some((w) => w.exitCode !== null)) throw new Error('a worker process exited');
       await new Promise((r) => setTimeout(r, 250));
-      view = await getJob(deps, actor, org.slug, job.id);
+      view = await getJob(deps, actor, { slug: org.slug, jobId: job.id });
       if (performance.now() - lastLog > 5000) {
         lastLog = performance.now();
         process.stderr.write(`  ${view.counts.issued}/${ROWS} issued after ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

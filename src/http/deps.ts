@@ -5,7 +5,7 @@ import type { CredentialVerifier } from '../domain/credentials/verification.js';
 import type { StatusListConfig } from '../domain/credentials/status-lists.js';
 import type { Logger } from '../logger.js';
 import type { JobQueue } from '../domain/shared/ports.js';
-import type { BulkDeps, TabularReader } from '../domain/issuance/bulk-import.js';
+import type { IssuanceHooks, TabularReader } from '../domain/issuance/ports.js';
 import type { JsonObject } from '../domain/shared/model.js';
 import type { ImageProcessor } from '../domain/templates/ports.js';
 
@@ -38,7 +38,7 @@ export interface AppDeps extends AccountDeps {
   /** Parallel parts of a bulk job (one per worker process). */
   issuanceParts: number;
   /** What other features do when credentials are issued or a job completes (webhooks). */
-  hooks?: BulkDeps['hooks'];
+  hooks?: IssuanceHooks;
   /** The credential verifier (src/crypto/verifier): every page and API verifies through it. */
   verifier: CredentialVerifier;
 }

@@ -2,8 +2,8 @@
  * Every job Sceau runs, in one place: its versioned name (payload type in `JobPayloads`), how many run at once in
  * one worker process, and its handler. A new payload shape means a new version (`name@2`), never an edited one.
  */
-import type { BulkDeps } from '../domain/issuance/bulk-import.js';
-import { runIssuancePart } from '../domain/issuance/bulk-import.js';
+import type { IssuanceDeps } from '../domain/issuance/ports.js';
+import { runIssuancePart } from '../domain/issuance/run-issuance-job.js';
 import type { ResultsDeps } from '../domain/issuance/issue-from-results.js';
 import { runDecision } from '../domain/issuance/issue-from-results.js';
 import type { JobContext, JobName } from '../domain/shared/ports.js';
@@ -15,7 +15,7 @@ import { deliverMail, type MailTransport } from '../mail/sender.js';
 import { deliverWebhook } from '../jobs/webhook-sender.js';
 
 /** What the worker process needs: the issuance use cases' ports, plus mail and webhook delivery settings. */
-export type WorkerDeps = BulkDeps & ResultsDeps & {
+export type WorkerDeps = IssuanceDeps & ResultsDeps & {
   logger: Logger;
   mail: { from: string; host: string };
   /** Operator setting: webhooks may target private networks (on-premises integrations). */
@@ -74,7 +74,7 @@ export const issuanceRun = define({
   name: 'issuance.run@1',
   concurrency: 1,
   async handler({ deps }, job) {
-    await runIssuancePart(deps, job.payload.jobId, job.payload.part, job.payload.parts);
+    await runIssuancePart(deps, job.payload.jobId, { part: job.payload.part, parts: job.payload.parts });
   },
 });
 

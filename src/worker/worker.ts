@@ -3,7 +3,7 @@
  * so CPU-heavy or slow work never stalls web requests.
  */
 import { createGuardedPost, type GuardedPost } from '../crypto/guarded-fetch.js';
-import { resumeStaleJobs } from '../domain/issuance/bulk-import.js';
+import { resumeStaleJobs } from '../domain/issuance/run-issuance-job.js';
 import { sweepDueDecisions } from '../domain/issuance/issue-from-results.js';
 import type { JobName } from '../domain/shared/ports.js';
 import { WEBHOOK_SWEEP_EVERY_MS, sweepWebhookDeliveries } from '../jobs/webhook-sender.js';

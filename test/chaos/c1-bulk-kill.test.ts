@@ -14,7 +14,7 @@ import { compose, migrate, type Container } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { createUserAccount } from '../../src/domain/accounts/accounts.js';
 import { addMember, createOrganization } from '../../src/domain/organizations/organizations.js';
-import { createImport, publishJob } from '../../src/domain/issuance/bulk-import.js';
+import { createImport, publishJob } from '../../src/domain/issuance/import-spreadsheet.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { SmtpSink } from '../mail/smtp-sink.js';
 
@@ -82,8 +82,8 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     } });
     const lines = ['Nom,Courriel,Heures'];
     for (let i = 0; i < ROWS; i++) lines.push(`Personne ${i},personne${i}@example.org,${7 + (i % 5)}`);
-    const job = await createImport(deps, actor, org.slug, { templateId: template.id, bytes: Buffer.from(lines.join('\n')) });
-    await publishJob(deps, actor, org.slug, job.id);
+    const job = await createImport(deps, actor, { slug: org.slug, templateId: template.id, bytes: Buffer.from(lines.join('\n')) });
+    await publishJob(deps, actor, { slug: org.slug, jobId: job.id });
 
     let running = startWorkers();
     const started = Date.now();

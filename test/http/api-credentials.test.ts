@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/domain/shared/clock.js';
 import { createApiKey } from '../../src/domain/organizations/organizations.js';
-import { runIssuancePart } from '../../src/domain/issuance/bulk-import.js';
+import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { schemaErrors, stockVerify } from '../credentials/issuing/support.js';

@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createImport, publishJob } from '../../src/domain/issuance/bulk-import.js';
+import { createImport, publishJob } from '../../src/domain/issuance/import-spreadsheet.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { normalizeName } from '../../src/domain/shared/validation.js';
 import { messages } from '../../src/i18n/t.js';
@@ -137,8 +137,8 @@ describe('the credential e-mail', () => {
     // Through a bulk file (quoted cells with CRLF).
     const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
     const file = Buffer.from(`Nom;Courriel;Note\r\n${names.map((name, i) => `${q(name)};bulk${i}@example.org;A`).join('\r\n')}\r\n`);
-    const job = await createImport(h.web.deps, actor, org.slug, { templateId: custom.id, bytes: file });
-    await publishJob(h.web.deps, actor, org.slug, job.id);
+    const job = await createImport(h.web.deps, actor, { slug: org.slug, templateId: custom.id, bytes: file });
+    await publishJob(h.web.deps, actor, { slug: org.slug, jobId: job.id });
     names.forEach((name, i) => expected.push({ to: `bulk${i}@example.org`, values: [normalizeName(name.replace(/\r\n/g, '\n'), 'name')] }));
     // Defence in depth: values that skipped input validation reach rendering and SMTP as they are.
     const rawName = 'Raw\r\nBcc: evil@x.test\r\n<script>alert(3)</script>';
@@ -201,9 +201,9 @@ describe('the credential e-mail', () => {
 
     const ROWS = 1000;
     const file = csvOf(ROWS, { bad: { 500: `Mort Définitif;${DEAD};A;15/06/2026` } });
-    const job = await createImport(h.web.deps, actor, org.slug, { templateId: template.id, bytes: file });
+    const job = await createImport(h.web.deps, actor, { slug: org.slug, templateId: template.id, bytes: file });
     // Published before the workers start (in one process their polling would stall the web container's writes).
-    await publishJob(h.web.deps, actor, org.slug, job.id);
+    await publishJob(h.web.deps, actor, { slug: org.slug, jobId: job.id });
     const agent = h.agent();
     await agent.signIn('admin@c4.test');
 

@@ -17,8 +17,9 @@ import { randomInt } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAwards } from '../../src/domain/issuance/issue-awards.js';
-import { createImport, publishJob, runIssuancePart, setExcluded } from '../../src/domain/issuance/bulk-import.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
+import { createImport, publishJob, setExcluded } from '../../src/domain/issuance/import-spreadsheet.js';
+import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { normalizeEmail, normalizeName } from '../../src/domain/shared/validation.js';
@@ -97,9 +98,9 @@ describe('X3 CSV exports neutralise formulas', () => {
         return { v, i, name, email };
       });
       const template = templates[start / 50]!;
-      const issued = await issueAwards(deps, w.issuer('A'), w.orgA, template, template.version, batch.map((b) => ({
-        recipient: { name: b.name, email: b.email, learnerId: `L${b.i}`, locale: 'fr' as const, fields: { note: 'A' } },
-      })));
+      const issued = await issueBatch(deps, w.issuer('A'), { org: w.orgA, template, version: template.version, recipients: batch.map((b) => ({
+        name: b.name, email: b.email, learnerId: `L${b.i}`, locale: 'fr' as const, fields: { note: 'A' },
+      })) });
       for (const [k, x] of issued.entries()) {
         const b = batch[k]!;
         // The raw value everywhere the input rules would have refused it (defence in depth), and in the learner id.
@@ -147,7 +148,7 @@ describe('X3 CSV exports neutralise formulas', () => {
     values.forEach((v, i) => {
       lines.push(i % 2 ? [quote(v), quote(`${v.slice(0, 30)}@x`), 'A', ''].join(';') : [quote(v), `=ok.${i}@example.org`, 'A', ''].join(';'));
     });
-    const job = await createImport(deps, w.issuer('A'), w.orgA.slug, { templateId: w.res.A.template.id, bytes: Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8') });
+    const job = await createImport(deps, w.issuer('A'), { slug: w.orgA.slug, templateId: w.res.A.template.id, bytes: Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8') });
     const stored = sqliteOf(t).prepare('select row_no, cells from issuance_rows where job_id = ? order by row_no').all(job.id) as { row_no: number; cells: string }[];
     expect(stored).toHaveLength(COUNT);
 
@@ -169,8 +170,8 @@ describe('X3 CSV exports neutralise formulas', () => {
       expect(shows(r[2], typed[1]!) || shows(r[2], typed[1]!.toLowerCase()), `${JSON.stringify(r[2])} for ${JSON.stringify(typed[1])}`).toBe(true);
     }
     // Published (invalid rows excluded) and issued: the issued rows' names and e-mails, neutralised too.
-    await setExcluded(deps, w.issuer('A'), w.orgA.slug, job.id, 'invalid', true);
-    await publishJob(deps, w.issuer('A'), w.orgA.slug, job.id);
+    await setExcluded(deps, w.issuer('A'), { slug: w.orgA.slug, jobId: job.id, rows: 'invalid', excluded: true });
+    await publishJob(deps, w.issuer('A'), { slug: w.orgA.slug, jobId: job.id });
     await runIssuancePart(deps, job.id);
     const done = await check('completed');
     const issued = done.slice(1).filter((r) => r[3] === 'émise');

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
 
 import { createTestApp, type TestApp } from '../support/app.js';
-import { setExcluded } from '../../src/domain/issuance/bulk-import.js';
+import { setExcluded } from '../../src/domain/issuance/import-spreadsheet.js';
 import {
   type Principal, type Req, TEST_PASSWORD, type UserKey, VC_API_CREDENTIAL, type World, fillPath, isApiPath, issueOrgACredential, outcomeOf,
   seedWorld, settle, sqliteOf,
@@ -491,7 +491,7 @@ function ISSUE5_CASES(): Record<string, Case> {
       principal: 'staff',
       build: async (w) => {
         const job = await w.newDraftJob('A', { invalid: true });
-        await setExcluded(w.t.container.deps, w.issuer('A'), slugA(w), job.id, { rowNo: job.validRowNo }, true);
+        await setExcluded(w.t.container.deps, w.issuer('A'), { slug: slugA(w), jobId: job.id, rows: { rowNo: job.validRowNo }, excluded: true });
         return { url: `/console/${slugA(w)}/bulk/${job.id}/rows/${job.validRowNo}/include`, form: {}, ctx: { id: job.id } };
       },
       allowed: (_w, ctx) => [rowsOf(ctx, ['status'], 'valid')],

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runIssuancePart } from '../../src/domain/issuance/bulk-import.js';
+import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
 import { type World, csvOf, seedTemplateWorld } from './support.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImport, fixRow, getJob, publishJob, runIssuancePart, setExcluded, setMapping } from '../../src/domain/issuance/bulk-import.js';
+import { createImport, fixRow, getJob, publishJob, setExcluded, setMapping } from '../../src/domain/issuance/import-spreadsheet.js';
+import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
 import { AppError } from '../../src/domain/shared/errors.js';
 import { testDialects } from '../support/db.js';
 import { type TestApp, createTestApp } from '../support/app.js';
@@ -18,29 +19,29 @@ describe.each(testDialects())('bulk issuance on %s', (dialect) => {
   it('reports invalid rows with their line numbers, refuses to publish, then issues every row once after fixes', async () => {
     const deps = t.container.deps;
     const bytes = csvOf(10, { bad: { 4: 'Sans Courriel;pas-un-courriel;A;15/06/2026', 7: ';x@example.org;;31/02/2026' } });
-    const job = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes, filename: 'cohorte.csv' });
+    const job = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes, filename: 'cohorte.csv' });
     expect(job.mapping).toEqual({ Nom: 'name', Courriel: 'email', Note: 'field:note', 'Date de l’examen': 'field:date_examen' });
-    let view = await getJob(deps, w.actor, w.org.slug, job.id);
+    let view = await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     expect(view.counts).toMatchObject({ total: 10, invalid: 2, valid: 8 });
     const rows = await deps.store.issuanceJobs.listRows(job.id, { status: ['invalid'] });
     expect(rows.map((r) => [r.rowNo, r.errors.map((e) => `${e.target}:${e.code}`)])).toEqual([
       [4, ['email:EMAIL_INVALID']],
       [7, ['name:RECIPIENT_NAME_INVALID', 'field:note:FIELD_REQUIRED', 'field:date_examen:FIELD_DATE_INVALID']],
     ]);
-    await expect(publishJob(deps, w.actor, w.org.slug, job.id)).rejects.toMatchObject({ code: 'IMPORT_HAS_INVALID_ROWS' });
+    await expect(publishJob(deps, w.actor, { slug: w.org.slug, jobId: job.id })).rejects.toMatchObject({ code: 'IMPORT_HAS_INVALID_ROWS' });
     expect(await deps.store.credentials.countForOrg(w.org.id)).toBe(0);
 
-    await fixRow(deps, w.actor, w.org.slug, job.id, 4, { name: 'Sans Courriel', email: 'sans.courriel@example.org', 'field:note': 'A' });
-    await fixRow(deps, w.actor, w.org.slug, job.id, 7, { name: 'Zoé Tremblay', email: 'x@example.org', 'field:note': '87 %', 'field:date_examen': '2026-02-28' });
-    view = await getJob(deps, w.actor, w.org.slug, job.id);
+    await fixRow(deps, w.actor, { slug: w.org.slug, jobId: job.id, rowNo: 4, values: { name: 'Sans Courriel', email: 'sans.courriel@example.org', 'field:note': 'A' } });
+    await fixRow(deps, w.actor, { slug: w.org.slug, jobId: job.id, rowNo: 7, values: { name: 'Zoé Tremblay', email: 'x@example.org', 'field:note': '87 %', 'field:date_examen': '2026-02-28' } });
+    view = await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     expect(view.counts).toMatchObject({ invalid: 0, valid: 10 });
 
-    const published = await publishJob(deps, w.actor, w.org.slug, job.id);
+    const published = await publishJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     expect(published.status).toBe('queued');
     await runIssuancePart(deps, job.id);
     // A second run (a crash after the last commit, a retried job) issues nothing more.
     await runIssuancePart(deps, job.id);
-    view = await getJob(deps, w.actor, w.org.slug, job.id);
+    view = await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     expect(view.job.status).toBe('completed');
     expect(view.counts).toMatchObject({ issued: 10, pending: 0, failed: 0 });
     expect(await deps.store.credentials.countForOrg(w.org.id)).toBe(10);
@@ -75,29 +76,29 @@ describe.each(testDialects())('bulk issuance on %s', (dialect) => {
   it('flags duplicate e-mails and lets the issuer exclude rows explicitly', async () => {
     const deps = t.container.deps;
     const bytes = csvOf(4, { sep: ',', bad: { 5: 'Doublon,eleve0@example.org,A,' } });
-    const job = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes });
+    const job = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes });
     const [dup] = await deps.store.issuanceJobs.listRows(job.id, { status: ['invalid'] });
     expect(dup).toMatchObject({ rowNo: 5, errors: [{ target: 'email', code: 'RECIPIENT_DUPLICATE', line: 2 }] });
-    await setExcluded(deps, w.actor, w.org.slug, job.id, 'invalid', true);
-    const view = await getJob(deps, w.actor, w.org.slug, job.id);
+    await setExcluded(deps, w.actor, { slug: w.org.slug, jobId: job.id, rows: 'invalid', excluded: true });
+    const view = await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     expect(view.counts).toMatchObject({ invalid: 0, excluded: 1, valid: 3 });
   });
 
   it('refuses a mapping without e-mail, and keeps the remembered mapping for the next file', async () => {
     const deps = t.container.deps;
     const bytes = Buffer.from('Participant;Adresse;Résultat\nAna;ana@example.org;A\n');
-    const job = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes });
-    await expect(setMapping(deps, w.actor, w.org.slug, job.id, { Participant: 'name' })).rejects.toBeInstanceOf(AppError);
-    await setMapping(deps, w.actor, w.org.slug, job.id, { Participant: 'name', Adresse: 'email', 'Résultat': 'field:note' });
-    expect((await getJob(deps, w.actor, w.org.slug, job.id)).counts.valid).toBe(1);
-    const again = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes });
+    const job = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes });
+    await expect(setMapping(deps, w.actor, { slug: w.org.slug, jobId: job.id, mapping: { Participant: 'name' } })).rejects.toBeInstanceOf(AppError);
+    await setMapping(deps, w.actor, { slug: w.org.slug, jobId: job.id, mapping: { Participant: 'name', Adresse: 'email', 'Résultat': 'field:note' } });
+    expect((await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id })).counts.valid).toBe(1);
+    const again = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes });
     expect(again.mapping).toMatchObject({ Participant: 'name', Adresse: 'email', 'Résultat': 'field:note' });
   });
 
   it('creates no job for a file it cannot read', async () => {
     const deps = t.container.deps;
     const before = (await deps.store.issuanceJobs.listForOrg(w.org.id, 100)).length;
-    await expect(createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes: Buffer.from('a;b\n"open;x\n') })).rejects.toBeInstanceOf(AppError);
+    await expect(createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: Buffer.from('a;b\n"open;x\n') })).rejects.toBeInstanceOf(AppError);
     expect((await deps.store.issuanceJobs.listForOrg(w.org.id, 100)).length).toBe(before);
   });
 });

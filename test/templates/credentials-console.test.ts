@@ -5,7 +5,8 @@
  */
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { issueAwards, requireRecipient } from '../../src/domain/issuance/issue-awards.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
+import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { credentialDelivered } from '../../src/mail/credential-delivery.js';
@@ -34,8 +35,8 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
   let first: { awardId: string; credentialId: string; email: string; link: string };
 
   async function issue(people: { name: string; email: string; learnerId?: string }[], template: Template = w.template, world: World = w) {
-    const items = people.map((p) => ({ recipient: requireRecipient(template.content, { ...p, fields: { note: 'A' } }) }));
-    return issueAwards(t.container.deps, world.actor, world.org, template, template.version, items);
+    const recipients = people.map((p) => requireRecipient(template.content, { ...p, fields: { note: 'A' } }));
+    return issueBatch(t.container.deps, world.actor, { org: world.org, template, version: template.version, recipients });
   }
   const pathOf = (link: string) => {
     const u = new URL(link);

@@ -4,7 +4,8 @@
  * holder; escaping of hostile names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRecipient, issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { analytics, setAwardStatus } from '../../src/domain/credentials/manage-credentials.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
@@ -26,7 +27,7 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
 
   async function issue(person: { name: string; email: string }, template: Template = w.template) {
     const recipient = requireRecipient(template.content, { ...person, fields: { note: 'A' } });
-    const [issued] = await issueAwards(t.container.deps, w.actor, w.org, template, template.version, [{ recipient }]);
+    const [issued] = await issueBatch(t.container.deps, w.actor, { org: w.org, template, version: template.version, recipients: [recipient] });
     const u = new URL(issued!.link);
     return { ...issued!, path: u.pathname, token: u.searchParams.get('t')!, url: u.pathname + u.search };
   }

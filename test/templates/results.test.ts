@@ -29,7 +29,7 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
 
   const newTemplate = async (label: string, rules: RulesInput, input: object = TEMPLATE_INPUT) => {
     const template = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...input, name: { fr: label } } });
-    await saveTemplateRules(t.container.deps, w.actor, w.org.slug, template.id, rules);
+    await saveTemplateRules(t.container.deps, w.actor, { slug: w.org.slug, templateId: template.id, rules });
     tpl[label] = template;
     return template;
   };

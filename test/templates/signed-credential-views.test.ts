@@ -4,7 +4,8 @@
  * what was signed after the template was edited (new name, another kind) and the organisation renamed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAwards, requireRecipient } from '../../src/domain/issuance/issue-awards.js';
+import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { updateOrganization } from '../../src/domain/organizations/organizations.js';
 import { updateTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
@@ -27,7 +28,7 @@ describe.each(testDialects())('views of the signed credential on %s', (dialect) 
 
   async function issue(person: { name: string; email: string; locale?: string }, fields: Record<string, string>, template: Template = w.template, world: World = w) {
     const recipient = requireRecipient(template.content, { ...person, fields });
-    const [issued] = await issueAwards(t.container.deps, world.actor, world.org, template, template.version, [{ recipient }]);
+    const [issued] = await issueBatch(t.container.deps, world.actor, { org: world.org, template, version: template.version, recipients: [recipient] });
     const [stored] = await t.container.store.credentials.findByCredentialId(world.org.id, issued!.credentialId);
     const u = new URL(issued!.link);
     return { ...issued!, stored: stored!, path: u.pathname, url: u.pathname + u.search };

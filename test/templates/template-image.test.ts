@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { uploadImage } from '../../src/domain/templates/images.js';
 import { type TestApp, createTestApp } from '../support/app.js';
@@ -20,9 +20,9 @@ describe('a template with an image uploaded to Sceau', () => {
     const deps = t.container.deps;
     const image = await uploadImage(deps, w.actor, { slug: w.org.slug, bytes: solidPng(64, 64) });
     const template = await createTemplate(deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, imageId: image.id } });
-    const [award] = await issueAwards(deps, w.actor, w.org, template, template.version, [
-      { recipient: { name: 'Avec Image', email: 'image@example.org', learnerId: null, locale: 'fr', fields: { note: 'A' } } },
-    ]);
+    const [award] = await issueBatch(deps, w.actor, { org: w.org, template, version: template.version, recipients: [
+      { name: 'Avec Image', email: 'image@example.org', learnerId: null, locale: 'fr', fields: { note: 'A' } },
+    ] });
     const [cred] = await deps.store.credentials.findByCredentialId(w.org.id, award!.credentialId);
     const doc = JSON.parse(cred!.document);
     expect(doc.credentialSubject.achievement.image.id).toBe(`http://sceau.test:3000/orgs/${w.org.slug}/images/${image.id}`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImport, publishJob, runIssuancePart } from '../../src/domain/issuance/bulk-import.js';
-import { issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { createImport, publishJob } from '../../src/domain/issuance/import-spreadsheet.js';
+import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { setAwardStatus } from '../../src/domain/credentials/manage-credentials.js';
 import { createWebhook } from '../../src/domain/webhooks/manage-webhooks.js';
 import { type TestApp, createTestApp } from '../support/app.js';
@@ -22,13 +23,13 @@ describe('issuance events reach the organisation webhooks', () => {
     const { webhook } = await createWebhook(deps, admin, { slug: w.org.slug, url: 'https://hooks.example.org/sceau', events: [...WEBHOOK_EVENT_TYPES] });
     // An existing account with this verified address: the credential goes straight in (claimed).
     await t.createUser({ email: 'titulaire@example.org', name: 'Titulaire' });
-    const [one] = await issueAwards(deps, w.actor, w.org, w.template, w.template.version, [
-      { recipient: { name: 'Titulaire', email: 'titulaire@example.org', learnerId: 'M-1', locale: 'fr', fields: { note: 'A' } } },
-    ]);
+    const [one] = await issueBatch(deps, w.actor, { org: w.org, template: w.template, version: w.template.version, recipients: [
+      { name: 'Titulaire', email: 'titulaire@example.org', learnerId: 'M-1', locale: 'fr', fields: { note: 'A' } },
+    ] });
     expect(one!.award.holderUserId).not.toBeNull();
     await setAwardStatus(deps, w.actor, { slug: w.org.slug, id: one!.award.id, status: 'revoked', reason: 'Erreur de saisie' });
-    const job = await createImport(deps, w.actor, w.org.slug, { templateId: w.template.id, bytes: csvOf(3) });
-    await publishJob(deps, w.actor, w.org.slug, job.id);
+    const job = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: csvOf(3) });
+    await publishJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     await runIssuancePart(deps, job.id);
 
     const deliveries = (await t.container.handle.db.selectFrom('webhook_deliveries').select(['event_type', 'payload']).where('webhook_id', '=', webhook.id).execute())

@@ -25,53 +25,53 @@ const award = (o: Partial<PriorAward> = {}): PriorAward => ({ id: 'a1', createdA
 describe('decide', () => {
   it('issues at once on a passing score, with that score', () => {
     const r = result('sst-101', { score: 78 });
-    const v = decide(rules(), [r], [], NOW, [r]);
+    const v = decide(rules(), { results: [r], awards: [], now: NOW, fresh: [r] });
     expect(v).toMatchObject({ kind: 'issue', score: 78, result: { id: r.id } });
   });
 
   it('refuses a score below the minimum, a failed result, a result not marked as passed, a missing score — with the reason', () => {
     const low = result('sst-101', { score: 40 });
-    expect(decide(rules(), [low], [], NOW, [low])).toEqual({
+    expect(decide(rules(), { results: [low], awards: [], now: NOW, fresh: [low] })).toEqual({
       kind: 'refused', reason: 'score_below_min', details: { activity: 'sst-101', score: 40, minScore: 60 },
     });
     const failed = result('sst-101', { score: 90, passed: false });
-    expect(decide(rules(), [failed], [], NOW, [failed])).toMatchObject({ kind: 'refused', reason: 'failed' });
+    expect(decide(rules(), { results: [failed], awards: [], now: NOW, fresh: [failed] })).toMatchObject({ kind: 'refused', reason: 'failed' });
     const unknown = result('sst-101', { passed: null });
-    expect(decide(rules(), [unknown], [], NOW, [unknown])).toMatchObject({ kind: 'refused', reason: 'not_passed' });
-    expect(decide(rules({ requirePassed: false }), [unknown], [], NOW, [unknown])).toMatchObject({ kind: 'issue' });
+    expect(decide(rules(), { results: [unknown], awards: [], now: NOW, fresh: [unknown] })).toMatchObject({ kind: 'refused', reason: 'not_passed' });
+    expect(decide(rules({ requirePassed: false }), { results: [unknown], awards: [], now: NOW, fresh: [unknown] })).toMatchObject({ kind: 'issue' });
     const noScore = result('sst-101', { score: null });
-    expect(decide(rules(), [noScore], [], NOW, [noScore])).toMatchObject({ kind: 'refused', reason: 'score_missing' });
-    expect(decide(rules({ minScore: null }), [noScore], [], NOW, [noScore])).toMatchObject({ kind: 'issue', score: null });
+    expect(decide(rules(), { results: [noScore], awards: [], now: NOW, fresh: [noScore] })).toMatchObject({ kind: 'refused', reason: 'score_missing' });
+    expect(decide(rules({ minScore: null }), { results: [noScore], awards: [], now: NOW, fresh: [noScore] })).toMatchObject({ kind: 'issue', score: null });
   });
 
   it('all-of waits for every activity, then issues from the latest one', () => {
     const r1 = rules({ activities: ['u1', 'u2', 'u3'], mode: 'all' });
     const a = result('u1', { occurredAt: new Date(NOW.getTime() - 3 * DAY) });
-    expect(decide(r1, [a], [], NOW, [a])).toEqual({ kind: 'not_yet', reason: 'activities_missing', missing: ['u2', 'u3'] });
+    expect(decide(r1, { results: [a], awards: [], now: NOW, fresh: [a] })).toEqual({ kind: 'not_yet', reason: 'activities_missing', missing: ['u2', 'u3'] });
     const b = result('u2', { occurredAt: new Date(NOW.getTime() - 2 * DAY) });
     const c = result('u3', { occurredAt: new Date(NOW.getTime() - DAY), score: 65 });
-    const v = decide(r1, [a, b, c], [], NOW, [c]);
+    const v = decide(r1, { results: [a, b, c], awards: [], now: NOW, fresh: [c] });
     expect(v).toMatchObject({ kind: 'issue', result: { id: c.id }, score: 65 });
   });
 
   it('any-of issues from one activity', () => {
     const r1 = rules({ activities: ['x1', 'x2'], mode: 'any' });
     const x2 = result('x2');
-    expect(decide(r1, [x2], [], NOW, [x2])).toMatchObject({ kind: 'issue', result: { id: x2.id } });
-    expect(decide(r1, [], [], NOW, [])).toEqual({ kind: 'not_yet', reason: 'activities_missing', missing: ['x1', 'x2'] });
+    expect(decide(r1, { results: [x2], awards: [], now: NOW, fresh: [x2] })).toMatchObject({ kind: 'issue', result: { id: x2.id } });
+    expect(decide(r1, { results: [], awards: [], now: NOW, fresh: [] })).toEqual({ kind: 'not_yet', reason: 'activities_missing', missing: ['x1', 'x2'] });
   });
 
   it('counts the best passing result per activity: a failed retake does not undo a pass', () => {
     const pass = result('sst-101', { score: 70, occurredAt: new Date(NOW.getTime() - 2 * DAY) });
     const better = result('sst-101', { score: 92, occurredAt: new Date(NOW.getTime() - DAY) });
     const retake = result('sst-101', { score: 30 });
-    expect(decide(rules(), [pass, better, retake], [], NOW, [retake])).toMatchObject({ kind: 'issue', result: { id: better.id }, score: 92 });
+    expect(decide(rules(), { results: [pass, better, retake], awards: [], now: NOW, fresh: [retake] })).toMatchObject({ kind: 'issue', result: { id: better.id }, score: 92 });
   });
 
   it('once per learner: refused while a credential that is not revoked exists', () => {
     const r = result('sst-101');
-    expect(decide(rules(), [r], [award()], NOW, [r])).toEqual({ kind: 'refused', reason: 'already_issued' });
-    expect(decide(rules(), [r], [award({ revoked: true })], NOW, [r])).toMatchObject({ kind: 'issue' });
+    expect(decide(rules(), { results: [r], awards: [award()], now: NOW, fresh: [r] })).toEqual({ kind: 'refused', reason: 'already_issued' });
+    expect(decide(rules(), { results: [r], awards: [award({ revoked: true })], now: NOW, fresh: [r] })).toMatchObject({ kind: 'issue' });
   });
 
   it('recertify: renews near or after expiry, from results after the previous credential only', () => {
@@ -80,34 +80,34 @@ describe('decide', () => {
     const old = result('sst-101', { occurredAt: new Date(issuedAt.getTime() - DAY) });
     const fresh = result('sst-101', { occurredAt: new Date(NOW.getTime() - H) });
     // Lifetime: never renewed.
-    expect(decide(rc, [old, fresh], [award({ createdAt: issuedAt })], NOW, [fresh])).toMatchObject({ kind: 'refused', reason: 'already_issued' });
+    expect(decide(rc, { results: [old, fresh], awards: [award({ createdAt: issuedAt })], now: NOW, fresh: [fresh] })).toMatchObject({ kind: 'refused', reason: 'already_issued' });
     // Valid for another 100 days: too early.
     const later = award({ createdAt: issuedAt, validUntil: new Date(NOW.getTime() + 100 * DAY) });
-    expect(decide(rc, [old, fresh], [later], NOW, [fresh])).toEqual({
+    expect(decide(rc, { results: [old, fresh], awards: [later], now: NOW, fresh: [fresh] })).toEqual({
       kind: 'refused', reason: 'not_due_for_renewal', details: { renewFrom: new Date(NOW.getTime() + 70 * DAY).toISOString() },
     });
     // Expires in 20 days: a new result renews it; the old result alone does not.
     const soon = award({ createdAt: issuedAt, validUntil: new Date(NOW.getTime() + 20 * DAY) });
-    expect(decide(rc, [old, fresh], [soon], NOW, [fresh])).toMatchObject({ kind: 'issue', result: { id: fresh.id } });
-    expect(decide(rc, [old], [soon], NOW, [old])).toMatchObject({ kind: 'not_yet' });
+    expect(decide(rc, { results: [old, fresh], awards: [soon], now: NOW, fresh: [fresh] })).toMatchObject({ kind: 'issue', result: { id: fresh.id } });
+    expect(decide(rc, { results: [old], awards: [soon], now: NOW, fresh: [old] })).toMatchObject({ kind: 'not_yet' });
     // Expired: renewed too.
     const expired = award({ createdAt: issuedAt, validUntil: new Date(NOW.getTime() - DAY) });
-    expect(decide(rc, [old, fresh], [expired], NOW, [fresh])).toMatchObject({ kind: 'issue' });
+    expect(decide(rc, { results: [old, fresh], awards: [expired], now: NOW, fresh: [fresh] })).toMatchObject({ kind: 'issue' });
   });
 
   it('delays issuance from the result’s date', () => {
     const rd = rules({ delayMinutes: 720 });
     const exam = result('sst-101', { occurredAt: new Date(NOW.getTime() - 2 * H) });
-    expect(decide(rd, [exam], [], NOW, [exam])).toMatchObject({ kind: 'pending', dueAt: new Date(exam.occurredAt.getTime() + 12 * H) });
-    expect(decide(rd, [exam], [], new Date(NOW.getTime() + 10 * H), [])).toMatchObject({ kind: 'issue' });
+    expect(decide(rd, { results: [exam], awards: [], now: NOW, fresh: [exam] })).toMatchObject({ kind: 'pending', dueAt: new Date(exam.occurredAt.getTime() + 12 * H) });
+    expect(decide(rd, { results: [exam], awards: [], now: new Date(NOW.getTime() + 10 * H), fresh: [] })).toMatchObject({ kind: 'issue' });
     // An exam two days ago: due already, issued now.
     const old = result('sst-101', { occurredAt: new Date(NOW.getTime() - 2 * DAY) });
-    expect(decide(rd, [old], [], NOW, [old])).toMatchObject({ kind: 'issue' });
+    expect(decide(rd, { results: [old], awards: [], now: NOW, fresh: [old] })).toMatchObject({ kind: 'issue' });
   });
 
   it('refuses when the rules are disabled', () => {
     const r = result('sst-101');
-    expect(decide({ ...rules(), enabled: false }, [r], [], NOW, [r])).toEqual({ kind: 'refused', reason: 'rules_disabled' });
+    expect(decide({ ...rules(), enabled: false }, { results: [r], awards: [], now: NOW, fresh: [r] })).toEqual({ kind: 'refused', reason: 'rules_disabled' });
   });
 });
 

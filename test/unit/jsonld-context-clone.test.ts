@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextCloneInstalled, installContextClone } from '../../src/crypto/jsonld-context-clone.js';
-import { issueAwards } from '../../src/domain/issuance/issue-awards.js';
+import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { DiffCase } from '../../scripts/jsonld-diff-child.js';
 import { VECTORS } from '../credentials/verifier/support.js';
@@ -117,9 +117,9 @@ describe('jsonld copy-on-write active-context clone', () => {
     const deps = t.container.deps;
     for (const kind of ['badge', 'certificate', 'diploma', 'attestation', 'transcript'] as const) {
       const template = await createTemplate(deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, kind, name: { fr: `Modèle ${kind}`, en: `Template ${kind}` } } });
-      const [award] = await issueAwards(deps, w.actor, w.org, template, template.version, [
-        { recipient: { name: `Élève ${kind}`, email: `${kind}@example.org`, learnerId: 'L-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } } },
-      ]);
+      const [award] = await issueBatch(deps, w.actor, { org: w.org, template, version: template.version, recipients: [
+        { name: `Élève ${kind}`, email: `${kind}@example.org`, learnerId: 'L-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } },
+      ] });
       const [stored] = await deps.store.credentials.findByCredentialId(w.org.id, award!.credentialId);
       const doc = JSON.parse(stored!.document) as Record<string, unknown>;
       cases.push({ id: `sceau-${kind}`, op: 'canonize', input: doc }, { id: `sceau-${kind}-expand`, op: 'expand', input: doc });

@@ -326,41 +326,78 @@ async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, 
 }
 
 /**
- * Issues Open Badges 3.0 credentials in one batch (one `created`, one key, one status allocation).
+ * An Open Badges 3.0 credential whose every value is already checked and normalised (by `checkOpenBadge` for a
+ * caller-built input, or built from a saved template and checked recipients by issuance): signed as is.
+ */
+export interface CheckedOpenBadge {
+  /** Normalised e-mail address (bound by a salted hash). */
+  email: string;
+  /** The holder's DID, if any. */
+  holder?: string;
+  /** Shown on the credential (an unhashed `name` identifier). */
+  displayName?: string;
+  /** The OB 3.0 `Achievement` object, as it goes into the credential. */
+  achievement: JsonObject;
+  name: string;
+  description?: string;
+  validFrom: Date;
+  validUntil?: Date;
+  /** OB 3.0 `Result` objects. */
+  result?: JsonObject[];
+  jwt: boolean;
+}
+
+/** Checks a caller-built OB 3.0 input (VALIDATION_FAILED naming the field, or RECIPIENT_DID_INVALID). */
+function checkOpenBadge(deps: IssuingDeps, input: OpenBadgeInput, now: Date): CheckedOpenBadge {
+  if (!input || typeof input !== 'object' || !input.recipient || typeof input.recipient !== 'object') throw invalid('recipient');
+  const email = normalizeEmail(input.recipient.email, 'recipient.email');
+  const holder = did(input.recipient.did);
+  const achievement = achievementOf(input.achievement, () => deps.secrets.newPublicId(), deps.baseUrl);
+  const name = text(input.name, 'name', 500, false) ?? (achievement['name'] as string);
+  const description = text(input.description, 'description', 10_000, false);
+  const validFrom = date(input.validFrom, 'validFrom') ?? now;
+  const validUntil = date(input.validUntil, 'validUntil');
+  if (validUntil && validUntil <= validFrom) throw invalid('validUntil');
+  const result = resultsOf(input.result);
+  const displayName = text(input.recipient.name, 'recipient.name', 200, false);
+  return {
+    email, ...(holder ? { holder } : {}), ...(displayName ? { displayName } : {}), achievement, name,
+    ...(description ? { description } : {}), validFrom, ...(validUntil ? { validUntil } : {}), ...(result ? { result } : {}),
+    jwt: input.jwt === true,
+  };
+}
+
+/**
+ * Issues Open Badges 3.0 credentials built by the caller in one batch (one `created`, one key, one status allocation).
  * Validation happens before anything is written.
  */
 export async function issueOpenBadges(deps: IssuingDeps, actor: Actor, input: { slug?: string; badges: OpenBadgeInput[] }): Promise<IssueResult[]> {
   const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: input.slug });
-  const results = await signOpenBadges(deps, org, input.badges);
+  const results = await signBadges(deps, org, input.badges, (badge, now) => checkOpenBadge(deps, badge, now));
   if (results.length) await deps.store.transaction((tx) => storeIssued(tx, deps, { actor, org, results }));
   return results;
 }
 
 /**
- * Validates and signs Open Badges 3.0 credentials without storing them: the caller stores them with
- * `storeIssued` inside its own transaction (bulk issuance stores credentials, awards and e-mails together).
+ * Signs checked Open Badges 3.0 credentials without storing them (and without checking them again): the caller
+ * stores them with `storeIssued` inside its own transaction (issuance stores credentials, awards and e-mails together).
  */
-export async function signOpenBadges(deps: IssuingDeps, org: Organization, inputs: OpenBadgeInput[]): Promise<IssueResult[]> {
-  if (!inputs.length) return [];
+export function signOpenBadges(deps: IssuingDeps, org: Organization, badges: CheckedOpenBadge[]): Promise<IssueResult[]> {
+  return signBadges(deps, org, badges, (badge) => badge);
+}
+
+/** Each item is checked (`check`) right before its draft is built, after the key and profile are ready. */
+async function signBadges<T>(deps: IssuingDeps, org: Organization, items: T[], check: (item: T, now: Date) => CheckedOpenBadge): Promise<IssueResult[]> {
+  if (!items.length) return [];
   const key = await ensureIssuerKey(deps, org);
   const profile = await getIssuerProfile(deps, org);
   const now = deps.clock.now();
-  const drafts: Draft[] = inputs.map((input) => {
-    if (!input || typeof input !== 'object' || !input.recipient || typeof input.recipient !== 'object') throw invalid('recipient');
-    const email = normalizeEmail(input.recipient.email, 'recipient.email');
-    const holder = did(input.recipient.did);
-    const achievement = achievementOf(input.achievement, () => deps.secrets.newPublicId(), deps.baseUrl);
-    const name = text(input.name, 'name', 500, false) ?? (achievement['name'] as string);
-    const description = text(input.description, 'description', 10_000, false);
-    const validFrom = date(input.validFrom, 'validFrom') ?? now;
-    const validUntil = date(input.validUntil, 'validUntil');
-    if (validUntil && validUntil <= validFrom) throw invalid('validUntil');
-    const result = resultsOf(input.result);
+  const drafts: Draft[] = items.map((item) => {
+    const { email, holder, displayName, achievement, name, description, validFrom, validUntil, result, jwt } = check(item, now);
     const identity = emailIdentity(deps, email, deps.secrets.newToken().slice(0, 22));
-    const displayName = text(input.recipient.name, 'recipient.name', 200, false);
     const credentialId = `urn:uuid:${deps.secrets.newPublicId()}`;
     return {
-      withStatus: true, ob: true, jwt: input.jwt === true, credentialId, types: ['VerifiableCredential', 'OpenBadgeCredential'],
+      withStatus: true, ob: true, jwt, credentialId, types: ['VerifiableCredential', 'OpenBadgeCredential'],
       recipientHash: identity['identityHash'] as string, validFrom, validUntil: validUntil ?? null,
       build: (status) => {
         const subject: JsonObject = {};

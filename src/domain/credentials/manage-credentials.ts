@@ -12,13 +12,14 @@ import { type StatusHooks, setCredentialStatus } from './status-lists.js';
 import { AppError } from '../shared/errors.js';
 import type { Actor } from '../shared/model.js';
 import { type Action, type OrgScope, authorize } from '../shared/policies.js';
-import { type AwardingDeps, credentialMailParams, holderLink } from '../issuance/issue-awards.js';
+import { credentialMailParams, holderLink } from '../issuance/issue-batch.js';
+import type { IssuingDeps } from './issue-credentials.js';
 import type { Organization } from '../organizations/model.js';
 import { type CredentialEventKind, EVENT_KINDS, type IssuedCredential } from './model.js';
 import type { AwardView } from '../issuance/model.js';
 import type { AwardFilter } from '../issuance/ports.js';
 
-export type ManageDeps = AwardingDeps & { hooks?: StatusHooks };
+export type ManageDeps = IssuingDeps & { hooks?: StatusHooks };
 
 /** Names the organisation (a person's actor must give it; an API key may leave it out). */
 export interface TenantInput {
@@ -88,7 +89,7 @@ export async function resendAward(deps: ManageDeps, actor: Actor, input: TenantI
   const token = deps.secrets.newToken();
   const link = holderLink(deps.baseUrl, award.credentialId, token);
   await deps.store.transaction(async (tx) => {
-    const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams(org, content, r, link, award.holderUserId !== null) });
+    const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams({ org, content, recipient: r, link, inAccount: award.holderUserId !== null }) });
     await tx.awards.setLink(award.id, deps.secrets.hashToken(token), mailId);
     await recordAudit(tx, deps, actor, { action: 'credential.resent', orgId: org.id, targetType: 'credential', targetId: award.id });
   });

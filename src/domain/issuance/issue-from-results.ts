@@ -22,25 +22,18 @@
 import { recordAudit } from '../shared/audit.js';
 import { AppError, type ErrorCode } from '../shared/errors.js';
 import type { Actor, Page, PageRequest } from '../shared/model.js';
-import { type OrgAccess, requireOrgRole } from '../organizations/organizations.js';
-import type { JobQueue } from '../shared/ports.js';
+import { type OrgScope, authorize } from '../shared/policies.js';
 import type { Repositories } from '../shared/store.js';
 import { normalizeEmail, normalizeName } from '../shared/validation.js';
-import { type AwardingDeps, type RecipientInput, checkRecipient, issueAwards, normalizeDate, normalizeNumber } from './issue-awards.js';
-import type { IssuanceHooks, TabularReader } from './bulk-import.js';
+import { checkRecipients, normalizeDate, normalizeNumber } from './check-recipients.js';
+import { issueBatch } from './issue-batch.js';
 import type { Template, TemplateContent, TemplateField } from '../templates/model.js';
 import { type IssuanceRules, type LearnerResult, type RulesInput, type Verdict, RULE_LIMITS, activityKey, decide, validateRules } from './rules.js';
-import { ISSUER_ROLES, READER_ROLES } from '../templates/manage-templates.js';
 import type { Organization } from '../organizations/model.js';
-import type { IssuanceDecision, IssuanceDecisionView, PendingCredential } from './ports.js';
+import type { Recipient } from './model.js';
+import type { IssuanceDecision, IssuanceDecisionView, IssuanceDeps, PendingCredential } from './ports.js';
 
-type UserActor = Extract<Actor, { kind: 'user' }>;
-
-export interface ResultsDeps extends AwardingDeps {
-  jobs: JobQueue;
-  tabular: TabularReader;
-  hooks?: IssuanceHooks;
-}
+export type ResultsDeps = IssuanceDeps;
 
 /** Results per API call. */
 export const RESULTS_PER_CALL = 1000;
@@ -202,7 +195,7 @@ async function evaluate(
     }
     const results = await tx.results.resultsOf(org.id, learner.email, rules.activities);
     const awards = await tx.results.priorAwards(org.id, templateId, learner.email);
-    const verdict = decide(rules, results, awards, now, fresh);
+    const verdict = decide(rules, { results, awards, now, fresh });
     const outcome = outcomeOf(verdict);
     if (outcome) {
       await tx.results.settle(decision.id, { ...outcome, awardId: null, decidedAt: now });
@@ -246,13 +239,19 @@ async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization
     for (const d of decisions) await refuse(d, 'template_archived', null);
     return issued;
   }
+  // The learners become recipient drafts (the score in the template's score field), checked together.
   const field = scoreFieldOf(template.content);
-  const items: { decision: IssuanceDecision; recipient: NonNullable<ReturnType<typeof checkRecipient>['recipient']> }[] = [];
-  for (const d of decisions) {
-    const input: RecipientInput = { name: d.name, email: d.email, learnerId: d.learnerId, fields: field && d.score !== null ? { [field.key]: String(d.score) } : {} };
-    const { recipient, errors } = checkRecipient(template.content, input);
-    if (recipient) items.push({ decision: d, recipient });
-    else await refuse(d, 'recipient_invalid', { codes: errors.map((e) => `${e.target}:${e.code}`).join(',') });
+  const checked = checkRecipients(template.content, decisions.map((d) => ({
+    name: d.name, email: d.email, learnerId: d.learnerId, fields: field && d.score !== null ? { [field.key]: d.score } : {},
+  })));
+  const valid = checked.recipients ?? checked.valid;
+  const items: { decision: IssuanceDecision; recipient: Recipient }[] = [];
+  for (const [i, d] of decisions.entries()) {
+    if (valid[i]) items.push({ decision: d, recipient: valid[i]! });
+    else {
+      const codes = (checked.errors ?? []).filter((e) => e.index === i).map((e) => `${e.target}:${e.code}`);
+      await refuse(d, 'recipient_invalid', { codes: codes.join(',') });
+    }
   }
   const byEmail = new Map(items.map((i) => [i.recipient.email, i.decision.id]));
   const guarded: ResultsDeps = {
@@ -267,7 +266,7 @@ async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization
       },
     },
   };
-  const run = (batch: typeof items) => issueAwards(guarded, actor, org, template, template.version, batch.map((i) => ({ recipient: i.recipient })));
+  const run = (batch: typeof items) => issueBatch(guarded, actor, { org, template, version: template.version, recipients: batch.map((i) => i.recipient) });
   if (!items.length) return issued;
   try {
     await run(items);
@@ -290,10 +289,18 @@ async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization
 }
 
 /**
- * Stores validated results and takes every decision they trigger. Returns the decisions in order (a pending
- * decision that already existed for a template and learner is returned instead of a new one).
+ * Stores validated results and takes every decision they trigger (`results.manage`; an API key names no
+ * organisation). Returns the decisions in order (a pending decision that already existed for a template and learner
+ * is returned instead of a new one).
  */
-export async function receiveResults(deps: ResultsDeps, actor: Actor, org: Organization, valid: ValidResult[], source: 'api' | 'csv'): Promise<DecisionOutcome[]> {
+export async function receiveResults(
+  deps: ResultsDeps, actor: Actor, input: { slug?: string; results: ValidResult[]; source: 'api' | 'csv' },
+): Promise<DecisionOutcome[]> {
+  const { org } = await authorize(deps, actor, { action: 'results.manage', slug: input.slug });
+  return receive(deps, actor, org, input);
+}
+
+async function receive(deps: ResultsDeps, actor: Actor, org: Organization, { results: valid, source }: { results: ValidResult[]; source: 'api' | 'csv' }): Promise<DecisionOutcome[]> {
   const now = deps.clock.now();
   const results: (LearnerResult & { fingerprint: string })[] = valid.map((r) => ({
     ...r, id: deps.secrets.newId(), orgId: org.id, source, receivedAt: now,
@@ -370,7 +377,7 @@ export async function runDecision(deps: ResultsDeps, decisionId: string): Promis
   }
   const results = await deps.store.results.resultsOf(org.id, d.email, rules.activities);
   const awards = await deps.store.results.priorAwards(org.id, template.id, d.email);
-  const verdict = decide(rules, results, awards, now);
+  const verdict = decide(rules, { results, awards, now });
   const outcome = outcomeOf(verdict);
   if (outcome) {
     await settle(outcome);
@@ -394,8 +401,10 @@ export async function sweepDueDecisions(deps: Pick<ResultsDeps, 'jobs' | 'store'
 
 // ---- Reading ----------------------------------------------------------------------------------------------------
 
-export async function listDecisions(deps: Pick<ResultsDeps, 'store'>, org: Organization, page: PageRequest): Promise<Page<IssuanceDecisionView>> {
-  return deps.store.results.listDecisions(org.id, page);
+/** The decision log, newest first (`results.view`; an API key names no organisation). */
+export async function listDecisions(deps: Pick<ResultsDeps, 'store'>, actor: Actor, input: { slug?: string; page: PageRequest }): Promise<Page<IssuanceDecisionView>> {
+  const { org } = await authorize(deps, actor, { action: 'results.view', slug: input.slug });
+  return deps.store.results.listDecisions(org.id, input.page);
 }
 
 /** Delayed credentials addressed to these e-mails (the holder's verified addresses), soonest first. */
@@ -407,33 +416,47 @@ export async function listPendingForEmail(deps: Pick<ResultsDeps, 'store'>, emai
 
 // ---- Rules -----------------------------------------------------------------------------------------------------
 
-export async function getTemplateRules(deps: Pick<ResultsDeps, 'store'>, actor: UserActor, slug: string, templateId: string): Promise<{ access: OrgAccess; template: Template; rules: IssuanceRules | null }> {
-  const access = await requireOrgRole(deps, actor, slug, READER_ROLES);
-  const template = typeof templateId === 'string' && templateId.length <= 64 ? await deps.store.templates.find(access.org.id, templateId) : undefined;
+async function templateOf(deps: Pick<ResultsDeps, 'store'>, org: Organization, templateId: string): Promise<Template> {
+  const template = typeof templateId === 'string' && templateId.length <= 64 ? await deps.store.templates.find(org.id, templateId) : undefined;
   if (!template) throw new AppError('NOT_FOUND');
-  return { access, template, rules: await deps.store.results.getRules(access.org.id, template.id) };
+  return template;
 }
 
-/** Saves a template's rules (admins and staff); audited with the rules themselves (no personal data). */
-export async function saveTemplateRules(deps: ResultsDeps, actor: UserActor, slug: string, templateId: string, input: RulesInput): Promise<IssuanceRules> {
-  const access = await requireOrgRole(deps, actor, slug, ISSUER_ROLES);
-  const template = typeof templateId === 'string' && templateId.length <= 64 ? await deps.store.templates.find(access.org.id, templateId) : undefined;
-  if (!template) throw new AppError('NOT_FOUND');
-  const rules = validateRules(input);
+/** A template's rules (`results.view`). */
+export async function getTemplateRules(
+  deps: Pick<ResultsDeps, 'store'>, actor: Actor, input: { slug: string; templateId: string },
+): Promise<{ scope: OrgScope; template: Template; rules: IssuanceRules | null }> {
+  const scope = await authorize(deps, actor, { action: 'results.view', slug: input.slug });
+  const template = await templateOf(deps, scope.org, input.templateId);
+  return { scope, template, rules: await deps.store.results.getRules(scope.org.id, template.id) };
+}
+
+/** Saves a template's rules (`results.manage`); audited with the rules themselves (no personal data). */
+export async function saveTemplateRules(
+  deps: ResultsDeps, actor: Actor, input: { slug: string; templateId: string; rules: RulesInput },
+): Promise<IssuanceRules> {
+  const { org } = await authorize(deps, actor, { action: 'results.manage', slug: input.slug });
+  const template = await templateOf(deps, org, input.templateId);
+  const rules = validateRules(input.rules);
   await deps.store.transaction(async (tx) => {
-    await tx.results.setRules(access.org.id, template.id, rules);
+    await tx.results.setRules(org.id, template.id, rules);
     await recordAudit(tx, deps, actor, {
-      action: 'template.rules_updated', orgId: access.org.id, targetType: 'template', targetId: template.id, details: { ...rules },
+      action: 'template.rules_updated', orgId: org.id, targetType: 'template', targetId: template.id, details: { ...rules },
     });
   });
   return rules;
 }
 
-/** Rules of every template of the organisation (for the results page). */
-export async function rulesOverview(deps: Pick<ResultsDeps, 'store'>, org: Organization): Promise<{ template: Template; rules: IssuanceRules | null }[]> {
-  const [templates, rules] = await Promise.all([deps.store.templates.list(org.id), deps.store.results.rulesOfOrg(org.id)]);
+/** The results page (`results.view`): the rules of every template of the organisation and a page of the decision log. */
+export async function resultsOverview(
+  deps: Pick<ResultsDeps, 'store'>, actor: Actor, input: { slug: string; page: PageRequest },
+): Promise<{ scope: OrgScope; rules: { template: Template; rules: IssuanceRules | null }[]; log: Page<IssuanceDecisionView> }> {
+  const scope = await authorize(deps, actor, { action: 'results.view', slug: input.slug });
+  const [templates, rules, log] = await Promise.all([
+    deps.store.templates.list(scope.org.id), deps.store.results.rulesOfOrg(scope.org.id), deps.store.results.listDecisions(scope.org.id, input.page),
+  ]);
   const byId = new Map(rules.map((r) => [r.templateId, r.rules]));
-  return templates.map((t) => ({ template: t, rules: byId.get(t.id) ?? null }));
+  return { scope, rules: templates.map((t) => ({ template: t, rules: byId.get(t.id) ?? null })), log };
 }
 
 // ---- CSV import -----------------------------------------------------------------------------------------------
@@ -461,8 +484,9 @@ export type CsvImport =
   | { ok: false; columns: Record<string, string | null>; errors: CsvRowError[]; rows: number };
 
 /** Reads a results CSV/XLSX; any invalid row → the row report and nothing stored. */
-export async function importResultsFile(deps: ResultsDeps, actor: UserActor, slug: string, bytes: Uint8Array): Promise<CsvImport> {
-  const { org } = await requireOrgRole(deps, actor, slug, ISSUER_ROLES);
+export async function importResultsFile(deps: ResultsDeps, actor: Actor, input: { slug: string; bytes: Uint8Array }): Promise<CsvImport> {
+  const { org } = await authorize(deps, actor, { action: 'results.manage', slug: input.slug });
+  const bytes = input.bytes;
   const table = await deps.tabular.parse(bytes);
   if (!table.rows.length) throw new AppError('IMPORT_EMPTY');
   // Decided while the issuer waits: larger batches go through the API, 1,000 per call.
@@ -480,6 +504,6 @@ export async function importResultsFile(deps: ResultsDeps, actor: UserActor, slu
   if (errors.length) {
     return { ok: false, columns, rows: table.rows.length, errors: errors.map((e) => ({ line: table.rows[e.index]!.line, target: e.target, code: e.code })) };
   }
-  const decisions = await receiveResults(deps, actor, org, results, 'csv');
+  const decisions = await receive(deps, actor, org, { results, source: 'csv' });
   return { ok: true, received: results.length, decisions };
 }

@@ -1,13 +1,52 @@
+import type { ErrorCode } from '../shared/errors.js';
 import type { Locale } from '../shared/model.js';
-import { type LocalizedText } from '../templates/model.js';
+import type { LocalizedText } from '../templates/model.js';
 
-/** Who receives a credential, with the template's field values (already validated and normalised). */
+/**
+ * Who receives a credential, with the template's field values, as `checkRecipients` returns it (validated and
+ * normalised): the only input of `issueBatch`.
+ */
 export interface Recipient {
   name: string;
   email: string;
   learnerId: string | null;
   locale: Locale;
   fields: Record<string, string>;
+}
+
+/** What a recipient's value is reported against: `name`, `email`, `learnerId`, `locale` or `field:<key>`. */
+export type RecipientTarget = 'name' | 'email' | 'learnerId' | 'locale' | `field:${string}`;
+
+/** A value as a source read it: text (a cell, a form input, a JSON string), a JSON number, or nothing. */
+export type DraftValue = string | number | null | undefined;
+
+/**
+ * One recipient as a source read it, before any check: every source (the one-off form, spreadsheet rows through
+ * their column mapping, API records, learners' results) converts its own format into drafts, and `checkRecipients`
+ * checks them all the same way.
+ */
+export interface RecipientDraft {
+  name?: string;
+  email?: string;
+  learnerId?: DraftValue;
+  /** `fr`, `en` or a word for them (`français`, `english`, `fr-CA`…); empty: the template's default language. */
+  locale?: string | null;
+  /** Values of the template's custom fields by key (keys the template does not have are ignored). */
+  fields?: Record<string, DraftValue>;
+  /**
+   * Values the source received with a type it cannot take (a JSON boolean, object or array): each is reported as an
+   * invalid value of its target, whatever else the draft says.
+   */
+  wrongTypes?: readonly RecipientTarget[];
+}
+
+/** A problem with one draft: its position in the list (from 0), the target and the message code. */
+export interface RecipientError {
+  index: number;
+  target: string;
+  code: ErrorCode;
+  /** For duplicates: the position of the first draft with the same e-mail. */
+  firstIndex?: number;
 }
 
 export interface Award {

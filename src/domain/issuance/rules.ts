@@ -118,12 +118,14 @@ const better = (a: LearnerResult, b: LearnerResult) => {
 /**
  * The decision for one learner and one template.
  *
- * @param results every result of the learner (the function keeps those of the rules' activities)
- * @param awards the learner's existing credentials of this template
- * @param fresh the results that triggered this evaluation (empty when a delayed decision comes due): when none of
+ * `results`: every result of the learner (the function keeps those of the rules' activities); `awards`: the learner's
+ * existing credentials of this template; `fresh`: the results that triggered this evaluation (empty when a delayed decision comes due): when none of
  *   them counts and their activity has no other counting result, the decision is `refused` with their reason.
  */
-export function decide(rules: IssuanceRules, results: LearnerResult[], awards: PriorAward[], now: Date, fresh: LearnerResult[] = []): Verdict {
+export function decide(
+  rules: IssuanceRules,
+  { results, awards, now, fresh = [] }: { results: LearnerResult[]; awards: PriorAward[]; now: Date; fresh?: LearnerResult[] },
+): Verdict {
   if (!rules.enabled || !rules.activities.length) return { kind: 'refused', reason: 'rules_disabled' };
   const live = awards.filter((a) => !a.revoked).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   let since: Date | null = null;

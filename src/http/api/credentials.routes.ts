@@ -12,7 +12,8 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { API_ISSUE_MAX, RecipientsInvalidError, issueRecords } from '../../domain/issuance/api-recipients.js';
+import { API_ISSUE_MAX, issueFromApi } from '../../domain/issuance/issue-from-api.js';
+import { RecipientsInvalidError } from '../../domain/issuance/check-recipients.js';
 import { getAward, getAwardDetail, listAwards, resendAward, setAwardStatus } from '../../domain/credentials/manage-credentials.js';
 import type { AppDeps } from '../deps.js';
 import { CREDENTIAL_STATUSES as STATUSES, CredentialDetailSchema, CredentialSchema, credentialDetailJson, presentAward } from '../presenters/credential.js';
@@ -55,7 +56,7 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
   }, async (request, reply) => {
     const { actor, org } = apiCaller(request);
     try {
-      const { issued } = await issueRecords(deps, actor, org, request.body.templateId, request.body.recipients);
+      const { issued } = await issueFromApi(deps, actor, { templateId: request.body.templateId, recipients: request.body.recipients });
       const data = [];
       for (const i of issued) data.push(presentAward((await getAward(deps, actor, { id: i.award.id })).award));
       return reply.code(201).send({ data });

@@ -1,6 +1,6 @@
 /**
- * `/api/v1/issuance-jobs`: issuing many credentials at once. The records are checked exactly like the rows of a
- * CSV upload (same rules, same duplicate e-mail rule); any invalid record answers 422 RECIPIENTS_INVALID with the
+ * `/api/v1/issuance-jobs`: issuing many credentials at once. The records are checked by the same recipient check as
+ * the rows of a CSV upload (same rules, same duplicate e-mail rule); any invalid record answers 422 RECIPIENTS_INVALID with the
  * report of every record and creates no job. A valid batch becomes a published job that the worker issues in the
  * background, every record exactly once; poll `GET /issuance-jobs/{id}` for its progress (or subscribe to the
  * `job.completed` webhook) and read per-record results at `GET /issuance-jobs/{id}/rows`.
@@ -8,8 +8,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { API_JOB_MAX, RecipientsInvalidError, createJobFromRecords } from '../../domain/issuance/api-recipients.js';
-import { progressOf } from '../../domain/issuance/bulk-import.js';
+import { API_JOB_MAX, createApiJob } from '../../domain/issuance/issue-from-api.js';
+import { RecipientsInvalidError } from '../../domain/issuance/check-recipients.js';
+import { progressOf } from '../../domain/issuance/run-issuance-job.js';
 import type { AppDeps } from '../deps.js';
 import { decodeCursor, encodeCursor, page, pageQuery } from './pagination.js';
 import { problemResponses } from './schemas.js';
@@ -88,9 +89,9 @@ export const issuanceApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
       response: { 202: JobSchema, ...problemResponses, 422: RecipientsProblemSchema },
     },
   }, async (request, reply) => {
-    const { actor, org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     try {
-      const job = await createJobFromRecords(deps, actor, org, request.body.templateId, request.body.recipients);
+      const job = await createApiJob(deps, actor, { templateId: request.body.templateId, recipients: request.body.recipients });
       return reply.code(202).send(presentJob(job, await deps.store.issuanceJobs.counts(job.id)));
     } catch (err) {
       if (err instanceof RecipientsInvalidError) return sendRecipientsProblem(request, reply, err);

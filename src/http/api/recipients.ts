@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode } from '../../domain/shared/errors.js';
-import type { RecipientsInvalidError } from '../../domain/issuance/api-recipients.js';
+import type { RecipientsInvalidError } from '../../domain/issuance/check-recipients.js';
 import { format, messages } from '../../i18n/t.js';
 import { toProblem } from '../plugins/errors.js';
 import { ProblemSchema } from './schemas.js';

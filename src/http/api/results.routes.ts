@@ -90,13 +90,13 @@ export const resultsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
       },
     },
   }, async (request, reply) => {
-    const { actor, org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     const items = request.body.results.map((r) => ({
       email: r.learner.email, name: r.learner.name, learnerId: r.learner.learnerId, activity: r.activity, score: r.score, passed: r.passed, date: r.date,
     }));
     const { results, errors } = validateResults(items, deps.clock.now());
     if (errors.length) return sendResultsProblem(request, reply, errors);
-    const outcomes = await receiveResults(deps, actor, org, results, 'api');
+    const outcomes = await receiveResults(deps, actor, { results, source: 'api' });
     return reply.code(202).send({ received: results.length, decisions: outcomes.map(presentOutcome) });
   });
 
@@ -107,10 +107,10 @@ export const resultsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
       response: { 200: page(DecisionSchema), ...problemResponses },
     },
   }, async (request) => {
-    const { org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     const scope = 'results.decisions';
     const after = decodeCursor(deps.secrets, request.query.cursor, scope);
-    const result = await listDecisions(deps, org, { limit: request.query.limit, after });
+    const result = await listDecisions(deps, actor, { page: { limit: request.query.limit, after } });
     return pageResponse(deps.secrets, result, (d) => present(d, { id: d.templateId, name: d.templateName }, d.credentialId), scope);
   });
 };

@@ -1,5 +1,6 @@
-import type { JobView } from '../../domain/issuance/bulk-import.js';
-import { BASE_TARGETS, progressOf } from '../../domain/issuance/bulk-import.js';
+import { BASE_TARGETS, type JobView } from '../../domain/issuance/import-spreadsheet.js';
+import { progressOf } from '../../domain/issuance/run-issuance-job.js';
+import { can } from '../../domain/shared/policies.js';
 import type { Template } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/manage-templates.js';
 import { format } from '../../i18n/t.js';
@@ -9,7 +10,7 @@ import { orgHeader, fmtDate } from './console.js';
 import type { Organization, Role } from '../../domain/organizations/model.js';
 import type { IssuanceJob, IssuanceRow, RowError } from '../../domain/issuance/model.js';
 
-const canIssue = (role: Role) => role === 'admin' || role === 'staff';
+const canIssue = (role: Role) => can(role, 'credentials.issue');
 
 /** Localised reason of a row problem (error catalogue messages, with the line of the first duplicate). */
 export function rowErrorText(ctx: PageContext, e: RowError): string {

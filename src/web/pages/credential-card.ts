@@ -9,7 +9,7 @@
  */
 import { imageUrl } from '../../domain/templates/images.js';
 import type { Locale } from '../../domain/shared/model.js';
-import { openBadgeInputOf } from '../../domain/issuance/issue-awards.js';
+import { openBadgeOf } from '../../domain/issuance/issue-batch.js';
 import type { Template, TemplateContent, TemplateKind } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/manage-templates.js';
 import { type Html, html } from '../../shared/html.js';
@@ -171,7 +171,7 @@ export function cardOfCredential(view: CredentialView, fallbackLocale: Locale): 
 
 /**
  * The card of a template version for a recipient, as it will be issued at `now`: the same rules as the credential
- * itself (`openBadgeInputOf`): texts in the recipient's language with a fallback to the other one, validity from the
+ * itself (`openBadgeOf`): texts in the recipient's language with a fallback to the other one, validity from the
  * template, image at `<baseUrl>/orgs/<slug>/images/<imageId>`.
  */
 export function cardFromTemplate(
@@ -179,7 +179,7 @@ export function cardFromTemplate(
   recipient: Recipient, now: Date,
 ): CardView {
   const l = recipient.locale;
-  const input = openBadgeInputOf(baseUrl, org as Organization, template, content, recipient, now);
+  const badge = openBadgeOf({ baseUrl, org, template, content, recipient, now });
   return {
     kind: template.kind,
     title: pick(content.name, l),
@@ -189,7 +189,7 @@ export function cardFromTemplate(
     issuerName: org.name,
     recipientName: recipient.name,
     issuedOn: now,
-    validUntil: input.validUntil instanceof Date ? input.validUntil : null,
+    validUntil: badge.validUntil ?? null,
     fields: content.fields
       .filter((f) => recipient.fields[f.key] !== undefined && recipient.fields[f.key] !== '')
       .map((f) => ({ label: pick(f.label, l) || f.key, value: displayValue(f.type, recipient.fields[f.key]!, l) })),

@@ -2,11 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { requireOrgRole } from '../../domain/organizations/organizations.js';
-import {
-  createImport, fixRow, getJob, progressOf, publishJob, resultsTable, setExcluded, setMapping,
-} from '../../domain/issuance/bulk-import.js';
-import { ISSUER_ROLES, READER_ROLES, pick } from '../../domain/templates/manage-templates.js';
+import { type Standing, authorize } from '../../domain/shared/policies.js';
+import type { Role } from '../../domain/organizations/model.js';
+import { createImport, fixRow, getJob, publishJob, resultsTable, setExcluded, setMapping } from '../../domain/issuance/import-spreadsheet.js';
+import { progressOf } from '../../domain/issuance/run-issuance-job.js';
+import { pick } from '../../domain/templates/manage-templates.js';
 import { toCsv } from '../../files/csv-export.js';
 import type { AppDeps } from '../../http/deps.js';
 import { localizedMessage } from '../../http/plugins/errors.js';
@@ -22,6 +22,9 @@ const RESULT_ROWS = 200;
 const SSE_TICK_MS = 1000;
 const SSE_MAX_MS = 15 * 60_000;
 
+/** A signed-in person's standing in an organisation is always a member's role (what the console header shows). */
+const roleOf = (standing: Standing) => standing as Role;
+
 /** Bulk issuance console: upload, columns, row report, fixes, publish, live progress, results. */
 export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
@@ -31,16 +34,16 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
   const rowParams = z.object({ slug: text(63), jobId: text(64), rowNo: z.coerce.number().int().min(1).max(10_000_000) });
 
   async function renderIndex(request: FastifyRequest, reply: FastifyReply, extra: { error?: string; templateId?: string } = {}, status = 200) {
-    const { org, role } = await requireOrgRole(deps, userActor(request), (request.params as { slug: string }).slug, READER_ROLES);
+    const { org, standing } = await authorize(deps, userActor(request), { action: 'credentials.view', slug: (request.params as { slug: string }).slug });
     const templates = await deps.store.templates.list(org.id);
     const jobs = await deps.store.issuanceJobs.listForOrg(org.id, 50);
     const templateNames = new Map(templates.map((t) => [t.id, pick(t.content.name, request.locale)]));
-    return sendHtml(reply, bulkIndexPage(pageContext(request), { org, role, templates, jobs, templateNames, ...extra }), status);
+    return sendHtml(reply, bulkIndexPage(pageContext(request), { org, role: roleOf(standing), templates, jobs, templateNames, ...extra }), status);
   }
 
   async function renderJob(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; error?: string } = {}, status = 200) {
     const { slug, jobId } = request.params as { slug: string; jobId: string };
-    const view = await getJob(deps, userActor(request), slug, jobId);
+    const view = await getJob(deps, userActor(request), { slug, jobId });
     const repo = deps.store.issuanceJobs;
     const draft = view.job.status === 'draft';
     const [invalid, excluded, preview, results] = await Promise.all([
@@ -50,7 +53,7 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
       view.job.status === 'completed' ? repo.listRows(jobId, { limit: RESULT_ROWS }) : [],
     ]);
     const credentialIds = new Map(results.filter((r) => r.credentialRowId).map((r) => [r.rowNo, r.credentialRowId!]));
-    return sendHtml(reply, bulkJobPage(pageContext(request), { org: view.access.org, role: view.access.role, view, invalid, excluded, preview, results, credentialIds, ...extra }), status);
+    return sendHtml(reply, bulkJobPage(pageContext(request), { org: view.scope.org, role: roleOf(view.scope.standing), view, invalid, excluded, preview, results, credentialIds, ...extra }), status);
   }
 
   app.get('/console/:slug/bulk', { schema: { ...hide, params: slugParams, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => renderIndex(request, reply));
@@ -65,10 +68,10 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
   }, async (request, reply) => {
     const actor = userActor(request);
     const { slug } = request.params;
-    await requireOrgRole(deps, actor, slug, ISSUER_ROLES);
+    await authorize(deps, actor, { action: 'credentials.issue', slug });
     try {
       if (!request.body.file?.length) throw new AppError('IMPORT_EMPTY');
-      const job = await createImport(deps, actor, slug, { templateId: request.body.templateId, bytes: request.body.file });
+      const job = await createImport(deps, actor, { slug, templateId: request.body.templateId, bytes: request.body.file });
       return reply.redirect(`/console/${slug}/bulk/${job.id}`, 303);
     } catch (e) {
       if (!(e instanceof AppError) || e.code === 'NOT_FOUND') throw e;
@@ -98,13 +101,13 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
   }, async (request, reply) => {
     const actor = userActor(request);
     const { slug, jobId } = request.params;
-    const view = await getJob(deps, actor, slug, jobId, ISSUER_ROLES);
+    const view = await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
     const mapping: Record<string, string> = {};
     view.job.headers.forEach((h, i) => {
       const v = request.body[`map.${i}`];
       if (v) mapping[h] = v;
     });
-    return change(request, reply, () => setMapping(deps, actor, slug, jobId, mapping), 'saved');
+    return change(request, reply, () => setMapping(deps, actor, { slug, jobId, mapping }), 'saved');
   });
 
   app.post('/console/:slug/bulk/:jobId/rows/:rowNo', {
@@ -112,34 +115,34 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
   }, async (request, reply) => {
     const actor = userActor(request);
     const { slug, jobId, rowNo } = request.params;
-    await getJob(deps, actor, slug, jobId, ISSUER_ROLES);
+    await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
     const { _csrf, ...values } = request.body;
     void _csrf;
-    return change(request, reply, () => fixRow(deps, actor, slug, jobId, rowNo, values), 'fixed');
+    return change(request, reply, () => fixRow(deps, actor, { slug, jobId, rowNo, values }), 'fixed');
   });
 
   for (const [action, excluded] of [['exclude', true], ['include', false]] as const) {
     app.post(`/console/:slug/bulk/:jobId/rows/:rowNo/${action}`, { schema: { ...hide, params: rowParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
       const actor = userActor(request);
       const { slug, jobId, rowNo } = request.params;
-      await getJob(deps, actor, slug, jobId, ISSUER_ROLES);
-      return change(request, reply, () => setExcluded(deps, actor, slug, jobId, { rowNo }, excluded), 'excludedDone');
+      await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
+      return change(request, reply, () => setExcluded(deps, actor, { slug, jobId, rows: { rowNo }, excluded }), 'excludedDone');
     });
   }
 
   app.post('/console/:slug/bulk/:jobId/exclude-invalid', { schema: { ...hide, params: jobParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
     const actor = userActor(request);
     const { slug, jobId } = request.params;
-    await getJob(deps, actor, slug, jobId, ISSUER_ROLES);
-    return change(request, reply, () => setExcluded(deps, actor, slug, jobId, 'invalid', true), 'excludedDone');
+    await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
+    return change(request, reply, () => setExcluded(deps, actor, { slug, jobId, rows: 'invalid', excluded: true }), 'excludedDone');
   });
 
   app.post('/console/:slug/bulk/:jobId/publish', { schema: { ...hide, params: jobParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
     const actor = userActor(request);
     const { slug, jobId } = request.params;
-    await getJob(deps, actor, slug, jobId, ISSUER_ROLES);
+    await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
     try {
-      await publishJob(deps, actor, slug, jobId);
+      await publishJob(deps, actor, { slug, jobId });
       return reply.redirect(`/console/${slug}/bulk/${jobId}`, 303);
     } catch (e) {
       if (!(e instanceof AppError) || e.code === 'NOT_FOUND' || e.code === 'FORBIDDEN') throw e;
@@ -152,7 +155,7 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
     schema: { ...hide, params: jobParams, response: { 200: z.string().describe('text/event-stream'), 401: z.string(), 404: z.string() } },
   }, async (request, reply) => {
     const { slug, jobId } = request.params;
-    const first = await getJob(deps, userActor(request), slug, jobId);
+    const first = await getJob(deps, userActor(request), { slug, jobId });
     const m = pageContext(request).m;
     reply.hijack();
     const res = reply.raw;
@@ -181,12 +184,14 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
 
   app.get('/console/:slug/bulk/:jobId/results.csv', { schema: { ...hide, params: jobParams, querystring: z.object(lang), response: { 200: z.any(), 401: z.string(), 404: z.string() } } }, async (request, reply) => {
     const { slug, jobId } = request.params;
-    const view = await getJob(deps, userActor(request), slug, jobId);
+    const view = await getJob(deps, userActor(request), { slug, jobId });
     const rows = await deps.store.issuanceJobs.listRows(jobId);
     const awards = await deps.store.awards.byJob(jobId);
     const ctx = pageContext(request);
-    const table = resultsTable(view, rows, new Map([...awards].map(([k, a]) => [k, { credentialId: a.credentialId, mailStatus: a.mailStatus }])), request.locale,
-      (code) => rowErrorText(ctx, { target: '', code }));
+    const table = resultsTable(view, rows, {
+      awards: new Map([...awards].map(([k, a]) => [k, { credentialId: a.credentialId, mailStatus: a.mailStatus }])), locale: request.locale,
+      reason: (code) => rowErrorText(ctx, { target: '', code }),
+    });
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="sceau-lot-${jobId.slice(0, 8)}.csv"`)

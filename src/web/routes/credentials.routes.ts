@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
 import { type Standing, authorize } from '../../domain/shared/policies.js';
-import { normalizeDate } from '../../domain/issuance/issue-awards.js';
+import { normalizeDate } from '../../domain/issuance/check-recipients.js';
 import { analytics, getAward, getAwardDetail, listAwards, resendAward, setAwardStatus } from '../../domain/credentials/manage-credentials.js';
 import { pick } from '../../domain/templates/manage-templates.js';
 import { toCsv } from '../../files/csv-export.js';

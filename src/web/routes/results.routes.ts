@@ -7,12 +7,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { requireOrgRole } from '../../domain/organizations/organizations.js';
+import { type Standing, authorize, can } from '../../domain/shared/policies.js';
 import {
-  type DecisionOutcome, getTemplateRules, importResultsFile, listDecisions, rulesOverview, saveTemplateRules, scoreFieldOf,
+  type DecisionOutcome, getTemplateRules, importResultsFile, resultsOverview, saveTemplateRules, scoreFieldOf,
 } from '../../domain/issuance/issue-from-results.js';
 import { DEFAULT_RULES } from '../../domain/issuance/rules.js';
-import { ISSUER_ROLES, READER_ROLES } from '../../domain/templates/manage-templates.js';
 import { decodeCursor, encodeCursor } from '../../http/api/pagination.js';
 import type { AppDeps } from '../../http/deps.js';
 import { format } from '../../i18n/t.js';
@@ -20,11 +19,14 @@ import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { type DecisionRow, type ResultsPageView, resultsPage, rulesPage, rulesValues } from '../pages/results.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Role } from '../../domain/organizations/model.js';
 import type { IssuanceDecisionView } from '../../domain/issuance/ports.js';
 
 const LOG_PAGE = 50;
 const CURSOR_SCOPE = 'console.decisions';
+
+/** A signed-in person's standing in an organisation is always a member's role (what the console header shows). */
+const roleOf = (standing: Standing) => standing as Role;
 
 const rowOfView = (d: IssuanceDecisionView): DecisionRow => ({
   createdAt: d.createdAt, name: d.name, email: d.email, templateName: d.templateName, decision: d.decision, reason: d.reason,
@@ -42,22 +44,21 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
   const idParams = z.object({ slug: text(63), id: text(64) });
 
   async function render(
-    request: FastifyRequest, reply: FastifyReply, access: { org: Organization; role: Role }, cursor: string | undefined,
+    request: FastifyRequest, reply: FastifyReply, slug: string, cursor: string | undefined,
     extra: Partial<Pick<ResultsPageView, 'notice' | 'state' | 'report' | 'imported'>> = {}, status = 200,
   ) {
     const after = decodeCursor(deps.secrets, cursor, CURSOR_SCOPE);
-    const [rules, log] = await Promise.all([rulesOverview(deps, access.org), listDecisions(deps, access.org, { limit: LOG_PAGE, after })]);
-    const olderHref = log.next ? `/console/${access.org.slug}/results?cursor=${encodeURIComponent(encodeCursor(deps.secrets, log.next, CURSOR_SCOPE))}` : null;
+    const { scope: { org, standing }, rules, log } = await resultsOverview(deps, userActor(request), { slug, page: { limit: LOG_PAGE, after } });
+    const olderHref = log.next ? `/console/${org.slug}/results?cursor=${encodeURIComponent(encodeCursor(deps.secrets, log.next, CURSOR_SCOPE))}` : null;
     return sendHtml(reply, resultsPage(pageContext(request), {
-      ...access, canImport: (ISSUER_ROLES as readonly Role[]).includes(access.role), rules, decisions: log.items.map(rowOfView), olderHref, ...extra,
+      org, role: roleOf(standing), canImport: can(standing, 'results.manage'), rules, decisions: log.items.map(rowOfView), olderHref, ...extra,
     }), status);
   }
 
   app.get('/console/:slug/results', {
     schema: { ...hide, params: slugParams, querystring: z.object({ ...lang, cursor: text(500).optional() }), response: htmlResponse },
   }, async (request, reply) => {
-    const access = await requireOrgRole(deps, userActor(request), request.params.slug, READER_ROLES);
-    return render(request, reply, access, request.query.cursor);
+    return render(request, reply, request.params.slug, request.query.cursor);
   });
 
   app.post('/console/:slug/results', {
@@ -69,28 +70,28 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     },
   }, async (request, reply) => {
     const actor = userActor(request);
-    const access = await requireOrgRole(deps, actor, request.params.slug, ISSUER_ROLES);
+    const { org } = await authorize(deps, actor, { action: 'results.manage', slug: request.params.slug });
     const m = pageContext(request).m;
     try {
       const { file } = request.body;
       if (!Buffer.isBuffer(file)) throw new AppError('IMPORT_EMPTY', {}, { field: 'file' });
-      const outcome = await importResultsFile(deps, actor, access.org.slug, file);
-      if (!outcome.ok) return await render(request, reply, access, undefined, { report: { errors: outcome.errors, columns: outcome.columns } }, 400);
-      return await render(request, reply, access, undefined, {
+      const outcome = await importResultsFile(deps, actor, { slug: org.slug, bytes: file });
+      if (!outcome.ok) return await render(request, reply, org.slug, undefined, { report: { errors: outcome.errors, columns: outcome.columns } }, 400);
+      return await render(request, reply, org.slug, undefined, {
         notice: format(m.results.imported, { count: outcome.received, decisions: outcome.decisions.length }),
         imported: outcome.decisions.map(rowOfOutcome),
       });
     } catch (e) {
       const state: FormState = formState(request, e);
       if (state.general && !state.errors) state.errors = { file: state.general.shift()! };
-      return render(request, reply, access, undefined, { state }, statusOf(e));
+      return render(request, reply, org.slug, undefined, { state }, statusOf(e));
     }
   });
 
   async function renderRules(request: FastifyRequest, reply: FastifyReply, slug: string, id: string, extra: { notice?: string; state?: FormState } = {}, status = 200) {
-    const { access, template, rules } = await getTemplateRules(deps, userActor(request), slug, id);
+    const { scope: { org, standing }, template, rules } = await getTemplateRules(deps, userActor(request), { slug, templateId: id });
     return sendHtml(reply, rulesPage(pageContext(request), {
-      ...access, template, values: rulesValues(rules ?? DEFAULT_RULES), editable: (ISSUER_ROLES as readonly Role[]).includes(access.role),
+      org, role: roleOf(standing), template, values: rulesValues(rules ?? DEFAULT_RULES), editable: can(standing, 'results.manage'),
       scoreField: scoreFieldOf(template.content)?.key ?? null, ...extra,
     }), status);
   }
@@ -116,7 +117,7 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     const { _csrf, ...input } = request.body;
     void _csrf;
     try {
-      await saveTemplateRules(deps, userActor(request), slug, id, input);
+      await saveTemplateRules(deps, userActor(request), { slug, templateId: id, rules: input });
       return reply.redirect(`/console/${slug}/templates/${encodeURIComponent(id)}/rules?done=saved`, 303);
     } catch (e) {
       const values: Record<string, string> = {

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
 import { type OrgScope, authorize, can } from '../../domain/shared/policies.js';
-import { issueAwards, requireRecipient } from '../../domain/issuance/issue-awards.js';
+import { issueOne } from '../../domain/issuance/issue-one.js';
 import type { Template, TemplateContent, ImageMeta } from '../../domain/templates/model.js';
 import {
   LIMITS, type TemplateInput, createTemplate, getTemplate, listTemplates, setTemplateArchived, updateTemplate, validateTemplate,
@@ -266,12 +266,11 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
     try {
       // The custom field inputs are positional: issuing against a newer version than the form showed could shift them.
       const version = versionOf(body['version']);
-      if (version !== undefined && version !== template.version) throw new AppError('TEMPLATE_CONFLICT');
-      const fields: Record<string, unknown> = {};
+      const fields: Record<string, string | undefined> = {};
       content.fields.forEach((f, i) => { fields[f.key] = body[`fields.${i}`]; });
-      const recipient = requireRecipient(content, { name: body['name'], email: body['email'], learnerId: body['learnerId'], locale: body['locale'], fields });
-      const [issued] = await issueAwards(deps, actor, access.org, template, template.version, [{ recipient }]);
-      return reply.redirect(`/console/${access.org.slug}/credentials/${issued!.award.id}?done=issued`, 303);
+      const recipient = { name: body['name'], email: body['email'], learnerId: body['learnerId'], locale: body['locale'], fields };
+      const issued = await issueOne(deps, actor, { slug: access.org.slug, templateId: template.id, version, recipient });
+      return reply.redirect(`/console/${access.org.slug}/credentials/${issued.award.id}?done=issued`, 303);
     } catch (e) {
       const state = formState(request, e, values as Record<string, string>);
       if (state.errors) {

@@ -13,8 +13,9 @@ import { issueOpenBadge } from '../../../src/domain/credentials/issue-credential
 import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations/organizations.js';
 import { cookieNames } from '../../../src/http/plugins/context.js';
 import { uploadImage } from '../../../src/domain/templates/images.js';
-import { issueAwards } from '../../../src/domain/issuance/issue-awards.js';
-import { createImport, publishJob, runIssuancePart } from '../../../src/domain/issuance/bulk-import.js';
+import { issueBatch } from '../../../src/domain/issuance/issue-batch.js';
+import { createImport, publishJob } from '../../../src/domain/issuance/import-spreadsheet.js';
+import { runIssuancePart } from '../../../src/domain/issuance/run-issuance-job.js';
 import { setAwardStatus } from '../../../src/domain/credentials/manage-credentials.js';
 import type { Template } from '../../../src/domain/templates/model.js';
 import { receiveResults, saveTemplateRules, validateResults } from '../../../src/domain/issuance/issue-from-results.js';
@@ -409,9 +410,7 @@ export async function seedWorld(t: TestApp): Promise<World> {
       return options.archived ? setTemplateArchived(deps, w.issuer(o), { slug: w.orgOf(o).slug, id: template.id, archived: true }) : template;
     },
     async newDraftJob(o, options = {}) {
-      const job = await createImport(deps, w.issuer(o), w.orgOf(o).slug, {
-        templateId: w.res[o].template.id, bytes: csvOf(3, options.invalid ? { bad: { 3: 'Mauvais;pas-un-courriel;A;' } } : {}), filename: 'cohorte.csv',
-      });
+      const job = await createImport(deps, w.issuer(o), { slug: w.orgOf(o).slug, templateId: w.res[o].template.id, bytes: csvOf(3, options.invalid ? { bad: { 3: 'Mauvais;pas-un-courriel;A;' } } : {}), filename: 'cohorte.csv', });
       return { id: job.id, invalidRowNo: 3, validRowNo: 2 };
     },
     async newAward(o, options = {}) {
@@ -483,9 +482,9 @@ export async function seedWorld(t: TestApp): Promise<World> {
   /** Issues one credential of the seeded template through the domain; the token comes from the holder link. */
   const issueOne = async (o: OrgKey, recipient: { name: string; email: string }): Promise<IssuedRef> => {
     const template = w.res[o].template;
-    const [issued] = await issueAwards(deps, w.issuer(o), w.orgOf(o), template, template.version, [{
-      recipient: { name: recipient.name, email: recipient.email, learnerId: null, locale: 'fr', fields: { note: 'A' } },
-    }]);
+    const [issued] = await issueBatch(deps, w.issuer(o), { org: w.orgOf(o), template, version: template.version, recipients: [
+      { name: recipient.name, email: recipient.email, learnerId: null, locale: 'fr', fields: { note: 'A' } },
+    ] });
     const link = new URL(issued!.link);
     return { id: issued!.award.id, credentialId: link.pathname.split('/').pop()!, token: link.searchParams.get('t')! };
   };
@@ -505,17 +504,17 @@ export async function seedWorld(t: TestApp): Promise<World> {
     res[o].deadDeliveryId = await w.newDeadDelivery(o);
     res[o].draftJob = await w.newDraftJob(o, { invalid: true });
     const done = await w.newDraftJob(o);
-    await publishJob(deps, actor, org.slug, done.id);
+    await publishJob(deps, actor, { slug: org.slug, jobId: done.id });
     await runIssuancePart(deps, done.id);
     res[o].completedJob = { id: done.id };
-    await saveTemplateRules(deps, actor, org.slug, template.id, { enabled: 'on', activities: 'sec-101', requirePassed: 'on', policy: 'once' });
+    await saveTemplateRules(deps, actor, { slug: org.slug, templateId: template.id, rules: { enabled: 'on', activities: 'sec-101', requirePassed: 'on', policy: 'once' } });
     const day = new Date(now().getTime() - 86_400_000).toISOString().slice(0, 10);
     const { results, errors } = validateResults([
       { email: `results.${o.toLowerCase()}@example.org`, name: `Résultat ${o}`, activity: 'sec-101', passed: true, date: day },
       { email: `failed.${o.toLowerCase()}@example.org`, name: `Échec ${o}`, activity: 'sec-101', passed: false, date: day },
     ], now());
     if (errors.length) throw new Error(`seed results: ${JSON.stringify(errors)}`);
-    await receiveResults(deps, actor, org, results, 'api');
+    await receiveResults(deps, actor, { slug: org.slug, results, source: 'api' });
   }
 
   // First use of each key records last_used_at; do it now so later sweeps see no writes.
