@@ -6,7 +6,7 @@
  * one invalid item and nothing is stored. Then every active template whose enabled rules mention one of the
  * results' activities is evaluated for each learner (see rules.ts) and every evaluation is logged as a decision:
  *
- * - `issued`: issued at once through `issueAwards` (the learner's name, e-mail and learner id; the score goes into
+ * - `issued`: issued at once through `issueBatch` (the learner's name, e-mail and learner id; the score goes into
  *   the template's field named `score` or `note` when it is of type number or grade — no other field is filled, so a
  *   template with another required field refuses with `recipient_invalid`);
  * - `pending`: a delay applies; the decision carries `due_at` and a job `results.issue@1 { decisionId }` runs then
