@@ -5,7 +5,8 @@ import type { CredentialVerifier } from '../domain/credentials/verification.js';
 import type { StatusListConfig } from '../domain/credentials/status-lists.js';
 import type { Logger } from '../logger.js';
 import type { JobQueue } from '../domain/shared/ports.js';
-import type { IssuanceHooks, TabularReader } from '../domain/issuance/ports.js';
+import type { IssuanceHooks } from '../domain/issuance/deps.js';
+import type { TabularReader } from '../domain/issuance/ports.js';
 import type { JsonObject } from '../domain/shared/model.js';
 import type { ImageProcessor } from '../domain/templates/ports.js';
 

@@ -2,7 +2,7 @@
  * Every job Sceau runs, in one place: its versioned name (payload type in `JobPayloads`), how many run at once in
  * one worker process, and its handler. A new payload shape means a new version (`name@2`), never an edited one.
  */
-import type { IssuanceDeps } from '../domain/issuance/ports.js';
+import type { IssuanceDeps } from '../domain/issuance/deps.js';
 import { runIssuancePart } from '../domain/issuance/run-issuance-job.js';
 import type { ResultsDeps } from '../domain/issuance/issue-from-results.js';
 import { runDecision } from '../domain/issuance/issue-from-results.js';

@@ -14,7 +14,7 @@ import type { Template, TemplateContent } from '../templates/model.js';
 import { checkRecipients } from './check-recipients.js';
 import { activeTemplate } from './issue-batch.js';
 import type { IssuanceJob, IssuanceRow, JobCounts, RecipientDraft, RowError } from './model.js';
-import type { IssuanceDeps } from './ports.js';
+import type { IssuanceDeps } from './deps.js';
 import { enqueueIssuance } from './run-issuance-job.js';
 
 // ---- Mapping ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import type { Organization } from '../organizations/model.js';
 import type { MailParams } from '../shared/mail.js';
 import type { CredentialEventKind } from '../credentials/model.js';
 import type { Award, Recipient } from './model.js';
-import type { AwardHooks } from './ports.js';
+import type { AwardHooks } from './deps.js';
 
 /** What `issueBatch` needs: the issuing ports, and the hooks other features attach to its transaction. */
 export type IssueBatchDeps = IssuingDeps & { hooks?: AwardHooks };

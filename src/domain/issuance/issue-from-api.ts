@@ -18,7 +18,7 @@ import type { Template, TemplateContent } from '../templates/model.js';
 import { RecipientsInvalidError, checkRecipients } from './check-recipients.js';
 import { type IssuedAward, activeTemplate, issueBatch } from './issue-batch.js';
 import type { DraftValue, IssuanceJob, IssuanceRow, Recipient, RecipientDraft, RecipientError, RecipientTarget } from './model.js';
-import type { IssuanceDeps } from './ports.js';
+import type { IssuanceDeps } from './deps.js';
 import { enqueueIssuance } from './run-issuance-job.js';
 
 /** Recipients per synchronous `POST /credentials`. */

@@ -31,7 +31,8 @@ import type { Template, TemplateContent, TemplateField } from '../templates/mode
 import { type IssuanceRules, type LearnerResult, type RulesInput, type Verdict, RULE_LIMITS, activityKey, decide, validateRules } from './rules.js';
 import type { Organization } from '../organizations/model.js';
 import type { Recipient } from './model.js';
-import type { IssuanceDecision, IssuanceDecisionView, IssuanceDeps, PendingCredential } from './ports.js';
+import type { IssuanceDeps } from './deps.js';
+import type { IssuanceDecision, IssuanceDecisionView, PendingCredential } from './ports.js';
 
 export type ResultsDeps = IssuanceDeps;
 

@@ -2,35 +2,12 @@ import type { Award, AwardView, IssuanceJob, IssuanceRow, JobCounts, RowStatus }
 import type { LocalizedText } from '../templates/model.js';
 import type { DecisionKind, DecisionReason, IssuanceRules, LearnerResult, PriorAward } from './rules.js';
 import type { Page, PageRequest } from '../shared/model.js';
-import type { JobQueue } from '../shared/ports.js';
-import type { Repositories } from '../shared/store.js';
-import type { IssuingDeps } from '../credentials/issue-credentials.js';
-import type { StatusHooks } from '../credentials/status-lists.js';
 
 /** Reads uploaded spreadsheets (src/files/tabular.ts). Throws AppError (4xx) for files it cannot read. */
 export interface TabularReader {
   parse(bytes: Uint8Array): Promise<{ format: 'csv' | 'xlsx'; headers: string[]; rows: { line: number; cells: string[] }[] }>;
   /** Target key → the header that best matches it (or null). */
   suggestMapping(headers: string[], targets: { key: string; aliases: string[] }[]): Record<string, string | null>;
-}
-
-/** Hooks that other features attach to an issuance inside its transaction (webhooks). */
-export interface AwardHooks {
-  onIssued?(tx: Repositories, award: Award, credentialId: string): Promise<void>;
-}
-
-/** What other features (webhooks) do inside the transactions of issuance, status changes and job completion. */
-export type IssuanceHooks = AwardHooks & StatusHooks & {
-  onJobCompleted?(tx: Repositories, job: IssuanceJob, counts: JobCounts): Promise<void>;
-};
-
-/** The ports of every issuance use case (the web process and the worker). */
-export interface IssuanceDeps extends IssuingDeps {
-  jobs: JobQueue;
-  tabular: TabularReader;
-  hooks?: IssuanceHooks;
-  /** Parallel parts of a job (one per worker process); 1 by default. */
-  issuanceParts?: number;
 }
 
 export interface AwardFilter {

@@ -8,7 +8,7 @@ import { AppError } from '../shared/errors.js';
 import type { Actor } from '../shared/model.js';
 import { issueBatch } from './issue-batch.js';
 import type { IssuanceJob, JobCounts } from './model.js';
-import type { IssuanceDeps } from './ports.js';
+import type { IssuanceDeps } from './deps.js';
 
 export const CHUNK_ROWS = 200;
 

@@ -1,7 +1,7 @@
 /** Issuance, status and job events turned into outbound webhook events (emitted inside the same transactions). */
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Repositories } from '../shared/store.js';
-import type { IssuanceHooks } from '../issuance/ports.js';
+import type { IssuanceHooks } from '../issuance/deps.js';
 import type { Webhook } from './model.js';
 import { emitOrgEvent } from './emit-event.js';
 

@@ -54,7 +54,7 @@ export const credentialsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = as
       response: { 201: z.object({ data: z.array(CredentialSchema) }), ...problemResponses, 422: RecipientsProblemSchema },
     },
   }, async (request, reply) => {
-    const { actor, org } = apiCaller(request);
+    const { actor } = apiCaller(request);
     try {
       const { issued } = await issueFromApi(deps, actor, { templateId: request.body.templateId, recipients: request.body.recipients });
       const data = [];
