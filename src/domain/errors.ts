@@ -64,6 +64,8 @@ export const ERROR_CODES = [
   'ORG_PARENT_NOT_FOUND',
   /** A URL field is not https (or http on localhost). */
   'URL_INVALID',
+  /** The time zone is not an IANA time zone name known to the runtime (e.g. Europe/Brussels). */
+  'TIME_ZONE_INVALID',
   /** The role is not one of admin, staff, reviewer. */
   'ROLE_INVALID',
   /** The last admin of an organisation cannot leave or be demoted. */

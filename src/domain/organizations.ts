@@ -14,7 +14,7 @@ import {
 } from './model.js';
 import { checkPasswordPolicy } from './password-policy.js';
 import type { Repositories } from './repositories.js';
-import { normalizeEmail, normalizeName, normalizeSlug, normalizeUrl } from './validation.js';
+import { DEFAULT_TIME_ZONE, normalizeEmail, normalizeName, normalizeSlug, normalizeTimeZone, normalizeUrl } from './validation.js';
 
 /** `issuerKeys`: when wired (always, through compose.ts), a new organisation gets its issuer key at creation. */
 export type OrgDeps = AccountDeps & { issuerKeys?: IssuerKeys };
@@ -59,6 +59,8 @@ export interface CreateOrganizationInput {
   parentSlug?: unknown;
   languages?: unknown;
   logoUrl?: unknown;
+  /** IANA name; `Europe/Paris` when absent. */
+  timeZone?: unknown;
 }
 
 /** Creates an organisation (operators, platform admins). A parent makes it a member centre of a network. */
@@ -67,6 +69,7 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
   const slug = normalizeSlug(input.slug);
   const logoUrl = normalizeUrl(input.logoUrl, 'logoUrl');
   const languages = normalizeLanguages(input.languages);
+  const timeZone = input.timeZone === undefined || input.timeZone === '' ? DEFAULT_TIME_ZONE : normalizeTimeZone(input.timeZone);
   const run = async (t: Repositories) => {
     if (await t.organizations.findBySlug(slug)) throw new AppError('ORG_SLUG_TAKEN', { slug }, { field: 'slug' });
     let parentId: string | null = null;
@@ -75,7 +78,7 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
       if (!parent) throw new AppError('ORG_PARENT_NOT_FOUND', {}, { field: 'parent' });
       parentId = parent.id;
     }
-    const org: Organization = { id: deps.secrets.newId(), slug, name, logoUrl, languages, parentId, createdAt: deps.clock.now() };
+    const org: Organization = { id: deps.secrets.newId(), slug, name, logoUrl, languages, parentId, createdAt: deps.clock.now(), timeZone };
     await t.organizations.create(org);
     if (deps.issuerKeys) await createIssuerKey(t, { ...deps, issuerKeys: deps.issuerKeys }, org.id);
     await recordAudit(t, deps, actor, { action: 'org.created', orgId: org.id, targetType: 'organization', targetId: org.id });
@@ -85,10 +88,14 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
 }
 
 export async function updateOrganization(
-  deps: OrgDeps, actor: UserActor, slug: string, input: { name: unknown; logoUrl: unknown; languages: unknown },
+  deps: OrgDeps, actor: UserActor, slug: string, input: { name: unknown; logoUrl: unknown; languages: unknown; timeZone?: unknown },
 ): Promise<Organization> {
   const { org } = await requireOrgRole(deps, actor, slug, ['admin']);
-  const patch = { name: normalizeName(input.name, 'name'), logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'), languages: normalizeLanguages(input.languages) };
+  const patch = {
+    name: normalizeName(input.name, 'name'), logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'), languages: normalizeLanguages(input.languages),
+    // Absent (older forms, other clients): unchanged.
+    ...(input.timeZone === undefined ? {} : { timeZone: normalizeTimeZone(input.timeZone) }),
+  };
   await deps.store.transaction(async (tx) => {
     await tx.organizations.update(org.id, patch);
     await recordAudit(tx, deps, actor, { action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id });

@@ -67,7 +67,7 @@ export interface OrganizationsRepository {
   create(org: Organization): Promise<void>;
   findById(id: string): Promise<Organization | undefined>;
   findBySlug(slug: string): Promise<Organization | undefined>;
-  update(id: string, patch: Partial<Pick<Organization, 'name' | 'logoUrl' | 'languages'>>): Promise<void>;
+  update(id: string, patch: Partial<Pick<Organization, 'name' | 'logoUrl' | 'languages' | 'timeZone'>>): Promise<void>;
   listForUser(userId: string): Promise<{ org: Organization; role: Role }[]>;
   listAll(): Promise<Organization[]>;
   listChildren(parentId: string): Promise<Organization[]>;

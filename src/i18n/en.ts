@@ -34,6 +34,7 @@ export const en: Messages = {
     ORG_SLUG_TAKEN: 'The identifier “{slug}” is already taken.',
     ORG_PARENT_NOT_FOUND: 'The parent organisation does not exist.',
     URL_INVALID: 'The web address must start with https://.',
+    TIME_ZONE_INVALID: 'Unknown time zone: choose one from the list (for example Europe/Paris).',
     ROLE_INVALID: 'Unknown role (admin, staff or reviewer).',
     MEMBER_LAST_ADMIN: 'The organisation must keep at least one admin.',
     MEMBER_ALREADY: 'This person is already a member of the organisation.',
@@ -164,6 +165,8 @@ export const en: Messages = {
     slug: 'Identifier', newKey: 'Create a key', keyLabel: 'Label', keyCreated: 'Here is your new key. Copy it now: it will never be shown again.',
     keyPrefix: 'Key starts with', lastUsed: 'Last used', active: 'active', never: 'never',
     auditAction: 'Action', auditActor: 'Actor', auditTarget: 'Target',
+    timeZone: 'Time zone',
+    timeZoneHint: 'Times on the organisation’s pages and e-mails are shown in this zone. Credentials stay dated in UTC.',
   },
   invitation: {
     title: 'Invitation', intro: 'You are invited to join {org} as {role}.', forEmail: 'Invitation for {email}.',

@@ -32,6 +32,7 @@ export const fr = {
     ORG_SLUG_TAKEN: 'L’identifiant « {slug} » est déjà pris.',
     ORG_PARENT_NOT_FOUND: 'L’organisation parente est introuvable.',
     URL_INVALID: 'L’adresse web doit commencer par https://.',
+    TIME_ZONE_INVALID: 'Fuseau horaire inconnu : choisissez-en un dans la liste (par exemple Europe/Paris).',
     ROLE_INVALID: 'Rôle inconnu (administrateur, personnel ou réviseur).',
     MEMBER_LAST_ADMIN: 'L’organisation doit garder au moins un administrateur.',
     MEMBER_ALREADY: 'Cette personne est déjà membre de l’organisation.',
@@ -164,6 +165,8 @@ export const fr = {
     slug: 'Identifiant', newKey: 'Créer une clé', keyLabel: 'Libellé', keyCreated: 'Voici votre nouvelle clé. Copiez-la maintenant : elle ne sera plus jamais affichée.',
     keyPrefix: 'Début de la clé', lastUsed: 'Dernière utilisation', active: 'active', never: 'jamais',
     auditAction: 'Action', auditActor: 'Auteur', auditTarget: 'Cible',
+    timeZone: 'Fuseau horaire',
+    timeZoneHint: 'Les heures des pages et des courriels de l’organisation sont affichées dans ce fuseau. Les attestations restent datées en UTC.',
   },
   invitation: {
     title: 'Invitation', intro: 'Vous êtes invité·e à rejoindre {org} en tant que {role}.', forEmail: 'Invitation pour l’adresse {email}.',

@@ -1,13 +1,17 @@
 import type { ApiKey, AuditEvent, Invitation, MemberView, Organization, Role } from '../../domain/model.js';
 import { ROLES } from '../../domain/model.js';
+import { formatDateTime } from '../../i18n/dates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 
-/** A date and time in the page's language, in UTC (said so). */
-export const fmtDate = (ctx: PageContext, d: Date) =>
-  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
+/**
+ * A date and time in the page's language and time zone (the organisation's on its pages, else UTC), naming the zone:
+ * `8 déc. 2026 04:00 (Europe/Brussels)`. `seconds` for delivery logs.
+ */
+export const fmtDate = (ctx: PageContext, d: Date, options: { seconds?: boolean } = {}) =>
+  formatDateTime(ctx.locale, d, { timeZone: ctx.timeZone, seconds: options.seconds });
 
 function tabs(ctx: PageContext, org: Organization, role: Role, current: string): Html {
   const { m } = ctx;
@@ -108,8 +112,19 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
     <label><input type="checkbox" name="languages" value="fr"${v.org.languages.includes('fr') ? html` checked` : ''}> Français</label>
     <label><input type="checkbox" name="languages" value="en"${v.org.languages.includes('en') ? html` checked` : ''}> English</label>
   </fieldset>
+  ${timeZoneSelect(ctx, v.state?.values?.['timeZone'] ?? v.org.timeZone, e['timeZone'])}
   <button type="submit">${m.common.save}</button>
 </form>`);
+}
+
+/** Every IANA zone the runtime knows, plus UTC and the current value (an alias such as America/Montreal). */
+function timeZoneSelect(ctx: PageContext, value: string, error?: string): Html {
+  const zones = [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', value])].sort();
+  const describedBy = error ? 'f-timeZone-hint f-timeZone-error' : 'f-timeZone-hint';
+  return html`<div class="field${error ? ' has-error' : ''}"><label for="f-timeZone">${ctx.m.console.timeZone}</label>
+<p class="hint" id="f-timeZone-hint">${ctx.m.console.timeZoneHint}</p>
+${error ? html`<p class="error" id="f-timeZone-error">${error}</p>` : ''}
+<select id="f-timeZone" name="timeZone" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ''}>${zones.map((z) => html`<option value="${z}"${z === value ? html` selected` : ''}>${z}</option>`)}</select></div>`;
 }
 
 export function apiKeysPage(ctx: PageContext, v: { org: Organization; role: Role; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {

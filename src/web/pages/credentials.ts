@@ -7,19 +7,22 @@ import type { Organization, Role } from '../../domain/model.js';
 import type { Analytics } from '../../domain/templates/manage.js';
 import { type AwardView, type CredentialEventKind, EVENT_KINDS, type Template } from '../../domain/templates/model.js';
 import { ISSUER_ROLES, pick } from '../../domain/templates/templates.js';
+import { UTC, formatDay } from '../../i18n/dates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 import { type CardView, credentialCard } from './credential-card.js';
-import { orgHeader } from './console.js';
+import { fmtDate, orgHeader } from './console.js';
 
 const intl = (ctx: PageContext) => (ctx.locale === 'fr' ? 'fr-CA' : 'en-CA');
 
-/** Date and time, UTC (like the rest of the console). */
-export const fmtDateTime = (ctx: PageContext, d: Date) =>
-  `${new Intl.DateTimeFormat(intl(ctx), { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC`;
-export const fmtDay = (ctx: PageContext, d: Date) => new Intl.DateTimeFormat(intl(ctx), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+/** Date and time in the organisation's time zone (like the rest of the console). */
+export const fmtDateTime = (ctx: PageContext, d: Date) => fmtDate(ctx, d);
+/** The day in the page's time zone. */
+export const fmtDay = (ctx: PageContext, d: Date) => formatDay(ctx.locale, d, ctx.timeZone);
+/** A day of the analytics series (`YYYY-MM-DD`, counted in UTC). */
+const fmtSeriesDay = (ctx: PageContext, day: string) => formatDay(ctx.locale, new Date(`${day}T00:00:00Z`), UTC);
 const fmtNumber = (ctx: PageContext, n: number) => new Intl.NumberFormat(intl(ctx)).format(n);
 
 export const CSV_MAX_ROWS = 100_000;
@@ -222,8 +225,6 @@ export function bucketsOf(days: Analytics['days']): { unit: 'day' | 'week'; buck
   return { unit, buckets };
 }
 
-const dayDate = (day: string) => new Date(`${day}T00:00:00Z`);
-
 /** Whole-number axis ticks: a round step (1, 2, 5 × 10^n) giving at most 5 intervals, and the axis maximum. */
 function axisTicks(max: number): { top: number; ticks: number[] } {
   const raw = Math.max(1, max) / 5;
@@ -246,7 +247,7 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const r1 = (v: number) => Math.round(v * 10) / 10;
   const labelIdx = n <= 1 ? [0] : [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
-  const title = format(a.chartTitle, { unit: a.units[unit], from: fmtDay(ctx, dayDate(from)), to: fmtDay(ctx, dayDate(to)) });
+  const title = format(a.chartTitle, { unit: a.units[unit], from: fmtSeriesDay(ctx, from), to: fmtSeriesDay(ctx, to) });
   const sep = ctx.locale === 'fr' ? ' : ' : ': ';
   const desc = EVENT_KINDS.map((k) => `${a.kinds[k]}${sep}${buckets.reduce((s, b) => s + b.counts[k], 0)}`).join('; ');
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">
@@ -256,7 +257,7 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
 <g class="chart-axis" aria-hidden="true">
   <line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}"></line>
   <line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}"></line>
-  ${labelIdx.map((i) => html`<text class="chart-label" x="${r1(x(i))}" y="${H - bottom + 18}" text-anchor="${i === 0 && n > 1 ? 'start' : i === n - 1 && n > 1 ? 'end' : 'middle'}">${fmtDay(ctx, dayDate(buckets[i]!.start))}</text>`)}
+  ${labelIdx.map((i) => html`<text class="chart-label" x="${r1(x(i))}" y="${H - bottom + 18}" text-anchor="${i === 0 && n > 1 ? 'start' : i === n - 1 && n > 1 ? 'end' : 'middle'}">${fmtSeriesDay(ctx, buckets[i]!.start)}</text>`)}
   <text class="chart-label" x="${left + plotW / 2}" y="${H - 6}" text-anchor="middle">${unit === 'week' ? a.week : a.day}</text>
   <text class="chart-label" x="12" y="${top + plotH / 2}" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${a.axisCount}</text>
 </g>
@@ -303,7 +304,7 @@ ${chartSvg(ctx, unit, buckets, from, to)}
 <table class="chart-table">
 <caption>${format(a.tableCaption, { unit: a.units[unit] })}</caption>
 <thead><tr><th scope="col">${unit === 'week' ? a.week : a.day}</th>${EVENT_KINDS.map((k) => html`<th scope="col">${a.kinds[k]}</th>`)}</tr></thead>
-<tbody>${buckets.map((b) => html`<tr><th scope="row"><time datetime="${b.start}">${fmtDay(ctx, dayDate(b.start))}</time></th>${EVENT_KINDS.map((k) => html`<td>${fmtNumber(ctx, b.counts[k])}</td>`)}</tr>`)}</tbody>
+<tbody>${buckets.map((b) => html`<tr><th scope="row"><time datetime="${b.start}">${fmtSeriesDay(ctx, b.start)}</time></th>${EVENT_KINDS.map((k) => html`<td>${fmtNumber(ctx, b.counts[k])}</td>`)}</tr>`)}</tbody>
 </table>
 </section>`);
 }

@@ -7,6 +7,7 @@ import type { VerificationResult } from '../../domain/credentials/verification.j
 import type { Organization } from '../../domain/model.js';
 import type { AwardView } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/templates.js';
+import { formatDay } from '../../i18n/dates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, layout } from '../layout.js';
@@ -78,7 +79,8 @@ ${r.warnings.length ? html`<h2>${h.warnings}</h2><ul class="list">${r.warnings.m
 <p><a href="${back}">${h.back}</a></p>`);
 }
 
-export function walletPage(ctx: PageContext, v: { awards: AwardView[]; orgNames: Map<string, string>; pending?: PendingCredential[] }): Html {
+/** Days of each credential in its organisation's time zone (`orgZones`). */
+export function walletPage(ctx: PageContext, v: { awards: AwardView[]; orgNames: Map<string, string>; orgZones?: Map<string, string>; pending?: PendingCredential[] }): Html {
   const { m } = ctx;
   const h = m.holder;
   return layout(ctx, h.walletTitle, html`
@@ -91,7 +93,7 @@ ${v.awards.length ? html`<table>
 <tbody>${v.awards.map((a) => html`<tr>
   <td><a href="/c/${publicId(a)}">${pick(a.templateName, a.recipient.locale)}</a></td>
   <td>${v.orgNames.get(a.orgId) ?? ''}</td>
-  <td><time datetime="${a.createdAt.toISOString()}">${fmtDay(ctx, a.createdAt)}</time></td>
+  <td><time datetime="${a.createdAt.toISOString()}">${formatDay(ctx.locale, a.createdAt, v.orgZones?.get(a.orgId) ?? ctx.timeZone)}</time></td>
   <td><span class="tag credential-status-${a.status}">${h.statuses[a.status]}</span></td>
 </tr>`)}</tbody>
 </table>` : html`<p>${h.walletEmpty}</p>`}`);

@@ -95,17 +95,17 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
   app.post('/console/:slug/settings', {
     schema: {
       ...hide, params: slugParams,
-      body: z.object({ ...csrf, name: text(500), logoUrl: text(2100).optional(), languages: z.union([text(5), z.array(text(5)).max(5)]).optional() }),
+      body: z.object({ ...csrf, name: text(500), logoUrl: text(2100).optional(), languages: z.union([text(5), z.array(text(5)).max(5)]).optional(), timeZone: text(100).optional() }),
       response: redirectResponse,
     },
   }, async (request, reply) => {
     const actor = userActor(request);
     try {
-      await updateOrganization(deps, actor, request.params.slug, { name: request.body.name, logoUrl: request.body.logoUrl, languages: request.body.languages });
+      await updateOrganization(deps, actor, request.params.slug, { name: request.body.name, logoUrl: request.body.logoUrl, languages: request.body.languages, timeZone: request.body.timeZone });
       return reply.redirect(`/console/${request.params.slug}/settings?done=saved`, 303);
     } catch (e) {
       const { org, role } = await requireOrgRole(deps, actor, request.params.slug, ['admin']);
-      return sendHtml(reply, settingsPage(pageContext(request), { org, role, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '' }) }), statusOf(e));
+      return sendHtml(reply, settingsPage(pageContext(request), { org, role, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '', ...(request.body.timeZone === undefined ? {} : { timeZone: request.body.timeZone }) }) }), statusOf(e));
     }
   });
 

@@ -13,6 +13,7 @@ import type { Locale } from '../../domain/model.js';
 import { openHolderLink, recordCredentialEvent } from '../../domain/templates/manage.js';
 import { listPendingForEmail } from '../../domain/templates/results.js';
 import type { AppDeps } from '../../http/deps.js';
+import { formatDateTime } from '../../i18n/dates.js';
 import { localizeVerification } from '../../i18n/verification.js';
 import { pageContext } from '../layout.js';
 import { holderPage, holderVerificationPage, walletPage } from '../pages/holder.js';
@@ -22,12 +23,11 @@ import { htmlResponse, sendHtml, text, userActor } from './helpers.js';
 const lang = { lang: z.enum(['fr', 'en']).optional() };
 
 /** `{date}` placeholders as people read them (the API keeps the ISO form). */
-function readableDates(result: VerificationResult, locale: Locale): VerificationResult {
-  const fmt = new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+function readableDates(result: VerificationResult, locale: Locale, timeZone: string): VerificationResult {
   const fix = <T extends { params?: Record<string, string | number> }>(item: T): T => {
     const raw = item.params?.['date'];
     const d = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : null;
-    return d && !Number.isNaN(d.getTime()) ? { ...item, params: { ...item.params, date: `${fmt.format(d)} UTC` } } : item;
+    return d && !Number.isNaN(d.getTime()) ? { ...item, params: { ...item.params, date: formatDateTime(locale, d, { timeZone }) } } : item;
   };
   return { ...result, log: result.log.map(fix), errors: result.errors.map(fix), warnings: result.warnings.map(fix) };
 }
@@ -50,7 +50,7 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   app.get('/c/:id', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
     const { award, org } = await open(request, request.method === 'GET');
     const card = await awardCard(deps, org, award);
-    return sendHtml(reply, holderPage(pageContext(request), {
+    return sendHtml(reply, holderPage(pageContext(request, { timeZone: org.timeZone }), {
       award, org, card, token: request.query.t || undefined, now: deps.clock.now(), isHolder: !!request.user && request.user.id === award.holderUserId,
     }));
   });
@@ -63,17 +63,17 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   });
 
   app.get('/c/:id/verification', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
-    const { award, document } = await open(request);
+    const { award, document, org } = await open(request);
     let input: unknown = document;
     try {
       input = JSON.parse(document);
     } catch {
       // A compact JWT is verified as the string it is.
     }
-    const result = localizeVerification(readableDates(await deps.verifier.verifyCredential(input), request.locale), request.locale);
+    const result = localizeVerification(readableDates(await deps.verifier.verifyCredential(input), request.locale, org.timeZone), request.locale);
     // A count, never who verified (no per-verifier data).
     if (request.method === 'GET') await recordCredentialEvent(deps, award, 'verified');
-    return sendHtml(reply, holderVerificationPage(pageContext(request), { award, result, token: request.query.t || undefined }));
+    return sendHtml(reply, holderVerificationPage(pageContext(request, { timeZone: org.timeZone }), { award, result, token: request.query.t || undefined }));
   });
 };
 
@@ -82,13 +82,15 @@ export const walletRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   app.get('/account/credentials', { schema: { hide: true, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => {
     const awards = await deps.store.awards.listForHolder(userActor(request).userId);
     const orgNames = new Map<string, string>();
+    const orgZones = new Map<string, string>();
     for (const orgId of new Set(awards.map((a) => a.orgId))) {
       const org = await deps.store.organizations.findById(orgId);
       if (org) orgNames.set(orgId, org.name);
+      if (org) orgZones.set(orgId, org.timeZone);
     }
     // Delayed automatic issuances addressed to the account's verified e-mails: "pending, expected around HH:MM".
     const emails = (await deps.store.users.listEmails(userActor(request).userId)).filter((e) => e.verifiedAt).map((e) => e.email);
     const pending = await listPendingForEmail(deps, emails);
-    return sendHtml(reply, walletPage(pageContext(request), { awards, orgNames, pending }));
+    return sendHtml(reply, walletPage(pageContext(request), { awards, orgNames, orgZones, pending }));
   });
 };
