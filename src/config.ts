@@ -3,6 +3,7 @@
  * Every variable is documented here and in `.env.example` (a test keeps both in sync).
  */
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -46,8 +47,13 @@ export const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(10).max(1_000_000).default(600),
   /** Concurrent argon2 hashes allowed per process (memory ≈ this × 19 MiB). */
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  /** `true` lets webhooks reach private, loopback and link-local addresses (development and tests only). Cloud metadata addresses stay refused. */
+  /** `true` lets webhooks reach every private, loopback and link-local address (development and tests only; older spelling of listing them all in WEBHOOKS_ALLOWED_PRIVATE_CIDRS). Cloud metadata addresses stay refused. */
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
+  /** Private, loopback or link-local ranges webhooks may reach (comma-separated CIDRs or addresses, e.g. `10.0.0.0/8,192.168.1.0/24`); others are refused at creation and at delivery. Cloud metadata addresses stay refused. */
+  WEBHOOKS_ALLOWED_PRIVATE_CIDRS: z
+    .string()
+    .refine((s) => s.split(',').map((x) => x.trim()).filter(Boolean).every((x) => ipaddr.isValidCIDR(x) || ipaddr.isValid(x)), 'a comma-separated list of CIDR ranges or IP addresses')
+    .optional(),
 });
 
 export type LogLevelName = z.infer<typeof LogLevel>;
@@ -67,8 +73,11 @@ export type Config = Readonly<{
   workers: number;
   seedDemo: boolean;
   passwordHashConcurrency: number;
-  /** Outbound webhooks. Absent (hand-built configs) means the defaults: private networks refused. */
-  webhooks?: { allowPrivateNetworks: boolean };
+  /**
+   * Outbound webhooks. Absent (hand-built configs) means the defaults: private networks refused.
+   * `allowPrivateNetworks`: every private range; `allowedPrivateCidrs`: only these ranges (set when configured).
+   */
+  webhooks?: { allowPrivateNetworks: boolean; allowedPrivateCidrs?: string[] };
 }>;
 
 export class ConfigError extends Error {
@@ -110,6 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.SCEAU_WORKERS,
     seedDemo: e.SCEAU_SEED_DEMO === 'true',
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
-    webhooks: { allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === 'true' },
+    webhooks: {
+      allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === 'true',
+      ...(e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS?.trim()
+        ? { allowedPrivateCidrs: e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS.split(',').map((s) => s.trim()).filter(Boolean) }
+        : {}),
+    },
   });
 }

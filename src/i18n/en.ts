@@ -56,6 +56,7 @@ export const en: Messages = {
     CURSOR_INVALID: 'The pagination cursor is invalid: start the list again from the beginning.',
     WEBHOOK_LIMIT: 'An organisation can have at most {max} webhooks: delete one first.',
     WEBHOOK_EVENTS_INVALID: 'Choose at least one of the listed events.',
+    WEBHOOK_URL_PRIVATE: 'The address {host} leads to a private or local network ({address}): Sceau does not send webhooks there. Give a public https:// address, or ask the platform administrator to allow this network.',
     WEBHOOK_DELIVERY_NOT_DEAD: 'Only an abandoned delivery (every attempt failed) can be redelivered.',
     IMPORT_TOO_LARGE: 'The file is larger than the {max} MB limit: split it into several files.',
     UPLOAD_TOO_LARGE: 'The file is larger than the {max} MB limit: send a smaller file (a list can be split into several files).',

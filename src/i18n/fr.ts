@@ -54,6 +54,7 @@ export const fr = {
     CURSOR_INVALID: 'Le curseur de pagination est invalide : reprenez la liste depuis le début.',
     WEBHOOK_LIMIT: 'Une organisation peut avoir au plus {max} webhooks : supprimez-en un d’abord.',
     WEBHOOK_EVENTS_INVALID: 'Choisissez au moins un événement parmi ceux proposés.',
+    WEBHOOK_URL_PRIVATE: 'L’adresse {host} mène à un réseau privé ou local ({address}) : Sceau n’y envoie pas de webhooks. Indiquez une adresse publique en https://, ou demandez à l’administrateur de la plateforme d’autoriser ce réseau.',
     WEBHOOK_DELIVERY_NOT_DEAD: 'Seul un envoi abandonné (toutes les tentatives ont échoué) peut être relancé.',
     IMPORT_TOO_LARGE: 'Le fichier dépasse la taille maximale de {max} Mo : séparez-le en plusieurs fichiers.',
     UPLOAD_TOO_LARGE: 'Le fichier dépasse la taille maximale de {max} Mo : envoyez un fichier plus léger (une liste peut être séparée en plusieurs fichiers).',

@@ -27,7 +27,7 @@ export interface RunningWorker {
   sweep(): Promise<number>;
 }
 
-/** `webhookPost`: the webhooks' network access (default: the SSRF-guarded POST configured by WEBHOOKS_ALLOW_PRIVATE_NETWORKS). */
+/** `webhookPost`: the webhooks' network access (default: the SSRF-guarded POST configured by WEBHOOKS_ALLOWED_PRIVATE_CIDRS / WEBHOOKS_ALLOW_PRIVATE_NETWORKS). */
 export async function startWorker(container: Container, transport: MailTransport, options: { webhookPost?: GuardedPost } = {}): Promise<RunningWorker> {
   const { jobs, store, deps, logger } = container;
   const log = logger.child({ module: 'worker' });
@@ -43,7 +43,7 @@ export async function startWorker(container: Container, transport: MailTransport
     );
     log.info({ mailId: job.payload.mailId, attempt: job.attempt }, 'mail delivered');
   }, { concurrency: 4 });
-  const webhookPost = options.webhookPost ?? createGuardedPost({ allowPrivateNetworks: container.config.webhooks?.allowPrivateNetworks ?? false });
+  const webhookPost = options.webhookPost ?? createGuardedPost({ ...container.config.webhooks });
   jobs.work('webhook.deliver@1', async (job) => {
     const outcome = await deliverWebhook({ store, clock: deps.clock, secrets: deps.secrets, post: webhookPost }, job.payload.deliveryId);
     if (outcome.sent) {
