@@ -8,6 +8,7 @@ import type { WebhooksRepository } from './webhooks.js';
 import type { ImageMeta, StoredImage } from './images.js';
 import type { AwardsRepository, CredentialEventsRepository, IssuanceJobsRepository, TemplatesRepository } from './templates/ports.js';
 import type { ResultsRepository } from './templates/results-ports.js';
+import type { OverviewRepository } from './overview.js';
 
 export interface UsersRepository {
   findById(id: string): Promise<User | undefined>;
@@ -254,6 +255,8 @@ export interface Repositories {
   images: ImagesRepository;
   /** Results, issuance rules (templates.rules) and issuance decisions (automatic issuance). */
   results: ResultsRepository;
+  /** The console overview's figures (read-only). */
+  overview: OverviewRepository;
 }
 
 /** Repositories outside a transaction, and a way to run a unit of work atomically. */

@@ -169,6 +169,14 @@ export const en: Messages = {
     timeZone: 'Time zone',
     timeZoneHint: 'Times on the organisation’s pages and e-mails are shown in this zone. Credentials stay dated in UTC.',
   },
+  overview: {
+    title: 'At a glance', about: 'The organisation',
+    issuedThisMonth: 'Credentials issued in {month}', pendingRows: 'Bulk rows waiting to be issued',
+    pendingDecisions: 'Delayed automatic issuances', failedDeliveries: 'Failed credential e-mails',
+    runningJobs: 'Bulk jobs in progress',
+    nextStep: 'Next step', noTemplate: 'To issue a first credential, create a template first: its title, criteria, artwork and the e-mail sent to the holder.',
+    createTemplate: 'Create your first template', askAdmin: 'An administrator or staff member can create the first template.',
+  },
   invitation: {
     title: 'Invitation', intro: 'You are invited to join {org} as {role}.', forEmail: 'Invitation for {email}.',
     createAccount: 'Create your account to accept', accept: 'Accept the invitation', signInFirst: 'An account exists for this address. Sign in, then open the link again.',

@@ -169,6 +169,14 @@ export const fr = {
     timeZone: 'Fuseau horaire',
     timeZoneHint: 'Les heures des pages et des courriels de l’organisation sont affichées dans ce fuseau. Les attestations restent datées en UTC.',
   },
+  overview: {
+    title: 'En un coup d’œil', about: 'L’organisation',
+    issuedThisMonth: 'Attestations émises en {month}', pendingRows: 'Lignes de lots en attente d’émission',
+    pendingDecisions: 'Émissions automatiques différées', failedDeliveries: 'Courriels d’attestation en échec',
+    runningJobs: 'Lots en cours',
+    nextStep: 'Prochaine étape', noTemplate: 'Pour émettre une première attestation, créez d’abord un modèle : son intitulé, ses critères, son visuel et le courriel envoyé au titulaire.',
+    createTemplate: 'Créer votre premier modèle', askAdmin: 'Un administrateur ou un membre du personnel peut créer le premier modèle.',
+  },
   invitation: {
     title: 'Invitation', intro: 'Vous êtes invité·e à rejoindre {org} en tant que {role}.', forEmail: 'Invitation pour l’adresse {email}.',
     createAccount: 'Créez votre compte pour accepter', accept: 'Accepter l’invitation', signInFirst: 'Un compte existe pour cette adresse. Connectez-vous, puis rouvrez le lien.',

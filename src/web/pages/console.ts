@@ -1,4 +1,5 @@
 import type { ApiKey, AuditEvent, Invitation, MemberView, Organization, Role } from '../../domain/model.js';
+import type { OrgFigures } from '../../domain/overview.js';
 import { ROLES } from '../../domain/model.js';
 import { formatDateTime } from '../../i18n/dates.js';
 import { format } from '../../i18n/t.js';
@@ -39,13 +40,42 @@ ${orgs.length
   : html`<p>${m.account.noOrgs}</p>`}`);
 }
 
-export function orgOverviewPage(ctx: PageContext, v: { org: Organization; role: Role; parent?: Organization; children: Organization[]; memberCount: number }): Html {
+/** The figures that matter, each linking to where it is handled, and the next step of a new organisation. */
+function figuresSection(ctx: PageContext, org: Organization, role: Role, f: OrgFigures, now: Date): Html {
+  const o = ctx.m.overview;
+  const base = `/console/${org.slug}`;
+  const month = new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { month: 'long', year: 'numeric', timeZone: ctx.timeZone }).format(now);
+  const figure = (label: string, n: number, href: string, className = '') => html`<div class="figure${className && n > 0 ? ` ${className}` : ''}"><dt>${label}</dt><dd><a href="${href}">${new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB').format(n)}</a></dd></div>`;
+  const canIssue = role === 'admin' || role === 'staff';
+  return html`${f.templates === 0 ? html`<section class="next-step alert alert-info" aria-labelledby="h-next">
+<h2 id="h-next">${o.nextStep}</h2>
+<p>${o.noTemplate}</p>
+${canIssue ? html`<p><a class="button" href="${base}/templates/new">${o.createTemplate}</a></p>` : html`<p class="hint">${o.askAdmin}</p>`}
+</section>` : ''}
+<section aria-labelledby="h-figures">
+<h2 id="h-figures">${o.title}</h2>
+<dl class="figures">
+  ${figure(format(o.issuedThisMonth, { month }), f.issuedThisMonth, `${base}/credentials`)}
+  ${figure(o.pendingRows, f.pendingRows, `${base}/bulk`)}
+  ${figure(o.pendingDecisions, f.pendingDecisions, `${base}/results`)}
+  ${figure(o.failedDeliveries, f.failedDeliveries, `${base}/credentials`, 'figure-alert')}
+  ${figure(o.runningJobs, f.runningJobs, `${base}/bulk`)}
+</dl>
+</section>`;
+}
+
+export function orgOverviewPage(ctx: PageContext, v: {
+  org: Organization; role: Role; parent?: Organization; children: Organization[]; memberCount: number; figures: OrgFigures; now: Date;
+}): Html {
   const { m } = ctx;
   return layout(ctx, v.org.name, html`
 ${orgHeader(ctx, v.org, v.role, '')}
+${figuresSection(ctx, v.org, v.role, v.figures, v.now)}
+<h2>${m.overview.about}</h2>
 <dl class="facts">
   <dt>${m.console.slug}</dt><dd><code>${v.org.slug}</code></dd>
   <dt>${m.console.languages}</dt><dd>${v.org.languages.join(', ')}</dd>
+  <dt>${m.console.timeZone}</dt><dd>${v.org.timeZone}</dd>
   <dt>${m.console.members}</dt><dd>${v.memberCount}</dd>
   ${v.parent ? html`<dt>${m.console.parent}</dt><dd>${v.parent.name}</dd>` : ''}
 </dl>

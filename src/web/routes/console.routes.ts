@@ -5,6 +5,7 @@ import {
   changeMemberRole, createApiKey, getOrgForMember, inviteMember, listApiKeys, listMembers, listMyOrganizations,
   listOrgAudit, removeMember, requireOrgRole, revokeApiKey, revokeInvitation, updateOrganization,
 } from '../../domain/organizations.js';
+import { orgFigures } from '../../domain/overview.js';
 import type { AppDeps } from '../../http/deps.js';
 import { format } from '../../i18n/t.js';
 import { pageContext } from '../layout.js';
@@ -31,7 +32,8 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     const parent = org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined;
     const children = await deps.store.organizations.listChildren(org.id);
     const memberCount = (await deps.store.memberships.list(org.id)).length;
-    return sendHtml(reply, orgOverviewPage(pageContext(request), { org, role, parent, children, memberCount }));
+    const figures = await orgFigures(deps, org);
+    return sendHtml(reply, orgOverviewPage(pageContext(request), { org, role, parent, children, memberCount, figures, now: deps.clock.now() }));
   });
 
   async function renderMembers(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; state?: FormState } = {}, status = 200) {
