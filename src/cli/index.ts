@@ -14,7 +14,8 @@ import { AppError } from '../domain/errors.js';
 import { isRole } from '../domain/model.js';
 import { addMember, createApiKey, createOrganization } from '../domain/organizations.js';
 import { normalizeEmail } from '../domain/validation.js';
-import { format, messages } from '../i18n/t.js';
+import { formatMessage } from '../i18n/plural.js';
+import { messages } from '../i18n/t.js';
 import { createLogger } from '../logger.js';
 
 const USAGE = `Usage: npm run sceau -- <command> [options]
@@ -192,7 +193,7 @@ if (isMain) {
         process.exit(2);
       }
       if (err instanceof AppError) {
-        process.stderr.write(`error: ${format(messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`);
+        process.stderr.write(`error: ${formatMessage(locale, messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`);
         process.exit(1);
       }
       if (err instanceof ConfigError) {

@@ -1,11 +1,12 @@
 /** Localises a verification result's messages (steps, errors, warnings, nested results) from the code catalogue. */
 import type { VerificationResult } from '../domain/credentials/verification.js';
 import type { Locale } from '../domain/model.js';
-import { format, messages } from './t.js';
+import { formatMessage } from './plural.js';
+import { messages } from './t.js';
 
 export function verificationMessage(locale: Locale, code: string, params?: Record<string, string | number>): string | undefined {
   const template = (messages(locale).verification.codes as Record<string, string>)[code];
-  return template === undefined ? undefined : format(template, params);
+  return template === undefined ? undefined : formatMessage(locale, template, params);
 }
 
 export function localizeVerification(result: VerificationResult, locale: Locale): VerificationResult {

@@ -238,7 +238,7 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
       content: csv(['hal@example.org;Hal Roy;M-8;SST-101;81;oui;15/06/2026', 'ida@example.org;Ida Roy;;SST-101;40;oui;15/06/2026']),
     });
     expect(good.statusCode).toBe(200);
-    expect(good.body).toContain('2 résultat(s) reçu(s), 2 décision(s).');
+    expect(good.body).toContain('2 résultats reçus, 2 décisions.');
     expect(good.body).toContain('Note 40 inférieure au minimum 60 (sst-101)');
     expect(await resultRows()).toBe(before + 2);
     expect(await awardsOf('hal@example.org', tpl['Secourisme']!)).toHaveLength(1);

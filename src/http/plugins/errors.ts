@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from '../../domain/errors.js';
-import { format, messages } from '../../i18n/t.js';
+import { formatMessage } from '../../i18n/plural.js';
+import { messages } from '../../i18n/t.js';
 import { UPLOAD_LIMIT_BYTES } from '../limits.js';
 
 /** The only place that knows HTTP statuses. `Record<ErrorCode, …>` makes a missing code a compile error. */
@@ -75,7 +76,7 @@ export function toAppError(error: unknown): { appError: AppError; isUnexpected: 
 
 export function localizedMessage(appError: AppError, locale: 'fr' | 'en', requestId?: string): string {
   const params = appError.code === 'INTERNAL' ? { ...appError.params, requestId: requestId ?? '' } : appError.params;
-  return format(messages(locale).errors[appError.code], params);
+  return formatMessage(locale, messages(locale).errors[appError.code], params);
 }
 
 /** RFC 9457 problem details. The request id appears only on 5xx (4xx bodies stay byte-identical across requests). */

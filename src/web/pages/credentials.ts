@@ -8,6 +8,7 @@ import type { Analytics } from '../../domain/templates/manage.js';
 import { type AwardView, type CredentialEventKind, EVENT_KINDS, type Template } from '../../domain/templates/model.js';
 import { ISSUER_ROLES, pick } from '../../domain/templates/templates.js';
 import { UTC, formatDay } from '../../i18n/dates.js';
+import { plural } from '../../i18n/plural.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
@@ -51,7 +52,7 @@ function statusTag(ctx: PageContext, status: AwardView['status']): Html {
 function mailCell(ctx: PageContext, a: AwardView, withHint = false): Html {
   const c = ctx.m.credentials;
   if (!a.mailStatus) return html`<span class="meta">${c.mail.none}</span>`;
-  const attempts = a.mailAttempts ? html` <span class="meta">(${format(c.attempts, { n: a.mailAttempts })})</span>` : '';
+  const attempts = a.mailAttempts ? html` <span class="meta">(${plural(ctx.locale, c.attempts, a.mailAttempts)})</span>` : '';
   if (a.mailStatus === 'dead') {
     return html`<strong class="tag tag-error mail-dead">${c.mail.dead}</strong>${attempts}${withHint ? html`<p class="alert alert-error" role="alert">${c.deadHint}</p>` : ''}`;
   }
@@ -82,7 +83,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
   ${field({ name: 'to', label: c.to, type: 'date', value: v.filters.to, error: e['to'] })}
   <button type="submit">${c.apply}</button> <a href="${base}">${c.clear}</a>
 </form>
-<p><strong>${format(c.total, { count: fmtNumber(ctx, v.total) })}</strong>
+<p><strong>${plural(ctx.locale, c.total, v.total)}</strong>
  · <a href="${base}.csv${filterParams(v.filters)}" download>${c.exportCsv}</a> <span class="meta">${format(c.exportHint, { max: fmtNumber(ctx, CSV_MAX_ROWS) })}</span></p>
 ${v.awards.length ? html`<table class="credentials">
 <caption class="visually-hidden">${c.title}</caption>

@@ -10,6 +10,7 @@ import type { PendingCredential } from '../../domain/templates/results-ports.js'
 import type { DecisionKind, DecisionReason, IssuanceRules } from '../../domain/templates/rules.js';
 import { pick } from '../../domain/templates/templates.js';
 import { formatDateTime, formatDay } from '../../i18n/dates.js';
+import { formatMessage, plural } from '../../i18n/plural.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
@@ -99,10 +100,10 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...(fileError ? [fileError] : 
 <p>${r.intro}</p>
 ${v.report ? html`<section aria-labelledby="h-report" class="alert alert-error">
 <h2 id="h-report">${r.reportTitle}</h2>
-<p>${format(r.reportIntro, { count: reportLines })}</p>
+<p>${plural(ctx.locale, r.reportIntro, reportLines)}</p>
 <table>
 <thead><tr><th scope="col">${r.line}</th><th scope="col">${r.column}</th><th scope="col">${r.problem}</th></tr></thead>
-<tbody>${v.report.errors.map((e) => html`<tr data-line="${e.line}"><td>${e.line}</td><td>${v.report!.columns[e.target] ?? e.target}</td><td>${format(m.errors[e.code], { max: 200 })}</td></tr>`)}</tbody>
+<tbody>${v.report.errors.map((e) => html`<tr data-line="${e.line}"><td>${e.line}</td><td>${v.report!.columns[e.target] ?? e.target}</td><td>${formatMessage(ctx.locale, m.errors[e.code], { max: 200 })}</td></tr>`)}</tbody>
 </table>
 </section>` : ''}
 ${v.imported ? html`<h2>${r.importDecisions}</h2>${decisionsTable(ctx, v.org, v.imported)}` : ''}
