@@ -185,7 +185,7 @@ export const en: Messages = {
   outbox: {
     title: 'Outbox', intro: 'E-mails prepared by Sceau. With no SMTP server configured, they stay here and are not sent.',
     to: 'To', subject: 'Subject', status: { queued: 'queued', sent: 'sent', local: 'kept locally', dead: 'failed permanently' },
-    attempts: 'Attempts', open: 'Read', textVersion: 'Text version',
+    attempts: 'Attempts', open: 'Read', textVersion: 'Text version', htmlVersion: 'HTML version (as the recipient sees it)',
   },
   errorPage: { title: 'Error', home: 'Back to the home page' },
   verification: {

@@ -185,7 +185,7 @@ export const fr = {
   outbox: {
     title: 'Boîte d’envoi', intro: 'Courriels préparés par Sceau. Sans serveur SMTP configuré, ils restent ici et ne partent pas.',
     to: 'Destinataire', subject: 'Objet', status: { queued: 'en attente', sent: 'envoyé', local: 'conservé localement', dead: 'échec définitif' },
-    attempts: 'Tentatives', open: 'Lire', textVersion: 'Version texte',
+    attempts: 'Tentatives', open: 'Lire', textVersion: 'Version texte', htmlVersion: 'Version HTML (telle que le destinataire la voit)',
   },
   errorPage: { title: 'Erreur', home: 'Revenir à l’accueil' },
   verification: {
