@@ -24,6 +24,11 @@ export interface OrgFigures {
 /** Store port (src/store/overview.repository.ts). */
 export interface OverviewRepository {
   figures(orgId: string, monthStart: Date): Promise<OrgFigures>;
+  /**
+   * Credentials (of one template, or all) whose current e-mail stayed in the local outbox (no SMTP server): never
+   * delivered, so not counted as such by the analytics.
+   */
+  localMails(orgId: string, templateId: string | null): Promise<number>;
 }
 
 /** Offset of `timeZone` from UTC at instant `t`, in ms. */

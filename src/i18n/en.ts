@@ -621,6 +621,8 @@ export const en: Messages = {
     totals: 'All time',
     totalsHint: 'Number of distinct credentials that reached each step, all time.',
     laterNote: 'Sharing will be counted once the wallet lets holders share a credential.',
+    keptLocal: 'Kept in the local outbox',
+    localNote: 'No mail server (SMTP) is configured: credential e-mails are kept in the platform’s local outbox instead of being sent, so they are not counted as delivered.',
     chart: 'Over time',
     chartTitle: 'Events per {unit}, from {from} to {to}',
     units: { day: 'day', week: 'week' },

@@ -621,6 +621,8 @@ export const fr = {
     totals: 'Depuis le début',
     totalsHint: 'Nombre d’attestations distinctes ayant franchi chaque étape, depuis le début.',
     laterNote: 'Le partage sera compté quand le porte-document permettra de partager une attestation.',
+    keptLocal: 'Conservées dans la boîte d’envoi locale',
+    localNote: 'Aucun serveur de courriel (SMTP) n’est configuré : les courriels des attestations sont conservés dans la boîte d’envoi locale de la plateforme au lieu d’être envoyés. Ils ne sont donc pas comptés comme remis.',
     chart: 'Évolution',
     chartTitle: 'Événements par {unit}, du {from} au {to}',
     units: { day: 'jour', week: 'semaine' },

@@ -29,5 +29,12 @@ export function overviewRepository(db: Kysely<Database>): OverviewRepository {
         runningJobs: n(jobs), templates: n(templates),
       };
     },
+    async localMails(orgId, templateId) {
+      let q = db.selectFrom('awards').innerJoin('mail_outbox', 'mail_outbox.id', 'awards.mail_id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('awards.org_id', '=', orgId).where('mail_outbox.status', '=', 'local');
+      if (templateId) q = q.where('awards.template_id', '=', templateId);
+      return Number((await q.executeTakeFirst())?.n ?? 0);
+    },
   };
 }

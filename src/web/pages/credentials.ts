@@ -271,6 +271,8 @@ ${EVENT_KINDS.map((k) => html`<g class="chart-series chart-${k}"><title>${a.kind
 
 export function analyticsPage(ctx: PageContext, v: {
   org: Organization; role: Role; templates: Template[]; templateId: string; days: '30' | '90' | '365'; data: Analytics;
+  /** Credentials whose e-mail stayed in the local outbox (never delivered), and whether mail leaves at all. */
+  localMails?: number; mailMode?: 'smtp' | 'local';
 }): Html {
   const { m } = ctx;
   const a = m.analytics;
@@ -292,7 +294,9 @@ ${orgHeader(ctx, v.org, v.role, '/analytics')}
 <section aria-labelledby="h-totals">
 <h3 id="h-totals">${a.totals}</h3>
 <p class="hint">${a.totalsHint}</p>
-<dl class="stats">${EVENT_KINDS.map((k) => html`<div class="stat stat-${k}"><dt>${a.kinds[k]}</dt><dd>${fmtNumber(ctx, v.data.totals[k])}</dd></div>`)}</dl>
+<dl class="stats">${EVENT_KINDS.map((k) => html`<div class="stat stat-${k}"><dt>${a.kinds[k]}</dt><dd>${fmtNumber(ctx, v.data.totals[k])}</dd></div>`)}
+${v.localMails || v.mailMode === 'local' ? html`<div class="stat stat-local"><dt>${a.keptLocal}</dt><dd>${fmtNumber(ctx, v.localMails ?? 0)}</dd></div>` : ''}</dl>
+${v.mailMode === 'local' ? html`<p class="alert alert-info">${a.localNote}</p>` : ''}
 <p class="meta">${a.laterNote}</p>
 </section>
 <section aria-labelledby="h-chart">

@@ -225,7 +225,9 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     const templateId = request.query.template || null;
     if (templateId && !(await deps.store.templates.find(org.id, templateId))) throw new AppError('NOT_FOUND');
     const days = request.query.days ?? '30';
-    const [data, templates] = await Promise.all([analytics(deps, org, templateId, Number(days)), deps.store.templates.list(org.id)]);
-    return sendHtml(reply, analyticsPage(pageContext(request), { org, role, templates, templateId: templateId ?? '', days, data }));
+    const [data, templates, localMails] = await Promise.all([
+      analytics(deps, org, templateId, Number(days)), deps.store.templates.list(org.id), deps.store.overview.localMails(org.id, templateId),
+    ]);
+    return sendHtml(reply, analyticsPage(pageContext(request), { org, role, templates, templateId: templateId ?? '', days, data, localMails, mailMode: deps.mailMode }));
   });
 };
