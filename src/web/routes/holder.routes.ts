@@ -8,12 +8,9 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { VerificationResult } from '../../domain/credentials/verification.js';
-import type { Locale } from '../../domain/model.js';
 import { openHolderLink, recordCredentialEvent } from '../../domain/templates/manage.js';
 import { listPendingForEmail } from '../../domain/templates/results.js';
 import type { AppDeps } from '../../http/deps.js';
-import { formatDateTime } from '../../i18n/dates.js';
 import { localizeVerification } from '../../i18n/verification.js';
 import { pageContext } from '../layout.js';
 import { holderPage, holderVerificationPage, walletPage } from '../pages/holder.js';
@@ -21,16 +18,6 @@ import { awardCard, sendCredentialFile } from './credentials.routes.js';
 import { htmlResponse, sendHtml, text, userActor } from './helpers.js';
 
 const lang = { lang: z.enum(['fr', 'en']).optional() };
-
-/** `{date}` placeholders as people read them (the API keeps the ISO form). */
-function readableDates(result: VerificationResult, locale: Locale, timeZone: string): VerificationResult {
-  const fix = <T extends { params?: Record<string, string | number> }>(item: T): T => {
-    const raw = item.params?.['date'];
-    const d = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : null;
-    return d && !Number.isNaN(d.getTime()) ? { ...item, params: { ...item.params, date: formatDateTime(locale, d, { timeZone }) } } : item;
-  };
-  return { ...result, log: result.log.map(fix), errors: result.errors.map(fix), warnings: result.warnings.map(fix) };
-}
 
 export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
@@ -70,7 +57,7 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     } catch {
       // A compact JWT is verified as the string it is.
     }
-    const result = localizeVerification(readableDates(await deps.verifier.verifyCredential(input), request.locale, org.timeZone), request.locale);
+    const result = localizeVerification(await deps.verifier.verifyCredential(input), request.locale, { timeZone: org.timeZone });
     // A count, never who verified (no per-verifier data).
     if (request.method === 'GET') await recordCredentialEvent(deps, award, 'verified');
     return sendHtml(reply, holderVerificationPage(pageContext(request, { timeZone: org.timeZone }), { award, result, token: request.query.t || undefined }));
