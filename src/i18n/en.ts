@@ -116,6 +116,7 @@ export const en: Messages = {
     organizations: 'Organisations', outbox: 'Outbox', skip: 'Skip to content', language: 'Language', main: 'Main navigation',
   },
   common: {
+    colon: ': ', semicolon: '; ',
     save: 'Save', cancel: 'Cancel', email: 'E-mail address', password: 'Password', name: 'Full name',
     language: 'Preferred language', submit: 'Submit', back: 'Back', role: 'Role', actions: 'Actions', date: 'Date',
     created: 'Created', status: 'Status', none: 'Nothing here yet.', errorTitle: 'Please fix the following',

@@ -114,6 +114,8 @@ export const fr = {
     organizations: 'Organisations', outbox: 'Boîte d’envoi', skip: 'Aller au contenu', language: 'Langue', main: 'Navigation principale',
   },
   common: {
+    /** Between a label and its value, and between items of a list (French spacing: no-break space before). */
+    colon: '\u00a0: ', semicolon: '\u00a0; ',
     save: 'Enregistrer', cancel: 'Annuler', email: 'Adresse courriel', password: 'Mot de passe', name: 'Nom complet',
     language: 'Langue préférée', submit: 'Valider', back: 'Retour', role: 'Rôle', actions: 'Actions', date: 'Date',
     created: 'Créée le', status: 'État', none: 'Aucun élément pour l’instant.', errorTitle: 'Veuillez corriger ce qui suit',

@@ -85,7 +85,7 @@ function fixForm(ctx: PageContext, slug: string, view: JobView, row: IssuanceRow
   // Each button names its line (a screen reader's list of buttons would otherwise repeat "Corriger la ligne").
   const which = html`<span class="visually-hidden"> (${line})</span>`;
   return html`<li id="row-${row.rowNo}"><h4 id="row-${row.rowNo}-title">${line}</h4>
-<ul class="errors" id="row-${row.rowNo}-errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)} : ${rowErrorText(ctx, e)}</li>`)}</ul>
+<ul class="errors" id="row-${row.rowNo}-errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)}${m.common.colon}${rowErrorText(ctx, e)}</li>`)}</ul>
 <form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}" class="row-fix" aria-labelledby="row-${row.rowNo}-title">
 ${csrfField(ctx)}
 ${mapped.map((x) => html`<div class="field${bad.has(x.target!) ? ' has-error' : ''}"><label for="f-r${row.rowNo}-${x.i}">${targetLabel(ctx, view.content, x.target!)}</label>
@@ -115,7 +115,7 @@ ${mappingForm(ctx, slug, view, editable)}
 <p role="status">${countsText(ctx, { valid: counts.valid, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
 ${v.invalid.length ? html`<h4>${m.bulk.invalidTitle}</h4><p>${m.bulk.invalidIntro}</p>
 ${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/exclude-invalid">${csrfField(ctx)}<button type="submit" class="secondary">${plural(ctx.locale, m.bulk.excludeAll, counts.invalid)}</button></form>` : ''}
-<ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })} : ${r.errors.map((e) => rowErrorText(ctx, e)).join(' ; ')}</li>`))}</ol>
+<ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })}${m.common.colon}${r.errors.map((e) => rowErrorText(ctx, e)).join(m.common.semicolon)}</li>`))}</ol>
 ${counts.invalid > v.invalid.length ? html`<p>${plural(ctx.locale, m.bulk.moreInvalid, counts.invalid - v.invalid.length)}</p>` : ''}` : ''}
 ${v.excluded.length ? html`<h4>${m.bulk.excludedTitle}</h4><ul>${v.excluded.map((r) => html`<li>${format(m.bulk.line, { line: r.rowNo })}
 ${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}<span class="visually-hidden"> (${format(m.bulk.line, { line: r.rowNo })})</span></button></form>` : ''}</li>`)}</ul>` : ''}

@@ -249,7 +249,7 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
   const r1 = (v: number) => Math.round(v * 10) / 10;
   const labelIdx = n <= 1 ? [0] : [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
   const title = format(a.chartTitle, { unit: a.units[unit], from: fmtSeriesDay(ctx, from), to: fmtSeriesDay(ctx, to) });
-  const sep = ctx.locale === 'fr' ? ' : ' : ': ';
+  const sep = ctx.m.common.colon;
   const desc = EVENT_KINDS.map((k) => `${a.kinds[k]}${sep}${buckets.reduce((s, b) => s + b.counts[k], 0)}`).join('; ');
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">
 <title id="chart-title">${title}</title>
