@@ -2,7 +2,9 @@
  * The only reader of `process.env`. Parsed once with zod; every problem is reported at once.
  * Every variable is documented here and in `.env.example` (a test keeps both in sync).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
@@ -87,8 +89,24 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parse the environment. Throws one `ConfigError` listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The `.env` file of the working directory, if any (the web process, the worker and the CLI read the same one, so
+ * `npm run sceau -- key:rotate` prints the DID of the BASE_URL the web serves). Empty values count as unset, so a
+ * copy of `.env.example` works as is. Variables of the environment take precedence.
+ */
+export function readDotEnv(file = path.resolve('.env')): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError([`.env: ${(e as Error).message}`]);
+  }
+  return Object.fromEntries(Object.entries(parseEnv(text)).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+}
+
+/** Parse the environment (over the `.env` file by default). Throws one `ConfigError` listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = { ...readDotEnv(), ...process.env }): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
