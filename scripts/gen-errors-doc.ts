@@ -13,6 +13,7 @@ const lines = [
   '',
   'Every error the API and the pages can return. API errors are `application/problem+json` with a stable `code`;',
   'the `detail` is localised (French by default, English with `Accept-Language: en` or `?lang=en`).',
+  '`{count, plural, one {…} other {…}}` in a message picks the singular or plural form for the number (`#`).',
   '',
   '| code | HTTP | when | fr | en |',
   '| --- | --- | --- | --- | --- |',

@@ -10,7 +10,7 @@ import type { Store } from './domain/shared/store.js';
 import { loadCommonPasswords } from './crypto/common-passwords.js';
 import { createCredentialSigner } from './crypto/credential-signer.js';
 import { createIssuerKeys, cryptoRandom } from './crypto/issuer-keys.js';
-import { type GuardedFetch, createGuardedFetch } from './crypto/guarded-fetch.js';
+import { type GuardedFetch, type GuardedPostOptions, createGuardedFetch, createWebhookTargetCheck } from './crypto/guarded-fetch.js';
 import { createPasswordHasher } from './crypto/password-hasher.js';
 import { createCredentialVerifier } from './crypto/verifier/index.js';
 import { resolveOwnDid } from './domain/credentials/issuer-identity.js';
@@ -56,6 +56,8 @@ export interface ComposeOptions {
   statusListConfig?: AppDeps['statusListConfig'];
   /** The verifier's network access; default: the SSRF-guarded fetcher. Tests pass an offline one (no DNS, no sockets). */
   fetchJson?: GuardedFetch;
+  /** DNS resolver for the webhook target check at creation; default: the system's. Tests pass a fake one. */
+  lookup?: GuardedPostOptions['lookup'];
 }
 
 export async function compose(config: Config, options: ComposeOptions): Promise<Container> {
@@ -104,6 +106,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     tabular: { parse: (bytes) => parseTabular(bytes), suggestMapping },
     issuanceParts: config.workers,
     hooks: webhookHooks({ clock, secrets }),
+    checkWebhookTarget: createWebhookTargetCheck({ ...config.webhooks, lookup: options.lookup }),
     imageProcessor: createImageProcessor(),
     statusListConfig: options.statusListConfig,
     resolveOwnDid: (url) => resolveOwnDid(deps, url),
@@ -124,7 +127,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     issuerKeys: deps.issuerKeys, signer: deps.signer, random: deps.random, statusListConfig: deps.statusListConfig,
     tabular: deps.tabular, issuanceParts: deps.issuanceParts, hooks: deps.hooks,
     mail: { from: config.mail.from, host: config.baseUrl.hostname },
-    webhooksAllowPrivateNetworks: config.webhooks?.allowPrivateNetworks ?? false,
+    webhookNetworks: config.webhooks ?? { allowPrivateNetworks: false },
   };
   return {
     config, logger, handle, jobs, store, deps, workerDeps,

@@ -2,7 +2,10 @@
  * The only reader of `process.env`. Parsed once with zod; every problem is reported at once.
  * Every variable is documented here and in `.env.example` (a test keeps both in sync).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -46,8 +49,13 @@ export const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(10).max(1_000_000).default(600),
   /** Concurrent argon2 hashes allowed per process (memory ≈ this × 19 MiB). */
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  /** `true` lets webhooks reach private, loopback and link-local addresses (development and tests only). Cloud metadata addresses stay refused. */
+  /** `true` lets webhooks reach every private, loopback and link-local address (development and tests only; older spelling of listing them all in WEBHOOKS_ALLOWED_PRIVATE_CIDRS). Cloud metadata addresses stay refused. */
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false'),
+  /** Private, loopback or link-local ranges webhooks may reach (comma-separated CIDRs or addresses, e.g. `10.0.0.0/8,192.168.1.0/24`); others are refused at creation and at delivery. Cloud metadata addresses stay refused. */
+  WEBHOOKS_ALLOWED_PRIVATE_CIDRS: z
+    .string()
+    .refine((s) => s.split(',').map((x) => x.trim()).filter(Boolean).every((x) => ipaddr.isValidCIDR(x) || ipaddr.isValid(x)), 'a comma-separated list of CIDR ranges or IP addresses')
+    .optional(),
 });
 
 export type LogLevelName = z.infer<typeof LogLevel>;
@@ -67,8 +75,11 @@ export type Config = Readonly<{
   workers: number;
   seedDemo: boolean;
   passwordHashConcurrency: number;
-  /** Outbound webhooks. Absent (hand-built configs) means the defaults: private networks refused. */
-  webhooks?: { allowPrivateNetworks: boolean };
+  /**
+   * Outbound webhooks. Absent (hand-built configs) means the defaults: private networks refused.
+   * `allowPrivateNetworks`: every private range; `allowedPrivateCidrs`: only these ranges (set when configured).
+   */
+  webhooks?: { allowPrivateNetworks: boolean; allowedPrivateCidrs?: string[] };
 }>;
 
 export class ConfigError extends Error {
@@ -78,8 +89,24 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parse the environment. Throws one `ConfigError` listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The `.env` file of the working directory, if any (the web process, the worker and the CLI read the same one, so
+ * `npm run sceau -- key:rotate` prints the DID of the BASE_URL the web serves). Empty values count as unset, so a
+ * copy of `.env.example` works as is. Variables of the environment take precedence.
+ */
+export function readDotEnv(file = path.resolve('.env')): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError([`.env: ${(e as Error).message}`]);
+  }
+  return Object.fromEntries(Object.entries(parseEnv(text)).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+}
+
+/** Parse the environment (over the `.env` file by default). Throws one `ConfigError` listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = { ...readDotEnv(), ...process.env }): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
@@ -110,6 +137,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.SCEAU_WORKERS,
     seedDemo: e.SCEAU_SEED_DEMO === 'true',
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
-    webhooks: { allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === 'true' },
+    webhooks: {
+      allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === 'true',
+      ...(e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS?.trim()
+        ? { allowedPrivateCidrs: e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS.split(',').map((s) => s.trim()).filter(Boolean) }
+        : {}),
+    },
   });
 }

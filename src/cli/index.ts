@@ -13,7 +13,8 @@ import { issuerDid, rotateIssuerKey, setIssuerProfile, verificationMethodId } fr
 import { AppError } from '../domain/shared/errors.js';
 import { addMember, createApiKey, createOrganization } from '../domain/organizations/organizations.js';
 import { normalizeEmail } from '../domain/shared/validation.js';
-import { format, messages } from '../i18n/t.js';
+import { messages } from '../i18n/t.js';
+import { formatMessage } from '../i18n/plural.js';
 import { createLogger } from '../logger.js';
 import { isRole } from '../domain/organizations/model.js';
 
@@ -192,7 +193,7 @@ if (isMain) {
         process.exit(2);
       }
       if (err instanceof AppError) {
-        process.stderr.write(`error: ${format(messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`);
+        process.stderr.write(`error: ${formatMessage(locale, messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`);
         process.exit(1);
       }
       if (err instanceof ConfigError) {

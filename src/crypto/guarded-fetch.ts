@@ -304,9 +304,66 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
 /** POSTs a body; resolves with the HTTP status (any status, redirects not followed) or rejects with a `GuardedFetchError`. */
 export type GuardedPost = (url: string, body: string, headers: Record<string, string>) => Promise<{ status: number }>;
 
-export interface GuardedPostOptions {
+/** Which non-public webhook targets the operator allows (WEBHOOKS_ALLOWED_PRIVATE_CIDRS, WEBHOOKS_ALLOW_PRIVATE_NETWORKS). */
+export interface WebhookTargetOptions {
   /** Private, loopback, link-local, unique-local and CGNAT targets (and plain http) allowed: development and tests only. */
   allowPrivateNetworks?: boolean;
+  /** Only these private/loopback/link-local ranges (CIDRs or addresses) allowed, plain http included towards them. */
+  allowedPrivateCidrs?: string[];
+}
+
+/**
+ * The webhooks' address policy: public unicast always; a private, loopback, link-local, unique-local or CGNAT address
+ * when every private network is allowed or its range is listed; cloud metadata and reserved addresses never.
+ */
+function webhookPolicy(options: WebhookTargetOptions): AddressPolicy {
+  const all = options.allowPrivateNetworks ?? false;
+  const listed = allowMatcher(options.allowedPrivateCidrs);
+  return {
+    permitted: (ip) => isWebhookAddressAllowed(ip, all || listed(ip)),
+    httpAllowed: (ip) => all || listed(ip),
+    httpForNames: all || Boolean(options.allowedPrivateCidrs?.length),
+  };
+}
+
+/**
+ * The check made when a webhook is created (same policy as its deliveries): the host name is resolved (IP literals
+ * as they are) and the first address the policy refuses is returned; undefined when every address is allowed, or
+ * when the name does not resolve now (each delivery resolves and checks again).
+ */
+export type WebhookTargetCheck = (url: string) => Promise<string | undefined>;
+
+export function createWebhookTargetCheck(
+  options: WebhookTargetOptions & { lookup?: GuardedPostOptions['lookup']; timeoutMs?: number } = {},
+): WebhookTargetCheck {
+  const policy = webhookPolicy(options);
+  const resolve = options.lookup ?? systemLookup;
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  return async (raw) => {
+    let host: string;
+    try {
+      host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      return undefined;
+    }
+    let addresses: string[];
+    if (net.isIP(host)) addresses = [host];
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), timeoutMs); });
+        addresses = (await Promise.race([resolve(host), timeout])).map((a) => a.address);
+      } catch {
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return addresses.find((a) => !policy.permitted(a));
+  };
+}
+
+export interface GuardedPostOptions extends WebhookTargetOptions {
   /** Whole-exchange timeout (default 10 s). */
   timeoutMs?: number;
   /** Response bytes read at most, then ignored (default 64 KiB). */
@@ -321,15 +378,10 @@ export const POST_MAX_RESPONSE_BYTES = 64 * 1024;
 /**
  * The webhooks' network access: an SSRF-guarded POST with the same address checks as the verifier's GET (names
  * resolved once and checked in the socket's lookup, IP literals checked before anything), no redirects, 10 s for the
- * whole exchange, response body read up to 64 KiB and ignored. https only unless private networks are allowed.
+ * whole exchange, response body read up to 64 KiB and ignored. https only, except towards allowed private networks.
  */
 export function createGuardedPost(options: GuardedPostOptions = {}): GuardedPost {
-  const allowPrivate = options.allowPrivateNetworks ?? false;
-  const policy: AddressPolicy = {
-    permitted: (ip) => isWebhookAddressAllowed(ip, allowPrivate),
-    httpAllowed: () => allowPrivate,
-    httpForNames: allowPrivate,
-  };
+  const policy = webhookPolicy(options);
   const resolve = options.lookup ?? systemLookup;
   return async (raw, body, headers) => {
     const url = checkUrl(raw, policy);

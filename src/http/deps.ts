@@ -42,4 +42,6 @@ export interface AppDeps extends AccountDeps {
   hooks?: IssuanceHooks;
   /** The credential verifier (src/crypto/verifier): every page and API verifies through it. */
   verifier: CredentialVerifier;
+  /** Webhook creation: an address of the URL's host that deliveries would refuse (src/crypto/guarded-fetch.ts). */
+  checkWebhookTarget(url: string): Promise<string | undefined>;
 }

@@ -83,6 +83,8 @@ export class PgBossJobQueue implements JobQueue {
   readonly #log: JobLogger;
   readonly #registrations = new Map<JobName, Registration>();
   readonly #queues = new Map<string, Promise<void>>();
+  /** Queue creations run one after another: concurrent `createQueue` calls for different queues can deadlock in PostgreSQL. */
+  #creating: Promise<unknown> = Promise.resolve();
   /** Rejected when stop()'s grace period is over: handlers still running are abandoned (see stop()). */
   readonly #abandon: Promise<never>;
   #abandonNow: (err: Error) => void = () => undefined;
@@ -254,11 +256,11 @@ export class PgBossJobQueue implements JobQueue {
     return this.#booting;
   }
 
-  /** Creates the queue and its dead-letter queue once per process (pg-boss's create is idempotent). */
+  /** Creates the queue and its dead-letter queue once per process (pg-boss's create is idempotent), one queue at a time. */
   #ensureQueue(queue: string): Promise<void> {
     let pending = this.#queues.get(queue);
     if (!pending) {
-      pending = (async () => {
+      const create = async () => {
         await this.#ready();
         const deadLetter = queue + DEAD_LETTER_SUFFIX;
         await this.#boss.createQueue(deadLetter, { name: deadLetter, policy: 'standard', retryLimit: 0 });
@@ -271,7 +273,9 @@ export class PgBossJobQueue implements JobQueue {
           expireInSeconds: this.#expireInSeconds,
           deadLetter,
         });
-      })();
+      };
+      pending = this.#creating.then(create, create);
+      this.#creating = pending.catch(() => undefined);
       pending.catch(() => this.#queues.delete(queue));
       this.#queues.set(queue, pending);
     }

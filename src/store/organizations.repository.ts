@@ -7,7 +7,7 @@ import type { ApiKeysRepository, InvitationsRepository, MembershipsRepository, O
 
 const rowToOrg = (r: OrganizationRow): Organization => ({
   id: r.id, slug: r.slug, name: r.name, logoUrl: r.logo_url, languages: JSON.parse(r.languages) as Locale[],
-  parentId: r.parent_id, createdAt: toDate(r.created_at),
+  parentId: r.parent_id, createdAt: toDate(r.created_at), timeZone: r.time_zone,
 });
 
 export function organizationsRepository(db: Kysely<Database>): OrganizationsRepository {
@@ -15,7 +15,7 @@ export function organizationsRepository(db: Kysely<Database>): OrganizationsRepo
     async create(o) {
       await db.insertInto('organizations').values({
         id: o.id, slug: o.slug, name: o.name, logo_url: o.logoUrl, languages: JSON.stringify(o.languages),
-        parent_id: o.parentId, created_at: fromDate(o.createdAt),
+        parent_id: o.parentId, created_at: fromDate(o.createdAt), time_zone: o.timeZone,
       }).execute();
     },
     async findById(id) {
@@ -31,6 +31,7 @@ export function organizationsRepository(db: Kysely<Database>): OrganizationsRepo
       if (patch.name !== undefined) values.name = patch.name;
       if (patch.logoUrl !== undefined) values.logo_url = patch.logoUrl;
       if (patch.languages !== undefined) values.languages = JSON.stringify(patch.languages);
+      if (patch.timeZone !== undefined) values.time_zone = patch.timeZone;
       if (Object.keys(values).length) await db.updateTable('organizations').set(values).where('id', '=', id).execute();
     },
     async listForUser(userId) {

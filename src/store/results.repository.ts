@@ -121,10 +121,10 @@ export function resultsRepository(db: Kysely<Database>): ResultsRepository {
         .innerJoin('organizations', 'organizations.id', 'issuance_decisions.org_id')
         .innerJoin('templates', 'templates.id', 'issuance_decisions.template_id')
         .innerJoin('template_versions', (j) => j.onRef('template_versions.template_id', '=', 'templates.id').onRef('template_versions.version', '=', 'templates.version'))
-        .select(['issuance_decisions.id', 'issuance_decisions.due_at', 'organizations.name as org_name', 'template_versions.content'])
+        .select(['issuance_decisions.id', 'issuance_decisions.due_at', 'organizations.name as org_name', 'organizations.time_zone as org_time_zone', 'template_versions.content'])
         .where('issuance_decisions.decision', '=', 'pending').where('issuance_decisions.learner_email', 'in', emails.slice(0, 100))
         .orderBy('issuance_decisions.due_at').limit(100).execute();
-      return rows.map((r) => ({ decisionId: r.id, orgName: r.org_name, templateName: nameOf(r.content), dueAt: toDate(r.due_at!) }));
+      return rows.map((r) => ({ decisionId: r.id, orgName: r.org_name, orgTimeZone: r.org_time_zone, templateName: nameOf(r.content), dueAt: toDate(r.due_at!) }));
     },
   };
 }

@@ -15,6 +15,7 @@ import {
 import { idempotencyKeysRepository } from './idempotency.repository.js';
 import { imagesRepository } from './images.repository.js';
 import { resultsRepository } from './results.repository.js';
+import { overviewRepository } from './overview.repository.js';
 import type { Database } from './tables.js';
 import { webhooksRepository } from './webhooks.repository.js';
 import {
@@ -58,6 +59,7 @@ function repositories(
     idempotencyKeys: idempotencyKeysRepository(db, deps.secrets),
     images: imagesRepository(db),
     results: resultsRepository(db),
+    overview: overviewRepository(db),
   };
 }
 

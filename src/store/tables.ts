@@ -4,6 +4,8 @@ import type { Insertable, Selectable } from 'kysely';
 export interface OrganizationsTable {
   id: string; slug: string; name: string; logo_url: string | null; languages: string;
   parent_id: string | null; created_at: string;
+  /** IANA time zone; `Europe/Paris` by default (migration 2026-12-07). */
+  time_zone: string;
 }
 export interface UsersTable {
   id: string; display_name: string; locale: string; password_hash: string | null;

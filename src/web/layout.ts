@@ -1,11 +1,21 @@
 import type { FastifyRequest } from 'fastify';
 import type { Locale } from '../domain/shared/model.js';
 import { type Messages } from '../i18n/fr.js';
+import { UTC } from '../i18n/dates.js';
 import { messages } from '../i18n/t.js';
 import { type Html, html } from '../shared/html.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The time zone of the organisation whose console page this is (set once it is known), else undefined. */
+    timeZone?: string;
+  }
+}
+
 export interface PageContext {
   locale: Locale;
+  /** Times on this page: the organisation's time zone on its pages, UTC elsewhere. */
+  timeZone: string;
   m: Messages;
   csrf: string;
   user: { displayName: string; isPlatformAdmin: boolean } | null;
@@ -14,7 +24,7 @@ export interface PageContext {
   query: string;
 }
 
-export function pageContext(request: FastifyRequest, options: { isErrorPage?: boolean } = {}): PageContext {
+export function pageContext(request: FastifyRequest, options: { isErrorPage?: boolean; timeZone?: string } = {}): PageContext {
   const [rawPath = '/', rawQuery = ''] = request.url.split('?');
   const params = new URLSearchParams(rawQuery);
   params.delete('lang');
@@ -25,6 +35,7 @@ export function pageContext(request: FastifyRequest, options: { isErrorPage?: bo
   return {
     query,
     locale: request.locale,
+    timeZone: options.timeZone ?? request.timeZone ?? UTC,
     m: messages(request.locale),
     csrf: request.csrfToken(),
     user: request.user ? { displayName: request.user.displayName, isPlatformAdmin: request.user.isPlatformAdmin } : null,

@@ -18,8 +18,8 @@ import { deliverWebhook } from '../jobs/webhook-sender.js';
 export type WorkerDeps = IssuanceDeps & ResultsDeps & {
   logger: Logger;
   mail: { from: string; host: string };
-  /** Operator setting: webhooks may target private networks (on-premises integrations). */
-  webhooksAllowPrivateNetworks: boolean;
+  /** Operator settings: the private networks webhooks may reach (on-premises integrations); none by default. */
+  webhookNetworks: { allowPrivateNetworks: boolean; allowedPrivateCidrs?: string[] };
 };
 
 /** The handlers' environment in one worker process. */

@@ -22,7 +22,7 @@ export interface RunningWorker {
 
 /**
  * Starts the handlers of every job (`./jobs.ts`) and the sweepers. `webhookPost`: the webhooks' network access
- * (default: the SSRF-guarded POST configured by WEBHOOKS_ALLOW_PRIVATE_NETWORKS).
+ * (default: the SSRF-guarded POST configured by WEBHOOKS_ALLOWED_PRIVATE_CIDRS / WEBHOOKS_ALLOW_PRIVATE_NETWORKS).
  */
 export async function startWorker(source: { workerDeps: WorkerDeps }, transport: MailTransport, options: { webhookPost?: GuardedPost } = {}): Promise<RunningWorker> {
   const deps = source.workerDeps;
@@ -30,7 +30,7 @@ export async function startWorker(source: { workerDeps: WorkerDeps }, transport:
   const log = deps.logger.child({ module: 'worker' });
   const env: JobEnv = {
     deps, log, transport,
-    webhookPost: options.webhookPost ?? createGuardedPost({ allowPrivateNetworks: deps.webhooksAllowPrivateNetworks }),
+    webhookPost: options.webhookPost ?? createGuardedPost({ ...deps.webhookNetworks }),
   };
   for (const job of JOBS as readonly JobDefinition<JobName>[]) {
     jobs.work(job.name, (context) => job.handler(env, context), { concurrency: job.concurrency });

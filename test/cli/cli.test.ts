@@ -363,6 +363,49 @@ const pgDumpWorks = (() => {
   }
 })();
 
+describe('key:rotate prints the DID of BASE_URL (environment or .env of the working directory)', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-cli-did-'));
+  const dataDir = path.join(root, 'data');
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  /** The CLI from source, run from `root` (where a `.env` may be), with only `env` set. */
+  function runIn(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', path.join(REPO, 'node_modules/tsx/dist/loader.mjs'), path.join(REPO, 'src/cli/index.ts'), ...args], {
+        cwd: root, env: cliEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
+      child.on('error', (err) => { clearTimeout(timer); reject(err); });
+      child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    });
+  }
+  const dids = (r: CliResult) => [...r.stdout.matchAll(/(did:web:[^#\s]+)#z6Mk/g)].map((m) => m[1]);
+
+  it('uses BASE_URL from the environment, else from .env (empty values ignored), else http://localhost:3000', { timeout: 240_000 }, async () => {
+    expectSuccess(await runIn(['org:create', '--name', 'Centre', '--slug', 'centre']));
+    const fromEnv = await runIn(['key:rotate', '--org', 'centre'], { BASE_URL: 'https://certs.example.org' });
+    expectSuccess(fromEnv);
+    expect(dids(fromEnv)).toEqual(['did:web:certs.example.org:orgs:centre', 'did:web:certs.example.org:orgs:centre']);
+
+    // A copy of .env.example with BASE_URL filled in, as the web process reads it.
+    const example = fs.readFileSync(path.join(REPO, '.env.example'), 'utf8');
+    fs.writeFileSync(path.join(root, '.env'), example.replace(/^BASE_URL=.*$/m, 'BASE_URL=https://attestations.example.org:8443').replace(/^SCEAU_DATA_DIR=.*$/m, 'SCEAU_DATA_DIR='));
+    const fromFile = await runIn(['key:rotate', '--org', 'centre']);
+    expectSuccess(fromFile);
+    expect(dids(fromFile)).toEqual(['did:web:attestations.example.org%3A8443:orgs:centre', 'did:web:attestations.example.org%3A8443:orgs:centre']);
+    const envWins = await runIn(['key:rotate', '--org', 'centre'], { BASE_URL: 'https://certs.example.org' });
+    expect(dids(envWins)[1]).toBe('did:web:certs.example.org:orgs:centre');
+
+    fs.rmSync(path.join(root, '.env'));
+    const fallback = await runIn(['key:rotate', '--org', 'centre']);
+    expect(dids(fallback)[1]).toBe('did:web:localhost%3A3000:orgs:centre');
+  });
+});
+
 describe.skipIf(!pgDumpWorks)('operator CLI on PostgreSQL: backup with pg_dump', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-cli-pg-'));
   let url = '';

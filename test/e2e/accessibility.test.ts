@@ -359,7 +359,7 @@ describe('accessibility and security headers (sqlite)', () => {
         await page.route('**/assets/bulk-progress.js', (route) => route.abort());
         try {
           const runningId = await uploadBulkFile(page, server.url, A11Y_TEMPLATE.nameFr, recipientsCsv(RUNNING_ROWS, { tag: `encours-${lang}` }));
-          await page.getByRole('button', { name: `Publier ${RUNNING_ROWS} attestation(s)` }).click();
+          await page.getByRole('button', { name: `Publier ${RUNNING_ROWS} attestations` }).click();
           await page.waitForURL(`${server.url}${SLUG_PATH}/bulk/${runningId}`);
           await page.goto(`${server.url}${withLang(`${SLUG_PATH}/bulk/${runningId}`, lang)}`);
           expect(await page.locator('#bulk-progress').count(), 'the job was still queued or running').toBe(1);

@@ -99,7 +99,7 @@ for (const dialect of testDialects()) {
         expect(await page.locator('[id="f-map-0"]').inputValue()).toBe('name');
         expect(await page.locator('[id="f-map-1"]').inputValue()).toBe('email');
         expect(await page.locator('[id="f-map-2"]').inputValue()).toBe('field:note');
-        expect(await page.locator('main p[role="status"]').innerText()).toBe(`48 valide(s), 2 invalide(s), 0 exclue(s) sur ${ROWS} lignes.`);
+        expect(await page.locator('main p[role="status"]').innerText()).toBe(`48 valides, 2 invalides, 0 exclue sur ${ROWS} lignes.`);
         const report = page.locator('ol.row-report > li');
         expect(await report.count()).toBe(2);
         const badEmail = page.locator(`#row-${BAD_EMAIL_LINE}`);
@@ -110,7 +110,7 @@ for (const dialect of testDialects()) {
         expect(await missing.locator('ul.errors').innerText()).toContain('Note obtenue : Valeur obligatoire manquante.');
         // Nothing can be published while a row is invalid.
         expect(await page.getByRole('button', { name: /^Publier/ }).count()).toBe(0);
-        expect(await page.locator('main').innerText()).toContain('La publication est bloquée : 2 ligne(s) invalide(s).');
+        expect(await page.locator('main').innerText()).toContain('La publication est bloquée : 2 lignes invalides.');
       });
 
       await step(page, 'fix the bad e-mail address in its form', async () => {
@@ -136,13 +136,13 @@ for (const dialect of testDialects()) {
         await page.getByRole('button', { name: `Corriger la ligne (Ligne ${MISSING_NOTE_LINE})`, exact: true }).click();
         await page.waitForURL((u) => u.pathname === `${SLUG_PATH}/bulk/${jobId}` && u.searchParams.get('done') === 'fixed');
         expect(await page.locator('ol.row-report').count()).toBe(0);
-        expect(await page.locator('main p[role="status"]').innerText()).toBe(`${ROWS} valide(s), 0 invalide(s), 0 exclue(s) sur ${ROWS} lignes.`);
+        expect(await page.locator('main p[role="status"]').innerText()).toBe(`${ROWS} valides, 0 invalide, 0 exclue sur ${ROWS} lignes.`);
       });
 
       await step(page, 'publish and watch the progress bar reach 100 %', async () => {
         const events: string[] = [];
         page.on('response', (r) => { if (r.url().endsWith(`/bulk/${jobId}/events`)) events.push(`${r.status()} ${r.headers()['content-type']}`); });
-        await page.getByRole('button', { name: `Publier ${ROWS} attestation(s)` }).click();
+        await page.getByRole('button', { name: `Publier ${ROWS} attestations` }).click();
         await page.waitForURL(`${base}${SLUG_PATH}/bulk/${jobId}`);
         // The live page: queued or running, its bar fed by the server-sent events (the worker needs a moment to
         // pick the job up, so the page always renders before the job is done).
@@ -161,7 +161,7 @@ for (const dialect of testDialects()) {
         expect(await page.getByRole('progressbar', { name: 'Émission terminée' }).count()).toBe(1);
         expect(await page.locator('main progress').getAttribute('value')).toBe('100');
         expect(await page.locator('main progress').evaluate((p) => (p as HTMLProgressElement).value)).toBe(100);
-        expect(await page.locator('main p[role="status"]').innerText()).toContain(`${ROWS} attestation(s) émise(s), 0 échec(s), 0 ligne(s) exclue(s).`);
+        expect(await page.locator('main p[role="status"]').innerText()).toContain(`${ROWS} attestations émises, 0 échec, 0 ligne exclue.`);
         // The two fixed rows were issued with their corrected values.
         const results = page.locator('main table').last();
         expect(await results.locator('tbody tr').count()).toBe(ROWS);
@@ -248,7 +248,7 @@ for (const dialect of testDialects()) {
         // Issued from version 1 of the template created above.
         expect(await page.locator('main dl.facts').first().innerText()).toContain(TEMPLATE.nameFr);
         await page.goto(`${base}${SLUG_PATH}/credentials?template=${templateId}`);
-        expect(await page.locator('main').innerText()).toContain(`${ROWS} attestation(s) au total`);
+        expect(await page.locator('main').innerText()).toContain(`${ROWS} attestations au total`);
       });
     });
   });

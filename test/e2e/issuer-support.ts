@@ -96,7 +96,7 @@ export async function progressValues(page: Page): Promise<number[]> {
 
 /** On a draft job page with no invalid row: publish, then wait for the completed state (the page reloads itself). */
 export async function publishAndWaitForCompletion(page: Page, count: number, timeoutMs = 90_000): Promise<void> {
-  await page.getByRole('button', { name: `Publier ${count} attestation(s)` }).click();
+  await page.getByRole('button', { name: count === 1 ? 'Publier 1 attestation' : `Publier ${count} attestations` }).click();
   await page.getByRole('heading', { name: 'Émission terminée', level: 3 }).waitFor({ timeout: timeoutMs });
 }
 

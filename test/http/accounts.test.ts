@@ -62,7 +62,7 @@ describe('accounts', () => {
       const wrong = code === '000000' ? '111111' : '000000';
       const bodies: string[] = [];
       for (let i = 0; i < 5; i++) bodies.push((await a.post('/signup/verify', { flow, code: wrong })).body);
-      expect(bodies[0]).toContain('Il vous reste 4 essai(s)');
+      expect(bodies[0]).toContain('Il vous reste 4 essais.');
       expect(bodies[4]).toContain('expiré');
       const right = await a.post('/signup/verify', { flow, code });
       expect(right.statusCode).toBe(400);

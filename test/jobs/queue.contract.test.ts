@@ -131,6 +131,21 @@ for (const dialect of testDialects()) {
       expect(await queue.counts(JOB)).toEqual({ queued: 0, running: 0, done: 1, dead: 0 });
     });
 
+    it('enqueues to several new queues at once (their creation never deadlocks)', async () => {
+      for (let round = 0; round < 3; round++) {
+        const queue = newQueue();
+        const ids = await Promise.all([
+          queue.enqueue('mail.send@1', { mailId: `m${round}` }),
+          queue.enqueue('issuance.run@1', { jobId: `j${round}`, part: 0, parts: 1 }),
+          queue.enqueue('webhook.deliver@1', { deliveryId: `d${round}` }),
+          queue.enqueue('results.issue@1', { decisionId: `r${round}` }),
+          queue.enqueue(JOB, { key: `k${round}` }),
+        ]);
+        expect(ids.every((id) => typeof id === 'string')).toBe(true);
+        await queue.stop();
+      }
+    });
+
     it('drops a duplicate singletonKey while the first job is queued or running, accepts it again once done', async () => {
       const queue = newQueue();
       const release = deferred();

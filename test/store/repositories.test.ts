@@ -105,7 +105,7 @@ for (const dialect of testDialects()) {
     });
 
     it('scopes organisations, memberships, invitations and API keys to their organisation', async () => {
-      const orgA = { id: secrets.newId(), slug: 'org-a', name: 'A', logoUrl: null, languages: ['fr' as const, 'en' as const], parentId: null, createdAt: T0 };
+      const orgA = { id: secrets.newId(), slug: 'org-a', name: 'A', logoUrl: null, languages: ['fr' as const, 'en' as const], parentId: null, createdAt: T0, timeZone: 'Europe/Paris' };
       const orgB = { ...orgA, id: secrets.newId(), slug: 'org-b', name: 'B', parentId: orgA.id };
       await store.organizations.create(orgA);
       await store.organizations.create(orgB);

@@ -75,7 +75,12 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
   const fetchJson = async (url: string) => {
     throw new GuardedFetchError('FETCH_FAILED', `offline test app: ${url}`);
   };
-  const container = await compose(config, { role: 'web', clock, logger, handle: db, fetchJson });
+  // Nor does webhook creation resolve names: `localhost` is loopback, IP literals are what they are, other names do not resolve.
+  const lookup = async (hostname: string) => {
+    if (hostname === 'localhost') return [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
+    throw Object.assign(new Error(`offline test app: ${hostname}`), { code: 'ENOTFOUND' });
+  };
+  const container = await compose(config, { role: 'web', clock, logger, handle: db, fetchJson, lookup });
   const app = await buildApp(container.deps);
   await app.ready();
 

@@ -33,13 +33,13 @@ describe('bulk issuance console (upload → columns → report → fix → publi
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Ligne 3');
     expect(page.body).toContain('Ligne 9');
-    expect(page.body).toContain('10 valide(s), 2 invalide(s)');
+    expect(page.body).toContain('10 valides, 2 invalides');
     expect(page.body).not.toContain(`action="${base}/${jobId}/publish"`);
 
     // Publishing while rows are invalid is refused with the reason, nothing issued.
     const refused = await staff.post(`${base}/${jobId}/publish`, {});
     expect(refused.statusCode).toBe(409);
-    expect(refused.body).toContain('2 ligne(s) invalide(s)');
+    expect(refused.body).toContain('2 lignes invalides');
     expect(await t.container.store.credentials.countForOrg(w.org.id)).toBe(0);
 
     // Fix one row; exclude the other explicitly.
@@ -48,8 +48,8 @@ describe('bulk issuance console (upload → columns → report → fix → publi
     const excluded = await staff.post(`${base}/${jobId}/rows/9/exclude`, {});
     expect(excluded.statusCode).toBe(303);
     page = await staff.get(`${base}/${jobId}`);
-    expect(page.body).toContain('11 valide(s), 0 invalide(s), 1 exclue(s)');
-    expect(page.body).toContain('Publier 11 attestation(s)');
+    expect(page.body).toContain('11 valides, 0 invalide, 1 exclue');
+    expect(page.body).toContain('Publier 11 attestations');
 
     const published = await staff.post(`${base}/${jobId}/publish`, {});
     expect(published.statusCode).toBe(303);
@@ -62,7 +62,7 @@ describe('bulk issuance console (upload → columns → report → fix → publi
     expect(events.body).toMatch(/^event: progress\ndata: \{"status":"completed"[^\n]*"percent":100/);
 
     page = await staff.get(`${base}/${jobId}`);
-    expect(page.body).toContain('11 attestation(s) émise(s), 0 échec(s), 1 ligne(s) exclue(s)');
+    expect(page.body).toContain('11 attestations émises, 0 échec, 1 ligne exclue');
     const csv = await staff.get(`${base}/${jobId}/results.csv`);
     expect(csv.headers['content-type']).toContain('text/csv');
     const rows = parse(csv.rawPayload, { bom: true }) as string[][];

@@ -63,7 +63,7 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
   it('lists 50 per page with keyset pagination (no duplicates, nothing missed), total and a tamper-proof cursor', async () => {
     const page1 = await staff.get('/console/ecole/credentials');
     expect(page1.statusCode, page1.body).toBe(200);
-    expect(page1.body).toContain('60 attestation(s) au total');
+    expect(page1.body).toContain('60 attestations au total');
     expect(page1.body).toContain('aria-current="page">Attestations</a>');
     expect(page1.body).toContain('href="/console/ecole/analytics"');
     const ids1 = rowIds(page1.body, 'ecole');
@@ -103,12 +103,12 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     const later = await issue([{ name: 'Nouvelle Venue', email: 'venue@example.org' }], other);
     const filtered = await staff.get(`/console/ecole/credentials?template=${other.id}`);
     expect(rowIds(filtered.body, 'ecole')).toEqual([later[0]!.award.id]);
-    expect(filtered.body).toContain('1 attestation(s) au total');
+    expect(filtered.body).toContain('1 attestation au total');
     const today = t.clock.now().toISOString().slice(0, 10);
     const before = new Date(t.clock.now().getTime() - 2 * DAY_MS).toISOString().slice(0, 10);
     expect(await q(`from=${today}`)).toEqual([later[0]!.award.id]);
     expect(await q(`to=${before}&status=`)).toHaveLength(50);
-    expect((await staff.get(`/console/ecole/credentials?to=${before}`)).body).toContain('60 attestation(s) au total');
+    expect((await staff.get(`/console/ecole/credentials?to=${before}`)).body).toContain('60 attestations au total');
     // The date form also accepts dd/mm/yyyy; nonsense is reported on its field (400), never a 500.
     const [y, m, d] = today.split('-');
     expect(await q(`from=${encodeURIComponent(`${d}/${m}/${y}`)}`)).toEqual([later[0]!.award.id]);
@@ -176,7 +176,7 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     await t.container.store.outbox.recordAttempt(c!.award.mailId!, '550 5.1.1 mailbox unavailable', true);
     const list = await staff.get('/console/ecole/credentials?q=morte');
     expect(list.body).toContain('<tr class="row-dead">');
-    expect(list.body).toContain('<strong class="tag tag-error mail-dead">Échec de l’envoi</strong> <span class="meta">(2 tentative(s))</span>');
+    expect(list.body).toContain('<strong class="tag tag-error mail-dead">Échec de l’envoi</strong> <span class="meta">(2 tentatives)</span>');
     const detail = await staff.get(`/console/ecole/credentials/${c!.award.id}`);
     expect(detail.body).toContain('Vérifiez l’adresse avec le destinataire, puis renvoyez le courriel.');
     expect(detail.body).toContain('550 5.1.1 mailbox unavailable');

@@ -173,17 +173,17 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     const again = json(await post([item('fay@example.org', 'EXAM-D', { score: 88, date: '2026-06-15T19:00:00Z' })]));
     expect(again.decisions).toEqual([expect.objectContaining({ id: d!.id, decision: 'pending' })]);
 
-    // The holder sees it as pending, expected around 07:00 UTC (fr) / in English.
+    // The holder sees it as pending, expected around 07:00 UTC, shown in the organisation's zone (fr) / in English.
     const agent = t.agent();
     await agent.signIn('fay@example.org');
     const wallet = await agent.get('/account/credentials');
     expect(wallet.statusCode).toBe(200);
     expect(wallet.body).toContain('Attestations en attente');
-    expect(wallet.body).toMatch(/en attente, attendue vers [^<]*07:00 UTC/);
-    expect((await agent.get('/account/credentials?lang=en')).body).toMatch(/pending, expected around [^<]*07:00 UTC/);
+    expect(wallet.body).toMatch(/en attente, attendue vers [^<]*09:00 \(Europe\/Paris\)/);
+    expect((await agent.get('/account/credentials?lang=en')).body).toMatch(/pending, expected around [^<]*09:00 \(Europe\/Paris\)/);
     // The issuer sees it too.
     const page = await staff.get('/console/centre/results');
-    expect(page.body).toMatch(/attendue vers [^<]*07:00 UTC/);
+    expect(page.body).toMatch(/attendue vers [^<]*09:00 \(Europe\/Paris\)/);
 
     // Too early: the job re-decides "pending" and issues nothing.
     await runDecision(t.container.deps, d!.id);
@@ -238,7 +238,7 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
       content: csv(['hal@example.org;Hal Roy;M-8;SST-101;81;oui;15/06/2026', 'ida@example.org;Ida Roy;;SST-101;40;oui;15/06/2026']),
     });
     expect(good.statusCode).toBe(200);
-    expect(good.body).toContain('2 résultat(s) reçu(s), 2 décision(s).');
+    expect(good.body).toContain('2 résultats reçus, 2 décisions.');
     expect(good.body).toContain('Note 40 inférieure au minimum 60 (sst-101)');
     expect(await resultRows()).toBe(before + 2);
     expect(await awardsOf('hal@example.org', tpl['Secourisme']!)).toHaveLength(1);

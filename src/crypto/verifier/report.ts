@@ -2,6 +2,7 @@
 import type { StepId, VerificationProblem, VerificationResult, VerificationStep } from '../../domain/credentials/verification.js';
 import { VERIFICATION_CODES, type VerificationCode } from '../../domain/credentials/verification-codes.js';
 import { en } from '../../i18n/en.js';
+import { formatMessage } from '../../i18n/plural.js';
 
 export interface Problem {
   code: VerificationCode;
@@ -9,13 +10,9 @@ export interface Problem {
   details?: Record<string, unknown>;
 }
 
-function fill(template: string, params: Record<string, string | number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
-}
-
 /** The English message of a code (the caller localises from `verification.codes.<CODE>`). */
 export function messageOf(code: VerificationCode, params?: Record<string, string | number>): string {
-  return fill(en.verification.codes[code], params);
+  return formatMessage('en', en.verification.codes[code], params);
 }
 
 export class Report {

@@ -98,6 +98,8 @@ export interface IssuanceDecisionView extends IssuanceDecision {
 export interface PendingCredential {
   decisionId: string;
   orgName: string;
+  /** The organisation's time zone (the holder sees the expected time in it). */
+  orgTimeZone: string;
   templateName: LocalizedText;
   dueAt: Date;
 }

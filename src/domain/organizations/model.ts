@@ -16,6 +16,8 @@ export interface Organization {
   languages: Locale[];
   parentId: string | null;
   createdAt: Date;
+  /** IANA time zone of its pages and e-mails (`Europe/Paris` by default); credentials keep UTC. */
+  timeZone: string;
 }
 
 export interface Membership {

@@ -16,7 +16,7 @@ import {
 } from '../shared/model.js';
 import { checkPasswordPolicy } from '../accounts/password-policy.js';
 import type { Repositories } from '../shared/store.js';
-import { normalizeEmail, normalizeName, normalizeSlug, normalizeUrl } from '../shared/validation.js';
+import { DEFAULT_TIME_ZONE, normalizeEmail, normalizeName, normalizeSlug, normalizeTimeZone, normalizeUrl } from '../shared/validation.js';
 import type { User } from '../accounts/model.js';
 import { type ApiKey, type Invitation, type MemberView, type Organization, type Role, isRole } from './model.js';
 
@@ -68,6 +68,8 @@ export interface CreateOrganizationInput {
   parentSlug?: unknown;
   languages?: unknown;
   logoUrl?: unknown;
+  /** IANA name; `Europe/Paris` when absent. */
+  timeZone?: unknown;
 }
 
 /** `tx`: run inside the caller's transaction (seeding creates an organisation and its first member together). */
@@ -82,6 +84,7 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
   const slug = normalizeSlug(input.slug);
   const logoUrl = normalizeUrl(input.logoUrl, 'logoUrl');
   const languages = normalizeLanguages(input.languages);
+  const timeZone = input.timeZone === undefined || input.timeZone === '' ? DEFAULT_TIME_ZONE : normalizeTimeZone(input.timeZone);
   const run = async (t: Repositories) => {
     if (await t.organizations.findBySlug(slug)) throw new AppError('ORG_SLUG_TAKEN', { slug }, { field: 'slug' });
     let parentId: string | null = null;
@@ -90,7 +93,7 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
       if (!parent) throw new AppError('ORG_PARENT_NOT_FOUND', {}, { field: 'parent' });
       parentId = parent.id;
     }
-    const org: Organization = { id: deps.secrets.newId(), slug, name, logoUrl, languages, parentId, createdAt: deps.clock.now() };
+    const org: Organization = { id: deps.secrets.newId(), slug, name, logoUrl, languages, parentId, createdAt: deps.clock.now(), timeZone };
     await t.organizations.create(org);
     if (deps.issuerKeys) await createIssuerKey(t, { ...deps, issuerKeys: deps.issuerKeys }, org.id);
     await recordAudit(t, deps, actor, { action: 'org.created', orgId: org.id, targetType: 'organization', targetId: org.id });
@@ -100,10 +103,14 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
 }
 
 export async function updateOrganization(
-  deps: OrgDeps, actor: Actor, input: { slug: string; name: unknown; logoUrl: unknown; languages: unknown },
+  deps: OrgDeps, actor: Actor, input: { slug: string; name: unknown; logoUrl: unknown; languages: unknown; timeZone?: unknown },
 ): Promise<Organization> {
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
-  const patch = { name: normalizeName(input.name, 'name'), logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'), languages: normalizeLanguages(input.languages) };
+  const patch = {
+    name: normalizeName(input.name, 'name'), logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'), languages: normalizeLanguages(input.languages),
+    // Absent (older forms, other clients): unchanged.
+    ...(input.timeZone === undefined ? {} : { timeZone: normalizeTimeZone(input.timeZone) }),
+  };
   await deps.store.transaction(async (tx) => {
     await tx.organizations.update(org.id, patch);
     await recordAudit(tx, deps, actor, { action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id });

@@ -64,6 +64,8 @@ export const ERROR_CODES = [
   'ORG_PARENT_NOT_FOUND',
   /** A URL field is not https (or http on localhost). */
   'URL_INVALID',
+  /** The time zone is not an IANA time zone name known to the runtime (e.g. Europe/Brussels). */
+  'TIME_ZONE_INVALID',
   /** The role is not one of admin, staff, reviewer. */
   'ROLE_INVALID',
   /** The last admin of an organisation cannot leave or be demoted. */
@@ -106,6 +108,8 @@ export const ERROR_CODES = [
   'WEBHOOK_LIMIT',
   /** A webhook must subscribe to at least one known event type. */
   'WEBHOOK_EVENTS_INVALID',
+  /** A webhook URL whose host is or resolves to a private, loopback or link-local address the operator has not allowed. */
+  'WEBHOOK_URL_PRIVATE',
   /** Only a dead webhook delivery (every attempt failed) can be redelivered. */
   'WEBHOOK_DELIVERY_NOT_DEAD',
   /** A bulk-issue upload (CSV or XLSX) is larger than the size limit (20 MB). */

@@ -51,6 +51,30 @@ export function normalizeUrl(raw: unknown, field: string): string | null {
   return url.toString();
 }
 
+/** The time zone of a new organisation. */
+export const DEFAULT_TIME_ZONE = 'Europe/Paris';
+
+/**
+ * An IANA time zone name known to the runtime (`Intl.supportedValuesOf('timeZone')`, plus `UTC` and the aliases it
+ * resolves, such as America/Montreal); a listed name is returned with its canonical spelling.
+ */
+export function normalizeTimeZone(raw: unknown, field = 'timeZone'): string {
+  const name = typeof raw === 'string' ? raw.trim() : '';
+  if (!name || name.length > 64 || !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) throw new AppError('TIME_ZONE_INVALID', {}, { field });
+  const known = Intl.supportedValuesOf('timeZone');
+  const exact = known.find((z) => z.toLowerCase() === name.toLowerCase());
+  if (exact) return exact;
+  if (name.toUpperCase() === 'UTC') return 'UTC';
+  try {
+    // An alias (America/Montreal → America/Toronto) keeps the name the person chose.
+    const resolved = new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+    if (known.includes(resolved) || resolved === 'UTC') return name;
+  } catch {
+    // Unknown to the runtime.
+  }
+  throw new AppError('TIME_ZONE_INVALID', {}, { field });
+}
+
 /** A framework identifier (ESCO, CASE…): http or https, never fetched by Sceau. */
 export function identifierUrl(raw: unknown, field: string): string {
   const url = parseUrl(raw, field);

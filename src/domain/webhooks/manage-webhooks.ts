@@ -26,6 +26,11 @@ export interface WebhookDeps {
   store: Store;
   clock: Clock;
   secrets: Secrets;
+  /**
+   * Resolves a webhook URL's host and returns an address deliveries would refuse (private, loopback, link-local and
+   * not allowed by the operator), or undefined (src/crypto/guarded-fetch.ts, the same rule as deliveries).
+   */
+  checkWebhookTarget?: (url: string) => Promise<string | undefined>;
 }
 
 /**
@@ -64,6 +69,9 @@ export async function createWebhook(
   const { org } = await webhookScope(deps, actor, input.slug);
   const url = normalizeWebhookUrl(input.url);
   const events = normalizeEvents(input.events);
+  // Refused now rather than failing at every delivery.
+  const blocked = await deps.checkWebhookTarget?.(url);
+  if (blocked) throw new AppError('WEBHOOK_URL_PRIVATE', { host: new URL(url).hostname, address: blocked }, { field: 'url' });
   const secret = newSecret(deps);
   const webhook: Webhook = {
     id: deps.secrets.newId(), orgId: org.id, url, events, createdBy: actor.kind === 'user' ? actor.userId : null,

@@ -6,6 +6,7 @@ import * as images from './2026-11-22T22-10_images.js';
 import * as webhooks from './2026-11-22T22-20_webhooks.js';
 import * as idempotency from './2026-11-22T22-30_idempotency.js';
 import * as results from './2026-11-22T22-40_results.js';
+import * as orgTimeZone from './2026-12-07T09-00_org-time-zone.js';
 
 /** Every migration, in order. Names are timestamps; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T22-20_webhooks': webhooks,
   '2026-11-22T22-30_idempotency': idempotency,
   '2026-11-22T22-40_results': results,
+  '2026-12-07T09-00_org-time-zone': orgTimeZone,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -16,7 +16,10 @@ ${mode === 'local' ? html`<p class="alert alert-info">${m.outbox.intro}</p>` : '
 </table>`);
 }
 
-/** One message. The HTML version is shown as text inside <pre> (never rendered: it is untrusted markup for this page). */
+/**
+ * One message: the HTML version as the recipient sees it, in a sandboxed iframe (no script; served by
+ * `?view=html` with its own strict CSP, never inlined in this page), then the text version.
+ */
 export function outboxMessagePage(ctx: PageContext, mail: OutboxMail, body: { subject: string; text: string; html: string }): Html {
   const { m } = ctx;
   const links = [...body.text.matchAll(/https?:\/\/\S+/g)].map((x) => x[0]);
@@ -24,6 +27,8 @@ export function outboxMessagePage(ctx: PageContext, mail: OutboxMail, body: { su
 <p class="breadcrumb"><a href="/admin/outbox">${m.outbox.title}</a></p>
 <h1>${body.subject}</h1>
 <dl class="facts"><dt>${m.outbox.to}</dt><dd>${mail.to}</dd><dt>${m.common.status}</dt><dd>${m.outbox.status[mail.status]}</dd><dt>${m.common.date}</dt><dd>${fmt(mail.createdAt)}</dd></dl>
+<h2 id="h-html">${m.outbox.htmlVersion}</h2>
+<iframe class="mail-html" sandbox src="/admin/outbox/${mail.id}?view=html" title="${m.outbox.htmlVersion} — ${body.subject}" referrerpolicy="no-referrer" loading="lazy"></iframe>
 <h2>${m.outbox.textVersion}</h2>
 <pre class="mail">${body.text}</pre>
 ${links.length ? html`<ul class="list">${links.map((l) => html`<li><a href="${l}" rel="noreferrer">${l}</a></li>`)}</ul>` : ''}`);

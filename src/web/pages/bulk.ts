@@ -1,8 +1,10 @@
+/** Bulk issuance pages: upload → columns → row report and fixes → review → progress (server-sent events) → results. */
 import { BASE_TARGETS, type JobView } from '../../domain/issuance/import-spreadsheet.js';
 import { progressOf } from '../../domain/issuance/run-issuance-job.js';
 import { can } from '../../domain/shared/policies.js';
 import type { Template } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/manage-templates.js';
+import { formatMessage, plural } from '../../i18n/plural.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
@@ -15,7 +17,13 @@ const canIssue = (role: Role) => can(role, 'credentials.issue');
 /** Localised reason of a row problem (error catalogue messages, with the line of the first duplicate). */
 export function rowErrorText(ctx: PageContext, e: RowError): string {
   const messages = ctx.m.errors as Record<string, string>;
-  return format(messages[e.code] ?? e.code, { line: e.line ?? '', max: 200 });
+  return formatMessage(ctx.locale, messages[e.code] ?? e.code, { line: e.line ?? '', max: 200 });
+}
+
+/** `28 valides, 1 invalide, 0 exclue sur 29 lignes.` */
+function countsText(ctx: PageContext, c: { valid: number; invalid: number; excluded: number; total: number }): string {
+  const t = ctx.m.bulk.counts;
+  return `${[plural(ctx.locale, t.valid, c.valid), plural(ctx.locale, t.invalid, c.invalid), plural(ctx.locale, t.excluded, c.excluded)].join(', ')} ${plural(ctx.locale, t.total, c.total)}.`;
 }
 
 function targetLabel(ctx: PageContext, content: JobView['content'], target: string): string {
@@ -78,7 +86,7 @@ function fixForm(ctx: PageContext, slug: string, view: JobView, row: IssuanceRow
   // Each button names its line (a screen reader's list of buttons would otherwise repeat "Corriger la ligne").
   const which = html`<span class="visually-hidden"> (${line})</span>`;
   return html`<li id="row-${row.rowNo}"><h4 id="row-${row.rowNo}-title">${line}</h4>
-<ul class="errors" id="row-${row.rowNo}-errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)} : ${rowErrorText(ctx, e)}</li>`)}</ul>
+<ul class="errors" id="row-${row.rowNo}-errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)}${m.common.colon}${rowErrorText(ctx, e)}</li>`)}</ul>
 <form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}" class="row-fix" aria-labelledby="row-${row.rowNo}-title">
 ${csrfField(ctx)}
 ${mapped.map((x) => html`<div class="field${bad.has(x.target!) ? ' has-error' : ''}"><label for="f-r${row.rowNo}-${x.i}">${targetLabel(ctx, view.content, x.target!)}</label>
@@ -105,19 +113,19 @@ export function bulkJobPage(ctx: PageContext, v: {
     body = html`
 ${mappingForm(ctx, slug, view, editable)}
 <h3>${m.bulk.stepReport}</h3>
-<p role="status">${format(m.bulk.counts, { valid: counts.valid, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
+<p role="status">${countsText(ctx, { valid: counts.valid, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
 ${v.invalid.length ? html`<h4>${m.bulk.invalidTitle}</h4><p>${m.bulk.invalidIntro}</p>
-${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/exclude-invalid">${csrfField(ctx)}<button type="submit" class="secondary">${format(m.bulk.excludeAll, { count: counts.invalid })}</button></form>` : ''}
-<ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })} : ${r.errors.map((e) => rowErrorText(ctx, e)).join(' ; ')}</li>`))}</ol>
-${counts.invalid > v.invalid.length ? html`<p>${format(m.bulk.moreInvalid, { count: counts.invalid - v.invalid.length })}</p>` : ''}` : ''}
+${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/exclude-invalid">${csrfField(ctx)}<button type="submit" class="secondary">${plural(ctx.locale, m.bulk.excludeAll, counts.invalid)}</button></form>` : ''}
+<ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })}${m.common.colon}${r.errors.map((e) => rowErrorText(ctx, e)).join(m.common.semicolon)}</li>`))}</ol>
+${counts.invalid > v.invalid.length ? html`<p>${plural(ctx.locale, m.bulk.moreInvalid, counts.invalid - v.invalid.length)}</p>` : ''}` : ''}
 ${v.excluded.length ? html`<h4>${m.bulk.excludedTitle}</h4><ul>${v.excluded.map((r) => html`<li>${format(m.bulk.line, { line: r.rowNo })}
 ${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}<span class="visually-hidden"> (${format(m.bulk.line, { line: r.rowNo })})</span></button></form>` : ''}</li>`)}</ul>` : ''}
 <h3>${m.bulk.stepReview}</h3>
 ${v.preview.length ? html`<p>${m.bulk.reviewIntro}</p><table>
 <thead><tr><th scope="col">${m.bulk.rows}</th><th scope="col">${m.bulk.targets.name}</th><th scope="col">${m.bulk.targets.email}</th>${view.content.fields.map((f) => html`<th scope="col">${pick(f.label, ctx.locale)}</th>`)}</tr></thead>
 <tbody>${v.preview.map((r) => html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td>${view.content.fields.map((f) => html`<td>${r.data?.fields[f.key] ?? ''}</td>`)}</tr>`)}</tbody></table>` : ''}
-${counts.invalid > 0 ? html`<p class="alert alert-info">${format(m.bulk.blocked, { count: counts.invalid })}</p>`
-  : editable && counts.valid > 0 ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/publish">${csrfField(ctx)}<button type="submit">${format(m.bulk.publish, { count: counts.valid })}</button></form>` : ''}`;
+${counts.invalid > 0 ? html`<p class="alert alert-info">${plural(ctx.locale, m.bulk.blocked, counts.invalid)}</p>`
+  : editable && counts.valid > 0 ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/publish">${csrfField(ctx)}<button type="submit">${plural(ctx.locale, m.bulk.publish, counts.valid)}</button></form>` : ''}`;
   } else if (job.status === 'queued' || job.status === 'running') {
     body = html`
 ${mappingForm(ctx, slug, view, false)}
@@ -133,7 +141,7 @@ ${mappingForm(ctx, slug, view, false)}
 ${mappingForm(ctx, slug, view, false)}
 <h3 id="h-completed">${m.bulk.completedTitle}</h3>
 <progress max="100" value="100" aria-labelledby="h-completed">100 %</progress>
-<p role="status">${format(m.bulk.summary, { issued: counts.issued, failed: counts.failed, excluded: counts.excluded })}</p>
+<p role="status">${[plural(ctx.locale, m.bulk.summary.issued, counts.issued), plural(ctx.locale, m.bulk.summary.failed, counts.failed), plural(ctx.locale, m.bulk.summary.excluded, counts.excluded)].join(', ')}.</p>
 <p><a class="button" href="/console/${slug}/bulk/${job.id}/results.csv">${m.bulk.download}</a></p>
 <h4>${m.bulk.results}</h4>
 <p class="meta">${format(m.bulk.firstRows, { count: v.results.length })}</p>
@@ -147,7 +155,7 @@ ${mappingForm(ctx, slug, view, false)}
 ${orgHeader(ctx, v.org, v.role, '/bulk')}
 <p class="breadcrumb"><a href="/console/${slug}/bulk">${m.bulk.title}</a></p>
 <h2>${title} <span class="tag">${m.bulk.status[job.status]}</span></h2>
-<p class="meta">${job.filename ?? ''} · ${format(m.bulk.counts, { valid: counts.valid + counts.pending + counts.issued + counts.failed, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
+<p class="meta">${job.filename ? `${job.filename} · ` : ''}${countsText(ctx, { valid: counts.valid + counts.pending + counts.issued + counts.failed, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
 ${notice(v.notice)}
 ${errorSummary(ctx, v.error ? [v.error] : [])}
 ${body}`);

@@ -1,14 +1,19 @@
 import type { AuditEvent } from '../../domain/shared/model.js';
+import { formatDateTime } from '../../i18n/dates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 import { type ApiKey, type Invitation, type MemberView, type Organization, type Role, ROLES, isRole } from '../../domain/organizations/model.js';
 import { type Standing, can } from '../../domain/shared/policies.js';
+import type { OrgFigures } from '../../domain/organizations/ports.js';
 
-/** A date and time in the page's language, in UTC (said so). */
-export const fmtDate = (ctx: PageContext, d: Date) =>
-  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC';
+/**
+ * A date and time in the page's language and time zone (the organisation's on its pages, else UTC), naming the zone:
+ * `8 déc. 2026 04:00 (Europe/Brussels)`. `seconds` for delivery logs.
+ */
+export const fmtDate = (ctx: PageContext, d: Date, options: { seconds?: boolean } = {}) =>
+  formatDateTime(ctx.locale, d, { timeZone: ctx.timeZone, seconds: options.seconds });
 
 function tabs(ctx: PageContext, org: Organization, standing: Standing, current: string): Html {
   const { m } = ctx;
@@ -39,13 +44,42 @@ ${orgs.length
   : html`<p>${m.account.noOrgs}</p>`}`);
 }
 
-export function orgOverviewPage(ctx: PageContext, v: { org: Organization; standing: Standing; parent?: Organization; children: Organization[]; memberCount: number }): Html {
+/** The figures that matter, each linking to where it is handled, and the next step of a new organisation. */
+function figuresSection(ctx: PageContext, org: Organization, standing: Standing, f: OrgFigures, now: Date): Html {
+  const o = ctx.m.overview;
+  const base = `/console/${org.slug}`;
+  const month = new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { month: 'long', year: 'numeric', timeZone: ctx.timeZone }).format(now);
+  const figure = (label: string, n: number, href: string, className = '') => html`<div class="figure${className && n > 0 ? ` ${className}` : ''}"><dt>${label}</dt><dd><a href="${href}">${new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB').format(n)}</a></dd></div>`;
+  const canIssue = can(standing, 'templates.edit');
+  return html`${f.templates === 0 ? html`<section class="next-step alert alert-info" aria-labelledby="h-next">
+<h2 id="h-next">${o.nextStep}</h2>
+<p>${o.noTemplate}</p>
+${canIssue ? html`<p><a class="button" href="${base}/templates/new">${o.createTemplate}</a></p>` : html`<p class="hint">${o.askAdmin}</p>`}
+</section>` : ''}
+<section aria-labelledby="h-figures">
+<h2 id="h-figures">${o.title}</h2>
+<dl class="figures">
+  ${figure(format(o.issuedThisMonth, { month }), f.issuedThisMonth, `${base}/credentials`)}
+  ${figure(o.pendingRows, f.pendingRows, `${base}/bulk`)}
+  ${figure(o.pendingDecisions, f.pendingDecisions, `${base}/results`)}
+  ${figure(o.failedDeliveries, f.failedDeliveries, `${base}/credentials`, 'figure-alert')}
+  ${figure(o.runningJobs, f.runningJobs, `${base}/bulk`)}
+</dl>
+</section>`;
+}
+
+export function orgOverviewPage(ctx: PageContext, v: {
+  org: Organization; standing: Standing; parent?: Organization; children: Organization[]; memberCount: number; figures: OrgFigures; now: Date;
+}): Html {
   const { m } = ctx;
   return layout(ctx, v.org.name, html`
 ${orgHeader(ctx, v.org, v.standing, '')}
+${figuresSection(ctx, v.org, v.standing, v.figures, v.now)}
+<h2>${m.overview.about}</h2>
 <dl class="facts">
   <dt>${m.console.slug}</dt><dd><code>${v.org.slug}</code></dd>
   <dt>${m.console.languages}</dt><dd>${v.org.languages.join(', ')}</dd>
+  <dt>${m.console.timeZone}</dt><dd>${v.org.timeZone}</dd>
   <dt>${m.console.members}</dt><dd>${v.memberCount}</dd>
   ${v.parent ? html`<dt>${m.console.parent}</dt><dd>${v.parent.name}</dd>` : ''}
 </dl>
@@ -112,8 +146,19 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
     <label><input type="checkbox" name="languages" value="fr"${v.org.languages.includes('fr') ? html` checked` : ''}> Français</label>
     <label><input type="checkbox" name="languages" value="en"${v.org.languages.includes('en') ? html` checked` : ''}> English</label>
   </fieldset>
+  ${timeZoneSelect(ctx, v.state?.values?.['timeZone'] ?? v.org.timeZone, e['timeZone'])}
   <button type="submit">${m.common.save}</button>
 </form>`);
+}
+
+/** Every IANA zone the runtime knows, plus UTC and the current value (an alias such as America/Montreal). */
+function timeZoneSelect(ctx: PageContext, value: string, error?: string): Html {
+  const zones = [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', value])].sort();
+  const describedBy = error ? 'f-timeZone-hint f-timeZone-error' : 'f-timeZone-hint';
+  return html`<div class="field${error ? ' has-error' : ''}"><label for="f-timeZone">${ctx.m.console.timeZone}</label>
+<p class="hint" id="f-timeZone-hint">${ctx.m.console.timeZoneHint}</p>
+${error ? html`<p class="error" id="f-timeZone-error">${error}</p>` : ''}
+<select id="f-timeZone" name="timeZone" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ''}>${zones.map((z) => html`<option value="${z}"${z === value ? html` selected` : ''}>${z}</option>`)}</select></div>`;
 }
 
 export function apiKeysPage(ctx: PageContext, v: { org: Organization; standing: Standing; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {

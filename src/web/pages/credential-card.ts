@@ -93,7 +93,7 @@ export function credentialCard(ctx: PageContext, view: CardView, options: CardOp
   <div class="credential-card-body">
     ${kindLabel ? html`<p class="credential-card-kind"${ll}>${kindLabel}</p>` : ''}
     ${heading(level, view.title, 'credential-card-title')}
-    ${status ? html`<p class="credential-card-status"${ll}><span class="visually-hidden">${c.status} : </span><span class="tag credential-status-${status}">${c.statuses[status]}</span></p>` : ''}
+    ${status ? html`<p class="credential-card-status"${ll}><span class="visually-hidden">${c.status}${m.common.colon}</span><span class="tag credential-status-${status}">${c.statuses[status]}</span></p>` : ''}
     ${view.description ? html`<p class="credential-card-description">${view.description}</p>` : ''}
     <dl class="credential-card-facts">
       <div><dt${ll}>${c.holder}</dt><dd>${view.recipientName}</dd></div>

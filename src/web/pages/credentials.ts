@@ -1,25 +1,34 @@
+/**
+ * Console pages of issued credentials: the list (search, filters, keyset pages, CSV export), one credential's detail
+ * (card, data, delivery, history, re-send, suspend / reactivate / revoke) and the analytics page with its chart
+ * rendered server-side as inline SVG (readable without JavaScript, with the same numbers in a table).
+ */
 import type { Analytics } from '../../domain/credentials/manage-credentials.js';
 import { type Template } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/manage-templates.js';
 import { can } from '../../domain/shared/policies.js';
 import type { HistoryItem } from '../../domain/credentials/manage-credentials.js';
 import type { CredentialView } from '../../http/presenters/credential.js';
+import { UTC, formatDay } from '../../i18n/dates.js';
+import { plural } from '../../i18n/plural.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice, select } from '../layout.js';
 import type { FormState } from './auth.js';
 import { cardOfCredential, credentialCard } from './credential-card.js';
-import { orgHeader } from './console.js';
+import { orgHeader, fmtDate } from './console.js';
 import type { Organization, Role } from '../../domain/organizations/model.js';
 import { type CredentialEventKind, EVENT_KINDS } from '../../domain/credentials/model.js';
 import type { AwardView } from '../../domain/issuance/model.js';
 
 const intl = (ctx: PageContext) => (ctx.locale === 'fr' ? 'fr-CA' : 'en-CA');
 
-/** Date and time, UTC (like the rest of the console). */
-export const fmtDateTime = (ctx: PageContext, d: Date) =>
-  `${new Intl.DateTimeFormat(intl(ctx), { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC`;
-export const fmtDay = (ctx: PageContext, d: Date) => new Intl.DateTimeFormat(intl(ctx), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+/** Date and time in the organisation's time zone (like the rest of the console). */
+export const fmtDateTime = (ctx: PageContext, d: Date) => fmtDate(ctx, d);
+/** The day in the page's time zone. */
+export const fmtDay = (ctx: PageContext, d: Date) => formatDay(ctx.locale, d, ctx.timeZone);
+/** A day of the analytics series (`YYYY-MM-DD`, counted in UTC). */
+const fmtSeriesDay = (ctx: PageContext, day: string) => formatDay(ctx.locale, new Date(`${day}T00:00:00Z`), UTC);
 const fmtNumber = (ctx: PageContext, n: number) => new Intl.NumberFormat(intl(ctx)).format(n);
 
 export const CSV_MAX_ROWS = 100_000;
@@ -48,7 +57,7 @@ function statusTag(ctx: PageContext, status: AwardView['status']): Html {
 function mailCell(ctx: PageContext, a: AwardView, withHint = false): Html {
   const c = ctx.m.credentials;
   if (!a.mailStatus) return html`<span class="meta">${c.mail.none}</span>`;
-  const attempts = a.mailAttempts ? html` <span class="meta">(${format(c.attempts, { n: a.mailAttempts })})</span>` : '';
+  const attempts = a.mailAttempts ? html` <span class="meta">(${plural(ctx.locale, c.attempts, a.mailAttempts)})</span>` : '';
   if (a.mailStatus === 'dead') {
     return html`<strong class="tag tag-error mail-dead">${c.mail.dead}</strong>${attempts}${withHint ? html`<p class="alert alert-error" role="alert">${c.deadHint}</p>` : ''}`;
   }
@@ -79,7 +88,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
   ${field({ name: 'to', label: c.to, type: 'date', value: v.filters.to, error: e['to'] })}
   <button type="submit">${c.apply}</button> <a href="${base}">${c.clear}</a>
 </form>
-<p><strong>${format(c.total, { count: fmtNumber(ctx, v.total) })}</strong>
+<p><strong>${plural(ctx.locale, c.total, v.total)}</strong>
  · <a href="${base}.csv${filterParams(v.filters)}" download>${c.exportCsv}</a> <span class="meta">${format(c.exportHint, { max: fmtNumber(ctx, CSV_MAX_ROWS) })}</span></p>
 ${v.awards.length ? html`<table class="credentials">
 <caption class="visually-hidden">${c.title}</caption>
@@ -223,8 +232,6 @@ export function bucketsOf(days: Analytics['days']): { unit: 'day' | 'week'; buck
   return { unit, buckets };
 }
 
-const dayDate = (day: string) => new Date(`${day}T00:00:00Z`);
-
 /** Whole-number axis ticks: a round step (1, 2, 5 × 10^n) giving at most 5 intervals, and the axis maximum. */
 function axisTicks(max: number): { top: number; ticks: number[] } {
   const raw = Math.max(1, max) / 5;
@@ -247,8 +254,8 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const r1 = (v: number) => Math.round(v * 10) / 10;
   const labelIdx = n <= 1 ? [0] : [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
-  const title = format(a.chartTitle, { unit: a.units[unit], from: fmtDay(ctx, dayDate(from)), to: fmtDay(ctx, dayDate(to)) });
-  const sep = ctx.locale === 'fr' ? ' : ' : ': ';
+  const title = format(a.chartTitle, { unit: a.units[unit], from: fmtSeriesDay(ctx, from), to: fmtSeriesDay(ctx, to) });
+  const sep = ctx.m.common.colon;
   const desc = EVENT_KINDS.map((k) => `${a.kinds[k]}${sep}${buckets.reduce((s, b) => s + b.counts[k], 0)}`).join('; ');
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">
 <title id="chart-title">${title}</title>
@@ -257,7 +264,7 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
 <g class="chart-axis" aria-hidden="true">
   <line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}"></line>
   <line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}"></line>
-  ${labelIdx.map((i) => html`<text class="chart-label" x="${r1(x(i))}" y="${H - bottom + 18}" text-anchor="${i === 0 && n > 1 ? 'start' : i === n - 1 && n > 1 ? 'end' : 'middle'}">${fmtDay(ctx, dayDate(buckets[i]!.start))}</text>`)}
+  ${labelIdx.map((i) => html`<text class="chart-label" x="${r1(x(i))}" y="${H - bottom + 18}" text-anchor="${i === 0 && n > 1 ? 'start' : i === n - 1 && n > 1 ? 'end' : 'middle'}">${fmtSeriesDay(ctx, buckets[i]!.start)}</text>`)}
   <text class="chart-label" x="${left + plotW / 2}" y="${H - 6}" text-anchor="middle">${unit === 'week' ? a.week : a.day}</text>
   <text class="chart-label" x="12" y="${top + plotH / 2}" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${a.axisCount}</text>
 </g>
@@ -270,6 +277,8 @@ ${EVENT_KINDS.map((k) => html`<g class="chart-series chart-${k}"><title>${a.kind
 
 export function analyticsPage(ctx: PageContext, v: {
   org: Organization; role: Role; templates: Template[]; templateId: string; days: '30' | '90' | '365'; data: Analytics;
+  /** Credentials whose e-mail stayed in the local outbox (never delivered), and whether mail leaves at all. */
+  localMails?: number; mailMode?: 'smtp' | 'local';
 }): Html {
   const { m } = ctx;
   const a = m.analytics;
@@ -291,7 +300,9 @@ ${orgHeader(ctx, v.org, v.role, '/analytics')}
 <section aria-labelledby="h-totals">
 <h3 id="h-totals">${a.totals}</h3>
 <p class="hint">${a.totalsHint}</p>
-<dl class="stats">${EVENT_KINDS.map((k) => html`<div class="stat stat-${k}"><dt>${a.kinds[k]}</dt><dd>${fmtNumber(ctx, v.data.totals[k])}</dd></div>`)}</dl>
+<dl class="stats">${EVENT_KINDS.map((k) => html`<div class="stat stat-${k}"><dt>${a.kinds[k]}</dt><dd>${fmtNumber(ctx, v.data.totals[k])}</dd></div>`)}
+${v.localMails || v.mailMode === 'local' ? html`<div class="stat stat-local"><dt>${a.keptLocal}</dt><dd>${fmtNumber(ctx, v.localMails ?? 0)}</dd></div>` : ''}</dl>
+${v.mailMode === 'local' ? html`<p class="alert alert-info">${a.localNote}</p>` : ''}
 <p class="meta">${a.laterNote}</p>
 </section>
 <section aria-labelledby="h-chart">
@@ -304,7 +315,7 @@ ${chartSvg(ctx, unit, buckets, from, to)}
 <table class="chart-table">
 <caption>${format(a.tableCaption, { unit: a.units[unit] })}</caption>
 <thead><tr><th scope="col">${unit === 'week' ? a.week : a.day}</th>${EVENT_KINDS.map((k) => html`<th scope="col">${a.kinds[k]}</th>`)}</tr></thead>
-<tbody>${buckets.map((b) => html`<tr><th scope="row"><time datetime="${b.start}">${fmtDay(ctx, dayDate(b.start))}</time></th>${EVENT_KINDS.map((k) => html`<td>${fmtNumber(ctx, b.counts[k])}</td>`)}</tr>`)}</tbody>
+<tbody>${buckets.map((b) => html`<tr><th scope="row"><time datetime="${b.start}">${fmtSeriesDay(ctx, b.start)}</time></th>${EVENT_KINDS.map((k) => html`<td>${fmtNumber(ctx, b.counts[k])}</td>`)}</tr>`)}</tbody>
 </table>
 </section>`);
 }

@@ -5,6 +5,7 @@
  * shows the status recorded in the database; the cryptographic verification (RDFC) runs only when the holder asks.
  */
 import type { VerificationResult } from '../../domain/credentials/verification.js';
+import { formatDay } from '../../i18n/dates.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, layout } from '../layout.js';
@@ -87,9 +88,10 @@ ${r.warnings.length ? html`<h2>${h.warnings}</h2><ul class="list">${r.warnings.m
 <p><a href="${back}">${h.back}</a></p>`);
 }
 
-/** `items`: each held credential as presented from its stored signed document (`view`), with Sceau's record of it. */
+/** `items`: each held credential as presented from its stored signed document (`view`), with Sceau's record of it; days in
+ * each credential's organisation's time zone (`orgZones`). */
 export function walletPage(ctx: PageContext, v: {
-  items: { award: AwardView; view: CredentialView }[]; orgNames: Map<string, string>; pending?: PendingCredential[];
+  items: { award: AwardView; view: CredentialView }[]; orgNames: Map<string, string>; orgZones?: Map<string, string>; pending?: PendingCredential[];
 }): Html {
   const { m } = ctx;
   const h = m.holder;
@@ -103,7 +105,7 @@ ${v.items.length ? html`<table>
 <tbody>${v.items.map(({ award: a, view: c }) => html`<tr>
   <td><a href="/c/${publicId(a)}">${c.name}</a></td>
   <td>${c.issuer.name || (v.orgNames.get(a.orgId) ?? '')}</td>
-  <td><time datetime="${(c.issuedOn ?? a.createdAt).toISOString()}">${fmtDay(ctx, c.issuedOn ?? a.createdAt)}</time></td>
+  <td><time datetime="${(c.issuedOn ?? a.createdAt).toISOString()}">${formatDay(ctx.locale, c.issuedOn ?? a.createdAt, v.orgZones?.get(a.orgId) ?? ctx.timeZone)}</time></td>
   <td><span class="tag credential-status-${c.status}">${h.statuses[c.status]}</span></td>
 </tr>`)}</tbody>
 </table>` : html`<p>${h.walletEmpty}</p>`}`);

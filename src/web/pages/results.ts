@@ -1,23 +1,23 @@
+/**
+ * Console pages of automatic issuance: results (CSV import with its row report, rules per template, the decision
+ * log) and one template's rules. Also the "pending credentials" section of the holder's porte-document.
+ * Times are shown in the organisation's time zone, naming it (the holder's list: each organisation's own zone).
+ */
 import type { Template } from '../../domain/templates/model.js';
 import type { CsvRowError } from '../../domain/issuance/issue-from-results.js';
 import type { DecisionKind, DecisionReason, IssuanceRules } from '../../domain/issuance/rules.js';
 import { pick } from '../../domain/templates/manage-templates.js';
+import { formatDateTime, formatDay } from '../../i18n/dates.js';
+import { formatMessage, plural } from '../../i18n/plural.js';
 import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
-import { orgHeader } from './console.js';
+import { orgHeader, fmtDate } from './console.js';
 import type { Organization, Role } from '../../domain/organizations/model.js';
 import type { PendingCredential } from '../../domain/issuance/ports.js';
 
-const intlLocale = (ctx: PageContext) => (ctx.locale === 'fr' ? 'fr-CA' : 'en-GB');
-
-/** `15 juin 2026 21:30 UTC`: the day and HH:MM, in UTC, saying so. */
-export function fmtUtc(ctx: PageContext, d: Date): string {
-  const day = new Intl.DateTimeFormat(intlLocale(ctx), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
-  return `${day} ${d.toISOString().slice(11, 16)} UTC`;
-}
-const fmtDay = (ctx: PageContext, d: Date) => new Intl.DateTimeFormat(intlLocale(ctx), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+const fmtDay = (ctx: PageContext, d: Date) => formatDay(ctx.locale, d, ctx.timeZone);
 
 /** One line of a decision table (from the log, or from the import just made). */
 export interface DecisionRow {
@@ -50,13 +50,13 @@ function decisionsTable(ctx: PageContext, org: Organization, rows: DecisionRow[]
   return html`<table class="decisions">
 <thead><tr><th scope="col">${r.when}</th><th scope="col">${r.learner}</th><th scope="col">${r.template}</th><th scope="col">${r.decision}</th><th scope="col">${r.reasonCol}</th><th scope="col">${r.due}</th></tr></thead>
 <tbody>${rows.map((d) => html`<tr data-decision="${d.decision}">
-  <td><time datetime="${d.createdAt.toISOString()}">${fmtUtc(ctx, d.createdAt)}</time></td>
+  <td><time datetime="${d.createdAt.toISOString()}">${fmtDate(ctx, d.createdAt)}</time></td>
   <td>${d.name}<br><span class="hint">${d.email}</span></td>
   <td>${pick(d.templateName, ctx.locale)}</td>
   <td><span class="tag${d.decision === 'issued' ? ' tag-ok' : ''}">${r.decisions[d.decision]}</span></td>
   <td>${reasonText(ctx, d.reason, d.details)}</td>
   <td>${d.decision === 'pending' && d.dueAt
-    ? html`<time datetime="${d.dueAt.toISOString()}">${format(r.expectedAround, { time: fmtUtc(ctx, d.dueAt) })}</time>`
+    ? html`<time datetime="${d.dueAt.toISOString()}">${format(r.expectedAround, { time: fmtDate(ctx, d.dueAt) })}</time>`
     : d.awardId ? html`<a href="/console/${org.slug}/credentials/${d.awardId}">${r.viewCredential}<span class="visually-hidden"> (${d.name})</span></a>` : ''}</td>
 </tr>`)}</tbody>
 </table>`;
@@ -100,10 +100,10 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...(fileError ? [fileError] : 
 <p>${r.intro}</p>
 ${v.report ? html`<section aria-labelledby="h-report" class="alert alert-error">
 <h2 id="h-report">${r.reportTitle}</h2>
-<p>${format(r.reportIntro, { count: reportLines })}</p>
+<p>${plural(ctx.locale, r.reportIntro, reportLines)}</p>
 <table>
 <thead><tr><th scope="col">${r.line}</th><th scope="col">${r.column}</th><th scope="col">${r.problem}</th></tr></thead>
-<tbody>${v.report.errors.map((e) => html`<tr data-line="${e.line}"><td>${e.line}</td><td>${v.report!.columns[e.target] ?? e.target}</td><td>${format(m.errors[e.code], { max: 200 })}</td></tr>`)}</tbody>
+<tbody>${v.report.errors.map((e) => html`<tr data-line="${e.line}"><td>${e.line}</td><td>${v.report!.columns[e.target] ?? e.target}</td><td>${formatMessage(ctx.locale, m.errors[e.code], { max: 200 })}</td></tr>`)}</tbody>
 </table>
 </section>` : ''}
 ${v.imported ? html`<h2>${r.importDecisions}</h2>${decisionsTable(ctx, v.org, v.imported)}` : ''}
@@ -189,7 +189,7 @@ ${v.editable ? html`<form method="post" action="/console/${v.org.slug}/templates
 <p><a href="/console/${v.org.slug}/results">${f.back}</a></p>`);
 }
 
-/** The holder's delayed credentials: "pending, expected around HH:MM UTC". Empty when there are none. */
+/** The holder's delayed credentials: "pending, expected around <time in the organisation's zone>". Empty when there are none. */
 export function pendingSection(ctx: PageContext, pending: PendingCredential[]): Html {
   if (!pending.length) return html``;
   const r = ctx.m.results;
@@ -197,7 +197,7 @@ export function pendingSection(ctx: PageContext, pending: PendingCredential[]): 
 <h2 id="h-pending">${r.pendingTitle}</h2>
 <p class="hint">${r.pendingIntro}</p>
 <ul class="list">${pending.map((p) => html`<li data-pending="${p.decisionId}">${format(r.pendingItem, {
-    credential: pick(p.templateName, ctx.locale), org: p.orgName, time: fmtUtc(ctx, p.dueAt),
+    credential: pick(p.templateName, ctx.locale), org: p.orgName, time: formatDateTime(ctx.locale, p.dueAt, { timeZone: p.orgTimeZone }),
   })}</li>`)}</ul>
 </section>`;
 }

@@ -9,8 +9,6 @@ import type { FormState } from './auth.js';
 import { orgHeader, fmtDate } from './console.js';
 import type { Organization } from '../../domain/organizations/model.js';
 
-/** Rows shown for skills and custom fields: at least this many, one more than used, within the domain's limits. */
-export const EDITOR_ROWS = 8;
 export const SKILL_COLUMNS = ['name', 'frameworkUri', 'code'] as const;
 export const FIELD_COLUMNS = ['key', 'label.fr', 'label.en', 'type', 'required'] as const;
 
@@ -18,14 +16,18 @@ export type FormValues = Record<string, string | undefined>;
 
 
 /** How many rows of a repeated group (`skills`, `fields`) the form needs for these values. */
-export function rowCount(values: FormValues, prefix: 'skills' | 'fields', max: number): number {
+/**
+ * Rows shown for skills and custom fields: the used ones and one empty row (at least `minimum`, after "add"), within
+ * the domain's limits.
+ */
+export function rowCount(values: FormValues, prefix: 'skills' | 'fields', max: number, minimum = 0): number {
   let used = 0;
   const re = new RegExp(`^${prefix}\\.(\\d+)\\.`);
   for (const [k, v] of Object.entries(values)) {
     const m = re.exec(k);
     if (m && v !== undefined && v !== '' && !(prefix === 'fields' && k.endsWith('.type') && v === 'text')) used = Math.max(used, Number(m[1]) + 1);
   }
-  return Math.min(max, Math.max(EDITOR_ROWS, used + 1));
+  return Math.min(max, Math.max(minimum, used + 1));
 }
 
 /** The editor's values of a saved template (the inverse of the routes' form parser). */
@@ -149,6 +151,8 @@ export interface EditorView {
   preview: Html;
   notice?: string;
   state?: FormState;
+  /** Rows to show at least (the "add a skill / a field" button re-renders with one more). */
+  rows?: { skills?: number; fields?: number };
 }
 
 function mergeFieldList(ctx: PageContext, values: FormValues): Html {
@@ -171,8 +175,12 @@ export function templateEditorPage(ctx: PageContext, v: EditorView): Html {
   const base = `/console/${v.org.slug}/templates`;
   const title = v.template ? pick(v.template.content.name, ctx.locale) : t.new;
   const action = v.template ? `${base}/${v.template.id}` : base;
-  const skillRows = rowCount(val, 'skills', LIMITS.skills);
-  const fieldRows = rowCount(val, 'fields', LIMITS.fields);
+  const skillRows = rowCount(val, 'skills', LIMITS.skills, v.rows?.skills);
+  const fieldRows = rowCount(val, 'fields', LIMITS.fields, v.rows?.fields);
+  // Without JavaScript: posts what was typed to the preview route, which re-renders the form with one more row (nothing saved).
+  const addButton = (group: 'skills' | 'fields', rows: number, max: number, label: string, anchor: string) => (rows < max
+    ? html`<p class="add-row"><button type="submit" name="add" value="${group}" class="button-secondary" formaction="${base}/preview#${anchor}-${rows + 1}">${label}</button></p>`
+    : '');
   const imageChoices = [{ value: '', label: t.noImage }, ...v.images.map((i) => ({
     value: i.id, label: format(t.imageChoice, { format: i.contentType === 'image/png' ? 'PNG' : 'JPEG', width: i.width, height: i.height, date: fmtDate(ctx, i.createdAt) }),
   }))];
@@ -190,6 +198,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <div class="template-editor">
 <form method="post" action="${action}" class="template-form" novalidate data-preview="${base}/preview?fragment=1" data-preview-target="template-preview">
   ${csrfField(ctx)}
+  <button type="submit" hidden tabindex="-1">${v.template ? t.save : t.create}</button>
   <input type="hidden" name="templateId" value="${v.template?.id ?? ''}">
   ${v.template ? html`<input type="hidden" name="version" value="${val['version'] ?? String(v.template.version)}">` : ''}
   ${choice({ name: 'kind', label: t.kind, value: val['kind'] ?? 'certificate', choices: TEMPLATE_KINDS.map((k) => ({ value: k, label: t.kinds[k] })), error: e['kind'] })}
@@ -214,22 +223,24 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
   <fieldset><legend>${t.skills}</legend>
     <p class="hint">${t.skillsHint}</p>
     ${e['skills'] ? html`<p class="error">${e['skills']}</p>` : ''}
-    ${Array.from({ length: skillRows }, (_, i) => html`<fieldset class="row-group"><legend>${format(t.skillRow, { n: i + 1 })}</legend>
+    ${Array.from({ length: skillRows }, (_, i) => html`<fieldset class="row-group" id="skill-${i + 1}"><legend>${format(t.skillRow, { n: i + 1 })}</legend>
       ${field({ name: `skills.${i}.name`, label: t.skillName, value: val[`skills.${i}.name`] ?? '', maxlength: LIMITS.skillName, error: e[`skills.${i}.name`] ?? e[`skills.${i}`] })}
       ${field({ name: `skills.${i}.frameworkUri`, label: t.skillUri, type: 'url', value: val[`skills.${i}.frameworkUri`] ?? '', maxlength: 2048, error: e[`skills.${i}.frameworkUri`] })}
       ${field({ name: `skills.${i}.code`, label: t.skillCode, value: val[`skills.${i}.code`] ?? '', maxlength: 100, error: e[`skills.${i}.code`] })}
     </fieldset>`)}
+    ${addButton('skills', skillRows, LIMITS.skills, t.addSkill, 'skill')}
   </fieldset>
   <fieldset><legend>${t.fields}</legend>
     <p class="hint">${t.fieldsHint}</p>
     ${e['fields'] ? html`<p class="error">${e['fields']}</p>` : ''}
-    ${Array.from({ length: fieldRows }, (_, i) => html`<fieldset class="row-group"><legend>${format(t.fieldRow, { n: i + 1 })}</legend>
+    ${Array.from({ length: fieldRows }, (_, i) => html`<fieldset class="row-group" id="field-${i + 1}"><legend>${format(t.fieldRow, { n: i + 1 })}</legend>
       ${field({ name: `fields.${i}.key`, label: t.fieldKey, value: val[`fields.${i}.key`] ?? '', maxlength: 40, error: e[`fields.${i}.key`] ?? e[`fields.${i}`] })}
       ${field({ name: `fields.${i}.label.fr`, label: t.fieldLabelFr, value: val[`fields.${i}.label.fr`] ?? '', maxlength: LIMITS.label, error: e[`fields.${i}.label.fr`] })}
       ${field({ name: `fields.${i}.label.en`, label: t.fieldLabelEn, value: val[`fields.${i}.label.en`] ?? '', maxlength: LIMITS.label, error: e[`fields.${i}.label.en`] })}
       ${choice({ name: `fields.${i}.type`, label: t.fieldType, value: val[`fields.${i}.type`] ?? 'text', choices: FIELD_TYPES.map((ft) => ({ value: ft, label: t.fieldTypes[ft] })), error: e[`fields.${i}.type`] })}
       ${checkbox({ name: `fields.${i}.required`, label: t.fieldRequired, checked: val[`fields.${i}.required`] === 'on', error: e[`fields.${i}.required`] })}
     </fieldset>`)}
+    ${addButton('fields', fieldRows, LIMITS.fields, t.addField, 'field')}
   </fieldset>
   <fieldset><legend>${t.email}</legend>
     <p class="hint">${t.emailHint}</p>

@@ -2,13 +2,13 @@ import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
-import { orgHeader } from './console.js';
+import { orgHeader, fmtDate } from './console.js';
 import type { Organization } from '../../domain/organizations/model.js';
 import type { Standing } from '../../domain/shared/policies.js';
 import { WEBHOOK_EVENT_TYPES, WEBHOOKS_PER_ORG, type Webhook, type WebhookDeliveryView, type WebhookEventType } from '../../domain/webhooks/model.js';
 
-const fmtDate = (ctx: PageContext, d: Date) =>
-  new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }).format(d) + ' UTC';
+/** Delivery logs: to the second, in the organisation's time zone. */
+const fmtTime = (ctx: PageContext, d: Date) => fmtDate(ctx, d, { seconds: true });
 
 export interface WebhooksPageView {
   org: Organization;
@@ -41,7 +41,7 @@ ${v.webhooks.length ? html`<table>
 <tbody>${v.webhooks.map((h) => html`<tr>
   <td><code>${h.url}</code></td>
   <td>${h.events.map((t) => html`<span class="tag" title="${eventLabel(t)}">${t}</span> `)}</td>
-  <td>${fmtDate(ctx, h.createdAt)}</td>
+  <td>${fmtTime(ctx, h.createdAt)}</td>
   <td>${h.disabledAt ? w.disabled : w.active}</td>
   <td>
     <form method="post" action="${base}/${h.id}/rotate" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${w.rotate}<span class="visually-hidden"> ${h.url}</span></button></form>
@@ -65,14 +65,14 @@ ${v.webhooks.length ? html`<table>
 ${v.deliveries.length ? html`<table>
 <thead><tr><th scope="col">${w.time}</th><th scope="col">${w.event}</th><th scope="col">${w.endpoint}</th><th scope="col">${m.common.status}</th><th scope="col">${w.attempts}</th><th scope="col">${w.httpCode}</th><th scope="col">${w.error}</th><th scope="col">${m.common.actions}</th></tr></thead>
 <tbody>${v.deliveries.map((d) => html`<tr data-delivery="${d.id}" data-status="${d.status}">
-  <td>${fmtDate(ctx, d.createdAt)}</td>
+  <td>${fmtTime(ctx, d.createdAt)}</td>
   <td><code>${d.eventType}</code></td>
   <td><code>${d.url}</code></td>
-  <td><span class="tag${d.status === 'delivered' ? ' tag-ok' : ''}">${w.status[d.status]}</span>${d.status === 'pending' && d.nextAttemptAt && d.attempts > 0 ? html` <span class="hint">(${format(w.nextAttempt, { time: fmtDate(ctx, d.nextAttemptAt) })})</span>` : ''}</td>
+  <td><span class="tag${d.status === 'delivered' ? ' tag-ok' : ''}">${w.status[d.status]}</span>${d.status === 'pending' && d.nextAttemptAt && d.attempts > 0 ? html` <span class="hint">(${format(w.nextAttempt, { time: fmtTime(ctx, d.nextAttemptAt) })})</span>` : ''}</td>
   <td>${d.attempts}</td>
   <td>${d.lastStatusCode ?? ''}</td>
   <td>${d.lastError ?? ''}</td>
-  <td>${d.status === 'dead' ? html`<form method="post" action="/console/${v.org.slug}/webhook-deliveries/${d.id}/redeliver" class="inline">${csrfField(ctx)}<button type="submit" class="small">${w.redeliver}<span class="visually-hidden"> ${d.eventType} ${fmtDate(ctx, d.createdAt)}</span></button></form>` : ''}</td>
+  <td>${d.status === 'dead' ? html`<form method="post" action="/console/${v.org.slug}/webhook-deliveries/${d.id}/redeliver" class="inline">${csrfField(ctx)}<button type="submit" class="small">${w.redeliver}<span class="visually-hidden"> ${d.eventType} ${fmtTime(ctx, d.createdAt)}</span></button></form>` : ''}</td>
 </tr>`)}</tbody>
 </table>` : html`<p>${w.noDeliveries}</p>`}`);
 }

@@ -6,6 +6,7 @@ import {
   listOrgAudit, removeMember, revokeApiKey, revokeInvitation, updateOrganization,
 } from '../../domain/organizations/organizations.js';
 import { authorize } from '../../domain/shared/policies.js';
+import { orgFigures } from '../../domain/organizations/overview.js';
 import type { AppDeps } from '../../http/deps.js';
 import { format } from '../../i18n/t.js';
 import { pageContext } from '../layout.js';
@@ -34,7 +35,8 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
     const parent = org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined;
     const children = await deps.store.organizations.listChildren(org.id);
     const memberCount = (await deps.store.memberships.list(org.id)).length;
-    return sendHtml(reply, orgOverviewPage(pageContext(request), { org, standing, parent, children, memberCount }));
+    const figures = await orgFigures(deps, org);
+    return sendHtml(reply, orgOverviewPage(pageContext(request), { org, standing, parent, children, memberCount, figures, now: deps.clock.now() }));
   });
 
   async function renderMembers(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; state?: FormState } = {}, status = 200) {
@@ -98,17 +100,17 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
   app.post('/console/:slug/settings', {
     schema: {
       ...hide, params: slugParams,
-      body: z.object({ ...csrf, name: text(500), logoUrl: text(2100).optional(), languages: z.union([text(5), z.array(text(5)).max(5)]).optional() }),
+      body: z.object({ ...csrf, name: text(500), logoUrl: text(2100).optional(), languages: z.union([text(5), z.array(text(5)).max(5)]).optional(), timeZone: text(100).optional() }),
       response: redirectResponse,
     },
   }, async (request, reply) => {
     const actor = userActor(request);
     try {
-      await updateOrganization(deps, actor, { slug: request.params.slug, name: request.body.name, logoUrl: request.body.logoUrl, languages: request.body.languages });
+      await updateOrganization(deps, actor, { slug: request.params.slug, name: request.body.name, logoUrl: request.body.logoUrl, languages: request.body.languages, timeZone: request.body.timeZone });
       return reply.redirect(`/console/${request.params.slug}/settings?done=saved`, 303);
     } catch (e) {
       const scope = await authorize(deps, actor, { action: 'org.manage', slug: request.params.slug });
-      return sendHtml(reply, settingsPage(pageContext(request), { ...scope, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '' }) }), statusOf(e));
+      return sendHtml(reply, settingsPage(pageContext(request), { ...scope, state: formState(request, e, { name: request.body.name, logoUrl: request.body.logoUrl ?? '', ...(request.body.timeZone === undefined ? {} : { timeZone: request.body.timeZone }) }) }), statusOf(e));
     }
   });
 

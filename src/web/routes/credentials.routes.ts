@@ -215,7 +215,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     const days = request.query.days ?? '30';
     const { org, standing, totals, days: series } = await analytics(deps, userActor(request), { slug: request.params.slug, templateId, days: Number(days) });
     const data = { totals, days: series };
-    const templates = await deps.store.templates.list(org.id);
-    return sendHtml(reply, analyticsPage(pageContext(request), { org, role: memberRole(standing), templates, templateId: templateId ?? '', days, data }));
+    const [templates, localMails] = await Promise.all([deps.store.templates.list(org.id), deps.store.overview.localMails(org.id, templateId)]);
+    return sendHtml(reply, analyticsPage(pageContext(request), { org, role: memberRole(standing), templates, templateId: templateId ?? '', days, data, localMails, mailMode: deps.mailMode }));
   });
 };

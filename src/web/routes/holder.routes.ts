@@ -9,8 +9,6 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { VerificationResult } from '../../domain/credentials/verification.js';
-import type { Locale } from '../../domain/shared/model.js';
 import { listHeldCredentials, openHolderLink, recordCredentialEvent } from '../../domain/credentials/manage-credentials.js';
 import { listPendingForEmail } from '../../domain/issuance/issue-from-results.js';
 import type { AppDeps } from '../../http/deps.js';
@@ -21,17 +19,6 @@ import { credentialView, sendCredentialFile } from '../../http/presenters/creden
 import { htmlResponse, sendHtml, text, userActor } from './helpers.js';
 
 const lang = { lang: z.enum(['fr', 'en']).optional() };
-
-/** `{date}` placeholders as people read them (the API keeps the ISO form). */
-function readableDates(result: VerificationResult, locale: Locale): VerificationResult {
-  const fmt = new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
-  const fix = <T extends { params?: Record<string, string | number> }>(item: T): T => {
-    const raw = item.params?.['date'];
-    const d = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : null;
-    return d && !Number.isNaN(d.getTime()) ? { ...item, params: { ...item.params, date: `${fmt.format(d)} UTC` } } : item;
-  };
-  return { ...result, log: result.log.map(fix), errors: result.errors.map(fix), warnings: result.warnings.map(fix) };
-}
 
 export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
@@ -51,7 +38,7 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   app.get('/c/:id', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
     const { award, credential, org } = await open(request, request.method === 'GET');
     // The page presents the stored signed document (never the template, which may have changed since).
-    return sendHtml(reply, holderPage(pageContext(request), {
+    return sendHtml(reply, holderPage(pageContext(request, { timeZone: org.timeZone }), {
       award, org, view: credentialView(credential), token: request.query.t || undefined, now: deps.clock.now(), isHolder: !!request.user && request.user.id === award.holderUserId,
     }));
   });
@@ -64,17 +51,17 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   });
 
   app.get('/c/:id/verification', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
-    const { award, credential, document } = await open(request);
+    const { award, credential, document, org } = await open(request);
     let input: unknown = document;
     try {
       input = JSON.parse(document);
     } catch {
       // A compact JWT is verified as the string it is.
     }
-    const result = localizeVerification(readableDates(await deps.verifier.verifyCredential(input), request.locale), request.locale);
+    const result = localizeVerification(await deps.verifier.verifyCredential(input), request.locale, { timeZone: org.timeZone });
     // A count, never who verified (no per-verifier data).
     if (request.method === 'GET') await recordCredentialEvent(deps, award, 'verified');
-    return sendHtml(reply, holderVerificationPage(pageContext(request), { award, view: credentialView(credential), result, token: request.query.t || undefined }));
+    return sendHtml(reply, holderVerificationPage(pageContext(request, { timeZone: org.timeZone }), { award, view: credentialView(credential), result, token: request.query.t || undefined }));
   });
 };
 
@@ -82,16 +69,19 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
 export const walletRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   app.get('/account/credentials', { schema: { hide: true, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => {
     const held = await listHeldCredentials(deps, userActor(request));
-    // Each credential as signed; organisation names only for a document without an issuer name.
+    // Each credential as signed.
     const items = held.map(({ award, credential }) => ({ award, view: credentialView(credential) }));
     const orgNames = new Map<string, string>();
-    for (const orgId of new Set(items.filter((i) => !i.view.issuer.name).map((i) => i.award.orgId))) {
+    // Every organisation's time zone (its days), and its name for a document without an issuer name.
+    const orgZones = new Map<string, string>();
+    for (const orgId of new Set(items.map((i) => i.award.orgId))) {
       const org = await deps.store.organizations.findById(orgId);
       if (org) orgNames.set(orgId, org.name);
+      if (org) orgZones.set(orgId, org.timeZone);
     }
     // Delayed automatic issuances addressed to the account's verified e-mails: "pending, expected around HH:MM".
     const emails = (await deps.store.users.listEmails(userActor(request).userId)).filter((e) => e.verifiedAt).map((e) => e.email);
     const pending = await listPendingForEmail(deps, emails);
-    return sendHtml(reply, walletPage(pageContext(request), { items, orgNames, pending }));
+    return sendHtml(reply, walletPage(pageContext(request), { items, orgNames, orgZones, pending }));
   });
 };

@@ -57,6 +57,13 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
       const ctx = pageContext(request);
       return sendHtml(reply, signInPage(ctx, { general: [ctx.m.errors.AUTH_REQUIRED] }, safeNext(request.url, '')), 401);
     });
+    // Console pages show times in their organisation's time zone (access is still checked by each route).
+    signedIn.addHook('preHandler', async (request) => {
+      const slug = (request.params as { slug?: unknown } | undefined)?.slug;
+      if (!request.user || typeof slug !== 'string' || !request.routeOptions.url?.startsWith('/console/:slug')) return;
+      const org = await deps.store.organizations.findBySlug(slug);
+      if (org && await deps.store.memberships.find(org.id, request.user.id)) request.timeZone = org.timeZone;
+    });
     await signedIn.register(accountRoutes, { deps });
     await signedIn.register(consoleRoutes, { deps });
     await signedIn.register(credentialsRoutes, { deps });

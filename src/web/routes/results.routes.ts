@@ -14,7 +14,7 @@ import {
 import { DEFAULT_RULES } from '../../domain/issuance/rules.js';
 import { decodeCursor, encodeCursor } from '../../http/api/pagination.js';
 import type { AppDeps } from '../../http/deps.js';
-import { format } from '../../i18n/t.js';
+import { plural } from '../../i18n/plural.js';
 import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { type DecisionRow, type ResultsPageView, resultsPage, rulesPage, rulesValues } from '../pages/results.js';
@@ -78,7 +78,7 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       const outcome = await importResultsFile(deps, actor, { slug: org.slug, bytes: file });
       if (!outcome.ok) return await render(request, reply, org.slug, undefined, { report: { errors: outcome.errors, columns: outcome.columns } }, 400);
       return await render(request, reply, org.slug, undefined, {
-        notice: format(m.results.imported, { count: outcome.received, decisions: outcome.decisions.length }),
+        notice: `${plural(request.locale, m.results.imported.results, outcome.received)}, ${plural(request.locale, m.results.imported.decisions, outcome.decisions.length)}.`,
         imported: outcome.decisions.map(rowOfOutcome),
       });
     } catch (e) {

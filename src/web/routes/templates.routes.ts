@@ -34,7 +34,7 @@ const lang = { lang: z.enum(LOCALES).optional() };
  * the field that is too long; one entry per row the domain allows.
  */
 const editorShape: Record<string, z.ZodOptional<z.ZodString>> = {};
-for (const k of ['kind', 'imageId', 'validity.unit', 'validity.n', 'defaultLocale', 'version', 'templateId']) editorShape[k] = text(100).optional();
+for (const k of ['kind', 'imageId', 'validity.unit', 'validity.n', 'defaultLocale', 'version', 'templateId', 'add']) editorShape[k] = text(100).optional();
 for (const l of LOCALES) {
   editorShape[`name.${l}`] = text(2000).optional();
   editorShape[`description.${l}`] = text(20_000).optional();
@@ -58,7 +58,7 @@ type Body = Record<string, string | undefined>;
 /** Only the form's own fields are kept for re-rendering (never `_csrf`). */
 function formValues(body: Body): FormValues {
   const out: FormValues = {};
-  for (const [k, v] of Object.entries(body)) if (k !== '_csrf' && typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(body)) if (k !== '_csrf' && k !== 'add' && typeof v === 'string') out[k] = v;
   return out;
 }
 
@@ -133,7 +133,7 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
 
   async function renderEditor(
     request: FastifyRequest, reply: FastifyReply, access: OrgScope, template: Template | undefined,
-    values: FormValues, extra: { notice?: string; state?: FormState } = {}, status = 200,
+    values: FormValues, extra: { notice?: string; state?: FormState; rows?: { skills?: number; fields?: number } } = {}, status = 200,
   ) {
     const images = await deps.store.images.listForOrg(access.org.id);
     const preview = previewOf(request, access.org, template, values, images).html;
@@ -200,6 +200,12 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
     }
     // Without JavaScript: the whole editor again, with what was typed and the preview (errors next to their fields).
     const values = formValues(body);
+    // "Add a skill / a field": one more row than the form had, nothing checked or saved yet.
+    const add = body['add'];
+    if (add === 'skills' || add === 'fields') {
+      const rows = add === 'skills' ? sentRows(body, 'skills', SKILL_COLUMNS, LIMITS.skills) : sentRows(body, 'fields', FIELD_COLUMNS, LIMITS.fields);
+      return renderEditor(request, reply, access, template, values, { rows: { [add]: rows + 1 } });
+    }
     let state: FormState | undefined;
     try {
       validateTemplate(templateInputOf(body));

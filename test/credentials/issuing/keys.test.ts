@@ -186,7 +186,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuer identity`, ()
   });
 
   it('organisations older than issuer keys get one lazily or at start, never two', async () => {
-    const legacy: Organization = { id: deps().secrets.newId(), slug: 'ancienne', name: 'Ancienne', logoUrl: null, languages: ['fr'], parentId: null, createdAt: t.clock.now() };
+    const legacy: Organization = { id: deps().secrets.newId(), slug: 'ancienne', name: 'Ancienne', logoUrl: null, languages: ['fr'], parentId: null, createdAt: t.clock.now(), timeZone: 'Europe/Paris' };
     const legacy2: Organization = { ...legacy, id: deps().secrets.newId(), slug: 'ancienne-2' };
     await t.container.store.organizations.create(legacy);
     await t.container.store.organizations.create(legacy2);

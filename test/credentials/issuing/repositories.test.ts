@@ -17,7 +17,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing repositories
   let store: Store;
   const secrets = createSecrets(Buffer.alloc(32, 3));
   const now = new Date('2026-02-01T10:00:00.000Z');
-  const org: Organization = { id: secrets.newId(), slug: 'repo', name: 'Repo', logoUrl: null, languages: ['fr'], parentId: null, createdAt: now };
+  const org: Organization = { id: secrets.newId(), slug: 'repo', name: 'Repo', logoUrl: null, languages: ['fr'], parentId: null, createdAt: now, timeZone: 'Europe/Paris' };
   const key = (over: Partial<IssuerKey> = {}): IssuerKey => ({
     id: secrets.newId(), orgId: org.id, publicKeyMultibase: `z6Mk${secrets.newToken().slice(0, 20)}`, secretKeySealed: 'v1.x', createdAt: now, retiredAt: null, ...over,
   });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueOpenBadge } from '../../../src/domain/credentials/issue-credentials.js';
 import { setCredentialStatus } from '../../../src/domain/credentials/status-lists.js';
+import { formatDateTime } from '../../../src/i18n/dates.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
 import { loadVector, readVector } from './support.js';
 import type { Organization } from '../../../src/domain/organizations/model.js';
@@ -50,6 +51,18 @@ describe('VC-API verify routes', () => {
     });
     expect(res.body.checks).toContain('valid_signature');
     expect(res.body.credential?.['id']).toBe(issued.id);
+  });
+
+  it('messages carry dates as people read them, formatted like the pages; params keep the ISO form', async () => {
+    const validFrom = (JSON.parse(issued.document) as { validFrom: string }).validFrom;
+    const fr = await post('/credentials/verify', { verifiableCredential: JSON.parse(issued.document) });
+    const step = fr.body.log.find((s) => s.id === 'validity_start') as { message: string; params?: Record<string, string> };
+    expect(step.params?.['date']).toBe(validFrom);
+    expect(step.message).toBe(`Valide depuis le ${formatDateTime('fr', new Date(validFrom))}.`);
+    expect(step.message).toMatch(/^Valide depuis le \d{1,2} [^\d]+ \d{4} \d{2}:\d{2} \(UTC\)\.$/);
+    expect(step.message).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    const en = await post('/credentials/verify', { verifiableCredential: JSON.parse(issued.document) }, { 'accept-language': 'en' });
+    expect(en.body.log.find((s) => s.id === 'validity_start')?.message).toBe(`Valid since ${formatDateTime('en', new Date(validFrom))}.`);
   });
 
   it('its VC-JWT too, as a string and as an EnvelopedVerifiableCredential', async () => {
@@ -127,9 +140,9 @@ describe('VC-API verify routes', () => {
   it('messages follow the request language (codes and params are stable)', async () => {
     const vc = loadVector('1edtech-validator/ob30/simple-err-expired.json');
     const fr = await post('/credentials/verify', { verifiableCredential: vc }, { 'accept-language': 'fr' });
-    expect(fr.body.errors.find((e) => e.code === 'EXPIRED')?.message).toBe('Expiré le 2010-01-01T00:00:00Z.');
+    expect(fr.body.errors.find((e) => e.code === 'EXPIRED')?.message).toBe('Expiré le 1 janv. 2010 00:00 (UTC).');
     expect(fr.body.log.find((s) => s.id === 'valid_signature')?.message).toMatch(/^Signature intacte/);
     const en = await post('/credentials/verify', { verifiableCredential: vc }, { 'accept-language': 'en' });
-    expect(en.body.errors.find((e) => e.code === 'EXPIRED')?.message).toBe('Expired on 2010-01-01T00:00:00Z.');
+    expect(en.body.errors.find((e) => e.code === 'EXPIRED')?.message).toBe('Expired on 1 Jan 2010 00:00 (UTC).');
   });
 });
