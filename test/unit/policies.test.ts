@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/shared/errors.js';
 import type { Actor } from '../../src/domain/shared/model.js';
 import { type Action, PERMISSIONS, type Standing, authorize, can } from '../../src/domain/shared/policies.js';
-import { getOrgForMember, requireOrgRole } from '../../src/domain/organizations/organizations.js';
 import type { Membership, Organization, Role } from '../../src/domain/organizations/model.js';
 
 const ROLES: Role[] = ['admin', 'staff', 'reviewer'];
@@ -45,7 +44,7 @@ function fakeDeps() {
       find: async (orgId: string, userId: string) => memberships.find((m) => m.orgId === orgId && m.userId === userId),
     },
   };
-  return { store } as unknown as Parameters<typeof authorize>[0] & Parameters<typeof requireOrgRole>[0];
+  return { store } as unknown as Parameters<typeof authorize>[0];
 }
 
 const user = (userId: string, isPlatformAdmin = false): Actor => ({ kind: 'user', userId, isPlatformAdmin });
@@ -122,20 +121,5 @@ describe('authorize', () => {
       expect(await outcome(system, action, 'no-such-org')).toBe('NOT_FOUND');
       expect(await outcome(system, action)).toBe('NOT_FOUND');
     }
-  });
-});
-
-describe('requireOrgRole and getOrgForMember (kept for callers not yet moved) answer as before', () => {
-  const code = (p: Promise<unknown>) => p.then((v) => `ok:${(v as { role: Role }).role}`, (e: AppError) => e.code);
-
-  it('membership first (NOT_FOUND), then the role list (FORBIDDEN)', async () => {
-    const deps = fakeDeps();
-    for (const role of ROLES) {
-      expect(await code(getOrgForMember(deps, member(role), 'org-a'))).toBe(`ok:${role}`);
-      expect(await code(requireOrgRole(deps, member(role), 'org-a', ['admin']))).toBe(role === 'admin' ? 'ok:admin' : 'FORBIDDEN');
-      expect(await code(requireOrgRole(deps, member(role), 'org-a', ['admin', 'staff']))).toBe(role === 'reviewer' ? 'FORBIDDEN' : `ok:${role}`);
-      expect(await code(requireOrgRole(deps, member(role), 'org-b', ['admin', 'staff', 'reviewer']))).toBe('NOT_FOUND');
-    }
-    expect(await code(getOrgForMember(deps, member('admin'), 'BAD SLUG'))).toBe('NOT_FOUND');
   });
 });

@@ -18,7 +18,7 @@ import { checkPasswordPolicy } from '../accounts/password-policy.js';
 import type { Repositories } from '../shared/store.js';
 import { DEFAULT_TIME_ZONE, normalizeEmail, normalizeName, normalizeSlug, normalizeTimeZone, normalizeUrl } from '../shared/validation.js';
 import type { User } from '../accounts/model.js';
-import { type ApiKey, type Invitation, type MemberView, type Organization, type Role, isRole } from './model.js';
+import { type ApiKey, type Invitation, type MemberView, type Organization, isRole } from './model.js';
 
 /** `issuerKeys`: when wired (always, through compose.ts), a new organisation gets its issuer key at creation. */
 export type OrgDeps = AccountDeps & { issuerKeys?: IssuerKeys };
@@ -26,31 +26,6 @@ type UserActor = Extract<Actor, { kind: 'user' }>;
 
 export const INVITATION_TTL_MS = 14 * DAY;
 export const API_KEY_PREFIX = 'sceau_';
-
-export interface OrgAccess {
-  org: Organization;
-  role: Role;
-}
-
-/**
- * The organisation, if the actor is a member; NOT_FOUND otherwise (existence is never revealed).
- * @deprecated Use cases call `authorize` (src/domain/shared/policies.ts); kept for callers not yet moved.
- */
-export async function getOrgForMember(deps: Pick<OrgDeps, 'store'>, actor: UserActor, slug: string): Promise<OrgAccess> {
-  // Every role may view: this is membership only.
-  const { org, standing } = await authorize(deps, actor, { action: 'org.view', slug });
-  return { org, role: standing as Role };
-}
-
-/**
- * As `getOrgForMember`, then FORBIDDEN when the member's role is not among `roles`.
- * @deprecated Use cases call `authorize` with an action; kept for callers not yet moved.
- */
-export async function requireOrgRole(deps: Pick<OrgDeps, 'store'>, actor: UserActor, slug: string, roles: readonly Role[]): Promise<OrgAccess> {
-  const access = await getOrgForMember(deps, actor, slug);
-  if (!roles.includes(access.role)) throw new AppError('FORBIDDEN');
-  return access;
-}
 
 export function listMyOrganizations(deps: Pick<OrgDeps, 'store'>, actor: UserActor) {
   return deps.store.organizations.listForUser(actor.userId);

@@ -20,14 +20,6 @@ export interface TemplateDeps {
   secrets: Secrets;
 }
 
-/**
- * Who may manage templates and issue: admins and staff. Reviewers read.
- * @deprecated The rights live in PERMISSIONS (src/domain/shared/policies.ts): ask `can(standing, action)`.
- */
-export const ISSUER_ROLES = ['admin', 'staff'] as const;
-/** @deprecated See ISSUER_ROLES. */
-export const READER_ROLES = ['admin', 'staff', 'reviewer'] as const;
-
 export const LIMITS = { name: 200, description: 5000, criteria: 5000, skills: 50, skillName: 200, fields: 30, label: 200, subject: 200, body: 5000 } as const;
 const LOCALES: Locale[] = ['fr', 'en'];
 
