@@ -135,14 +135,14 @@ export async function createServer(deps: AppDeps, { renderErrorPage }: ServerOpt
       request.log.warn({ code: appError.code, method: request.method, route: request.routeOptions.url }, 'access refused');
     }
     if (wantsJson(request.url, request.headers.accept, request.routeOptions.config?.kind)) {
-      return sendProblem(reply, request, appError, fieldErrors);
+      return sendProblem(reply, request, { appError, fieldErrors });
     }
     return renderErrorPage(request, reply, appError);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
     const appError = new AppError('NOT_FOUND');
-    if (wantsJson(request.url, request.headers.accept, undefined)) return sendProblem(reply, request, appError);
+    if (wantsJson(request.url, request.headers.accept, undefined)) return sendProblem(reply, request, { appError });
     return renderErrorPage(request, reply, appError);
   });
 

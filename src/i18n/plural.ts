@@ -35,7 +35,7 @@ function variantOf(locale: Locale, message: Plural, count: number): string {
 }
 
 /** The variant of `message` for `count`, `#` replaced by the count, then `{name}` placeholders filled. */
-export function plural(locale: Locale, message: Plural, count: number, params: Record<string, string | number> = {}): string {
+export function plural(locale: Locale, message: Plural, { count, params = {} }: { count: number; params?: Record<string, string | number> }): string {
   return format(variantOf(locale, message, count), params);
 }
 

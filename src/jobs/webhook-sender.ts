@@ -28,7 +28,7 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /** What a receiver does (documented for integrators; used by the tests): checks v1 and the timestamp's age. */
-export function verifyWebhookSignature(secret: string, header: string, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifyWebhookSignature(secret: string, header: string, { body, nowSeconds, toleranceSeconds = 300 }: { body: string; nowSeconds: number; toleranceSeconds?: number }): boolean {
   const parts = new Map(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';

@@ -51,7 +51,7 @@ export function keyset<DB, TB extends keyof DB, O>(
 }
 
 /** The first `limit` rows mapped, and the position of the last one when more rows followed. */
-export function toPage<R, T>(rows: R[], page: PageRequest, positionOf: (row: R) => PagePosition, map: (row: R) => T): Page<T> {
+export function toPage<R, T>(rows: R[], page: PageRequest, { positionOf, map }: { positionOf: (row: R) => PagePosition; map: (row: R) => T }): Page<T> {
   const kept = rows.slice(0, page.limit);
   const last = kept[kept.length - 1];
   return { items: kept.map(map), next: rows.length > page.limit && last !== undefined ? positionOf(last) : null };

@@ -106,9 +106,9 @@ export function resultsRepository(db: Kysely<Database>): ResultsRepository {
     async listDecisions(orgId, page) {
       const rows = await keyset(decisionViews().where('issuance_decisions.org_id', '=', orgId), page,
         { t: 'issuance_decisions.created_at', id: 'issuance_decisions.id' }).execute();
-      return toPage(rows, page, (r) => ({ t: r.created_at, id: r.id }), (r): IssuanceDecisionView => ({
-        ...toDecision(r), templateName: nameOf(r.content), credentialId: r.credential_id ?? null,
-      }));
+      return toPage(rows, page, { positionOf: (r) => ({ t: r.created_at, id: r.id }), map: (r): IssuanceDecisionView => ({
+                  ...toDecision(r), templateName: nameOf(r.content), credentialId: r.credential_id ?? null,
+                }) });
     },
     async listDuePending(before, limit) {
       const rows = await db.selectFrom('issuance_decisions').select(['id', 'due_at']).where('decision', '=', 'pending')

@@ -112,7 +112,7 @@ for (const dialect of testDialects()) describe(`${dialect}: Idempotency-Key`, ()
     const now = t.clock.now();
     // A request that claimed the key and then died (process killed): no release ever happened.
     await t.container.store.idempotencyKeys.claim({
-      orgId: org.id, key: 'key-stuck', fingerprint: fingerprintOf(t.container.deps.secrets, 'POST', URL_INVITE, body),
+      orgId: org.id, key: 'key-stuck', fingerprint: fingerprintOf(t.container.deps.secrets, 'POST', { url: URL_INVITE, body }),
       createdAt: now, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
     }, new Date(now.getTime() - IDEMPOTENCY_PENDING_LEASE_MS));
     const busy = await post(body, 'key-stuck');

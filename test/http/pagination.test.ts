@@ -92,10 +92,10 @@ describe('pagination helpers', () => {
 
   it('builds { data, nextCursor } responses and their schema', () => {
     const schema = page(z.object({ id: z.string() }));
-    const body = pageResponse(secrets, { items: [{ id: 'a', secret: 1 }], next: position }, (i) => ({ id: i.id }), 'audit');
+    const body = pageResponse(secrets, { items: [{ id: 'a', secret: 1 }], next: position }, { present: (i) => ({ id: i.id }), scope: 'audit' });
     expect(schema.parse(body)).toEqual(body);
     expect(decodeCursor(secrets, body.nextCursor, 'audit')).toEqual(position);
-    expect(pageResponse(secrets, { items: [], next: null }, (i: { id: string }) => i)).toEqual({ data: [], nextCursor: null });
+    expect(pageResponse(secrets, { items: [], next: null }, { present: (i: { id: string }) => i })).toEqual({ data: [], nextCursor: null });
   });
 });
 
@@ -128,7 +128,7 @@ for (const dialect of testDialects()) describe(`${dialect}: keyset pagination`, 
   const listPage = async (limit: number, after: PagePosition | null) => {
     const q = db.db.selectFrom('audit_events').select(['id', 'at']).where('org_id', '=', orgId);
     const found = await keyset(q, { limit, after }, { t: 'at', id: 'id' }).execute();
-    return toPage(found, { limit, after }, (r) => ({ t: r.at, id: r.id }), (r) => r.id);
+    return toPage(found, { limit, after }, { positionOf: (r) => ({ t: r.at, id: r.id }), map: (r) => r.id });
   };
 
   it.each([1, 5, 7, 22, 23, 100])('walks every row once, newest first, %i at a time', async (limit) => {
@@ -177,7 +177,7 @@ for (const dialect of testDialects()) describe(`${dialect}: a paginated route`, 
       const after = decodeCursor(container.deps.secrets, cursor, 'events');
       const q = container.handle.db.selectFrom('audit_events').select(['id', 'at']).where('org_id', '=', 'org-route');
       const rows = await keyset(q, { limit, after }, { t: 'at', id: 'id' }).execute();
-      return pageResponse(container.deps.secrets, toPage(rows, { limit, after }, (r) => ({ t: r.at, id: r.id }), (r) => r), (r) => r, 'events');
+      return pageResponse(container.deps.secrets, toPage(rows, { limit, after }, { positionOf: (r) => ({ t: r.at, id: r.id }), map: (r) => r }), { present: (r) => r, scope: 'events' });
     });
     await app.ready();
     await container.handle.db.insertInto('audit_events').values(Array.from({ length: 12 }, (_, i) => ({

@@ -18,9 +18,9 @@ describe('plural helper', () => {
   it('picks the form by Intl.PluralRules: French 0 and 1 singular, English only 1', () => {
     const fr1 = { one: '# ligne invalide', other: '# lignes invalides' };
     const en1 = { one: '# invalid row', other: '# invalid rows' };
-    expect([0, 1, 2, 1500].map((n) => plural('fr', fr1, n))).toEqual(['0 ligne invalide', '1 ligne invalide', '2 lignes invalides', '1\u00a0500 lignes invalides']);
-    expect([0, 1, 2, 1500].map((n) => plural('en', en1, n))).toEqual(['0 invalid rows', '1 invalid row', '2 invalid rows', '1,500 invalid rows']);
-    expect(plural('fr', { other: '# de {org}' }, 3, { org: 'Institut' })).toBe('3 de Institut');
+    expect([0, 1, 2, 1500].map((n) => plural('fr', fr1, { count: n }))).toEqual(['0 ligne invalide', '1 ligne invalide', '2 lignes invalides', '1\u00a0500 lignes invalides']);
+    expect([0, 1, 2, 1500].map((n) => plural('en', en1, { count: n }))).toEqual(['0 invalid rows', '1 invalid row', '2 invalid rows', '1,500 invalid rows']);
+    expect(plural('fr', { other: '# de {org}' }, { count: 3, params: { org: 'Institut' } })).toBe('3 de Institut');
   });
 
   it('resolves plural variants embedded in catalogue strings', () => {

@@ -31,9 +31,9 @@ describe('error catalogue', () => {
   });
 
   it('builds problem details without a request id on 4xx and with one on 5xx', () => {
-    const p404 = toProblem(new AppError('NOT_FOUND'), 'en', 'req-1');
+    const p404 = toProblem(new AppError('NOT_FOUND'), 'en', { requestId: 'req-1' });
     expect(p404).toEqual({ type: 'urn:sceau:error:NOT_FOUND', title: 'NOT_FOUND', status: 404, code: 'NOT_FOUND', detail: en.errors.NOT_FOUND });
-    const p500 = toProblem(new AppError('INTERNAL'), 'fr', 'req-2');
+    const p500 = toProblem(new AppError('INTERNAL'), 'fr', { requestId: 'req-2' });
     expect(p500.requestId).toBe('req-2');
     expect(p500.detail).toContain('req-2');
   });

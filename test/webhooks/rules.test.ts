@@ -35,10 +35,10 @@ describe('webhook rules', () => {
   it('signs t.body with HMAC-SHA256 and verifies within a tolerance', () => {
     const header = signWebhook('whsec_test', 1_700_000_000, '{"a":1}');
     expect(header).toMatch(/^t=1700000000,v1=[0-9a-f]{64}$/);
-    expect(verifyWebhookSignature('whsec_test', header, '{"a":1}', 1_700_000_100)).toBe(true);
-    expect(verifyWebhookSignature('whsec_other', header, '{"a":1}', 1_700_000_100)).toBe(false);
-    expect(verifyWebhookSignature('whsec_test', header, '{"a":1}', 1_700_000_301)).toBe(false);
-    expect(verifyWebhookSignature('whsec_test', 't=x,v1=zz', '{"a":1}', 1_700_000_000)).toBe(false);
+    expect(verifyWebhookSignature('whsec_test', header, { body: '{"a":1}', nowSeconds: 1_700_000_100 })).toBe(true);
+    expect(verifyWebhookSignature('whsec_other', header, { body: '{"a":1}', nowSeconds: 1_700_000_100 })).toBe(false);
+    expect(verifyWebhookSignature('whsec_test', header, { body: '{"a":1}', nowSeconds: 1_700_000_301 })).toBe(false);
+    expect(verifyWebhookSignature('whsec_test', 't=x,v1=zz', { body: '{"a":1}', nowSeconds: 1_700_000_000 })).toBe(false);
   });
 
   it('lists the event types and reads WEBHOOKS_ALLOW_PRIVATE_NETWORKS (default false)', () => {

@@ -181,9 +181,9 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
     expect(Number(m[1])).toBe(Math.floor(t.clock.now().getTime() / 1000));
     expect(m[2]).toBe(createHmac('sha256', a.secret).update(`${m[1]}.${req.body}`).digest('hex'));
     expect(m[2]).not.toBe(createHmac('sha256', b.secret).update(`${m[1]}.${req.body}`).digest('hex'));
-    expect(verifyWebhookSignature(a.secret, String(req.headers['sceau-signature']), req.body, Number(m[1]))).toBe(true);
-    expect(verifyWebhookSignature(a.secret, String(req.headers['sceau-signature']), `${req.body} `, Number(m[1]))).toBe(false);
-    expect(verifyWebhookSignature(a.secret, String(req.headers['sceau-signature']), req.body, Number(m[1]) + 3600)).toBe(false);
+    expect(verifyWebhookSignature(a.secret, String(req.headers['sceau-signature']), { body: req.body, nowSeconds: Number(m[1]) })).toBe(true);
+    expect(verifyWebhookSignature(a.secret, String(req.headers['sceau-signature']), { body: `${req.body} `, nowSeconds: Number(m[1]) })).toBe(false);
+    expect(verifyWebhookSignature(a.secret, String(req.headers['sceau-signature']), { body: req.body, nowSeconds: Number(m[1]) + 3600 })).toBe(false);
 
     const [row] = await deliveriesOf(a.id);
     expect(row).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null });
@@ -461,7 +461,7 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
       await eventually(async () => receiver.requests.find((r) => r.path === '/e2e'), 'the webhook POST', 30_000);
       const req = receiver.requests.find((r) => r.path === '/e2e')!;
       const sig = String(req.headers['sceau-signature']);
-      expect(verifyWebhookSignature(hook.secret, sig, req.body, Number(/t=(\d+)/.exec(sig)![1]))).toBe(true);
+      expect(verifyWebhookSignature(hook.secret, sig, { body: req.body, nowSeconds: Number(/t=(\d+)/.exec(sig)![1]) })).toBe(true);
       await eventually(async () => (await deliveriesOf(hook.id))[0]?.status === 'delivered', 'the delivered row');
       expect(receiver.requests.filter((r) => r.path === '/e2e')).toHaveLength(1);
     } finally {

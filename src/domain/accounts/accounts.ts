@@ -127,8 +127,7 @@ export async function verifySignUp(deps: AccountDeps, input: { flowId: unknown; 
     };
     await tx.users.create(user);
     await tx.users.addEmail({ id: deps.secrets.newId(), userId: user.id, email: checked.email, isPrimary: true, verifiedAt: now, createdAt: now });
-    await recordAudit(tx, deps, { kind: 'user', userId: user.id, isPlatformAdmin: false, ip: input.ip ?? null },
-      { action: 'account.created', targetType: 'user', targetId: user.id });
+    await recordAudit(tx, deps, { actor: { kind: 'user', userId: user.id, isPlatformAdmin: false, ip: input.ip ?? null }, action: 'account.created', targetType: 'user', targetId: user.id });
     return user;
   });
 }
@@ -180,13 +179,12 @@ export async function signIn(deps: AccountDeps, input: { email: unknown; passwor
       key, failures, windowStartedAt: throttle?.windowStartedAt ?? now, blockedUntil: delay ? addMs(now, delay) : null,
     });
     if (found) {
-      await recordAudit(deps.store, deps, { kind: 'system' }, { action: 'auth.sign_in_failed', targetType: 'user', targetId: found.user.id, ip: input.ip ?? null });
+      await recordAudit(deps.store, deps, { actor: { kind: 'system' }, action: 'auth.sign_in_failed', targetType: 'user', targetId: found.user.id, ip: input.ip ?? null });
     }
     throw new AppError('AUTH_INVALID_CREDENTIALS');
   }
   if (throttle) await deps.store.throttles.clear(key);
-  await recordAudit(deps.store, deps, { kind: 'user', userId: found.user.id, isPlatformAdmin: found.user.isPlatformAdmin, ip: input.ip ?? null },
-    { action: 'auth.signed_in', targetType: 'user', targetId: found.user.id });
+  await recordAudit(deps.store, deps, { actor: { kind: 'user', userId: found.user.id, isPlatformAdmin: found.user.isPlatformAdmin, ip: input.ip ?? null }, action: 'auth.signed_in', targetType: 'user', targetId: found.user.id });
   return found.user;
 }
 
@@ -247,7 +245,7 @@ export async function requestPasswordReset(deps: AccountDeps, input: { email: un
       kind: 'password.reset', to: email, locale: found.user.locale,
       params: { name: found.user.displayName, resetUrl: url(deps, '/password/reset', { token }) },
     });
-    await recordAudit(tx, deps, { kind: 'system' }, { action: 'auth.password_reset_requested', targetType: 'user', targetId: found.user.id, ip: input.ip ?? null });
+    await recordAudit(tx, deps, { actor: { kind: 'system' }, action: 'auth.password_reset_requested', targetType: 'user', targetId: found.user.id, ip: input.ip ?? null });
   });
 }
 
@@ -274,8 +272,7 @@ export async function resetPassword(deps: AccountDeps, input: { token: unknown; 
     await tx.passwordResets.invalidateForUser(userId, now);
     const to = await tx.users.primaryEmail(userId);
     if (to) await tx.outbox.add({ kind: 'password.changed', to, locale: user.locale, params: { name: user.displayName } });
-    await recordAudit(tx, deps, { kind: 'user', userId, isPlatformAdmin: user.isPlatformAdmin, ip: input.ip ?? null },
-      { action: 'auth.password_reset', targetType: 'user', targetId: userId });
+    await recordAudit(tx, deps, { actor: { kind: 'user', userId, isPlatformAdmin: user.isPlatformAdmin, ip: input.ip ?? null }, action: 'auth.password_reset', targetType: 'user', targetId: userId });
     return { ...user, passwordHash };
   });
 }
@@ -297,7 +294,7 @@ export async function changePassword(
     await tx.passwordResets.invalidateForUser(user.id, deps.clock.now());
     const to = await tx.users.primaryEmail(user.id);
     if (to) await tx.outbox.add({ kind: 'password.changed', to, locale: user.locale, params: { name: user.displayName } });
-    await recordAudit(tx, deps, actor, { action: 'auth.password_changed', targetType: 'user', targetId: user.id });
+    await recordAudit(tx, deps, { actor, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
   });
 }
 
@@ -314,7 +311,7 @@ export async function updateProfile(deps: AccountDeps, actor: Extract<Actor, { k
   const displayName = normalizeName(input.displayName);
   await deps.store.transaction(async (tx) => {
     await tx.users.update(actor.userId, { displayName, locale: input.locale });
-    await recordAudit(tx, deps, actor, { action: 'account.profile_updated', targetType: 'user', targetId: actor.userId });
+    await recordAudit(tx, deps, { actor, action: 'account.profile_updated', targetType: 'user', targetId: actor.userId });
   });
 }
 
@@ -372,7 +369,7 @@ export async function verifyAddEmail(
     if (user && primary) {
       await tx.outbox.add({ kind: 'email.added-notice', to: primary, locale: user.locale, params: { name: user.displayName, email: checked.email } });
     }
-    await recordAudit(tx, deps, actor, { action: 'account.email_added', targetType: 'user', targetId: actor.userId });
+    await recordAudit(tx, deps, { actor, action: 'account.email_added', targetType: 'user', targetId: actor.userId });
   });
 }
 
@@ -382,7 +379,7 @@ export async function setPrimaryEmail(deps: AccountDeps, actor: Extract<Actor, {
     if (!email) throw new AppError('NOT_FOUND');
     if (!email.verifiedAt) throw new AppError('EMAIL_NOT_VERIFIED');
     await tx.users.setPrimaryEmail(actor.userId, emailId);
-    await recordAudit(tx, deps, actor, { action: 'account.primary_email_changed', targetType: 'user', targetId: actor.userId });
+    await recordAudit(tx, deps, { actor, action: 'account.primary_email_changed', targetType: 'user', targetId: actor.userId });
   });
 }
 
@@ -393,7 +390,7 @@ export async function removeEmail(deps: AccountDeps, actor: Extract<Actor, { kin
     if (!email) throw new AppError('NOT_FOUND');
     if (email.isPrimary || emails.length === 1) throw new AppError('EMAIL_CANNOT_REMOVE_PRIMARY');
     await tx.users.removeEmail(actor.userId, emailId);
-    await recordAudit(tx, deps, actor, { action: 'account.email_removed', targetType: 'user', targetId: actor.userId });
+    await recordAudit(tx, deps, { actor, action: 'account.email_removed', targetType: 'user', targetId: actor.userId });
   });
 }
 
@@ -418,7 +415,7 @@ export async function createUserAccount(
     };
     await t.users.create(user);
     await t.users.addEmail({ id: deps.secrets.newId(), userId: user.id, email, isPrimary: true, verifiedAt: now, createdAt: now });
-    await recordAudit(t, deps, { kind: 'system' }, { action: 'account.created', targetType: 'user', targetId: user.id });
+    await recordAudit(t, deps, { actor: { kind: 'system' }, action: 'account.created', targetType: 'user', targetId: user.id });
     return user;
   };
   return tx ? run(tx) : deps.store.transaction(run);

@@ -107,9 +107,7 @@ export async function rotateIssuerKey(deps: IssuerDeps, actor: Actor, input: { s
     if (!(await tx.issuerKeys.retire(previous.id, now))) throw new Error('rotation: the current key changed concurrently; retry');
     const current: IssuerKey = { id: deps.secrets.newId(), orgId: org.id, ...generated, createdAt: now, retiredAt: null };
     if (!(await tx.issuerKeys.create(current))) throw new Error('rotation: a current key appeared concurrently');
-    await recordAudit(tx, deps, actor, {
-      action: 'issuer_key.rotated', orgId: org.id, targetType: 'issuer_key', targetId: current.id, details: { previousKeyId: previous.id },
-    });
+    await recordAudit(tx, deps, { actor, action: 'issuer_key.rotated', orgId: org.id, targetType: 'issuer_key', targetId: current.id, details: { previousKeyId: previous.id }, });
     return { previous: { ...previous, retiredAt: now }, current };
   });
 }
@@ -195,7 +193,7 @@ export async function setIssuerProfile(
   };
   await deps.store.transaction(async (tx) => {
     await tx.issuerProfiles.put(details);
-    await recordAudit(tx, deps, actor, { action: 'issuer_profile.updated', orgId: org.id, targetType: 'organization', targetId: org.id });
+    await recordAudit(tx, deps, { actor, action: 'issuer_profile.updated', orgId: org.id, targetType: 'organization', targetId: org.id });
   });
   return details;
 }

@@ -91,7 +91,7 @@ export async function resendAward(deps: ManageDeps, actor: Actor, input: TenantI
   await deps.store.transaction(async (tx) => {
     const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams({ org, content, recipient: r, link, inAccount: award.holderUserId !== null }) });
     await tx.awards.setLink(award.id, deps.secrets.hashToken(token), mailId);
-    await recordAudit(tx, deps, actor, { action: 'credential.resent', orgId: org.id, targetType: 'credential', targetId: award.id });
+    await recordAudit(tx, deps, { actor, action: 'credential.resent', orgId: org.id, targetType: 'credential', targetId: award.id });
   });
   return findAward(deps, org, award.id);
 }

@@ -238,10 +238,8 @@ export async function setCredentialStatus(
       await tx.credentials.setSuspended(changed.map((r) => r.id), null);
     }
     if (changed.length) {
-      await recordAudit(tx, deps, actor, {
-        action: `credential.${wanted === 'active' ? 'reactivated' : wanted}`, orgId: org.id, targetType: 'credential', targetId: changed[0]!.id,
-        details: reason ? { reason } : null,
-      });
+      await recordAudit(tx, deps, { actor, action: `credential.${wanted === 'active' ? 'reactivated' : wanted}`, orgId: org.id, targetType: 'credential', targetId: changed[0]!.id,
+                  details: reason ? { reason } : null, });
       await deps.hooks?.onStatusChanged?.(tx, org, changed, wanted, reason ?? null);
     }
     return [...touched];

@@ -132,7 +132,7 @@ export async function createImport(
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.create(job);
     await tx.issuanceJobs.insertRows(rows);
-    await recordAudit(tx, deps, actor, { action: 'issuance.imported', orgId: org.id, targetType: 'issuance_job', targetId: job.id, details: { rows: rows.length, format: table.format } });
+    await recordAudit(tx, deps, { actor, action: 'issuance.imported', orgId: org.id, targetType: 'issuance_job', targetId: job.id, details: { rows: rows.length, format: table.format } });
   });
   return job;
 }
@@ -238,7 +238,7 @@ export async function publishJob(deps: IssuanceDeps, actor: Actor, input: { slug
     if (!(await tx.issuanceJobs.transition(jobId, ['draft'], 'queued', now))) throw new AppError('JOB_NOT_EDITABLE');
     await tx.issuanceJobs.setRowsStatus(jobId, 'valid', 'pending');
     await tx.issuanceJobs.update(jobId, { queuedAt: now });
-    await recordAudit(tx, deps, actor, { action: 'issuance.published', orgId: view.scope.org.id, targetType: 'issuance_job', targetId: jobId, details: { rows: view.counts.valid } });
+    await recordAudit(tx, deps, { actor, action: 'issuance.published', orgId: view.scope.org.id, targetType: 'issuance_job', targetId: jobId, details: { rows: view.counts.valid } });
   });
   await enqueueIssuance(deps, jobId);
   return (await deps.store.issuanceJobs.findById(jobId))!;

@@ -171,7 +171,7 @@ export async function issueBatch(deps: IssueBatchDeps, actor: Actor, input: Issu
     await tx.credentialEvents.recordMany(out.flatMap(({ award }) => [event(award.id, 'issued'), ...(award.holderUserId ? [event(award.id, 'claimed')] : [])]));
     for (const o of out) await deps.hooks?.onIssued?.(tx, o.award, o.credentialId);
     if (!job) {
-      await recordAudit(tx, deps, actor, { action: 'template.issued', orgId: org.id, targetType: 'template', targetId: template.id, details: { count: out.length } });
+      await recordAudit(tx, deps, { actor, action: 'template.issued', orgId: org.id, targetType: 'template', targetId: template.id, details: { count: out.length } });
     }
     return out;
   });

@@ -153,7 +153,7 @@ export async function createApiJob(deps: IssuanceDeps, actor: Actor, input: ApiR
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.create(job);
     await tx.issuanceJobs.insertRows(rows);
-    await recordAudit(tx, deps, actor, { action: 'issuance.published', orgId: org.id, targetType: 'issuance_job', targetId: job.id, details: { rows: rows.length, source: 'api' } });
+    await recordAudit(tx, deps, { actor, action: 'issuance.published', orgId: org.id, targetType: 'issuance_job', targetId: job.id, details: { rows: rows.length, source: 'api' } });
   });
   await enqueueIssuance(deps, job.id);
   return job;

@@ -309,7 +309,7 @@ async function receive(deps: ResultsDeps, actor: Actor, org: Organization, { res
   }));
   const ids = await deps.store.transaction(async (tx) => {
     const stored = await tx.results.insertResults(results);
-    await recordAudit(tx, deps, actor, { action: 'results.received', orgId: org.id, details: { count: results.length, source } });
+    await recordAudit(tx, deps, { actor, action: 'results.received', orgId: org.id, details: { count: results.length, source } });
     return stored;
   });
   results.forEach((r, i) => { r.id = ids[i]!; });
@@ -441,9 +441,7 @@ export async function saveTemplateRules(
   const rules = validateRules(input.rules);
   await deps.store.transaction(async (tx) => {
     await tx.results.setRules(org.id, template.id, rules);
-    await recordAudit(tx, deps, actor, {
-      action: 'template.rules_updated', orgId: org.id, targetType: 'template', targetId: template.id, details: { ...rules },
-    });
+    await recordAudit(tx, deps, { actor, action: 'template.rules_updated', orgId: org.id, targetType: 'template', targetId: template.id, details: { ...rules }, });
   });
   return rules;
 }

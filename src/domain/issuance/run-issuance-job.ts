@@ -95,7 +95,7 @@ async function finishIfDone(deps: IssuanceDeps, job: IssuanceJob): Promise<void>
   await deps.store.transaction(async (tx) => {
     if (!(await tx.issuanceJobs.transition(job.id, ['running', 'queued'], 'completed', now))) return;
     await tx.issuanceJobs.update(job.id, { issuedCount: counts.issued, failedCount: counts.failed, completedAt: now });
-    await recordAudit(tx, deps, { kind: 'system' }, { action: 'issuance.completed', orgId: job.orgId, targetType: 'issuance_job', targetId: job.id, details: { issued: counts.issued, failed: counts.failed } });
+    await recordAudit(tx, deps, { actor: { kind: 'system' }, action: 'issuance.completed', orgId: job.orgId, targetType: 'issuance_job', targetId: job.id, details: { issued: counts.issued, failed: counts.failed } });
     await deps.hooks?.onJobCompleted?.(tx, job, counts);
   });
 }

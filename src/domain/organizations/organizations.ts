@@ -71,7 +71,7 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
     const org: Organization = { id: deps.secrets.newId(), slug, name, logoUrl, languages, parentId, createdAt: deps.clock.now(), timeZone };
     await t.organizations.create(org);
     if (deps.issuerKeys) await createIssuerKey(t, { ...deps, issuerKeys: deps.issuerKeys }, org.id);
-    await recordAudit(t, deps, actor, { action: 'org.created', orgId: org.id, targetType: 'organization', targetId: org.id });
+    await recordAudit(t, deps, { actor, action: 'org.created', orgId: org.id, targetType: 'organization', targetId: org.id });
     return org;
   };
   return tx ? run(tx) : deps.store.transaction(run);
@@ -88,7 +88,7 @@ export async function updateOrganization(
   };
   await deps.store.transaction(async (tx) => {
     await tx.organizations.update(org.id, patch);
-    await recordAudit(tx, deps, actor, { action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id });
+    await recordAudit(tx, deps, { actor, action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id });
   });
   return { ...org, ...patch };
 }
@@ -103,7 +103,7 @@ export async function addMember(deps: OrgDeps, actor: Actor, input: { slug: stri
     const { org } = await authorize({ store: t }, actor, { action: 'org.manage', slug: input.slug });
     if (await t.memberships.find(org.id, input.userId)) throw new AppError('MEMBER_ALREADY');
     await t.memberships.add({ orgId: org.id, userId: input.userId, role, createdAt: deps.clock.now() });
-    await recordAudit(t, deps, actor, { action: 'member.added', orgId: org.id, targetType: 'user', targetId: input.userId, details: { role } });
+    await recordAudit(t, deps, { actor, action: 'member.added', orgId: org.id, targetType: 'user', targetId: input.userId, details: { role } });
   };
   await (tx ? run(tx) : deps.store.transaction(run));
 }
@@ -131,7 +131,7 @@ export async function changeMemberRole(deps: OrgDeps, actor: Actor, input: { slu
     if (!(await tx.memberships.find(org.id, userId))) throw new AppError('NOT_FOUND');
     if (role !== 'admin') await assertNotLastAdmin(tx, org.id, userId);
     await tx.memberships.updateRole(org.id, userId, role);
-    await recordAudit(tx, deps, actor, { action: 'member.role_changed', orgId: org.id, targetType: 'user', targetId: userId, details: { role } });
+    await recordAudit(tx, deps, { actor, action: 'member.role_changed', orgId: org.id, targetType: 'user', targetId: userId, details: { role } });
   });
 }
 
@@ -142,7 +142,7 @@ export async function removeMember(deps: OrgDeps, actor: Actor, input: { slug: s
     if (!(await tx.memberships.find(org.id, userId))) throw new AppError('NOT_FOUND');
     await assertNotLastAdmin(tx, org.id, userId);
     await tx.memberships.remove(org.id, userId);
-    await recordAudit(tx, deps, actor, { action: 'member.removed', orgId: org.id, targetType: 'user', targetId: userId });
+    await recordAudit(tx, deps, { actor, action: 'member.removed', orgId: org.id, targetType: 'user', targetId: userId });
   });
 }
 
@@ -177,7 +177,7 @@ export async function inviteMember(
       kind: 'invitation', to: email, locale,
       params: { orgName: org.name, inviterName: inviter?.displayName ?? org.name, role, acceptUrl: url(deps, '/invitations/accept', { token }) },
     });
-    await recordAudit(tx, deps, actor, { action: 'invitation.created', orgId: org.id, targetType: 'invitation', targetId: invitation.id, details: { role } });
+    await recordAudit(tx, deps, { actor, action: 'invitation.created', orgId: org.id, targetType: 'invitation', targetId: invitation.id, details: { role } });
     return invitation;
   });
 }
@@ -187,7 +187,7 @@ export async function revokeInvitation(deps: OrgDeps, actor: Actor, input: { slu
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   await deps.store.transaction(async (tx) => {
     if (!(await tx.invitations.revoke(org.id, invitationId, deps.clock.now()))) throw new AppError('NOT_FOUND');
-    await recordAudit(tx, deps, actor, { action: 'invitation.revoked', orgId: org.id, targetType: 'invitation', targetId: invitationId });
+    await recordAudit(tx, deps, { actor, action: 'invitation.revoked', orgId: org.id, targetType: 'invitation', targetId: invitationId });
   });
 }
 
@@ -252,7 +252,7 @@ export async function acceptInvitation(
     if (!(await tx.memberships.find(org.id, user.id))) {
       await tx.memberships.add({ orgId: org.id, userId: user.id, role: invitation.role, createdAt: now });
     }
-    await recordAudit(tx, deps, actor, { action: 'invitation.accepted', orgId: org.id, targetType: 'invitation', targetId: invitation.id, details: { role: invitation.role } });
+    await recordAudit(tx, deps, { actor, action: 'invitation.accepted', orgId: org.id, targetType: 'invitation', targetId: invitation.id, details: { role: invitation.role } });
     return { org, user, session };
   });
 }
@@ -272,7 +272,7 @@ export async function createApiKey(
   };
   await deps.store.transaction(async (tx) => {
     await tx.apiKeys.create({ ...apiKey, keyHash: deps.secrets.hashToken(key) });
-    await recordAudit(tx, deps, actor, { action: 'apikey.created', orgId: org.id, targetType: 'api_key', targetId: apiKey.id });
+    await recordAudit(tx, deps, { actor, action: 'apikey.created', orgId: org.id, targetType: 'api_key', targetId: apiKey.id });
   });
   return { key, apiKey };
 }
@@ -287,7 +287,7 @@ export async function revokeApiKey(deps: OrgDeps, actor: Actor, input: { slug: s
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   await deps.store.transaction(async (tx) => {
     if (!(await tx.apiKeys.revoke(org.id, apiKeyId, deps.clock.now()))) throw new AppError('NOT_FOUND');
-    await recordAudit(tx, deps, actor, { action: 'apikey.revoked', orgId: org.id, targetType: 'api_key', targetId: apiKeyId });
+    await recordAudit(tx, deps, { actor, action: 'apikey.revoked', orgId: org.id, targetType: 'api_key', targetId: apiKeyId });
   });
 }
 

@@ -15,10 +15,9 @@ export interface AuditInput {
 export async function recordAudit(
   repos: Pick<Repositories, 'audit'>,
   deps: { clock: Clock; secrets: Secrets },
-  actor: Actor,
-  input: AuditInput,
+  entry: AuditInput & { actor: Actor }
 ): Promise<void> {
-  await repos.audit.record(auditEvent(deps, actor, input));
+    await repos.audit.record(auditEvent(deps, entry.actor, entry));
 }
 
 /** The audit event `recordAudit` writes (batches build several and write them with `audit.recordMany`). */

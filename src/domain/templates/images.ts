@@ -102,10 +102,8 @@ export async function uploadImage(deps: ImageDeps, actor: Actor, input: { slug?:
       if (winner) return present(winner);
       throw new Error('image insert conflicted but no image with that hash exists');
     }
-    await recordAudit(tx, deps, actor, {
-      action: 'image.uploaded', orgId: org.id, targetType: 'image', targetId: image.id,
-      details: { contentType: image.contentType, width: image.width, height: image.height, byteSize: image.byteSize },
-    });
+    await recordAudit(tx, deps, { actor, action: 'image.uploaded', orgId: org.id, targetType: 'image', targetId: image.id,
+              details: { contentType: image.contentType, width: image.width, height: image.height, byteSize: image.byteSize }, });
     return present(image);
   });
 }

@@ -192,7 +192,7 @@ export async function createTemplate(deps: TemplateDeps, actor: Actor, input: { 
   await deps.store.transaction(async (tx) => {
     await checkImage(tx, org.id, content.imageId);
     await tx.templates.create(template, actor.kind === 'user' ? actor.userId : null);
-    await recordAudit(tx, deps, actor, { action: 'template.created', orgId: org.id, targetType: 'template', targetId: template.id });
+    await recordAudit(tx, deps, { actor, action: 'template.created', orgId: org.id, targetType: 'template', targetId: template.id });
   });
   return template;
 }
@@ -212,7 +212,7 @@ export async function updateTemplate(
     await checkImage(tx, org.id, content.imageId);
     const ok = await tx.templates.addVersion(id, base, content, kind, actor.kind === 'user' ? actor.userId : null, deps.clock.now());
     if (!ok) throw new AppError('TEMPLATE_CONFLICT');
-    await recordAudit(tx, deps, actor, { action: 'template.updated', orgId: org.id, targetType: 'template', targetId: id, details: { version: base + 1 } });
+    await recordAudit(tx, deps, { actor, action: 'template.updated', orgId: org.id, targetType: 'template', targetId: id, details: { version: base + 1 } });
   });
   return (await deps.store.templates.find(org.id, id))!;
 }
@@ -224,7 +224,7 @@ export async function setTemplateArchived(deps: TemplateDeps, actor: Actor, inpu
   if (!current) throw new AppError('NOT_FOUND');
   await deps.store.transaction(async (tx) => {
     await tx.templates.setStatus(id, archived ? 'archived' : 'active', deps.clock.now());
-    await recordAudit(tx, deps, actor, { action: archived ? 'template.archived' : 'template.restored', orgId: org.id, targetType: 'template', targetId: id });
+    await recordAudit(tx, deps, { actor, action: archived ? 'template.archived' : 'template.restored', orgId: org.id, targetType: 'template', targetId: id });
   });
   return (await deps.store.templates.find(org.id, id))!;
 }

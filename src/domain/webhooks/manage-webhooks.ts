@@ -80,7 +80,7 @@ export async function createWebhook(
   await deps.store.transaction(async (tx) => {
     if ((await tx.webhooks.list(org.id)).length >= WEBHOOKS_PER_ORG) throw new AppError('WEBHOOK_LIMIT', { max: WEBHOOKS_PER_ORG });
     await tx.webhooks.create({ ...webhook, secretSealed: deps.secrets.seal(secret) });
-    await recordAudit(tx, deps, actor, { action: 'webhook.created', orgId: org.id, targetType: 'webhook', targetId: webhook.id, details: { events } });
+    await recordAudit(tx, deps, { actor, action: 'webhook.created', orgId: org.id, targetType: 'webhook', targetId: webhook.id, details: { events } });
   });
   return { webhook, secret };
 }
@@ -90,7 +90,7 @@ export async function deleteWebhook(deps: WebhookDeps, actor: Actor, input: { sl
   const { org } = await webhookScope(deps, actor, input.slug);
   await deps.store.transaction(async (tx) => {
     if (!(await tx.webhooks.delete(org.id, webhookId))) throw new AppError('NOT_FOUND');
-    await recordAudit(tx, deps, actor, { action: 'webhook.deleted', orgId: org.id, targetType: 'webhook', targetId: webhookId });
+    await recordAudit(tx, deps, { actor, action: 'webhook.deleted', orgId: org.id, targetType: 'webhook', targetId: webhookId });
   });
 }
 
@@ -104,7 +104,7 @@ export async function rotateWebhookSecret(
   const webhook = await deps.store.transaction(async (tx) => {
     const found = await tx.webhooks.find(org.id, webhookId);
     if (!found || !(await tx.webhooks.setSecret(org.id, webhookId, deps.secrets.seal(secret)))) throw new AppError('NOT_FOUND');
-    await recordAudit(tx, deps, actor, { action: 'webhook.secret_rotated', orgId: org.id, targetType: 'webhook', targetId: webhookId });
+    await recordAudit(tx, deps, { actor, action: 'webhook.secret_rotated', orgId: org.id, targetType: 'webhook', targetId: webhookId });
     return found;
   });
   return { webhook, secret };
@@ -131,8 +131,6 @@ export async function redeliver(deps: WebhookDeps, actor: Actor, input: { slug?:
     if (delivery.status !== 'dead' || !(await tx.webhooks.requeue(org.id, deliveryId, deps.clock.now()))) {
       throw new AppError('WEBHOOK_DELIVERY_NOT_DEAD');
     }
-    await recordAudit(tx, deps, actor, {
-      action: 'webhook.redelivered', orgId: org.id, targetType: 'webhook_delivery', targetId: deliveryId, details: { eventId: delivery.eventId },
-    });
+    await recordAudit(tx, deps, { actor, action: 'webhook.redelivered', orgId: org.id, targetType: 'webhook_delivery', targetId: deliveryId, details: { eventId: delivery.eventId }, });
   });
 }

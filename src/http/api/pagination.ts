@@ -81,7 +81,7 @@ export function decodeCursor(secrets: Pick<Secrets, 'mac'>, raw: string | undefi
 
 /** A repository page as the API answers it: items presented, `next` turned into a cursor. */
 export function pageResponse<I, O>(
-  secrets: Pick<Secrets, 'mac'>, result: Page<I>, present: (item: I) => O, scope = '',
+  secrets: Pick<Secrets, 'mac'>, result: Page<I>, { present, scope = '' }: { present: (item: I) => O; scope?: string }
 ): { data: O[]; nextCursor: string | null } {
   return {
     data: result.items.map(present),

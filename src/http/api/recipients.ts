@@ -35,7 +35,7 @@ export const RecipientsProblemSchema = ProblemSchema.extend({
 export function sendRecipientsProblem(request: FastifyRequest, reply: FastifyReply, err: RecipientsInvalidError): FastifyReply {
   const texts = messages(request.locale).errors;
   const problem = {
-    ...toProblem(err, request.locale, request.id),
+    ...toProblem(err, request.locale, { requestId: request.id }),
     items: err.items.map((i) => ({
       index: i.index, target: i.target, code: i.code,
       message: format(texts[i.code as ErrorCode] ?? texts.VALIDATION_FAILED, { line: (i.firstIndex ?? 0) + 1, max: 200 }),

@@ -66,7 +66,7 @@ function sendResultsProblem(request: FastifyRequest, reply: FastifyReply, errors
     index: e.index, field: `results.${e.index}.${FIELD_OF[e.target] ?? e.target}`, code: e.code, message: format(texts[e.code], { max: 200 }),
   }));
   const err = new AppError('RESULTS_INVALID', { count: new Set(errors.map((e) => e.index)).size });
-  const problem = { ...toProblem(err, request.locale, request.id, items.map((i) => ({ field: i.field, message: i.message }))), items };
+  const problem = { ...toProblem(err, request.locale, { requestId: request.id, fieldErrors: items.map((i) => ({ field: i.field, message: i.message })) }), items };
   return reply.code(400).type('application/problem+json; charset=utf-8').send(JSON.stringify(problem));
 }
 
@@ -111,6 +111,6 @@ export const resultsApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
     const scope = 'results.decisions';
     const after = decodeCursor(deps.secrets, request.query.cursor, scope);
     const result = await listDecisions(deps, actor, { page: { limit: request.query.limit, after } });
-    return pageResponse(deps.secrets, result, (d) => present(d, { id: d.templateId, name: d.templateName }, d.credentialId), scope);
+    return pageResponse(deps.secrets, result, { present: (d) => present(d, { id: d.templateId, name: d.templateName }, d.credentialId), scope });
   });
 };

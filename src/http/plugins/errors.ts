@@ -80,7 +80,7 @@ export function localizedMessage(appError: AppError, locale: 'fr' | 'en', reques
 }
 
 /** RFC 9457 problem details. The request id appears only on 5xx (4xx bodies stay byte-identical across requests). */
-export function toProblem(appError: AppError, locale: 'fr' | 'en', requestId: string, fieldErrors?: { field: string; message: string }[]): Problem {
+export function toProblem(appError: AppError, locale: 'fr' | 'en', { requestId, fieldErrors }: { requestId: string; fieldErrors?: { field: string; message: string }[] }): Problem {
   const status = STATUS[appError.code];
   const problem: Problem = {
     type: `urn:sceau:error:${appError.code}`,
@@ -96,8 +96,8 @@ export function toProblem(appError: AppError, locale: 'fr' | 'en', requestId: st
   return problem;
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, appError: AppError, fieldErrors?: { field: string; message: string }[]): FastifyReply {
-  const problem = toProblem(appError, request.locale, request.id, fieldErrors);
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, { appError, fieldErrors }: { appError: AppError; fieldErrors?: { field: string; message: string }[] }): FastifyReply {
+  const problem = toProblem(appError, request.locale, { requestId: request.id, fieldErrors });
   if (appError.code === 'AUTH_THROTTLED' && appError.params['retryAfter']) reply.header('retry-after', String(appError.params['retryAfter']));
   return reply.code(problem.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(problem));
 }

@@ -72,7 +72,7 @@ function bodyText(body: unknown): string {
 }
 
 /** The request's fingerprint: keyed SHA-256 (HMAC) of method, path with query string and canonical body. */
-export function fingerprintOf(secrets: Pick<AppDeps['secrets'], 'mac'>, method: string, url: string, body: unknown): string {
+export function fingerprintOf(secrets: Pick<AppDeps['secrets'], 'mac'>, method: string, { url, body }: { url: string; body: unknown }): string {
   return secrets.mac('idempotency-key', `${method}\n${url}\n${bodyText(body)}`);
 }
 
@@ -113,7 +113,7 @@ async function idempotencyPlugin(app: FastifyInstance, { deps }: { deps: AppDeps
     const orgId = request.apiOrg?.id;
     if (!orgId) throw new AppError('AUTH_REQUIRED');
     const now = deps.clock.now();
-    const fingerprint = fingerprintOf(deps.secrets, request.method, request.url, request.body);
+    const fingerprint = fingerprintOf(deps.secrets, request.method, { url: request.url, body: request.body });
     const result = await deps.store.idempotencyKeys.claim(
       { orgId, key, fingerprint, createdAt: now, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) },
       new Date(now.getTime() - IDEMPOTENCY_PENDING_LEASE_MS),

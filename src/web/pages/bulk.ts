@@ -23,7 +23,7 @@ export function rowErrorText(ctx: PageContext, e: RowError): string {
 /** `28 valides, 1 invalide, 0 exclue sur 29 lignes.` */
 function countsText(ctx: PageContext, c: { valid: number; invalid: number; excluded: number; total: number }): string {
   const t = ctx.m.bulk.counts;
-  return `${[plural(ctx.locale, t.valid, c.valid), plural(ctx.locale, t.invalid, c.invalid), plural(ctx.locale, t.excluded, c.excluded)].join(', ')} ${plural(ctx.locale, t.total, c.total)}.`;
+  return `${[plural(ctx.locale, t.valid, { count: c.valid }), plural(ctx.locale, t.invalid, { count: c.invalid }), plural(ctx.locale, t.excluded, { count: c.excluded })].join(', ')} ${plural(ctx.locale, t.total, { count: c.total })}.`;
 }
 
 function targetLabel(ctx: PageContext, content: JobView['content'], target: string): string {
@@ -39,7 +39,7 @@ export function bulkIndexPage(ctx: PageContext, v: { org: Organization; role: Ro
   const { m } = ctx;
   const active = v.templates.filter((t) => t.status === 'active');
   return layout(ctx, `${m.bulk.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/bulk')}
+${orgHeader(ctx, v.org, { standing: v.role, current: '/bulk' })}
 <h2>${m.bulk.title}</h2>
 <p>${m.bulk.intro}</p>
 ${errorSummary(ctx, v.error ? [v.error] : [])}
@@ -115,17 +115,17 @@ ${mappingForm(ctx, slug, view, editable)}
 <h3>${m.bulk.stepReport}</h3>
 <p role="status">${countsText(ctx, { valid: counts.valid, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
 ${v.invalid.length ? html`<h4>${m.bulk.invalidTitle}</h4><p>${m.bulk.invalidIntro}</p>
-${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/exclude-invalid">${csrfField(ctx)}<button type="submit" class="secondary">${plural(ctx.locale, m.bulk.excludeAll, counts.invalid)}</button></form>` : ''}
+${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/exclude-invalid">${csrfField(ctx)}<button type="submit" class="secondary">${plural(ctx.locale, m.bulk.excludeAll, { count: counts.invalid })}</button></form>` : ''}
 <ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })}${m.common.colon}${r.errors.map((e) => rowErrorText(ctx, e)).join(m.common.semicolon)}</li>`))}</ol>
-${counts.invalid > v.invalid.length ? html`<p>${plural(ctx.locale, m.bulk.moreInvalid, counts.invalid - v.invalid.length)}</p>` : ''}` : ''}
+${counts.invalid > v.invalid.length ? html`<p>${plural(ctx.locale, m.bulk.moreInvalid, { count: counts.invalid - v.invalid.length })}</p>` : ''}` : ''}
 ${v.excluded.length ? html`<h4>${m.bulk.excludedTitle}</h4><ul>${v.excluded.map((r) => html`<li>${format(m.bulk.line, { line: r.rowNo })}
 ${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}<span class="visually-hidden"> (${format(m.bulk.line, { line: r.rowNo })})</span></button></form>` : ''}</li>`)}</ul>` : ''}
 <h3>${m.bulk.stepReview}</h3>
 ${v.preview.length ? html`<p>${m.bulk.reviewIntro}</p><table>
 <thead><tr><th scope="col">${m.bulk.rows}</th><th scope="col">${m.bulk.targets.name}</th><th scope="col">${m.bulk.targets.email}</th>${view.content.fields.map((f) => html`<th scope="col">${pick(f.label, ctx.locale)}</th>`)}</tr></thead>
 <tbody>${v.preview.map((r) => html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td>${view.content.fields.map((f) => html`<td>${r.data?.fields[f.key] ?? ''}</td>`)}</tr>`)}</tbody></table>` : ''}
-${counts.invalid > 0 ? html`<p class="alert alert-info">${plural(ctx.locale, m.bulk.blocked, counts.invalid)}</p>`
-  : editable && counts.valid > 0 ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/publish">${csrfField(ctx)}<button type="submit">${plural(ctx.locale, m.bulk.publish, counts.valid)}</button></form>` : ''}`;
+${counts.invalid > 0 ? html`<p class="alert alert-info">${plural(ctx.locale, m.bulk.blocked, { count: counts.invalid })}</p>`
+  : editable && counts.valid > 0 ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/publish">${csrfField(ctx)}<button type="submit">${plural(ctx.locale, m.bulk.publish, { count: counts.valid })}</button></form>` : ''}`;
   } else if (job.status === 'queued' || job.status === 'running') {
     body = html`
 ${mappingForm(ctx, slug, view, false)}
@@ -141,7 +141,7 @@ ${mappingForm(ctx, slug, view, false)}
 ${mappingForm(ctx, slug, view, false)}
 <h3 id="h-completed">${m.bulk.completedTitle}</h3>
 <progress max="100" value="100" aria-labelledby="h-completed">100 %</progress>
-<p role="status">${[plural(ctx.locale, m.bulk.summary.issued, counts.issued), plural(ctx.locale, m.bulk.summary.failed, counts.failed), plural(ctx.locale, m.bulk.summary.excluded, counts.excluded)].join(', ')}.</p>
+<p role="status">${[plural(ctx.locale, m.bulk.summary.issued, { count: counts.issued }), plural(ctx.locale, m.bulk.summary.failed, { count: counts.failed }), plural(ctx.locale, m.bulk.summary.excluded, { count: counts.excluded })].join(', ')}.</p>
 <p><a class="button" href="/console/${slug}/bulk/${job.id}/results.csv">${m.bulk.download}</a></p>
 <h4>${m.bulk.results}</h4>
 <p class="meta">${format(m.bulk.firstRows, { count: v.results.length })}</p>
@@ -152,7 +152,7 @@ ${mappingForm(ctx, slug, view, false)}
 })}</tbody></table>`;
   }
   return layout(ctx, `${m.bulk.title} · ${title}`, html`
-${orgHeader(ctx, v.org, v.role, '/bulk')}
+${orgHeader(ctx, v.org, { standing: v.role, current: '/bulk' })}
 <p class="breadcrumb"><a href="/console/${slug}/bulk">${m.bulk.title}</a></p>
 <h2>${title} <span class="tag">${m.bulk.status[job.status]}</span></h2>
 <p class="meta">${job.filename ? `${job.filename} · ` : ''}${countsText(ctx, { valid: counts.valid + counts.pending + counts.issued + counts.failed, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>

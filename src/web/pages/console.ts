@@ -28,7 +28,7 @@ function tabs(ctx: PageContext, org: Organization, standing: Standing, current: 
 }
 
 /** The organisation's heading and tabs; `standing` (a member's role, in pages) decides which tabs show. */
-export function orgHeader(ctx: PageContext, org: Organization, standing: Standing, current: string): Html {
+export function orgHeader(ctx: PageContext, org: Organization, { standing, current }: { standing: Standing; current: string }): Html {
   return html`<p class="breadcrumb"><a href="/console">${ctx.m.console.title}</a></p>
 <h1>${org.name}</h1>
 <p class="meta">${ctx.m.console.yourRole} <span class="tag">${isRole(standing) ? ctx.m.roles[standing] : ''}</span></p>
@@ -73,7 +73,7 @@ export function orgOverviewPage(ctx: PageContext, v: {
 }): Html {
   const { m } = ctx;
   return layout(ctx, v.org.name, html`
-${orgHeader(ctx, v.org, v.standing, '')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '' })}
 ${figuresSection(ctx, v.org, v.standing, v.figures, v.now)}
 <h2>${m.overview.about}</h2>
 <dl class="facts">
@@ -93,7 +93,7 @@ export function membersPage(ctx: PageContext, v: {
   const isAdmin = can(v.standing, 'org.manage');
   const roleChoices = ROLES.map((r) => ({ value: r, label: m.roles[r] }));
   return layout(ctx, `${m.console.members} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/members')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/members' })}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
 <h2>${m.console.members}</h2>
@@ -135,7 +135,7 @@ export function settingsPage(ctx: PageContext, v: { org: Organization; standing:
   const { m } = ctx;
   const e = v.state?.errors ?? {};
   return layout(ctx, `${m.console.settings} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/settings')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/settings' })}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <form method="post" action="/console/${v.org.slug}/settings">
@@ -164,7 +164,7 @@ ${error ? html`<p class="error" id="f-timeZone-error">${error}</p>` : ''}
 export function apiKeysPage(ctx: PageContext, v: { org: Organization; standing: Standing; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {
   const { m } = ctx;
   return layout(ctx, `${m.console.apiKeys} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/api-keys')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/api-keys' })}
 ${notice(v.notice)}
 ${v.newKey ? html`<div class="alert alert-ok" role="status"><p>${m.console.keyCreated}</p><p><code class="secret">${v.newKey}</code></p></div>` : ''}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
@@ -185,7 +185,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.erro
 export function auditPage(ctx: PageContext, v: { org: Organization; standing: Standing; events: AuditEvent[]; actors: Map<string, string> }): Html {
   const { m } = ctx;
   return layout(ctx, `${m.console.audit} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/audit')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/audit' })}
 <table>
 <thead><tr><th scope="col">${m.common.date}</th><th scope="col">${m.console.auditAction}</th><th scope="col">${m.console.auditActor}</th><th scope="col">${m.console.auditTarget}</th></tr></thead>
 <tbody>${v.events.map((e) => html`<tr><td>${fmtDate(ctx, e.at)}</td><td><code>${e.action}</code></td>

@@ -175,8 +175,7 @@ export function cardOfCredential(view: CredentialView, fallbackLocale: Locale): 
  * template, image at `<baseUrl>/orgs/<slug>/images/<imageId>`.
  */
 export function cardFromTemplate(
-  baseUrl: URL, org: Pick<Organization, 'slug' | 'name'>, template: Pick<Template, 'publicId' | 'kind'>, content: TemplateContent,
-  recipient: Recipient, now: Date,
+  baseUrl: URL, org: Pick<Organization, 'slug' | 'name'>, { template, content, recipient, now }: { template: Pick<Template, 'publicId' | 'kind'>; content: TemplateContent; recipient: Recipient; now: Date }
 ): CardView {
   const l = recipient.locale;
   const badge = openBadgeOf({ baseUrl, org, template, content, recipient, now });
@@ -199,7 +198,7 @@ export function cardFromTemplate(
 }
 
 /** Sample values for the editor's preview, by field type. */
-export function sampleRecipient(content: TemplateContent, locale: Locale, now: Date, names: { name: string; text: string }): Recipient {
+export function sampleRecipient(content: TemplateContent, locale: Locale, { now, names }: { now: Date; names: { name: string; text: string } }): Recipient {
   const fields: Record<string, string> = {};
   for (const f of content.fields) {
     fields[f.key] = f.type === 'number' ? '87.5' : f.type === 'date' ? now.toISOString().slice(0, 10) : f.type === 'grade' ? 'A' : names.text;

@@ -57,7 +57,7 @@ function statusTag(ctx: PageContext, status: AwardView['status']): Html {
 function mailCell(ctx: PageContext, a: AwardView, withHint = false): Html {
   const c = ctx.m.credentials;
   if (!a.mailStatus) return html`<span class="meta">${c.mail.none}</span>`;
-  const attempts = a.mailAttempts ? html` <span class="meta">(${plural(ctx.locale, c.attempts, a.mailAttempts)})</span>` : '';
+  const attempts = a.mailAttempts ? html` <span class="meta">(${plural(ctx.locale, c.attempts, { count: a.mailAttempts })})</span>` : '';
   if (a.mailStatus === 'dead') {
     return html`<strong class="tag tag-error mail-dead">${c.mail.dead}</strong>${attempts}${withHint ? html`<p class="alert alert-error" role="alert">${c.deadHint}</p>` : ''}`;
   }
@@ -75,7 +75,7 @@ export function credentialsListPage(ctx: PageContext, v: {
   const templateChoices = [{ value: '', label: c.allTemplates }, ...v.templates.map((t) => ({ value: t.id, label: pick(t.content.name, ctx.locale) }))];
   const statusChoices = [{ value: '', label: c.allStatuses }, ...(['active', 'suspended', 'revoked'] as const).map((s) => ({ value: s, label: c.statuses[s] }))];
   return layout(ctx, `${c.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/credentials')}
+${orgHeader(ctx, v.org, { standing: v.role, current: '/credentials' })}
 <h2>${c.title}</h2>
 <p class="meta">${c.intro}</p>
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
@@ -88,7 +88,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
   ${field({ name: 'to', label: c.to, type: 'date', value: v.filters.to, error: e['to'] })}
   <button type="submit">${c.apply}</button> <a href="${base}">${c.clear}</a>
 </form>
-<p><strong>${plural(ctx.locale, c.total, v.total)}</strong>
+<p><strong>${plural(ctx.locale, c.total, { count: v.total })}</strong>
  · <a href="${base}.csv${filterParams(v.filters)}" download>${c.exportCsv}</a> <span class="meta">${format(c.exportHint, { max: fmtNumber(ctx, CSV_MAX_ROWS) })}</span></p>
 ${v.awards.length ? html`<table class="credentials">
 <caption class="visually-hidden">${c.title}</caption>
@@ -133,7 +133,7 @@ export function credentialDetailPage(ctx: PageContext, v: {
   };
   const confirmError = v.form === 'revoked' ? errors['confirm'] : undefined;
   return layout(ctx, `${format(c.detailTitle, { name: a.recipient.name })} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/credentials')}
+${orgHeader(ctx, v.org, { standing: v.role, current: '/credentials' })}
 <p class="breadcrumb"><a href="/console/${v.org.slug}/credentials">${c.back}</a></p>
 <h2>${format(c.detailTitle, { name: a.recipient.name })}</h2>
 ${notice(v.notice)}
@@ -289,7 +289,7 @@ export function analyticsPage(ctx: PageContext, v: {
   const templateChoices = [{ value: '', label: a.allTemplates }, ...v.templates.map((t) => ({ value: t.id, label: pick(t.content.name, ctx.locale) }))];
   const periodChoices = (['30', '90', '365'] as const).map((d) => ({ value: d, label: a.periods[d] }));
   return layout(ctx, `${a.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/analytics')}
+${orgHeader(ctx, v.org, { standing: v.role, current: '/analytics' })}
 <h2>${a.title}</h2>
 <p class="meta">${a.intro}</p>
 <form method="get" action="/console/${v.org.slug}/analytics" class="filter-form">

@@ -94,13 +94,13 @@ export function resultsPage(ctx: PageContext, v: ResultsPageView): Html {
   const fileError = v.state?.errors?.['file'];
   const reportLines = v.report ? new Set(v.report.errors.map((e) => e.line)).size : 0;
   return layout(ctx, `${r.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.role, '/results')}
+${orgHeader(ctx, v.org, { standing: v.role, current: '/results' })}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...(fileError ? [fileError] : [])])}
 <p>${r.intro}</p>
 ${v.report ? html`<section aria-labelledby="h-report" class="alert alert-error">
 <h2 id="h-report">${r.reportTitle}</h2>
-<p>${plural(ctx.locale, r.reportIntro, reportLines)}</p>
+<p>${plural(ctx.locale, r.reportIntro, { count: reportLines })}</p>
 <table>
 <thead><tr><th scope="col">${r.line}</th><th scope="col">${r.column}</th><th scope="col">${r.problem}</th></tr></thead>
 <tbody>${v.report.errors.map((e) => html`<tr data-line="${e.line}"><td>${e.line}</td><td>${v.report!.columns[e.target] ?? e.target}</td><td>${formatMessage(ctx.locale, m.errors[e.code], { max: 200 })}</td></tr>`)}</tbody>

@@ -20,7 +20,7 @@ export type FormValues = Record<string, string | undefined>;
  * Rows shown for skills and custom fields: the used ones and one empty row (at least `minimum`, after "add"), within
  * the domain's limits.
  */
-export function rowCount(values: FormValues, prefix: 'skills' | 'fields', max: number, minimum = 0): number {
+export function rowCount(values: FormValues, prefix: 'skills' | 'fields', { max, minimum = 0 }: { max: number; minimum?: number }): number {
   let used = 0;
   const re = new RegExp(`^${prefix}\\.(\\d+)\\.`);
   for (const [k, v] of Object.entries(values)) {
@@ -100,7 +100,7 @@ export function templatesListPage(ctx: PageContext, v: { org: Organization; stan
   const t = m.templates;
   const base = `/console/${v.org.slug}/templates`;
   return layout(ctx, `${t.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/templates')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 ${notice(v.notice)}
 <h2>${t.title}</h2>
 <p>${t.intro}</p>
@@ -175,8 +175,8 @@ export function templateEditorPage(ctx: PageContext, v: EditorView): Html {
   const base = `/console/${v.org.slug}/templates`;
   const title = v.template ? pick(v.template.content.name, ctx.locale) : t.new;
   const action = v.template ? `${base}/${v.template.id}` : base;
-  const skillRows = rowCount(val, 'skills', LIMITS.skills, v.rows?.skills);
-  const fieldRows = rowCount(val, 'fields', LIMITS.fields, v.rows?.fields);
+  const skillRows = rowCount(val, 'skills', { max: LIMITS.skills, minimum: v.rows?.skills });
+  const fieldRows = rowCount(val, 'fields', { max: LIMITS.fields, minimum: v.rows?.fields });
   // Without JavaScript: posts what was typed to the preview route, which re-renders the form with one more row (nothing saved).
   const addButton = (group: 'skills' | 'fields', rows: number, max: number, label: string, anchor: string) => (rows < max
     ? html`<p class="add-row"><button type="submit" name="add" value="${group}" class="button-secondary" formaction="${base}/preview#${anchor}-${rows + 1}">${label}</button></p>`
@@ -188,7 +188,7 @@ export function templateEditorPage(ctx: PageContext, v: EditorView): Html {
   if (currentImage && !v.images.some((i) => i.id === currentImage)) imageChoices.push({ value: currentImage, label: currentImage });
   const text = (name: string, label: string, max: number) => field({ name, label, value: val[name] ?? '', maxlength: max, error: e[name] });
   return layout(ctx, `${title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/templates')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 <p class="breadcrumb"><a href="${base}">${t.title}</a></p>
 <h2>${title}</h2>
 ${v.template ? html`<p class="meta">${format(t.versionN, { n: v.template.version })} · ${t.kinds[v.template.kind]} · ${t.updated} ${fmtDate(ctx, v.template.updatedAt)}</p>
@@ -271,7 +271,7 @@ export function templateViewPage(ctx: PageContext, v: { org: Organization; stand
   const base = `/console/${v.org.slug}/templates`;
   const l = ctx.locale;
   return layout(ctx, `${pick(c.name, l)} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/templates')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 <p class="breadcrumb"><a href="${base}">${t.title}</a></p>
 <h2>${pick(c.name, l)}</h2>
 ${notice(v.notice)}
@@ -305,7 +305,7 @@ export function issuePage(ctx: PageContext, v: { org: Organization; standing: St
   const base = `/console/${v.org.slug}/templates`;
   const name = pick(c.name, ctx.locale);
   return layout(ctx, `${t.issueTitle} · ${name} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/templates')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 <p class="breadcrumb"><a href="${base}">${t.title}</a> › <a href="${base}/${tp.id}">${name}</a></p>
 <h2>${t.issueTitle} — ${name}</h2>
 <p>${t.issueIntro}</p>

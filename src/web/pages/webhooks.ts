@@ -29,7 +29,7 @@ export function webhooksPage(ctx: PageContext, v: WebhooksPageView): Html {
   const eventLabel = (t: WebhookEventType) => w.eventLabels[t];
   const base = `/console/${v.org.slug}/webhooks`;
   return layout(ctx, `${w.title} · ${v.org.name}`, html`
-${orgHeader(ctx, v.org, v.standing, '/webhooks')}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/webhooks' })}
 ${notice(v.notice)}
 ${v.secret ? html`<div class="alert alert-ok" role="status"><p>${v.secret.rotated ? w.rotated : w.created}</p>
 <p>${v.secret.webhook.url}</p><p><code class="secret">${v.secret.value}</code></p></div>` : ''}

@@ -78,7 +78,7 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       const outcome = await importResultsFile(deps, actor, { slug: org.slug, bytes: file });
       if (!outcome.ok) return await render(request, reply, org.slug, undefined, { report: { errors: outcome.errors, columns: outcome.columns } }, 400);
       return await render(request, reply, org.slug, undefined, {
-        notice: `${plural(request.locale, m.results.imported.results, outcome.received)}, ${plural(request.locale, m.results.imported.decisions, outcome.decisions.length)}.`,
+        notice: `${plural(request.locale, m.results.imported.results, { count: outcome.received })}, ${plural(request.locale, m.results.imported.decisions, { count: outcome.decisions.length })}.`,
         imported: outcome.decisions.map(rowOfOutcome),
       });
     } catch (e) {

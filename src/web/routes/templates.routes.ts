@@ -114,8 +114,8 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
     const now = deps.clock.now();
     // An image that is not the organisation's is not shown (saving refuses it anyway).
     const shown = content.imageId && !images.some((i) => i.id === content.imageId) ? { ...content, imageId: null } : content;
-    const recipient = sampleRecipient(shown, ctx.locale, now, { name: ctx.m.templates.sampleName, text: ctx.m.templates.sampleText });
-    return credentialCard(ctx, cardFromTemplate(deps.baseUrl, org, template, shown, recipient, now), { headingLevel: level });
+    const recipient = sampleRecipient(shown, ctx.locale, { now, names: { name: ctx.m.templates.sampleName, text: ctx.m.templates.sampleText } });
+    return credentialCard(ctx, cardFromTemplate(deps.baseUrl, org, { template, content: shown, recipient, now }), { headingLevel: level });
   }
 
   /** The preview of what the form holds: the card, or the localised problems. */
