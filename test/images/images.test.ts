@@ -7,10 +7,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageUrl } from '../../src/domain/templates/images.js';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { normalizeUrl } from '../../src/domain/shared/validation.js';
 import { type Agent, createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { apiKeyFor, createOrgs } from '../support/factories.js';
 import { PNG_SIGNATURE, handPng, solidPng, tinyJpeg, withPngChunk } from './fixtures.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 import { IMAGE_MAX_BYTES, type StoredImage } from '../../src/domain/templates/model.js';
@@ -48,18 +48,18 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
 
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    org = await t.createOrg({ name: 'Atelier', slug: 'atelier' });
-    other = await t.createOrg({ name: 'Autre', slug: 'autre' });
-    await t.createUser({ email: 'admin@atelier.example', org, role: 'admin' });
-    await t.createUser({ email: 'staff@atelier.example', org, role: 'staff' });
-    await t.createUser({ email: 'reviewer@atelier.example', org, role: 'reviewer' });
-    await t.createUser({ email: 'admin@autre.example', org: other, role: 'admin' });
+    [org, other] = (await createOrgs(t, [
+      { name: 'Atelier', slug: 'atelier', members: [
+        { email: 'admin@atelier.example', role: 'admin' }, { email: 'staff@atelier.example', role: 'staff' }, { email: 'reviewer@atelier.example', role: 'reviewer' },
+      ] },
+      { name: 'Autre', slug: 'autre', members: [{ email: 'admin@autre.example', role: 'admin' }] },
+    ])) as [Organization, Organization];
     await t.createUser({ email: 'outsider@example.org' });
     for (const who of ['admin@atelier.example', 'staff@atelier.example', 'reviewer@atelier.example', 'admin@autre.example', 'outsider@example.org']) {
       agents[who] = t.agent();
       await agents[who]!.signIn(who);
     }
-    apiKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'images' })).key;
+    apiKey = await apiKeyFor(t, org, { label: 'images' });
   });
   afterAll(async () => {
     await t.close();
@@ -228,7 +228,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     expect((await upload('admin@atelier.example', png)).statusCode).toBe(303);
     expect((await t.container.store.images.listForOrg(org.id)).filter((i) => i.id === body.id)).toHaveLength(1);
     // Another organisation gets its own image for the same bytes.
-    const otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: other.slug, label: 'x' })).key;
+    const otherKey = await apiKeyFor(t, other, { label: 'x' });
     const theirs = await api(png, 'image/png', otherKey);
     expect(theirs.statusCode).toBe(201);
     expect(theirs.json().id).not.toBe(body.id);

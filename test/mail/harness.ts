@@ -11,10 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { compose, type Container } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts/accounts.js';
 import { systemClock } from '../../src/domain/shared/clock.js';
-import type { Locale } from '../../src/domain/shared/model.js';
-import { addMember, createApiKey, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../src/domain/organizations/organizations.js';
 import { buildApp } from '../../src/app.js';
 import type { JobQueueOptions } from '../../src/jobs/index.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
@@ -23,8 +21,9 @@ import { createMailTransport, type MailTransport } from '../../src/mail/sender.j
 import { openDatabase } from '../../src/store/db.js';
 import { Agent, TEST_PASSWORD, testConfig } from '../support/app.js';
 import { createTestDb, type TestDb, type TestDialect } from '../support/db.js';
+import { type UserInput, apiKeyFor, createTestUser } from '../support/factories.js';
 import type { User } from '../../src/domain/accounts/model.js';
-import type { Organization, Role } from '../../src/domain/organizations/model.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 import type { OutboxMail } from '../../src/domain/shared/mail.js';
 
 export { TEST_PASSWORD };
@@ -56,7 +55,7 @@ export interface MailHarness {
   agent(): Agent;
   /** Starts a worker container with `startWorker(container, transport)`; the transport is recorded. */
   startWorker(options?: { transport?: MailTransport }): Promise<StartedWorker>;
-  createUser(input: { email: string; name?: string; password?: string; org?: Organization; role?: Role; locale?: Locale; isPlatformAdmin?: boolean }): Promise<User>;
+  createUser(input: UserInput): Promise<User>;
   createOrg(input: { name?: string; slug: string; languages?: string }): Promise<Organization>;
   createApiKey(org: Organization): Promise<string>;
   /** POST /password/forgot for `email` (a browser-like anonymous visitor). */
@@ -135,18 +134,9 @@ export async function createMailHarness(options: {
       workers.push(entry);
       return entry.worker;
     },
-    async createUser(input) {
-      const user = await createUserAccount(web.deps, {
-        email: input.email, displayName: input.name ?? input.email.split('@')[0], password: input.password ?? TEST_PASSWORD,
-        locale: input.locale ?? 'fr', isPlatformAdmin: input.isPlatformAdmin,
-      });
-      if (input.org) await addMember(web.deps, { kind: 'system' }, { slug: input.org.slug, userId: user.id, role: input.role ?? 'staff' });
-      return user;
-    },
+    createUser: (input) => createTestUser(web.deps, input),
     createOrg: (input) => createOrganization(web.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, languages: input.languages }),
-    async createApiKey(org) {
-      return (await createApiKey(web.deps, { kind: 'system' }, { slug: org.slug, label: 'test' })).key;
-    },
+    createApiKey: (org) => apiKeyFor({ container: web }, org),
     async requestReset(email) {
       const res = await new Agent(app).post('/password/forgot', { email });
       if (res.statusCode !== 200) throw new Error(`forgot-password answered ${res.statusCode}`);
