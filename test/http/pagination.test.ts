@@ -20,6 +20,7 @@ import { createLogger } from '../../src/logger.js';
 import { keyset, toPage } from '../../src/store/pagination.js';
 import { testConfig } from '../support/app.js';
 import { expectAppError } from '../support/expect.js';
+import { seeded } from '../support/seed.js';
 import { createTestDb, fixedClock, testDialects, type TestDb } from '../support/db.js';
 import type { PagePosition } from '../../src/domain/shared/model.js';
 
@@ -68,7 +69,7 @@ describe('pagination helpers', () => {
         return err instanceof AppError && err.code === 'CURSOR_INVALID';
       }
       return true;
-    }), { numRuns: 2000 });
+    }), seeded({ numRuns: 2000 }));
   });
 
   it('parses limit (coerced, 1..100, default 50) and a bounded cursor', () => {

@@ -11,6 +11,7 @@ import { normalizeUrl } from '../../src/domain/shared/validation.js';
 import { type Agent, createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { apiKeyFor, createOrgs } from '../support/factories.js';
+import { seededBytes } from '../support/seed.js';
 import { PNG_SIGNATURE, handPng, solidPng, tinyJpeg, withPngChunk } from './fixtures.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 import { IMAGE_MAX_BYTES, type StoredImage } from '../../src/domain/templates/model.js';
@@ -188,7 +189,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     const before = (await t.container.store.images.listForOrg(org.id)).length;
     const png = solidPng(30, 30);
     const cases: [string, Buffer, number, string][] = [
-      ['garbage', randomBytes(500), 400, 'n’est pas une image PNG, JPEG ou SVG'],
+      ['garbage', seededBytes(500), 400, 'n’est pas une image PNG, JPEG ou SVG'],
       ['html', Buffer.from('<html><body><script>alert(1)</script></body></html>'), 400, 'n’est pas une image PNG, JPEG ou SVG'],
       ['empty', Buffer.alloc(0), 400, 'n’est pas une image PNG, JPEG ou SVG'],
       ['truncated', png.subarray(0, png.length - 20), 400, 'incomplète ou endommagée'],
@@ -196,7 +197,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
       ['broken svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><g></svg>'), 400, 'incomplète ou endommagée'],
       ['5000×5000', handPng(5000, 5000, { rawSize: 10 }), 400, '4096 × 4096 pixels au maximum'],
       ['4097×1', handPng(4097, 1), 400, '4096 × 4096 pixels au maximum'],
-      ['> 2 MiB', Buffer.concat([png, randomBytes(IMAGE_MAX_BYTES)]), 413, 'maximum 2 Mio'],
+      ['> 2 MiB', Buffer.concat([png, seededBytes(IMAGE_MAX_BYTES)]), 413, 'maximum 2 Mio'],
       ['SVG > 1 MiB', Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><!-- ${'x'.repeat(1024 * 1024)} --></svg>`), 413, 'maximum 1 Mio'],
     ];
     for (const [label, bytes, status, message] of cases) {
@@ -248,10 +249,10 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     const json = await api('{"image":"x"}', 'application/json');
     expect(json.statusCode).toBe(415);
     expect(json.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    const big = await api(randomBytes(IMAGE_MAX_BYTES + 1), 'image/png');
+    const big = await api(seededBytes(IMAGE_MAX_BYTES + 1), 'image/png');
     expect(big.statusCode).toBe(413);
     expect(big.headers['content-type']).toContain('application/problem+json');
-    const garbage = await api(randomBytes(100), 'image/jpeg');
+    const garbage = await api(seededBytes(100), 'image/jpeg');
     expect(garbage.statusCode).toBe(400);
     expect(garbage.json()).toMatchObject({ code: 'IMAGE_UNSUPPORTED', detail: 'This file is not a usable PNG, JPEG or SVG image.' });
     const huge = await api(handPng(5000, 5000, { rawSize: 10 }), 'image/png');
