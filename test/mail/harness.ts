@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { expect } from 'vitest';
 import { compose, type Container } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/domain/shared/clock.js';
@@ -25,6 +26,7 @@ import { type UserInput, apiKeyFor, createTestUser } from '../support/factories.
 import type { User } from '../../src/domain/accounts/model.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 import type { OutboxMail } from '../../src/domain/shared/mail.js';
+import type { SinkMessage } from './smtp-sink.js';
 
 export { TEST_PASSWORD };
 
@@ -219,4 +221,21 @@ export async function fastForwardPgRetries(h: MailHarness, jobs: Pick<QueuedJobV
     moved += Number(result.numAffectedRows ?? 0);
   }
   return moved;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const EXPECTED_HEADERS = ['x-idempotency-key', 'from', 'to', 'subject', 'message-id', 'date', 'mime-version', 'content-type'];
+
+/** X4 on one received message: its only recipient is `to`, and it carries exactly the headers we set. */
+export function expectNoInjectedHeaders(msg: SinkMessage, to: string): void {
+  expect(msg.envelope.to).toEqual([to]);
+  expect(msg.to).toEqual([to]);
+  expect([...msg.headers.keys()].sort()).toEqual([...EXPECTED_HEADERS].sort());
+  const keys = msg.headerLines.map((l) => l.key);
+  expect(keys.filter((k) => k === 'to')).toHaveLength(1);
+  expect(keys.filter((k) => k === 'subject')).toHaveLength(1);
+  const rawHeader = msg.raw.slice(0, msg.raw.indexOf('\r\n\r\n'));
+  expect(rawHeader).not.toMatch(/^(bcc|cc|reply-to|x-evil)\s*:/im);
+  // What the recipient's client shows as the subject (encoded words decoded) holds no line break either.
+  expect(msg.subject).not.toMatch(CONTROL);
 }
