@@ -23,10 +23,18 @@ export const REFUSAL: AppErrorExpectation = Object.freeze({ status: '4xx' });
  * `subject` is a promise (awaited), or a function, called: when it returns a promise, the result is a promise too;
  * otherwise the check is synchronous.
  */
-export function expectAppError(subject: PromiseLike<unknown> | (() => PromiseLike<unknown>), code: ErrorCode | ErrorCode[], params?: ErrorParams, expectation?: AppErrorExpectation): Promise<AppError>;
+export function expectAppError(
+  subject: PromiseLike<unknown> | (() => PromiseLike<unknown>),
+  code: ErrorCode | ErrorCode[],
+  params?: ErrorParams,
+  expectation?: AppErrorExpectation,
+): Promise<AppError>;
 export function expectAppError(subject: () => unknown, code: ErrorCode | ErrorCode[], params?: ErrorParams, expectation?: AppErrorExpectation): AppError;
 export function expectAppError(
-  subject: PromiseLike<unknown> | (() => unknown), code: ErrorCode | ErrorCode[], params?: ErrorParams, expectation: AppErrorExpectation = {},
+  subject: PromiseLike<unknown> | (() => unknown),
+  code: ErrorCode | ErrorCode[],
+  params?: ErrorParams,
+  expectation: AppErrorExpectation = {},
 ): AppError | Promise<AppError> {
   const check = (outcome: { threw: false } | { threw: true; error: unknown }) => checkAppError(outcome, code, params, expectation);
   let result: unknown;
@@ -40,7 +48,10 @@ export function expectAppError(
   } else {
     result = subject;
   }
-  return Promise.resolve(result as PromiseLike<unknown>).then(() => check({ threw: false }), (error: unknown) => check({ threw: true, error }));
+  return Promise.resolve(result as PromiseLike<unknown>).then(
+    () => check({ threw: false }),
+    (error: unknown) => check({ threw: true, error }),
+  );
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -48,7 +59,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function checkAppError(
-  outcome: { threw: false } | { threw: true; error: unknown }, code: ErrorCode | ErrorCode[], params: ErrorParams | undefined, expectation: AppErrorExpectation,
+  outcome: { threw: false } | { threw: true; error: unknown },
+  code: ErrorCode | ErrorCode[],
+  params: ErrorParams | undefined,
+  expectation: AppErrorExpectation,
 ): AppError {
   const codes = Array.isArray(code) ? code : [code];
   const label = `${expectation.message ? `${expectation.message}: ` : ''}expected an AppError ${codes.join(' or ')}`;

@@ -25,10 +25,7 @@ export const TEMPLATE_INPUT = {
   name: { fr: 'Secourisme en milieu de travail', en: 'Workplace first aid' },
   description: { fr: 'Formation de 16 heures en secourisme.', en: '16-hour first-aid training.' },
   criteria: { fr: 'Réussir l’examen pratique.' },
-  skills: [
-    { name: 'Premiers secours', frameworkUri: 'http://data.europa.eu/esco/skill/1e4a1d5b-0a5e-4e1f-9c2d-0a1b2c3d4e5f' },
-    { name: 'Travail d’équipe' },
-  ],
+  skills: [{ name: 'Premiers secours', frameworkUri: 'http://data.europa.eu/esco/skill/1e4a1d5b-0a5e-4e1f-9c2d-0a1b2c3d4e5f' }, { name: 'Travail d’équipe' }],
   validity: { unit: 'years', n: 3 },
   fields: [
     { key: 'note', label: { fr: 'Note', en: 'Grade' }, type: 'grade', required: true },
@@ -51,8 +48,11 @@ export interface UserInput {
 /** A verified account (password TEST_PASSWORD unless given), member of `org` (staff unless `role`) when given. */
 export async function createTestUser(deps: Deps, input: UserInput): Promise<User> {
   const user = await createUserAccount(deps, {
-    email: input.email, displayName: input.name ?? input.email.split('@')[0], password: input.password ?? TEST_PASSWORD,
-    locale: input.locale ?? 'fr', isPlatformAdmin: input.isPlatformAdmin,
+    email: input.email,
+    displayName: input.name ?? input.email.split('@')[0],
+    password: input.password ?? TEST_PASSWORD,
+    locale: input.locale ?? 'fr',
+    isPlatformAdmin: input.isPlatformAdmin,
   });
   if (input.org) await addMember(deps, SYSTEM, { slug: input.org.slug, userId: user.id, role: input.role ?? 'staff' });
   return user;
@@ -73,9 +73,7 @@ export interface OrgSpec {
 }
 
 /** A new API key of `org` (created by the system unless `actor`); returns the secret. */
-export async function apiKeyFor(
-  t: { container: { deps: Deps } }, org: Organization, options: { label?: string; actor?: Actor } = {},
-): Promise<string> {
+export async function apiKeyFor(t: { container: { deps: Deps } }, org: Organization, options: { label?: string; actor?: Actor } = {}): Promise<string> {
   return (await createApiKey(t.container.deps, options.actor ?? SYSTEM, { slug: org.slug, label: options.label ?? 'test' })).key;
 }
 
@@ -101,9 +99,7 @@ export interface TwoOrgs {
  * The isolation set-up: two organisations (A, the one under test, and B, a stranger), their members, and one API key
  * each (same label unless `labels` are given).
  */
-export async function twoOrgsWithKeys(
-  t: TestApp, a: OrgSpec, b: OrgSpec, options: { label?: string; labels?: [string, string] } = {},
-): Promise<TwoOrgs> {
+export async function twoOrgsWithKeys(t: TestApp, a: OrgSpec, b: OrgSpec, options: { label?: string; labels?: [string, string] } = {}): Promise<TwoOrgs> {
   const [orgA, orgB] = (await createOrgs(t, [a, b])) as [Organization, Organization];
   const [labelA, labelB] = options.labels ?? [options.label, options.label];
   const keyA = await apiKeyFor(t, orgA, { label: labelA });
@@ -121,7 +117,10 @@ export function createTestTemplate(t: { container: { deps: Deps } }, actor: Acto
 
 /** Credentials of `template` (current version) to `people`, through the domain, with the grade `note: 'A'`. */
 export function issueTestAwards(
-  t: { container: { deps: Deps } }, actor: Actor, org: Organization, template: Template,
+  t: { container: { deps: Deps } },
+  actor: Actor,
+  org: Organization,
+  template: Template,
   people: { name: string; email: string; learnerId?: string }[],
 ) {
   const items = people.map((p) => ({ recipient: requireRecipient(template.content, { ...p, fields: { note: 'A' } }) }));

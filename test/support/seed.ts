@@ -149,8 +149,10 @@ export async function checkOverSeeds<Ts extends [unknown, ...unknown[]]>(propert
     total += out.numRuns;
     if (out.failed) {
       const p = out.counterexamplePath ?? '';
-      expect.fail(`${options.label} failed: seed=${out.seed}, path ${p}\n  ${options.failure?.() ?? String(out.errorInstance)}\n`
-        + `  replay: ${replayCommand(out.seed, { path: p, env: options.env })}`);
+      expect.fail(
+        `${options.label} failed: seed=${out.seed}, path ${p}\n  ${options.failure?.() ?? String(out.errorInstance)}\n` +
+          `  replay: ${replayCommand(out.seed, { path: p, env: options.env })}`,
+      );
     }
   }
   return total;

@@ -20,16 +20,25 @@ describe('expectAppError', () => {
     expect(() => expectAppError(() => 1, 'CURSOR_INVALID')).toThrow('nothing was thrown');
     await expect(expectAppError(Promise.resolve(1), 'CURSOR_INVALID')).rejects.toThrow('nothing was thrown');
     await expect(expectAppError(async () => 1, 'CURSOR_INVALID')).rejects.toThrow('nothing was thrown');
-    expect(() => expectAppError(() => {
-      throw new Error('CURSOR_INVALID');
-    }, 'CURSOR_INVALID')).toThrow('expected an AppError CURSOR_INVALID');
+    expect(() =>
+      expectAppError(() => {
+        throw new Error('CURSOR_INVALID');
+      }, 'CURSOR_INVALID'),
+    ).toThrow('expected an AppError CURSOR_INVALID');
     expect(() => expectAppError(refuse, 'VALIDATION_FAILED')).toThrow('expected an AppError VALIDATION_FAILED');
     await expect(expectAppError(Promise.reject(new AppError('VALIDATION_FAILED')), 'CURSOR_INVALID')).rejects.toThrow('expected an AppError CURSOR_INVALID');
     expect(() => expectAppError(refuse, 'CURSOR_INVALID', { max: 4 })).toThrow();
     expect(() => expectAppError(refuse, 'CURSOR_INVALID', undefined, { field: 'limit' })).toThrow();
-    expect(() => expectAppError(() => {
-      throw new AppError('INTERNAL');
-    }, 'INTERNAL', undefined, REFUSAL)).toThrow();
+    expect(() =>
+      expectAppError(
+        () => {
+          throw new AppError('INTERNAL');
+        },
+        'INTERNAL',
+        undefined,
+        REFUSAL,
+      ),
+    ).toThrow();
     expect(() => expectAppError(() => 1, 'CURSOR_INVALID', undefined, { message: 'input 42' })).toThrow('input 42: expected an AppError CURSOR_INVALID');
   });
 });
@@ -41,8 +50,9 @@ describe('seeds', () => {
     if (isReplay) expect(testSeed()).toBe(Number(process.env['SCEAU_TEST_SEED']));
     expect(fixedSeed(7)).toBe(isReplay ? testSeed() : 7);
     expect(fuzzSeeds([1, 2])).toEqual(isReplay ? [testSeed()] : [1, 2, testSeed()]);
-    expect(replayCommand(123, { path: '0:1', env: { RUNS: 5 } }))
-      .toBe("SCEAU_TEST_SEED=123 SCEAU_TEST_PATH=0:1 RUNS=5 node node_modules/vitest/vitest.mjs run test/unit/test-support.test.ts -t 'draws one seed per file \\(SCEAU_TEST_SEED when set\\) and names it in the replay command'");
+    expect(replayCommand(123, { path: '0:1', env: { RUNS: 5 } })).toBe(
+      "SCEAU_TEST_SEED=123 SCEAU_TEST_PATH=0:1 RUNS=5 node node_modules/vitest/vitest.mjs run test/unit/test-support.test.ts -t 'draws one seed per file \\(SCEAU_TEST_SEED when set\\) and names it in the replay command'",
+    );
   });
 
   it('gives the same bytes for the same seed, test and call, and different bytes for the next call', () => {

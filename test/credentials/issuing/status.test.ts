@@ -43,13 +43,12 @@ export function spearman(x: number[], y: number[]): number {
 for (const dialect of testDialects()) describe(`${dialect}: status lists`, () => {
   let t: TestApp;
   let org: Organization;
-  let other: Organization;
   let apiKey: string;
   let otherKey: string;
 
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    ({ orgA: org, orgB: other, keyA: apiKey, keyB: otherKey } = await twoOrgsWithKeys(t,
+    ({ orgA: org, keyA: apiKey, keyB: otherKey } = await twoOrgsWithKeys(t,
       { name: 'Lycée Roux', slug: 'roux' }, { name: 'Autre école', slug: 'autre' }, { label: 'status' }));
   });
   afterAll(async () => {
