@@ -169,6 +169,16 @@ describe('accessibility and security headers (sqlite)', () => {
     });
   }
 
+  /** A new browser context in `lang` whose HTML responses (headers) and console (CSP) are watched. */
+  async function watchedPage(lang: Lang): Promise<{ context: BrowserContext; page: Page; cspConsole: string[] }> {
+    const context = await browser.context.browser()!.newContext({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
+    watchHeaders(context);
+    const page = await context.newPage();
+    const cspConsole: string[] = [];
+    watchConsole(page, cspConsole);
+    return { context, page, cspConsole };
+  }
+
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser({ locale: 'fr-FR' });
@@ -237,11 +247,7 @@ describe('accessibility and security headers (sqlite)', () => {
 
   for (const lang of LANGS) {
     it(`public pages pass axe (${lang})`, async () => {
-      const context = await browser.context.browser()!.newContext({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
-      watchHeaders(context);
-      const page = await context.newPage();
-      const cspConsole: string[] = [];
-      watchConsole(page, cspConsole);
+      const { context, page, cspConsole } = await watchedPage(lang);
       const findings: string[] = [];
       try {
         for (const visit of PUBLIC_PAGES) findings.push(...(await audit(page, visit, lang)));
@@ -284,11 +290,7 @@ describe('accessibility and security headers (sqlite)', () => {
     });
 
     it(`signed-in pages pass axe (${lang})`, async () => {
-      const context = await browser.context.browser()!.newContext({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
-      watchHeaders(context);
-      const page = await context.newPage();
-      const cspConsole: string[] = [];
-      watchConsole(page, cspConsole);
+      const { context, page, cspConsole } = await watchedPage(lang);
       const findings: string[] = [];
       try {
         await signInAsAdmin(page, server, lang);

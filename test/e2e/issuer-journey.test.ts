@@ -5,15 +5,13 @@
  * bar, fed by server-sent events, reaches 100 % → 50 credential e-mails in the outbox → one link, opened without
  * a session, shows the credential → "Vérifier maintenant": every verification step passes.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../support/db.js';
-import { createDatabase, dropDatabase } from '../support/postgres.js';
 import {
   createTemplateThroughForm, holderLinkOfMail, progressValues, recipientsCsv, recordProgressValues, SLUG_PATH, uploadBulkFile,
   waitForOutbox,
 } from './issuer-support.js';
-import { DEMO_ORG_NAME, type E2EBrowser, launchBrowser, type RunningServer, signInAsAdmin, startServer, step } from './support.js';
+import { DEMO_ORG_NAME, type E2EBrowser, type RunningServer, signInAsAdmin, startE2E, step } from './support.js';
 
 const TEMPLATE = {
   nameFr: 'Certificat de secourisme',
@@ -30,25 +28,14 @@ for (const dialect of testDialects()) {
   describe(`issuer journey on ${dialect}`, () => {
     let server: RunningServer | undefined;
     let browser: E2EBrowser | undefined;
-    let adminUrl: string | undefined;
-    let dbName: string | undefined;
+    let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      let databaseUrl: string | undefined;
-      if (dialect === 'postgres') {
-        adminUrl = inject('postgresUrl');
-        if (!adminUrl) throw new Error('no PostgreSQL test server (the global setup did not start one)');
-        dbName = `sceau_e2e_${randomBytes(6).toString('hex')}`;
-        databaseUrl = await createDatabase(adminUrl, dbName);
-      }
-      server = await startServer({ databaseUrl });
-      browser = await launchBrowser({ locale: 'fr-FR' });
+      ({ server, browser, stop } = await startE2E(dialect, { locale: 'fr-FR' }));
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-      if (adminUrl && dbName) await dropDatabase(adminUrl, dbName);
+      await stop?.();
     });
 
     it('template → 50-row CSV with 2 bad rows → fixes → publish → progress 100 % → e-mails → the link verifies', async () => {

@@ -3,12 +3,10 @@
  * fresh start → demo admin signs in → invites a colleague as staff → reads the invitation in the outbox →
  * signs out → the colleague opens the link, creates an account and lands on the organisation → switches to English.
  */
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../support/db.js';
-import { createDatabase, dropDatabase } from '../support/postgres.js';
 import {
-  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, launchBrowser, type RunningServer, startServer, step,
+  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, type RunningServer, startE2E, step,
 } from './support.js';
 
 const COLLEAGUE = { email: 'camille.dubois@institut-demo.example', name: 'Camille Dubois', password: 'Lanterne violette au bout du quai 42' };
@@ -17,26 +15,15 @@ for (const dialect of testDialects()) {
   describe(`journey on ${dialect}`, () => {
     let server: RunningServer | undefined;
     let browser: E2EBrowser | undefined;
-    let adminUrl: string | undefined;
-    let dbName: string | undefined;
+    let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      let databaseUrl: string | undefined;
-      if (dialect === 'postgres') {
-        adminUrl = inject('postgresUrl');
-        if (!adminUrl) throw new Error('no PostgreSQL test server (the global setup did not start one)');
-        dbName = `sceau_e2e_${randomBytes(6).toString('hex')}`;
-        databaseUrl = await createDatabase(adminUrl, dbName);
-      }
-      server = await startServer({ databaseUrl });
       // A French-speaking visitor (the site's default language is French anyway).
-      browser = await launchBrowser({ locale: 'fr-FR' });
+      ({ server, browser, stop } = await startE2E(dialect, { locale: 'fr-FR' }));
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-      if (adminUrl && dbName) await dropDatabase(adminUrl, dbName);
+      await stop?.();
     });
 
     it('invites a colleague who joins the organisation, then reads it in English', async () => {

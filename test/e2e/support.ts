@@ -4,13 +4,16 @@
  * and axe-core for accessibility checks.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type BrowserContextOptions, type Page, type Response, chromium } from 'playwright-core';
 import { inject } from 'vitest';
+import type { TestDialect } from '../support/db.js';
+import { freePort } from '../support/net.js';
+import { createDatabase, dropDatabase } from '../support/postgres.js';
 import { buildIfNeeded } from './global-build.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,18 +42,6 @@ export function ensureBuilt(): void {
   }
   if (!builtByGlobalSetup) buildIfNeeded();
   built = true;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 export interface RunningServer {
@@ -216,6 +207,44 @@ export async function launchBrowser(options: BrowserContextOptions = {}): Promis
       fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface E2ERun {
+  server: RunningServer;
+  browser: E2EBrowser;
+  /** Closes the browser, stops the server and drops its PostgreSQL database (if any). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A server on `dialect` (SQLite: its own file; PostgreSQL: a new database on the run's test server) and a browser
+ * with `browserOptions`; what started is stopped again when a later step fails.
+ */
+export async function startE2E(dialect: TestDialect, browserOptions: BrowserContextOptions = {}): Promise<E2ERun> {
+  let databaseUrl: string | undefined;
+  let dropDb: () => Promise<void> = async () => undefined;
+  if (dialect === 'postgres') {
+    const adminUrl = inject('postgresUrl');
+    if (!adminUrl) throw new Error('no PostgreSQL test server (the global setup did not start one)');
+    const dbName = `sceau_e2e_${randomBytes(6).toString('hex')}`;
+    databaseUrl = await createDatabase(adminUrl, dbName);
+    dropDb = () => dropDatabase(adminUrl, dbName);
+  }
+  let server: RunningServer | undefined;
+  let browser: E2EBrowser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    await server?.stop();
+    await dropDb();
+  };
+  try {
+    server = await startServer({ databaseUrl });
+    browser = await launchBrowser(browserOptions);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { server, browser, stop };
 }
 
 /** Sign in through the /signin form, as a person would. Ends on /console. */

@@ -1,24 +1,3 @@
-import { expect } from 'vitest';
-import { AppError, type ErrorCode } from '../../src/domain/shared/errors.js';
-import { STATUS } from '../../src/http/plugins/errors.js';
-
-/** Awaits a promise that must reject with an AppError of the given code; returns the error. */
-export async function rejectsWith(p: Promise<unknown>, code: ErrorCode, params?: Record<string, string | number>): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(AppError);
-  const err = caught as AppError;
-  expect(err.code).toBe(code);
-  if (params) expect(err.params).toEqual(params);
-  expect(STATUS[err.code]).toBeGreaterThanOrEqual(400);
-  expect(STATUS[err.code]).toBeLessThan(500);
-  return err;
-}
-
 /** A minimal zip writer (stored or deflated entries, CRC left at 0), for hand-made hostile archives. */
 export function zip(entries: { name: string; data: Buffer; method: 0 | 8; declaredSize?: number }[]): Buffer {
   const locals: Buffer[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectSeparator, parseTabular, RECIPIENT_TARGETS, suggestMapping, TABULAR_LIMITS } from '../../src/files/tabular.js';
-import { rejectsWith } from './support.js';
+import { REFUSAL, expectAppError } from '../support/expect.js';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -80,16 +80,16 @@ describe('parseTabular: CSV', () => {
   });
 
   it('refuses NUL bytes and binary files as not text', async () => {
-    await rejectsWith(parseTabular(utf8('email,name\na@x.ca,A\u0000\n')), 'IMPORT_BINARY');
-    await rejectsWith(parseTabular(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0])), 'IMPORT_BINARY'); // legacy .xls
-    await rejectsWith(parseTabular(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])), 'IMPORT_BINARY'); // PNG
+    await expectAppError(parseTabular(utf8('email,name\na@x.ca,A\u0000\n')), 'IMPORT_BINARY', undefined, REFUSAL);
+    await expectAppError(parseTabular(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0])), 'IMPORT_BINARY', undefined, REFUSAL); // legacy .xls
+    await expectAppError(parseTabular(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])), 'IMPORT_BINARY', undefined, REFUSAL); // PNG
   });
 
   it('refuses a file over 20 MB with IMPORT_TOO_LARGE (413)', async () => {
     expect(TABULAR_LIMITS.maxBytes).toBe(20 * 1024 * 1024);
     const big = Buffer.alloc(TABULAR_LIMITS.maxBytes + 1, 'a');
-    await rejectsWith(parseTabular(big), 'IMPORT_TOO_LARGE', { max: 20 });
-    await rejectsWith(parseTabular(utf8('a,b\n1,2\n'), { maxBytes: 4 }), 'IMPORT_TOO_LARGE');
+    await expectAppError(parseTabular(big), 'IMPORT_TOO_LARGE', { max: 20 }, REFUSAL);
+    await expectAppError(parseTabular(utf8('a,b\n1,2\n'), { maxBytes: 4 }), 'IMPORT_TOO_LARGE', undefined, REFUSAL);
   });
 
   it('accepts 100,000 data rows and refuses 100,001 with IMPORT_TOO_MANY_ROWS (413)', async () => {
@@ -99,38 +99,38 @@ describe('parseTabular: CSV', () => {
     expect(ok.rows.length).toBe(100_000);
     expect(ok.rows.at(-1)).toEqual({ line: 100_001, cells: ['p99999@example.ca', 'Personne 99999'] });
     lines.push('one@too.many;Trop');
-    await rejectsWith(parseTabular(utf8(lines.join('\r\n'))), 'IMPORT_TOO_MANY_ROWS', { max: 100_000 });
+    await expectAppError(parseTabular(utf8(lines.join('\r\n'))), 'IMPORT_TOO_MANY_ROWS', { max: 100_000 }, REFUSAL);
     // Empty lines do not count.
     await parseTabular(utf8('a\n1\n\n\n2\n'), { maxRows: 2 });
-    await rejectsWith(parseTabular(utf8('a\n1\n2\n3\n'), { maxRows: 2 }), 'IMPORT_TOO_MANY_ROWS', { max: 2 });
+    await expectAppError(parseTabular(utf8('a\n1\n2\n3\n'), { maxRows: 2 }), 'IMPORT_TOO_MANY_ROWS', { max: 2 }, REFUSAL);
   });
 
   it('refuses empty and duplicate column titles, naming the column', async () => {
-    await rejectsWith(parseTabular(utf8('email;Nom;EMAIL\n1;2;3\n')), 'IMPORT_HEADER_DUPLICATE', { line: 1, name: 'EMAIL' });
-    await rejectsWith(parseTabular(utf8('\nÉcole;école\n1;2\n')), 'IMPORT_HEADER_DUPLICATE', { line: 2, name: 'école' });
-    await rejectsWith(parseTabular(utf8('email;;name\n1;2;3\n')), 'IMPORT_HEADER_EMPTY', { line: 1, column: 2 });
+    await expectAppError(parseTabular(utf8('email;Nom;EMAIL\n1;2;3\n')), 'IMPORT_HEADER_DUPLICATE', { line: 1, name: 'EMAIL' }, REFUSAL);
+    await expectAppError(parseTabular(utf8('\nÉcole;école\n1;2\n')), 'IMPORT_HEADER_DUPLICATE', { line: 2, name: 'école' }, REFUSAL);
+    await expectAppError(parseTabular(utf8('email;;name\n1;2;3\n')), 'IMPORT_HEADER_EMPTY', { line: 1, column: 2 }, REFUSAL);
     // Trailing empty titles (a trailing separator, common in Excel exports) are dropped.
     expect((await parseTabular(utf8('email;name;;\na;b;;\n'))).headers).toEqual(['email', 'name']);
     const wide = Array.from({ length: TABULAR_LIMITS.maxColumns + 1 }, (_, i) => `c${i}`).join(',');
-    await rejectsWith(parseTabular(utf8(`${wide}\n1\n`)), 'IMPORT_TOO_MANY_COLUMNS', { max: TABULAR_LIMITS.maxColumns });
+    await expectAppError(parseTabular(utf8(`${wide}\n1\n`)), 'IMPORT_TOO_MANY_COLUMNS', { max: TABULAR_LIMITS.maxColumns }, REFUSAL);
   });
 
   it('refuses a row with more filled cells than titles, naming the line; pads short rows', async () => {
-    await rejectsWith(parseTabular(utf8('email,name\na@x.ca,A\n"b\nc",B,extra\n')), 'IMPORT_COLUMNS_MISMATCH', { line: 3, expected: 2, found: 3 });
+    await expectAppError(parseTabular(utf8('email,name\na@x.ca,A\n"b\nc",B,extra\n')), 'IMPORT_COLUMNS_MISMATCH', { line: 3, expected: 2, found: 3 }, REFUSAL);
     const t = await parseTabular(utf8('email,name,note\na@x.ca\nb@x.ca,B,,,,\n'));
     expect(t.rows).toEqual([{ line: 2, cells: ['a@x.ca', '', ''] }, { line: 3, cells: ['b@x.ca', 'B', ''] }]);
   });
 
   it('refuses unbalanced quotes with the line where the record starts', async () => {
-    await rejectsWith(parseTabular(utf8('email,name\na@x.ca,A\nb@x.ca,"B\nc@x.ca,C\n')), 'IMPORT_QUOTE_INVALID', { line: 3 });
-    await rejectsWith(parseTabular(utf8('email,name\r\na@x.ca,"A"b\r\n')), 'IMPORT_QUOTE_INVALID', { line: 2 });
+    await expectAppError(parseTabular(utf8('email,name\na@x.ca,A\nb@x.ca,"B\nc@x.ca,C\n')), 'IMPORT_QUOTE_INVALID', { line: 3 }, REFUSAL);
+    await expectAppError(parseTabular(utf8('email,name\r\na@x.ca,"A"b\r\n')), 'IMPORT_QUOTE_INVALID', { line: 2 }, REFUSAL);
   });
 
   it('refuses empty files and files without data rows', async () => {
-    await rejectsWith(parseTabular(Buffer.alloc(0)), 'IMPORT_EMPTY');
-    await rejectsWith(parseTabular(BOM), 'IMPORT_EMPTY');
-    await rejectsWith(parseTabular(utf8(' \r\n;;\r\n\r\n')), 'IMPORT_EMPTY');
-    await rejectsWith(parseTabular(utf8('email;name\r\n;\r\n')), 'IMPORT_EMPTY');
+    await expectAppError(parseTabular(Buffer.alloc(0)), 'IMPORT_EMPTY', undefined, REFUSAL);
+    await expectAppError(parseTabular(BOM), 'IMPORT_EMPTY', undefined, REFUSAL);
+    await expectAppError(parseTabular(utf8(' \r\n;;\r\n\r\n')), 'IMPORT_EMPTY', undefined, REFUSAL);
+    await expectAppError(parseTabular(utf8('email;name\r\n;\r\n')), 'IMPORT_EMPTY', undefined, REFUSAL);
   });
 });
 

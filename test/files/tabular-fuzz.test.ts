@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/shared/errors.js';
 import { parseTabular, type ParsedTable } from '../../src/files/tabular.js';
 import { STATUS } from '../../src/http/plugins/errors.js';
+import { seeded } from '../support/seed.js';
 
 const VALID = Buffer.from([
   'Courriel;Nom;Matricule;Note;Date',
@@ -78,7 +79,7 @@ describe('F2: mutated files give a table or a clear 4xx, never anything else', (
       const bytes = mutations.reduce<Buffer>((b, m) => m(b), VALID);
       const outcome = await check(bytes, { maxRows: 1000 });
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-    }), { numRuns: 5000 });
+    }), seeded({ numRuns: 5000 }));
     expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(5000);
     // The mutations exercise both sides: plenty of readable tables and several kinds of refusal.
     expect(outcomes.get('table') ?? 0).toBeGreaterThan(500);
@@ -104,7 +105,7 @@ describe('F2: mutated files give a table or a clear 4xx, never anything else', (
     );
     await fc.assert(fc.asyncProperty(fc.array(xlsxMutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
       await check(mutations.reduce<Buffer>((b, m) => m(b), valid));
-    }), { numRuns: 300 });
+    }), seeded({ numRuns: 300 }));
   }, 120_000);
 });
 
@@ -143,6 +144,6 @@ describe('CSV reader', () => {
       if (f.width > 1) expect(table.separator).toBe(f.sep);
       expect(table.headers).toEqual(headers);
       expect(table.rows).toEqual(expected);
-    }), { numRuns: 500 });
+    }), seeded({ numRuns: 500 }));
   });
 });

@@ -2,7 +2,8 @@ import { deflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { parseTabular } from '../../src/files/tabular.js';
-import { rejectsWith, zip } from './support.js';
+import { REFUSAL, expectAppError } from '../support/expect.js';
+import { zip } from './support.js';
 
 async function xlsx(build: (wb: ExcelJS.Workbook) => void): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
@@ -49,40 +50,40 @@ describe('parseTabular: XLSX', () => {
 
   it('applies the same header and row rules as CSV', async () => {
     const dup = await xlsx((wb) => { const ws = wb.addWorksheet('S'); ws.addRow(['Email', 'email']); ws.addRow([1, 2]); });
-    await rejectsWith(parseTabular(dup), 'IMPORT_HEADER_DUPLICATE', { line: 1, name: 'email' });
+    await expectAppError(parseTabular(dup), 'IMPORT_HEADER_DUPLICATE', { line: 1, name: 'email' }, REFUSAL);
     const ragged = await xlsx((wb) => {
       const ws = wb.addWorksheet('S');
       ws.getRow(2).values = ['email', 'name'];
       ws.getRow(3).values = ['a@x.ca', 'A'];
       ws.getRow(5).values = ['b@x.ca', 'B', 'surplus'];
     });
-    await rejectsWith(parseTabular(ragged), 'IMPORT_COLUMNS_MISMATCH', { line: 5, expected: 2, found: 3 });
+    await expectAppError(parseTabular(ragged), 'IMPORT_COLUMNS_MISMATCH', { line: 5, expected: 2, found: 3 }, REFUSAL);
     const rows = await xlsx((wb) => { const ws = wb.addWorksheet('S'); ws.addRow(['email']); for (let i = 0; i < 6; i++) ws.addRow([`p${i}@x.ca`]); });
-    await rejectsWith(parseTabular(rows, { maxRows: 5 }), 'IMPORT_TOO_MANY_ROWS', { max: 5 });
+    await expectAppError(parseTabular(rows, { maxRows: 5 }), 'IMPORT_TOO_MANY_ROWS', { max: 5 }, REFUSAL);
     const headerOnly = await xlsx((wb) => { wb.addWorksheet('S').addRow(['email']); });
-    await rejectsWith(parseTabular(headerOnly), 'IMPORT_EMPTY');
-    await rejectsWith(parseTabular(await xlsx((wb) => { wb.addWorksheet('S'); })), 'IMPORT_EMPTY');
-    await rejectsWith(parseTabular(await sample(), { maxBytes: 1000 }), 'IMPORT_TOO_LARGE');
+    await expectAppError(parseTabular(headerOnly), 'IMPORT_EMPTY', undefined, REFUSAL);
+    await expectAppError(parseTabular(await xlsx((wb) => { wb.addWorksheet('S'); })), 'IMPORT_EMPTY', undefined, REFUSAL);
+    await expectAppError(parseTabular(await sample(), { maxBytes: 1000 }), 'IMPORT_TOO_LARGE', undefined, REFUSAL);
   });
 
   it('refuses damaged workbooks and other zip files as IMPORT_XLSX_INVALID', async () => {
     const good = await sample();
-    await rejectsWith(parseTabular(Buffer.from('PK\u0003\u0004 not really a zip')), 'IMPORT_XLSX_INVALID');
-    await rejectsWith(parseTabular(good.subarray(0, Math.floor(good.length / 2))), 'IMPORT_XLSX_INVALID');
+    await expectAppError(parseTabular(Buffer.from('PK\u0003\u0004 not really a zip')), 'IMPORT_XLSX_INVALID', undefined, REFUSAL);
+    await expectAppError(parseTabular(good.subarray(0, Math.floor(good.length / 2))), 'IMPORT_XLSX_INVALID', undefined, REFUSAL);
     const docx = zip([{ name: 'word/document.xml', data: Buffer.from('<w:document/>'), method: 0 }]);
-    await rejectsWith(parseTabular(docx), 'IMPORT_XLSX_INVALID');
+    await expectAppError(parseTabular(docx), 'IMPORT_XLSX_INVALID', undefined, REFUSAL);
     const garbage = zip([{ name: 'xl/workbook.xml', data: Buffer.from('<<<not xml'), method: 0 }, { name: '[Content_Types].xml', data: Buffer.from('x'), method: 0 }]);
-    await rejectsWith(parseTabular(garbage), 'IMPORT_XLSX_INVALID');
+    await expectAppError(parseTabular(garbage), 'IMPORT_XLSX_INVALID', undefined, REFUSAL);
   });
 
   it('refuses zip bombs before inflating them, even when the declared sizes lie', async () => {
     const zeros = deflateRawSync(Buffer.alloc(8 * 1024 * 1024)); // 8 MiB of zeros → ~8 KiB
     const honest = zip([{ name: 'xl/worksheets/sheet1.xml', data: zeros, method: 8 }]);
-    await rejectsWith(parseTabular(honest, { maxBytes: 1024 * 1024 }), 'IMPORT_XLSX_TOO_LARGE');
+    await expectAppError(parseTabular(honest, { maxBytes: 1024 * 1024 }), 'IMPORT_XLSX_TOO_LARGE', undefined, REFUSAL);
     const lying = zip([{ name: 'xl/worksheets/sheet1.xml', data: zeros, method: 8, declaredSize: 1000 }]);
-    await rejectsWith(parseTabular(lying, { maxBytes: 1024 * 1024 }), 'IMPORT_XLSX_TOO_LARGE');
+    await expectAppError(parseTabular(lying, { maxBytes: 1024 * 1024 }), 'IMPORT_XLSX_TOO_LARGE', undefined, REFUSAL);
     // Many parts that add up past the budget.
     const many = zip(Array.from({ length: 6 }, (_, i) => ({ name: `xl/media/p${i}.bin`, data: deflateRawSync(Buffer.alloc(1024 * 1024)), method: 8 as const })));
-    await rejectsWith(parseTabular(many, { maxBytes: 1024 * 1024 }), 'IMPORT_XLSX_TOO_LARGE');
+    await expectAppError(parseTabular(many, { maxBytes: 1024 * 1024 }), 'IMPORT_XLSX_TOO_LARGE', undefined, REFUSAL);
   });
 });

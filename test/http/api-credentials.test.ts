@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/domain/shared/clock.js';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { apiKeyFor, twoOrgsWithKeys } from '../support/factories.js';
 import { schemaErrors, stockVerify } from '../credentials/issuing/support.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
@@ -27,10 +27,7 @@ for (const dialect of testDialects()) describe(`${dialect}: /api/v1/credentials 
   let templateId: string;
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    orgA = await t.createOrg({ name: 'École A', slug: 'ecole-a' });
-    const orgB = await t.createOrg({ name: 'École B', slug: 'ecole-b' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgA.slug, label: 'SIS' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgB.slug, label: 'SIS' })).key;
+    ({ orgA, keyA, keyB } = await twoOrgsWithKeys(t, { name: 'École A', slug: 'ecole-a' }, { name: 'École B', slug: 'ecole-b' }, { label: 'SIS' }));
     const res = await call('POST', '/templates', TEMPLATE_INPUT);
     expect(res.statusCode).toBe(201);
     templateId = res.json().id;
@@ -270,7 +267,7 @@ for (const dialect of testDialects()) describe(`${dialect}: /api/v1/credentials 
 
   it('pages 120 credentials by 50 with every one exactly once, and filters by template, status, dates and search', async () => {
     const orgC = await t.createOrg({ name: 'École C', slug: 'ecole-c' });
-    const keyC = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgC.slug, label: 'SIS' })).key;
+    const keyC = await apiKeyFor(t, orgC, { label: 'SIS' });
     const tC = (await call('POST', '/templates', TEMPLATE_INPUT, keyC)).json().id as string;
     const tC2 = (await call('POST', '/templates', { ...TEMPLATE_INPUT, kind: 'badge', fields: [], email: {} }, keyC)).json().id as string;
     const firstDay = t.clock.now().toISOString().slice(0, 10);

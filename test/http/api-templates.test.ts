@@ -1,8 +1,8 @@
 /** /api/v1/templates on SQLite and PostgreSQL: create, read, list with a cursor, new versions, archive, restore, isolation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { twoOrgsWithKeys } from '../support/factories.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 
@@ -13,10 +13,7 @@ for (const dialect of testDialects()) describe(`${dialect}: /api/v1/templates`, 
   let keyB: string;
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    orgA = await t.createOrg({ name: 'École A', slug: 'ecole-a' });
-    const orgB = await t.createOrg({ name: 'École B', slug: 'ecole-b' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgA.slug, label: 'SIS' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgB.slug, label: 'SIS' })).key;
+    ({ orgA, keyA, keyB } = await twoOrgsWithKeys(t, { name: 'École A', slug: 'ecole-a' }, { name: 'École B', slug: 'ecole-b' }, { label: 'SIS' }));
   });
   afterAll(async () => {
     await t.close();

@@ -1,12 +1,12 @@
 /** `Idempotency-Key` on POSTs of /api/v1, through the real invitation route, on SQLite and PostgreSQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR, MINUTE } from '../../src/domain/shared/clock.js';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import {
   IDEMPOTENCY_PENDING_LEASE_MS, IDEMPOTENCY_TTL_MS, canonicalJson, fingerprintOf, parseIdempotencyKey,
 } from '../../src/http/plugins/idempotency.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { twoOrgsWithKeys } from '../support/factories.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 
 const URL_INVITE = '/api/v1/organization/invitations';
@@ -35,10 +35,8 @@ for (const dialect of testDialects()) describe(`${dialect}: Idempotency-Key`, ()
   let otherKey: string;
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    org = await t.createOrg({ name: 'Centre Idem', slug: 'idem' });
-    const other = await t.createOrg({ name: 'Autre centre', slug: 'autre' });
-    key = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'SIS' })).key;
-    otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: other.slug, label: 'SIS' })).key;
+    ({ orgA: org, keyA: key, keyB: otherKey } = await twoOrgsWithKeys(t,
+      { name: 'Centre Idem', slug: 'idem' }, { name: 'Autre centre', slug: 'autre' }, { label: 'SIS' }));
   });
   afterAll(async () => {
     await t.close();

@@ -19,22 +19,13 @@ import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { keyset, toPage } from '../../src/store/pagination.js';
 import { testConfig } from '../support/app.js';
+import { expectAppError } from '../support/expect.js';
+import { seeded } from '../support/seed.js';
 import { createTestDb, fixedClock, testDialects, type TestDb } from '../support/db.js';
 import type { PagePosition } from '../../src/domain/shared/model.js';
 
 const secrets = { mac: (purpose: string, value: string) => createHmac('sha256', 'test-key').update(`${purpose}\0${value}`).digest('hex') };
 const otherSecrets = { mac: (purpose: string, value: string) => createHmac('sha256', 'other-key').update(`${purpose}\0${value}`).digest('hex') };
-
-function expectCursorInvalid(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe('CURSOR_INVALID');
-    return;
-  }
-  throw new Error('expected CURSOR_INVALID');
-}
 
 describe('pagination helpers', () => {
   const position: PagePosition = { t: '2026-01-15T09:00:00.000Z', id: '0190f0a2-7c1e-7000-8000-000000000001' };
@@ -52,12 +43,12 @@ describe('pagination helpers', () => {
     const cursor = encodeCursor(secrets, position, 'audit');
     const [payload, mac] = cursor.split('.') as [string, string];
     const forged = Buffer.from(JSON.stringify({ t: '2999-01-01T00:00:00.000Z', id: 'z' })).toString('base64url');
-    expectCursorInvalid(() => decodeCursor(secrets, `${forged}.${mac}`, 'audit'));
-    expectCursorInvalid(() => decodeCursor(secrets, `${payload}.${mac.slice(0, -1)}${mac.endsWith('0') ? '1' : '0'}`, 'audit'));
-    expectCursorInvalid(() => decodeCursor(secrets, cursor, 'templates')); // another list
-    expectCursorInvalid(() => decodeCursor(otherSecrets, cursor, 'audit')); // another server key
+    expectAppError(() => decodeCursor(secrets, `${forged}.${mac}`, 'audit'), 'CURSOR_INVALID');
+    expectAppError(() => decodeCursor(secrets, `${payload}.${mac.slice(0, -1)}${mac.endsWith('0') ? '1' : '0'}`, 'audit'), 'CURSOR_INVALID');
+    expectAppError(() => decodeCursor(secrets, cursor, 'templates'), 'CURSOR_INVALID'); // another list
+    expectAppError(() => decodeCursor(otherSecrets, cursor, 'audit'), 'CURSOR_INVALID'); // another server key
     for (const bad of ['x', 'a.b', '.', `${payload}.`, `.${mac}`, `${payload}.${mac}.x`, '%%%', 'é.é', 'a'.repeat(600)]) {
-      expectCursorInvalid(() => decodeCursor(secrets, bad, 'audit'));
+      expectAppError(() => decodeCursor(secrets, bad, 'audit'), 'CURSOR_INVALID');
     }
     // Correctly signed but not a position: still a 400, never a 500.
     const sign = (text: string) => {
@@ -65,7 +56,7 @@ describe('pagination helpers', () => {
       return `${p}.${secrets.mac('api-cursor', `audit\n${p}`).slice(0, 32)}`;
     };
     for (const text of ['not json', '[]', 'null', '{"t":1,"id":"a"}', '{"t":"a"}', '{"t":"a","id":"b","x":1}', `{"t":"${'a'.repeat(100)}","id":"b"}`]) {
-      expectCursorInvalid(() => decodeCursor(secrets, sign(text), 'audit'));
+      expectAppError(() => decodeCursor(secrets, sign(text), 'audit'), 'CURSOR_INVALID');
     }
     expect(decodeCursor(secrets, sign('{"t":"a","id":"b"}'), 'audit')).toEqual({ t: 'a', id: 'b' });
   });
@@ -78,7 +69,7 @@ describe('pagination helpers', () => {
         return err instanceof AppError && err.code === 'CURSOR_INVALID';
       }
       return true;
-    }), { numRuns: 2000 });
+    }), seeded({ numRuns: 2000 }));
   });
 
   it('parses limit (coerced, 1..100, default 50) and a bounded cursor', () => {

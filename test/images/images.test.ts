@@ -7,10 +7,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageUrl } from '../../src/domain/templates/images.js';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { normalizeUrl } from '../../src/domain/shared/validation.js';
 import { type Agent, createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { apiKeyFor, createOrgs } from '../support/factories.js';
+import { seededBytes } from '../support/seed.js';
 import { PNG_SIGNATURE, handPng, solidPng, tinyJpeg, withPngChunk } from './fixtures.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 import { IMAGE_MAX_BYTES, type StoredImage } from '../../src/domain/templates/model.js';
@@ -48,18 +49,18 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
 
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    org = await t.createOrg({ name: 'Atelier', slug: 'atelier' });
-    other = await t.createOrg({ name: 'Autre', slug: 'autre' });
-    await t.createUser({ email: 'admin@atelier.example', org, role: 'admin' });
-    await t.createUser({ email: 'staff@atelier.example', org, role: 'staff' });
-    await t.createUser({ email: 'reviewer@atelier.example', org, role: 'reviewer' });
-    await t.createUser({ email: 'admin@autre.example', org: other, role: 'admin' });
+    [org, other] = (await createOrgs(t, [
+      { name: 'Atelier', slug: 'atelier', members: [
+        { email: 'admin@atelier.example', role: 'admin' }, { email: 'staff@atelier.example', role: 'staff' }, { email: 'reviewer@atelier.example', role: 'reviewer' },
+      ] },
+      { name: 'Autre', slug: 'autre', members: [{ email: 'admin@autre.example', role: 'admin' }] },
+    ])) as [Organization, Organization];
     await t.createUser({ email: 'outsider@example.org' });
     for (const who of ['admin@atelier.example', 'staff@atelier.example', 'reviewer@atelier.example', 'admin@autre.example', 'outsider@example.org']) {
       agents[who] = t.agent();
       await agents[who]!.signIn(who);
     }
-    apiKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'images' })).key;
+    apiKey = await apiKeyFor(t, org, { label: 'images' });
   });
   afterAll(async () => {
     await t.close();
@@ -188,7 +189,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     const before = (await t.container.store.images.listForOrg(org.id)).length;
     const png = solidPng(30, 30);
     const cases: [string, Buffer, number, string][] = [
-      ['garbage', randomBytes(500), 400, 'n’est pas une image PNG, JPEG ou SVG'],
+      ['garbage', seededBytes(500), 400, 'n’est pas une image PNG, JPEG ou SVG'],
       ['html', Buffer.from('<html><body><script>alert(1)</script></body></html>'), 400, 'n’est pas une image PNG, JPEG ou SVG'],
       ['empty', Buffer.alloc(0), 400, 'n’est pas une image PNG, JPEG ou SVG'],
       ['truncated', png.subarray(0, png.length - 20), 400, 'incomplète ou endommagée'],
@@ -196,7 +197,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
       ['broken svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><g></svg>'), 400, 'incomplète ou endommagée'],
       ['5000×5000', handPng(5000, 5000, { rawSize: 10 }), 400, '4096 × 4096 pixels au maximum'],
       ['4097×1', handPng(4097, 1), 400, '4096 × 4096 pixels au maximum'],
-      ['> 2 MiB', Buffer.concat([png, randomBytes(IMAGE_MAX_BYTES)]), 413, 'maximum 2 Mio'],
+      ['> 2 MiB', Buffer.concat([png, seededBytes(IMAGE_MAX_BYTES)]), 413, 'maximum 2 Mio'],
       ['SVG > 1 MiB', Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><!-- ${'x'.repeat(1024 * 1024)} --></svg>`), 413, 'maximum 1 Mio'],
     ];
     for (const [label, bytes, status, message] of cases) {
@@ -228,7 +229,7 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     expect((await upload('admin@atelier.example', png)).statusCode).toBe(303);
     expect((await t.container.store.images.listForOrg(org.id)).filter((i) => i.id === body.id)).toHaveLength(1);
     // Another organisation gets its own image for the same bytes.
-    const otherKey = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: other.slug, label: 'x' })).key;
+    const otherKey = await apiKeyFor(t, other, { label: 'x' });
     const theirs = await api(png, 'image/png', otherKey);
     expect(theirs.statusCode).toBe(201);
     expect(theirs.json().id).not.toBe(body.id);
@@ -248,10 +249,10 @@ for (const dialect of testDialects()) describe(`${dialect}: template images`, ()
     const json = await api('{"image":"x"}', 'application/json');
     expect(json.statusCode).toBe(415);
     expect(json.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    const big = await api(randomBytes(IMAGE_MAX_BYTES + 1), 'image/png');
+    const big = await api(seededBytes(IMAGE_MAX_BYTES + 1), 'image/png');
     expect(big.statusCode).toBe(413);
     expect(big.headers['content-type']).toContain('application/problem+json');
-    const garbage = await api(randomBytes(100), 'image/jpeg');
+    const garbage = await api(seededBytes(100), 'image/jpeg');
     expect(garbage.statusCode).toBe(400);
     expect(garbage.json()).toMatchObject({ code: 'IMAGE_UNSUPPORTED', detail: 'This file is not a usable PNG, JPEG or SVG image.' });
     const huge = await api(handPng(5000, 5000, { rawSize: 10 }), 'image/png');

@@ -9,12 +9,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { expect } from 'vitest';
 import { compose, type Container } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts/accounts.js';
 import { systemClock } from '../../src/domain/shared/clock.js';
-import type { Locale } from '../../src/domain/shared/model.js';
-import { addMember, createApiKey, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../src/domain/organizations/organizations.js';
 import { buildApp } from '../../src/app.js';
 import type { JobQueueOptions } from '../../src/jobs/index.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
@@ -23,9 +22,11 @@ import { createMailTransport, type MailTransport } from '../../src/mail/sender.j
 import { openDatabase } from '../../src/store/db.js';
 import { Agent, TEST_PASSWORD, testConfig } from '../support/app.js';
 import { createTestDb, type TestDb, type TestDialect } from '../support/db.js';
+import { type UserInput, apiKeyFor, createTestUser } from '../support/factories.js';
 import type { User } from '../../src/domain/accounts/model.js';
-import type { Organization, Role } from '../../src/domain/organizations/model.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 import type { OutboxMail } from '../../src/domain/shared/mail.js';
+import type { SinkMessage } from './smtp-sink.js';
 
 export { TEST_PASSWORD };
 
@@ -56,7 +57,7 @@ export interface MailHarness {
   agent(): Agent;
   /** Starts a worker container with `startWorker(container, transport)`; the transport is recorded. */
   startWorker(options?: { transport?: MailTransport }): Promise<StartedWorker>;
-  createUser(input: { email: string; name?: string; password?: string; org?: Organization; role?: Role; locale?: Locale; isPlatformAdmin?: boolean }): Promise<User>;
+  createUser(input: UserInput): Promise<User>;
   createOrg(input: { name?: string; slug: string; languages?: string }): Promise<Organization>;
   createApiKey(org: Organization): Promise<string>;
   /** POST /password/forgot for `email` (a browser-like anonymous visitor). */
@@ -135,18 +136,9 @@ export async function createMailHarness(options: {
       workers.push(entry);
       return entry.worker;
     },
-    async createUser(input) {
-      const user = await createUserAccount(web.deps, {
-        email: input.email, displayName: input.name ?? input.email.split('@')[0], password: input.password ?? TEST_PASSWORD,
-        locale: input.locale ?? 'fr', isPlatformAdmin: input.isPlatformAdmin,
-      });
-      if (input.org) await addMember(web.deps, { kind: 'system' }, { slug: input.org.slug, userId: user.id, role: input.role ?? 'staff' });
-      return user;
-    },
+    createUser: (input) => createTestUser(web.deps, input),
     createOrg: (input) => createOrganization(web.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, languages: input.languages }),
-    async createApiKey(org) {
-      return (await createApiKey(web.deps, { kind: 'system' }, { slug: org.slug, label: 'test' })).key;
-    },
+    createApiKey: (org) => apiKeyFor({ container: web }, org),
     async requestReset(email) {
       const res = await new Agent(app).post('/password/forgot', { email });
       if (res.statusCode !== 200) throw new Error(`forgot-password answered ${res.statusCode}`);
@@ -229,4 +221,21 @@ export async function fastForwardPgRetries(h: MailHarness, jobs: Pick<QueuedJobV
     moved += Number(result.numAffectedRows ?? 0);
   }
   return moved;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const EXPECTED_HEADERS = ['x-idempotency-key', 'from', 'to', 'subject', 'message-id', 'date', 'mime-version', 'content-type'];
+
+/** X4 on one received message: its only recipient is `to`, and it carries exactly the headers we set. */
+export function expectNoInjectedHeaders(msg: SinkMessage, to: string): void {
+  expect(msg.envelope.to).toEqual([to]);
+  expect(msg.to).toEqual([to]);
+  expect([...msg.headers.keys()].sort()).toEqual([...EXPECTED_HEADERS].sort());
+  const keys = msg.headerLines.map((l) => l.key);
+  expect(keys.filter((k) => k === 'to')).toHaveLength(1);
+  expect(keys.filter((k) => k === 'subject')).toHaveLength(1);
+  const rawHeader = msg.raw.slice(0, msg.raw.indexOf('\r\n\r\n'));
+  expect(rawHeader).not.toMatch(/^(bcc|cc|reply-to|x-evil)\s*:/im);
+  // What the recipient's client shows as the subject (encoded words decoded) holds no line break either.
+  expect(msg.subject).not.toMatch(CONTROL);
 }

@@ -18,11 +18,10 @@
  * Body-less DELETE routes are not fuzzed: Fastify never reads (nor validates) a DELETE body, there is nothing to
  * malform (Z1/Z2/Z3 cover them).
  *
- * Replay: FUZZ_SEED=<seed> [FUZZ_PATH=<path>] FUZZ_RUNS=<n> TEST_DB=sqlite npx vitest run test/security/f1-fuzz.test.ts
+ * Replay (see test/support/seed.ts): SCEAU_TEST_SEED=<seed> [SCEAU_TEST_PATH=<path>] FUZZ_RUNS=<n> TEST_DB=sqlite npx vitest run test/security/f1-fuzz.test.ts
  * Cost: the cases are cheap by design (few large ones: ~2 % 1 MB strings, ~4 % nesting up to 10,000 levels), about
  * 1 ms each: 22 routes × 1,000 cases took 22–25 s on the 2-core machine (the file's budget is 3 minutes).
  */
-import { randomInt } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
@@ -38,14 +37,12 @@ import { csvOf } from '../templates/support.js';
 import { type Client, dbHash, diffDumps, dumpDb, fillPath, isApiPath, nextAddress, seedWorld, sqliteOf, tableNames } from './support/harness.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
 import { IMAGE_MAX_BYTES } from '../../src/domain/templates/model.js';
+import { checkOverSeeds, fuzzSeeds, isReplay, replayPath, testSeed } from '../support/seed.js';
 
 const FIXED_SEEDS = [20261122, 1, 987_654_321];
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
-const REPLAY_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
-const REPLAY_PATH = process.env.FUZZ_PATH || undefined;
-const RANDOM_SEED = Number(process.env.FUZZ_RANDOM_SEED ?? randomInt(0, 2 ** 31 - 1));
-const SEEDS = REPLAY_SEED !== undefined ? [REPLAY_SEED] : [...FIXED_SEEDS, RANDOM_SEED];
-console.info(`[F1] ${RUNS} cases per route over seeds ${SEEDS.join(', ')}${REPLAY_SEED === undefined ? ` (random seed: ${RANDOM_SEED})` : ' (replay)'}`);
+const SEEDS = fuzzSeeds(FIXED_SEEDS);
+console.info(`[F1] ${RUNS} cases per route over seeds ${SEEDS.join(', ')}${isReplay ? ' (replay)' : ` (random seed: ${testSeed()})`}`);
 
 const t = await createTestApp();
 const w = await seedWorld(t);
@@ -178,22 +175,15 @@ describe('F1 malformed bodies on every route with a body', () => {
         return true;
       });
 
-      const perSeed = Math.max(1, Math.ceil(RUNS / SEEDS.length));
-      let total = 0;
-      for (const seed of SEEDS) {
-        const out = await fc.check(property, { seed, numRuns: perSeed, path: REPLAY_PATH, endOnFailure: true });
-        total += out.numRuns;
-        if (out.failed) {
-          expect.fail(`F1 ${key} (${url}) failed: seed ${out.seed}, path ${out.counterexamplePath ?? ''}\n  ${failure ?? String(out.errorInstance)}\n`
-            + `  replay: FUZZ_SEED=${out.seed} FUZZ_PATH=${out.counterexamplePath ?? ''} FUZZ_RUNS=${RUNS} TEST_DB=sqlite npx vitest run test/security/f1-fuzz.test.ts -t '${key}'`);
-        }
-      }
+      const total = await checkOverSeeds(property, {
+        seeds: SEEDS, runs: RUNS, label: `F1 ${key} (${url})`, failure: () => failure, env: { FUZZ_RUNS: RUNS, TEST_DB: 'sqlite' },
+      });
       const health = await t.app.inject({ method: 'GET', url: '/health', remoteAddress: nextAddress() });
       expect(health.statusCode).toBe(200);
       expect(pollution()).toBeUndefined();
       expect(diffDumps(beforeDump, dumpDb(t))).toEqual([]);
       expect(dbHash(t)).toBe(beforeHash);
-      if (!REPLAY_PATH) expect(total).toBeGreaterThanOrEqual(RUNS);
+      if (!replayPath) expect(total).toBeGreaterThanOrEqual(RUNS);
       console.info(`[F1] ${key}: ${total} cases in ${Date.now() - started} ms; statuses ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
     }, 180_000);
   }

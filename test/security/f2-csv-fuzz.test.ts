@@ -20,9 +20,8 @@
  *
  * Extremes, once each: 100,001 data rows → 413; a file over 20 MB → 413.
  *
- * Replay: F2_SEED=<seed> [F2_PATH=<path>] F2_RUNS=<n> npx vitest run test/security/f2-csv-fuzz.test.ts
+ * Replay (see test/support/seed.ts): SCEAU_TEST_SEED=<seed> [SCEAU_TEST_PATH=<path>] F2_RUNS=<n> npx vitest run test/security/f2-csv-fuzz.test.ts
  */
-import { randomInt } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,14 +31,12 @@ import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { csvOf } from '../templates/support.js';
 import { type Client, type World, seedWorld, sqliteOf } from './support/harness.js';
+import { checkOverSeeds, fuzzSeeds, isReplay, replayPath, testSeed } from '../support/seed.js';
 
 const RUNS = Number(process.env.F2_RUNS ?? 5000);
 const FIXED_SEEDS = [20261123, 42];
-const REPLAY_SEED = process.env.F2_SEED ? Number(process.env.F2_SEED) : undefined;
-const REPLAY_PATH = process.env.F2_PATH || undefined;
-const RANDOM_SEED = Number(process.env.F2_RANDOM_SEED ?? randomInt(0, 2 ** 31 - 1));
-const SEEDS = REPLAY_SEED !== undefined ? [REPLAY_SEED] : [...FIXED_SEEDS, RANDOM_SEED];
-console.info(`[F2] ${RUNS} files over seeds ${SEEDS.join(', ')}${REPLAY_SEED === undefined ? ` (random seed: ${RANDOM_SEED})` : ' (replay)'}`);
+const SEEDS = fuzzSeeds(FIXED_SEEDS);
+console.info(`[F2] ${RUNS} files over seeds ${SEEDS.join(', ')}${isReplay ? ' (replay)' : ` (random seed: ${testSeed()})`}`);
 
 // ---- The model of a file ---------------------------------------------------------------------------------------
 
@@ -328,19 +325,10 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
       return true;
     });
 
-    const perSeed = Math.max(1, Math.ceil(RUNS / SEEDS.length));
-    let total = 0;
-    for (const seed of SEEDS) {
-      const out = await fc.check(property, { seed, numRuns: perSeed, path: REPLAY_PATH, endOnFailure: true });
-      total += out.numRuns;
-      if (out.failed) {
-        expect.fail(`F2 failed: seed ${out.seed}, path ${out.counterexamplePath ?? ''}\n  ${failure ?? String(out.errorInstance)}\n`
-          + `  replay: F2_SEED=${out.seed} F2_PATH=${out.counterexamplePath ?? ''} F2_RUNS=${RUNS} npx vitest run test/security/f2-csv-fuzz.test.ts`);
-      }
-    }
+    const total = await checkOverSeeds(property, { seeds: SEEDS, runs: RUNS, label: 'F2', failure: () => failure, env: { F2_RUNS: RUNS } });
     console.info(`[F2] ${total} files in ${Date.now() - started} ms; ${compared} compared row by row with csv-parse; ${checkedPages} row reports read; `
       + `statuses ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
-    if (!REPLAY_PATH) expect(total).toBeGreaterThanOrEqual(RUNS);
+    if (!replayPath) expect(total).toBeGreaterThanOrEqual(RUNS);
     // Nothing issued, nothing sent: drafts only.
     expect({ credentials: count('credentials'), awards: count('awards'), mails: count('mail_outbox') }).toEqual(before);
     expect(compared, 'clean files compared with csv-parse').toBeGreaterThan(RUNS / 5);

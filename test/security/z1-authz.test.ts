@@ -21,16 +21,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
 
-import { createTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import {
   type Client, type Matrix, OUTCOMES, PRINCIPALS, type Req, type UserKey, type World, dbHash, diffDumps, dumpDb, fillPath,
-  isApiPath, loadMatrix, maskPath, pathParams, seedWorld,
+  isApiPath, maskPath, pathParams, seedRouteWorld,
 } from './support/harness.js';
 import {
   MAPPING_FORM, RULES_FORM, WEBHOOK_EVENTS, bulkUpload, editorForm, imageUpload, issueForm, recipientJson, resultsUpload, rowFixForm,
   templateJson,
 } from './support/bodies.js';
-import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
+import { type CapturedRoute, routeKey } from './support/route-capture.js';
 
 type Body = Omit<Req, 'method' | 'url'>;
 
@@ -100,10 +100,7 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
   let matrix: Matrix;
 
   beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedWorld(t);
-    routes = routeTable(t.app);
-    matrix = loadMatrix();
+    ({ t, w, routes, matrix } = await seedRouteWorld());
   });
   afterAll(async () => {
     await t?.close();

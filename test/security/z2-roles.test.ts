@@ -9,16 +9,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('fastify', async (importOriginal) => (await import('./support/route-capture.js')).wrapFastify(await importOriginal<object>()));
 
-import { createTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import {
   type Client, type Matrix, PRINCIPALS, type Principal, type Req, TEST_PASSWORD, type World, dbHash, diffDumps, dumpDb,
-  VC_API_CREDENTIAL, fillPath, issueOrgACredential, loadMatrix, outcomeOf, seedWorld,
+  VC_API_CREDENTIAL, fillPath, issueOrgACredential, outcomeOf, seedRouteWorld,
 } from './support/harness.js';
 import {
   MAPPING_FORM, RULES_FORM, WEBHOOK_EVENTS, bulkUpload, editorForm, imageUpload, issueForm, recipientJson, resultsJson, resultsUpload,
   rowFixForm, templateJson, webhookUrl,
 } from './support/bodies.js';
-import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
+import { type CapturedRoute, routeKey } from './support/route-capture.js';
 import { solidPng } from '../images/fixtures.js';
 
 type Build = (w: World, p: Principal) => Promise<Omit<Req, 'method'>>;
@@ -201,10 +201,8 @@ describe('Z2 function-level access: the role × route matrix', () => {
   let matrix: Matrix;
 
   beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedWorld(t);
-    routes = routeTable(t.app).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
-    matrix = loadMatrix();
+    ({ t, w, routes, matrix } = await seedRouteWorld());
+    routes.sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
   });
   afterAll(async () => {
     await t?.close();

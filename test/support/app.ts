@@ -10,14 +10,13 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { compose, type Container } from '../../src/compose.js';
 import { GuardedFetchError } from '../../src/crypto/guarded-fetch.js';
 import type { Config } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts/accounts.js';
-import type { Locale } from '../../src/domain/shared/model.js';
-import { addMember, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../src/domain/organizations/organizations.js';
 import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDb, fixedClock, type FixedClock, type TestDialect } from './db.js';
+import { TEST_PASSWORD, type UserInput, createTestUser } from './factories.js';
 import type { User } from '../../src/domain/accounts/model.js';
-import type { Organization, Role } from '../../src/domain/organizations/model.js';
+import type { Organization } from '../../src/domain/organizations/model.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -28,7 +27,7 @@ export interface TestApp {
   logs: string[];
   mails(): Promise<TestMail[]>;
   lastMailTo(email: string): Promise<TestMail>;
-  createUser(input: { email: string; name?: string; password?: string; org?: Organization; role?: Role; locale?: Locale; isPlatformAdmin?: boolean }): Promise<User>;
+  createUser(input: UserInput): Promise<User>;
   createOrg(input: { name?: string; slug: string; parentSlug?: string }): Promise<Organization>;
   agent(): Agent;
   close(): Promise<void>;
@@ -44,7 +43,7 @@ export interface TestMail {
   status: string;
 }
 
-export const TEST_PASSWORD = 'correct horse battery staple';
+export { TEST_PASSWORD };
 
 export function testConfig(overrides: Partial<Config> & { db: Config['db']; dataDir: string }): Config {
   return Object.freeze({
@@ -99,14 +98,7 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
       if (!found) throw new Error(`no mail to ${email}`);
       return found;
     },
-    async createUser(input) {
-      const user = await createUserAccount(container.deps, {
-        email: input.email, displayName: input.name ?? input.email.split('@')[0], password: input.password ?? TEST_PASSWORD,
-        locale: input.locale ?? 'fr', isPlatformAdmin: input.isPlatformAdmin,
-      });
-      if (input.org) await addMember(container.deps, { kind: 'system' }, { slug: input.org.slug, userId: user.id, role: input.role ?? 'staff' });
-      return user;
-    },
+    createUser: (input) => createTestUser(container.deps, input),
     createOrg: (input) => createOrganization(container.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, parentSlug: input.parentSlug }),
     agent: () => new Agent(app),
     async close() {

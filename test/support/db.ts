@@ -48,23 +48,7 @@ export async function createTestDb(dialect: TestDialect): Promise<TestDb> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-test-'));
     const config: Config['db'] = { dialect: 'sqlite', file: path.join(dir, 'sceau.db') };
-    const handle = openDatabase(config);
-    const close = onceOnly(handle.close);
-    try {
-      await migrate(handle);
-    } catch (err) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return {
-      ...handle,
-      close,
-      config,
-      async cleanup() {
-        await close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return migrated(config, openDatabase(config), async () => fs.rmSync(dir, { recursive: true, force: true }));
   }
 
   const adminUrl = inject('postgresUrl');
@@ -74,12 +58,16 @@ export async function createTestDb(dialect: TestDialect): Promise<TestDb> {
   const name = `sceau_test_${randomBytes(8).toString('hex')}`;
   const url = await createDatabase(adminUrl, name);
   const config: Config['db'] = { dialect: 'postgres', url };
-  const handle = openDatabase(config, { poolSize: 5 });
+  return migrated(config, openDatabase(config, { poolSize: 5 }), () => dropDatabase(adminUrl, name));
+}
+
+/** Migrates a freshly opened database; `remove` deletes it (after a failed migration, or at cleanup once closed). */
+async function migrated(config: Config['db'], handle: DbHandle, remove: () => Promise<void>): Promise<TestDb> {
   const close = onceOnly(handle.close);
   try {
     await migrate(handle);
   } catch (err) {
-    await dropDatabase(adminUrl, name);
+    await remove();
     throw err;
   }
   return {
@@ -88,7 +76,7 @@ export async function createTestDb(dialect: TestDialect): Promise<TestDb> {
     config,
     async cleanup() {
       await close();
-      await dropDatabase(adminUrl, name);
+      await remove();
     },
   };
 }

@@ -5,12 +5,12 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './net.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -62,18 +62,6 @@ async function run(binary: string, args: string[]): Promise<void> {
     const e = err as Error & { stdout?: string; stderr?: string };
     throw new Error(`${path.basename(binary)} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export async function startPostgres(): Promise<RunningPostgres> {

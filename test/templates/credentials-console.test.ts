@@ -5,14 +5,13 @@
  */
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
-import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { credentialDelivered } from '../../src/mail/credential-delivery.js';
 import { deliverMail, type MailTransport } from '../../src/mail/sender.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { issueTestAwards } from '../support/factories.js';
 import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
 import type { OutboxMail } from '../../src/domain/shared/mail.js';
 
@@ -35,8 +34,7 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
   let first: { awardId: string; credentialId: string; email: string; link: string };
 
   async function issue(people: { name: string; email: string; learnerId?: string }[], template: Template = w.template, world: World = w) {
-    const recipients = people.map((p) => requireRecipient(template.content, { ...p, fields: { note: 'A' } }));
-    return issueBatch(t.container.deps, world.actor, { org: world.org, template, version: template.version, recipients });
+    return issueTestAwards(t, { actor: world.actor, org: world.org, template, people });
   }
   const pathOf = (link: string) => {
     const u = new URL(link);

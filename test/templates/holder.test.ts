@@ -4,13 +4,12 @@
  * holder; escaping of hostile names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
-import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { analytics, setAwardStatus } from '../../src/domain/credentials/manage-credentials.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { type TestApp, createTestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { issueTestAwards } from '../support/factories.js';
 import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
 
 const XSS_NAME = '<script>alert("nom")</script>';
@@ -26,8 +25,7 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
   afterAll(async () => t?.close());
 
   async function issue(person: { name: string; email: string }, template: Template = w.template) {
-    const recipient = requireRecipient(template.content, { ...person, fields: { note: 'A' } });
-    const [issued] = await issueBatch(t.container.deps, w.actor, { org: w.org, template, version: template.version, recipients: [recipient] });
+    const [issued] = await issueTestAwards(t, { actor: w.actor, org: w.org, template, people: [person] });
     const u = new URL(issued!.link);
     return { ...issued!, path: u.pathname, token: u.searchParams.get('t')!, url: u.pathname + u.search };
   }

@@ -5,13 +5,13 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { runDecision, saveTemplateRules, sweepDueDecisions } from '../../src/domain/issuance/issue-from-results.js';
 import type { RulesInput } from '../../src/domain/issuance/rules.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { testDialects } from '../support/db.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
+import { apiKeyFor } from '../support/factories.js';
 import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 
@@ -40,8 +40,8 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     w = await seedTemplateWorld(t, 'centre');
     await t.createUser({ email: 'reviewer@centre.example', name: 'Reviewer', org: w.org, role: 'reviewer' });
     orgB = await t.createOrg({ name: 'Autre centre', slug: 'autre' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: w.org.slug, label: 'LMS' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: orgB.slug, label: 'LMS' })).key;
+    keyA = await apiKeyFor(t, w.org, { label: 'LMS' });
+    keyB = await apiKeyFor(t, orgB, { label: 'LMS' });
     await newTemplate('Secourisme', { enabled: 'on', activities: 'SST-101', minScore: '60', requirePassed: 'on', policy: 'once' });
     await newTemplate('Programme', { enabled: 'on', activities: 'U1, U2', mode: 'all', requirePassed: 'on' });
     await newTemplate('Module au choix', { enabled: 'on', activities: 'X1, X2', mode: 'any', requirePassed: 'on' });

@@ -6,6 +6,7 @@ import {
 } from '../../src/domain/issuance/rules.js';
 import { validateTemplate } from '../../src/domain/templates/manage-templates.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
+import { expectAppError } from '../support/expect.js';
 
 const NOW = new Date('2026-06-15T20:00:00.000Z');
 const H = 3_600_000;
@@ -123,24 +124,16 @@ describe('validateRules', () => {
   });
 
   it('names the field of every problem', () => {
-    const field = (input: Parameters<typeof validateRules>[0]) => {
-      try {
-        validateRules(input);
-      } catch (e) {
-        return `${(e as { code: string }).code}:${(e as { field: string }).field}`;
-      }
-      return 'ok';
-    };
-    expect(field({ enabled: 'on', activities: '' })).toBe('RULES_ACTIVITIES_INVALID:activities');
-    expect(field({ activities: 'bad key!' })).toBe('RULES_ACTIVITIES_INVALID:activities');
-    expect(field({ activities: Array.from({ length: 21 }, (_, i) => `a${i}`) })).toBe('RULES_ACTIVITIES_INVALID:activities');
-    expect(field({ minScore: 'soixante' })).toBe('RULES_SCORE_INVALID:minScore');
-    expect(field({ delayMinutes: '-1' })).toBe('RULES_DELAY_INVALID:delayMinutes');
-    expect(field({ delayMinutes: '43201' })).toBe('RULES_DELAY_INVALID:delayMinutes');
-    expect(field({ delayMinutes: '1.5' })).toBe('RULES_DELAY_INVALID:delayMinutes');
-    expect(field({ renewWithinDays: 'x' })).toBe('RULES_RENEWAL_INVALID:renewWithinDays');
-    expect(field({ mode: 'most' })).toBe('VALIDATION_FAILED:mode');
-    expect(field({ policy: 'twice' })).toBe('VALIDATION_FAILED:policy');
+    expectAppError(() => validateRules({ enabled: 'on', activities: '' }), 'RULES_ACTIVITIES_INVALID', undefined, { field: 'activities' });
+    expectAppError(() => validateRules({ activities: 'bad key!' }), 'RULES_ACTIVITIES_INVALID', undefined, { field: 'activities' });
+    expectAppError(() => validateRules({ activities: Array.from({ length: 21 }, (_, i) => `a${i}`) }), 'RULES_ACTIVITIES_INVALID', undefined, { field: 'activities' });
+    expectAppError(() => validateRules({ minScore: 'soixante' }), 'RULES_SCORE_INVALID', undefined, { field: 'minScore' });
+    expectAppError(() => validateRules({ delayMinutes: '-1' }), 'RULES_DELAY_INVALID', undefined, { field: 'delayMinutes' });
+    expectAppError(() => validateRules({ delayMinutes: '43201' }), 'RULES_DELAY_INVALID', undefined, { field: 'delayMinutes' });
+    expectAppError(() => validateRules({ delayMinutes: '1.5' }), 'RULES_DELAY_INVALID', undefined, { field: 'delayMinutes' });
+    expectAppError(() => validateRules({ renewWithinDays: 'x' }), 'RULES_RENEWAL_INVALID', undefined, { field: 'renewWithinDays' });
+    expectAppError(() => validateRules({ mode: 'most' }), 'VALIDATION_FAILED', undefined, { field: 'mode' });
+    expectAppError(() => validateRules({ policy: 'twice' }), 'VALIDATION_FAILED', undefined, { field: 'policy' });
   });
 
   it('round-trips through storage; unreadable stored rules are disabled', () => {

@@ -8,13 +8,13 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MINUTE } from '../../src/domain/shared/clock.js';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { createGuardedPost, type GuardedPost } from '../../src/crypto/guarded-fetch.js';
 import { createMailTransport } from '../../src/mail/sender.js';
 import { startWorker } from '../../src/worker/worker.js';
 import { deliverWebhook, sweepWebhookDeliveries, verifyWebhookSignature } from '../../src/jobs/webhook-sender.js';
 import { type Agent, createTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
+import { apiKeyFor, twoOrgsWithKeys } from '../support/factories.js';
 import { Receiver } from './receiver.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
 import { WEBHOOK_MAX_ATTEMPTS, type WebhookEventType, webhookRetryDelayMs } from '../../src/domain/webhooks/model.js';
@@ -48,13 +48,10 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
   beforeAll(async () => {
     receiver = await Receiver.start();
     t = await createTestApp({ dialect, config: { webhooks: { allowPrivateNetworks: true } } });
-    alpha = await t.createOrg({ name: 'Alpha', slug: 'alpha' });
-    beta = await t.createOrg({ name: 'Beta', slug: 'beta' });
-    await t.createUser({ email: 'admin@alpha.test', org: alpha, role: 'admin' });
-    await t.createUser({ email: 'staff@alpha.test', org: alpha, role: 'staff' });
-    await t.createUser({ email: 'admin@beta.test', org: beta, role: 'admin' });
-    keyA = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: alpha.slug, label: 'A' })).key;
-    keyB = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: beta.slug, label: 'B' })).key;
+    ({ orgA: alpha, orgB: beta, keyA, keyB } = await twoOrgsWithKeys(t,
+      { name: 'Alpha', slug: 'alpha', members: [{ email: 'admin@alpha.test', role: 'admin' }, { email: 'staff@alpha.test', role: 'staff' }] },
+      { name: 'Beta', slug: 'beta', members: [{ email: 'admin@beta.test', role: 'admin' }] },
+      { labels: ['A', 'B'] }));
   });
   afterAll(async () => {
     await t?.close();
@@ -382,7 +379,7 @@ for (const dialect of testDialects()) describe(`${dialect}: webhooks`, () => {
 
   it('manages webhooks through the API: secret once, strict bodies, limit of 10, delivery log, delete', async () => {
     const gamma = await t.createOrg({ name: 'Gamma', slug: 'gamma' });
-    const keyC = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: gamma.slug, label: 'C' })).key;
+    const keyC = await apiKeyFor(t, gamma, { label: 'C' });
     const created = await api('POST', '/api/v1/webhooks', { url: 'https://hooks.gamma.example/sceau', events: ['job.completed', 'credential.issued'] }, keyC);
     expect(created.statusCode).toBe(201);
     const body = created.json();

@@ -3,8 +3,8 @@
  * related resources), and the verifier rejects them too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
+import { apiKeyFor } from '../../support/factories.js';
 import type { Organization } from '../../../src/domain/organizations/model.js';
 
 const base = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], credentialSubject: { id: 'did:example:holder' } };
@@ -17,7 +17,7 @@ describe('VCDM conformance at issuance', () => {
   beforeAll(async () => {
     t = await createTestApp();
     org = await t.createOrg({ name: 'Conformité', slug: 'conformite' });
-    key = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'k' })).key;
+    key = await apiKeyFor(t, org, { label: 'k' });
   });
   afterAll(async () => {
     await t.close();

@@ -10,9 +10,9 @@ import { decodePublicKey, publicKeyOf } from '../../../src/crypto/multikey.js';
 import { issuerDid } from '../../../src/domain/credentials/issuer-identity.js';
 import { OB_SCHEMA_URL, issueOpenBadge, issueOpenBadges } from '../../../src/domain/credentials/issue-credentials.js';
 import { STATUS_LIST_LENGTH } from '../../../src/domain/credentials/status-lists.js';
-import { createApiKey } from '../../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
 import { testDialects } from '../../support/db.js';
+import { apiKeyFor } from '../../support/factories.js';
 import { badge, errorText, schemaErrors, stockVerify } from './support.js';
 import type { Organization } from '../../../src/domain/organizations/model.js';
 
@@ -28,7 +28,7 @@ for (const dialect of testDialects()) describe(`${dialect}: issuing`, () => {
   beforeAll(async () => {
     t = await createTestApp({ dialect });
     org = await t.createOrg({ name: 'Institut Mercier', slug: 'mercier' });
-    apiKey = (await createApiKey(t.container.deps, system, { slug: org.slug, label: 'tests' })).key;
+    apiKey = await apiKeyFor(t, org, { label: 'tests' });
     did = issuerDid(t.config.baseUrl, 'mercier');
   });
   afterAll(async () => {

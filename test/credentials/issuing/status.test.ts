@@ -15,9 +15,9 @@ import { rotateIssuerKey } from '../../../src/domain/credentials/issuer-identity
 import {
   STATUS_LIST_LENGTH, STATUS_LIST_TTL_SECONDS, allocateStatusEntries, openStatusList,
 } from '../../../src/domain/credentials/status-lists.js';
-import { createApiKey } from '../../../src/domain/organizations/organizations.js';
 import { createTestApp, type TestApp } from '../../support/app.js';
 import { testDialects } from '../../support/db.js';
+import { twoOrgsWithKeys } from '../../support/factories.js';
 import { badge, errorText, stockLoader, stockVerify } from './support.js';
 import type { Organization } from '../../../src/domain/organizations/model.js';
 
@@ -43,16 +43,13 @@ export function spearman(x: number[], y: number[]): number {
 for (const dialect of testDialects()) describe(`${dialect}: status lists`, () => {
   let t: TestApp;
   let org: Organization;
-  let other: Organization;
   let apiKey: string;
   let otherKey: string;
 
   beforeAll(async () => {
     t = await createTestApp({ dialect });
-    org = await t.createOrg({ name: 'Lycée Roux', slug: 'roux' });
-    other = await t.createOrg({ name: 'Autre école', slug: 'autre' });
-    apiKey = (await createApiKey(t.container.deps, system, { slug: org.slug, label: 'status' })).key;
-    otherKey = (await createApiKey(t.container.deps, system, { slug: other.slug, label: 'status' })).key;
+    ({ orgA: org, keyA: apiKey, keyB: otherKey } = await twoOrgsWithKeys(t,
+      { name: 'Lycée Roux', slug: 'roux' }, { name: 'Autre école', slug: 'autre' }, { label: 'status' }));
   });
   afterAll(async () => {
     await t.close();

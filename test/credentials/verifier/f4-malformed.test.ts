@@ -5,17 +5,16 @@
  * (issuer, subject, proof fields). Pass: `verified: false` with the specific error code expected for that
  * mutation, for every case; nothing throws; nothing is fetched.
  *
- * Replay: F4_SEED=<seed> F4_RUNS=<n> TEST_DB=sqlite npx vitest run test/credentials/verifier/f4-malformed.test.ts
+ * Replay (see test/support/seed.ts): SCEAU_TEST_SEED=<seed> F4_RUNS=<n> TEST_DB=sqlite npx vitest run test/credentials/verifier/f4-malformed.test.ts
  */
-import { randomInt } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialVerifier } from '../../../src/domain/credentials/verification.js';
 import { type Json, OWN_DID, didDoc, makeVerifier, openBadge, signRdfc, testKey } from './support.js';
+import { SEED_ENV, seeded, testSeed } from '../../support/seed.js';
 
-const SEED = Number(process.env.F4_SEED ?? randomInt(0, 2 ** 31 - 1));
 const RUNS = Number(process.env.F4_RUNS ?? 2000);
-console.info(`[F4] ${RUNS} cases, seed ${SEED} (replay with F4_SEED=${SEED})`);
+console.info(`[F4] ${RUNS} cases, seed ${testSeed()} (replay with ${SEED_ENV}=${testSeed()})`);
 
 interface Case {
   kind: string;
@@ -126,7 +125,7 @@ describe('F4 malformed credentials', () => {
         if (!ok && failures.length < 20) failures.push(`${c.kind}: verified=${r.verified} errors=${codes.join(',')}`);
         return ok;
       }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: false },
+      seeded({ numRuns: RUNS, endOnFailure: false }),
     ).catch((err: unknown) => {
       failures.push(String(err).slice(0, 2000));
     });

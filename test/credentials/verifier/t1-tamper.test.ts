@@ -19,18 +19,18 @@
  * and must still verify, or it parses to something else and must not verify. Every whitespace byte is also
  * replaced by each other JSON whitespace character (must verify).
  *
- * Replay: T1_SEED=<seed> TEST_DB=sqlite npx vitest run test/credentials/verifier/t1-tamper.test.ts
+ * Replay (see test/support/seed.ts): SCEAU_TEST_SEED=<seed> TEST_DB=sqlite npx vitest run test/credentials/verifier/t1-tamper.test.ts
  */
 import { isDeepStrictEqual } from 'node:util';
-import { randomInt } from 'node:crypto';
 import fc from 'fast-check';
 import jsonld from 'jsonld';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialVerifier } from '../../../src/domain/credentials/verification.js';
 import { type Json, OWN_DID, type TestKey, addJcsProof, didDoc, documentLoader, makeVerifier, openBadge, signRdfc, testKey } from './support.js';
+import { SEED_ENV, reportSeedOnFailure, seededSample, testSeed } from '../../support/seed.js';
 
-const SEED = Number(process.env.T1_SEED ?? randomInt(0, 2 ** 31 - 1));
-console.info(`[T1] byte-flip seed ${SEED} (replay with T1_SEED=${SEED})`);
+const SEED = testSeed();
+console.info(`[T1] byte-flip seed ${SEED} (replay with ${SEED_ENV}=${SEED})`);
 
 type Path = (string | number)[];
 type Mutation = { label: string; doc: unknown; kind: 'leaf' | 'remove' | 'add' | 'reorder' | 'context' | 'issuer' | 'proof' };
@@ -151,9 +151,10 @@ describe('T1 structural edits', () => {
 
 describe('T1 byte flips of the serialised file', () => {
   it('every byte: a flip either breaks parsing, or keeps the same JSON value and still verifies, or fails verification', async () => {
+    reportSeedOnFailure();
     const text = JSON.stringify(rdfcOnly, null, 2);
     const bytes = Buffer.from(text, 'utf8');
-    const replacements = fc.sample(fc.integer({ min: 1, max: 255 }), { seed: SEED, numRuns: bytes.length });
+    const replacements = seededSample(fc.integer({ min: 1, max: 255 }), bytes.length);
     const utf8 = new TextDecoder('utf-8', { fatal: true });
     let unparsable = 0;
     let sameValue = 0;

@@ -21,7 +21,8 @@ import type { Template } from '../../../src/domain/templates/model.js';
 import { receiveResults, saveTemplateRules, validateResults } from '../../../src/domain/issuance/issue-from-results.js';
 import { createTemplate, setTemplateArchived } from '../../../src/domain/templates/manage-templates.js';
 import { createWebhook, deleteWebhook } from '../../../src/domain/webhooks/manage-webhooks.js';
-import { TEST_PASSWORD, type TestApp } from '../../support/app.js';
+import { TEST_PASSWORD, type TestApp, createTestApp } from '../../support/app.js';
+import { type CapturedRoute, routeTable } from './route-capture.js';
 import { solidPng } from '../../images/fixtures.js';
 import { TEMPLATE_INPUT, csvOf } from '../../templates/support.js';
 import type { User } from '../../../src/domain/accounts/model.js';
@@ -291,6 +292,13 @@ export interface World {
   randomIdOf(kind: string): string;
   /** Real values of the organisation for every parameter of a route path (the `id` depends on the path). */
   paramsFor(url: string, o?: OrgKey): Record<string, string>;
+}
+
+/** The Z1/Z2 set-up: a test app with the seeded world, Fastify's route table and the authorisation matrix. */
+export async function seedRouteWorld(): Promise<{ t: TestApp; w: World; routes: CapturedRoute[]; matrix: Matrix }> {
+  const t = await createTestApp();
+  const w = await seedWorld(t);
+  return { t, w, routes: routeTable(t.app), matrix: loadMatrix() };
 }
 
 const system = { kind: 'system' } as const;
