@@ -15,11 +15,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compose, migrate } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
-import { createUserAccount } from '../src/domain/accounts/accounts.js';
-import { addMember, createOrganization } from '../src/domain/organizations/organizations.js';
+import { createOrganization } from '../src/domain/organizations/manage-organizations.js';
 import { createImport, getJob, publishJob } from '../src/domain/issuance/import-spreadsheet.js';
 import { createTemplate } from '../src/domain/templates/manage-templates.js';
 import { WORKER_NODE_FLAGS } from '../src/worker/flags.js';
+import { addMember } from '../src/domain/organizations/manage-members.js';
+import { createUserAccount } from '../src/domain/accounts/sign-up.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {

@@ -8,15 +8,17 @@ import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { compose, migrate, type Container } from '../compose.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { createUserAccount } from '../domain/accounts/accounts.js';
 import { issuerDid, rotateIssuerKey, setIssuerProfile, verificationMethodId } from '../domain/credentials/issuer-identity.js';
 import { AppError } from '../domain/shared/errors.js';
-import { addMember, createApiKey, createOrganization } from '../domain/organizations/organizations.js';
+import { createOrganization } from '../domain/organizations/manage-organizations.js';
 import { normalizeEmail } from '../domain/shared/validation.js';
 import { messages } from '../i18n/t.js';
 import { formatMessage } from '../i18n/plural.js';
 import { createLogger } from '../logger.js';
 import { isRole } from '../domain/organizations/model.js';
+import { addMember } from '../domain/organizations/manage-members.js';
+import { createApiKey } from '../domain/organizations/api-keys.js';
+import { createUserAccount } from '../domain/accounts/sign-up.js';
 
 const USAGE = `Usage: npm run sceau -- <command> [options]
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { AccountDeps } from '../domain/accounts/accounts.js';
+import type { AccountDeps } from '../domain/accounts/account-rules.js';
 import type { CredentialSigner, IssuerKeys, RandomSource } from '../domain/credentials/ports.js';
 import type { CredentialVerifier } from '../domain/credentials/verification.js';
 import type { StatusListConfig } from '../domain/credentials/status-lists.js';

@@ -13,12 +13,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose, migrate, type Container } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
-import { createUserAccount } from '../../src/domain/accounts/accounts.js';
-import { addMember, createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../src/domain/organizations/manage-organizations.js';
 import { createImport, publishJob } from '../../src/domain/issuance/import-spreadsheet.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { SmtpSink } from '../mail/smtp-sink.js';
 import { fixedSeed, reportSeedOnFailure } from '../support/seed.js';
+import { addMember } from '../../src/domain/organizations/manage-members.js';
+import { createUserAccount } from '../../src/domain/accounts/sign-up.js';
 
 const ROWS = 2000;
 const SEED = fixedSeed(20261122);

@@ -3,7 +3,7 @@
  * Security checks A3–A9, A12 (security.md §3.5).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODE_TTL_MS, RESET_TTL_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../../src/domain/accounts/accounts.js';
+import { CODE_TTL_MS, RESET_TTL_MS, SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../../src/domain/accounts/account-rules.js';
 import { MINUTE } from '../../src/domain/shared/clock.js';
 import { type Agent, TEST_PASSWORD, createTestApp, extractCode, extractLink, type TestApp } from '../support/app.js';
 

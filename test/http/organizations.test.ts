@@ -1,10 +1,10 @@
 /** Organisations through HTTP: invitations, roles, API keys, the JSON API and the audit log. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/domain/shared/clock.js';
-import { INVITATION_TTL_MS } from '../../src/domain/organizations/organizations.js';
 import { TEST_PASSWORD, createTestApp, extractLink, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
+import { INVITATION_TTL_MS } from '../../src/domain/organizations/invitations.js';
 
 for (const dialect of testDialects()) describe(`${dialect}: organisations`, () => {
   let t: TestApp;

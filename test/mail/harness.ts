@@ -13,7 +13,7 @@ import { expect } from 'vitest';
 import { compose, type Container } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/domain/shared/clock.js';
-import { createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../src/domain/organizations/manage-organizations.js';
 import { buildApp } from '../../src/app.js';
 import type { JobQueueOptions } from '../../src/jobs/index.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';

@@ -10,7 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { compose, type Container } from '../../src/compose.js';
 import { GuardedFetchError } from '../../src/crypto/guarded-fetch.js';
 import type { Config } from '../../src/config.js';
-import { createOrganization } from '../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../src/domain/organizations/manage-organizations.js';
 import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDb, fixedClock, type FixedClock, type TestDialect } from './db.js';

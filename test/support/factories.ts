@@ -4,16 +4,17 @@
  * container's `deps` (the mail harness has its own).
  */
 import type { Container } from '../../src/compose.js';
-import { createUserAccount } from '../../src/domain/accounts/accounts.js';
 import type { User } from '../../src/domain/accounts/model.js';
 import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
 import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import type { Organization, Role } from '../../src/domain/organizations/model.js';
-import { addMember, createApiKey } from '../../src/domain/organizations/organizations.js';
 import type { Actor, Locale } from '../../src/domain/shared/model.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import type { TestApp } from './app.js';
+import { addMember } from '../../src/domain/organizations/manage-members.js';
+import { createApiKey } from '../../src/domain/organizations/api-keys.js';
+import { createUserAccount } from '../../src/domain/accounts/sign-up.js';
 
 type Deps = Container['deps'];
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
 import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
-import { updateOrganization } from '../../src/domain/organizations/organizations.js';
+import { updateOrganization } from '../../src/domain/organizations/manage-organizations.js';
 import { updateTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { credentialView } from '../../src/http/presenters/credential.js';

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createGuardedPost, createWebhookTargetCheck } from '../../src/crypto/guarded-fetch.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
-import { createApiKey } from '../../src/domain/organizations/organizations.js';
 import { type Agent, createTestApp } from '../support/app.js';
 import { Receiver } from './receiver.js';
+import { createApiKey } from '../../src/domain/organizations/api-keys.js';
 
 async function world(config: Parameters<typeof createTestApp>[0] = {}) {
   const t = await createTestApp(config);

@@ -1,5 +1,7 @@
-import { type AccountDeps, createUserAccount } from '../accounts/accounts.js';
-import { addMember, createOrganization } from './organizations.js';
+import { type AccountDeps } from '../accounts/account-rules.js';
+import { createOrganization } from './manage-organizations.js';
+import { addMember } from './manage-members.js';
+import { createUserAccount } from '../accounts/sign-up.js';
 
 export const DEMO_ORG_SLUG = 'institut-demo';
 export const DEMO_ADMIN_EMAIL = 'admin@institut-demo.example';

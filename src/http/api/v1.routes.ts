@@ -5,7 +5,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { authenticateApiKey, inviteMember } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../deps.js';
 import { idempotency } from '../plugins/idempotency.js';
 import { InvitationSchema, MemberSchema, OrganizationSchema, problemResponses } from './schemas.js';
@@ -17,6 +16,8 @@ import { credentialsApiRoutes } from './credentials.routes.js';
 import { issuanceApiRoutes } from './issuance.routes.js';
 import type { Organization } from '../../domain/organizations/model.js';
 import { presentInvitation, presentMember, presentOrganization } from '../presenters/organization.js';
+import { inviteMember } from '../../domain/organizations/invitations.js';
+import { authenticateApiKey } from '../../domain/organizations/api-keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
 import { issueCredential } from '../../domain/credentials/issue-credentials.js';
 import { setCredentialStatus } from '../../domain/credentials/status-lists.js';
-import { authenticateApiKey } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../deps.js';
 import { problemResponses } from './schemas.js';
+import { authenticateApiKey } from '../../domain/organizations/api-keys.js';
 
 const JsonObjectSchema = z.record(z.string(), z.unknown());
 

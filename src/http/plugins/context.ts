@@ -5,12 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import '@fastify/cookie';
 import fp from 'fastify-plugin';
-import { resolveSession } from '../../domain/accounts/accounts.js';
 import { AppError } from '../../domain/shared/errors.js';
 import type { Actor, Locale } from '../../domain/shared/model.js';
 import { negotiateLocale } from '../../i18n/t.js';
 import type { AppDeps } from '../deps.js';
 import type { Session, User } from '../../domain/accounts/model.js';
+import { resolveSession } from '../../domain/accounts/sign-in.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

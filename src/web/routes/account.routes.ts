@@ -1,15 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  changePassword, listEmails, removeEmail, setPrimaryEmail, startAddEmail, updateProfile, verifyAddEmail,
-} from '../../domain/accounts/accounts.js';
 import { isLocale } from '../../domain/shared/model.js';
-import { listMyOrganizations } from '../../domain/organizations/organizations.js';
+import { listMyOrganizations } from '../../domain/organizations/manage-organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { pageContext } from '../layout.js';
 import { type AccountView, accountPage } from '../pages/account.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
+import { changePassword, listEmails, removeEmail, setPrimaryEmail, startAddEmail, updateProfile, verifyAddEmail } from '../../domain/accounts/manage-account.js';
 
 const DONE = ['saved', 'emailAdded', 'primaryChanged', 'removed', 'passwordChanged'] as const;
 

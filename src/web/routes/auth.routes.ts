@@ -1,9 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  createSession, endSession, isResetTokenValid, requestPasswordReset, resendSignUpCode, resetPassword, signIn,
-  startSignUp, verifySignUp,
-} from '../../domain/accounts/accounts.js';
 import { AppError } from '../../domain/shared/errors.js';
 import { isLocale } from '../../domain/shared/model.js';
 import type { AppDeps } from '../../http/deps.js';
@@ -13,6 +9,9 @@ import { forgotPage, resetInvalidPage, resetPage, signInPage, signUpPage, verify
 import { homePage } from '../pages/public.js';
 import { pageContext } from '../layout.js';
 import { csrf, formState, htmlResponse, redirectResponse, safeNext, sendHtml, text, statusOf } from './helpers.js';
+import { resendSignUpCode, startSignUp, verifySignUp } from '../../domain/accounts/sign-up.js';
+import { createSession, endSession, signIn } from '../../domain/accounts/sign-in.js';
+import { isResetTokenValid, requestPasswordReset, resetPassword } from '../../domain/accounts/reset-password.js';
 
 /** Public pages: home, sign-up, sign-in, password reset. They work without JavaScript. */
 export const authRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {

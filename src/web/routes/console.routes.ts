@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  changeMemberRole, createApiKey, inviteMember, listApiKeys, listMembers, listMyOrganizations,
-  listOrgAudit, removeMember, revokeApiKey, revokeInvitation, updateOrganization,
-} from '../../domain/organizations/organizations.js';
+  listMyOrganizations,
+  listOrgAudit, updateOrganization,
+} from '../../domain/organizations/manage-organizations.js';
 import { authorize } from '../../domain/shared/policies.js';
 import { orgFigures } from '../../domain/organizations/overview.js';
 import type { AppDeps } from '../../http/deps.js';
@@ -13,6 +13,9 @@ import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { apiKeysPage, auditPage, consoleIndexPage, membersPage, orgOverviewPage, settingsPage } from '../pages/console.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
+import { changeMemberRole, listMembers, removeMember } from '../../domain/organizations/manage-members.js';
+import { inviteMember, revokeInvitation } from '../../domain/organizations/invitations.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../domain/organizations/api-keys.js';
 
 const DONE = ['invited', 'revoked', 'roleChanged', 'memberRemoved', 'saved'] as const;
 

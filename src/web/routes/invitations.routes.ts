@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { acceptInvitation, getInvitationByToken } from '../../domain/organizations/organizations.js';
 import type { AppDeps } from '../../http/deps.js';
 import { setSessionCookie } from '../../http/plugins/context.js';
 import { pageContext } from '../layout.js';
 import { invitationPage } from '../pages/console.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
+import { acceptInvitation, getInvitationByToken } from '../../domain/organizations/invitations.js';
 
 /** Accepting an invitation: signed in (address must be on the account) or by creating an account. */
 export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {

@@ -8,9 +8,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createSession } from '../../../src/domain/accounts/accounts.js';
 import { issueOpenBadge } from '../../../src/domain/credentials/issue-credentials.js';
-import { addMember, createApiKey, createOrganization, inviteMember } from '../../../src/domain/organizations/organizations.js';
+import { createOrganization } from '../../../src/domain/organizations/manage-organizations.js';
 import { cookieNames } from '../../../src/http/plugins/context.js';
 import { uploadImage } from '../../../src/domain/templates/images.js';
 import { issueBatch } from '../../../src/domain/issuance/issue-batch.js';
@@ -28,6 +27,10 @@ import { TEMPLATE_INPUT, csvOf } from '../../templates/support.js';
 import type { User } from '../../../src/domain/accounts/model.js';
 import type { Organization, Role } from '../../../src/domain/organizations/model.js';
 import { emitOrgEvent } from '../../../src/domain/webhooks/emit-event.js';
+import { addMember } from '../../../src/domain/organizations/manage-members.js';
+import { inviteMember } from '../../../src/domain/organizations/invitations.js';
+import { createApiKey } from '../../../src/domain/organizations/api-keys.js';
+import { createSession } from '../../../src/domain/accounts/sign-in.js';
 
 // ---- The authorization matrix ------------------------------------------------------------------------
 
