@@ -43,7 +43,10 @@ function stockIssueRate(): Promise<number> {
       const Ed25519Multikey = await import('@digitalbazaar/ed25519-multikey');
       const pair = await (await Ed25519Multikey.generate()).export({ publicKey: true, secretKey: true, includeContext: true });
       const env = { ...process.env, BENCH_KEY: JSON.stringify({ publicKeyMultibase: pair.publicKeyMultibase, secretKeyMultibase: pair.secretKeyMultibase }) };
-      const p = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/credentials.ts'), '--child', 'stock', '--seconds', '2', '--runs', '3'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const p = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/credentials.ts'), '--child', 'stock', '--seconds', '2', '--runs', '3'], {
+        env,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       let out = '';
       p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
       p.on('error', reject);
@@ -59,8 +62,14 @@ function stockIssueRate(): Promise<number> {
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-bench-bulk-'));
   const env: NodeJS.ProcessEnv = {
-    ...process.env, SCEAU_DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, 'sceau.db')}`, BASE_URL: 'https://bench.sceau.example',
-    SCEAU_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'), LOG_LEVEL: 'warn', SCEAU_WORKERS: String(WORKERS), SCEAU_SEED_DEMO: 'false',
+    ...process.env,
+    SCEAU_DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${path.join(dir, 'sceau.db')}`,
+    BASE_URL: 'https://bench.sceau.example',
+    SCEAU_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+    LOG_LEVEL: 'warn',
+    SCEAU_WORKERS: String(WORKERS),
+    SCEAU_SEED_DEMO: 'false',
   };
   delete env['SMTP_URL'];
   const config = loadConfig(env);
@@ -73,19 +82,44 @@ async function main(): Promise<void> {
     const user = await createUserAccount(deps, { email: 'staff@bench.example', displayName: 'Staff', password: 'correct horse battery staple' });
     await addMember(deps, { kind: 'system' }, { slug: org.slug, userId: user.id, role: 'staff' });
     const actor = { kind: 'user' as const, userId: user.id, isPlatformAdmin: false, ip: null };
-    const template = await createTemplate(deps, actor, { slug: org.slug, template: {
-      kind: 'certificate', name: { fr: 'Secourisme en milieu de travail' }, description: { fr: 'Formation de 16 heures.' }, criteria: { fr: 'Réussir l’examen pratique.' },
-      skills: [{ name: 'Premiers secours', frameworkUri: 'http://data.europa.eu/esco/skill/bench' }], validity: { unit: 'years', n: 3 },
-      fields: [{ key: 'note', label: { fr: 'Note' }, type: 'grade', required: true }, { key: 'date_examen', label: { fr: 'Date de l’examen' }, type: 'date', required: false }],
-      defaultLocale: 'fr',
-    } });
+    const template = await createTemplate(deps, actor, {
+      slug: org.slug,
+      template: {
+        kind: 'certificate',
+        name: { fr: 'Secourisme en milieu de travail' },
+        description: { fr: 'Formation de 16 heures.' },
+        criteria: { fr: 'Réussir l’examen pratique.' },
+        skills: [{ name: 'Premiers secours', frameworkUri: 'http://data.europa.eu/esco/skill/bench' }],
+        validity: { unit: 'years', n: 3 },
+        fields: [
+          { key: 'note', label: { fr: 'Note' }, type: 'grade', required: true },
+          { key: 'date_examen', label: { fr: 'Date de l’examen' }, type: 'date', required: false },
+        ],
+        defaultLocale: 'fr',
+      },
+    });
     for (let i = 0; i < WORKERS; i++) {
-      workers.push(spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), ...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? WORKER_NODE_FLAGS), '--import', 'tsx', path.join(root, 'src/worker-main.ts'), String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+      workers.push(
+        spawn(
+          process.execPath,
+          [
+            ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
+            ...(process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? WORKER_NODE_FLAGS),
+            '--import',
+            'tsx',
+            path.join(root, 'src/worker-main.ts'),
+            String(i),
+          ],
+          { env, stdio: ['ignore', 'ignore', 'inherit'] },
+        ),
+      );
     }
     await new Promise((r) => setTimeout(r, 3000)); // workers start (tsx compile, migrations already applied)
     const bytes = csv(ROWS);
-    console.log(`Sceau bulk bench — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg()[0]!.toFixed(2)}; `
-      + `${ROWS} rows (${(bytes.length / 1024).toFixed(0)} KiB CSV), ${WORKERS} worker process(es), SQLite WAL, no PDF`);
+    console.log(
+      `Sceau bulk bench — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg()[0]!.toFixed(2)}; ` +
+        `${ROWS} rows (${(bytes.length / 1024).toFixed(0)} KiB CSV), ${WORKERS} worker process(es), SQLite WAL, no PDF`,
+    );
     const t0 = performance.now();
     const job = await createImport(deps, actor, { slug: org.slug, templateId: template.id, bytes, filename: 'bench.csv' });
     await publishJob(deps, actor, { slug: org.slug, jobId: job.id });
@@ -111,7 +145,9 @@ async function main(): Promise<void> {
     const stock = await stockIssueRate();
     const per100k = 100_000 / rate;
     console.log(`import + report + publish: ${((tPublished - t0) / 1000).toFixed(2)} s; issuance to 100 %: ${((t1 - tPublished) / 1000).toFixed(1)} s`);
-    console.log(`bulk     stock ${stock.toFixed(0).padStart(5)}/s (sign only, 1 process)   Sceau ${rate.toFixed(0).padStart(5)}/s end to end   ratio ${(rate / stock).toFixed(2)}×`);
+    console.log(
+      `bulk     stock ${stock.toFixed(0).padStart(5)}/s (sign only, 1 process)   Sceau ${rate.toFixed(0).padStart(5)}/s end to end   ratio ${(rate / stock).toFixed(2)}×`,
+    );
     console.log(`100,000 credentials at this rate: ${(per100k / 60).toFixed(1)} min (bar ≤ 8 min: ${per100k <= 480 ? 'met' : 'NOT met'})`);
     console.log(`issued ${view.counts.issued}/${ROWS}, credentials stored ${credentials}, e-mails queued ${mails}`);
     if (view.counts.issued !== ROWS || credentials !== ROWS || mails !== ROWS) {

@@ -40,26 +40,63 @@ const DID = 'did:web:bench.sceau.example:orgs:bench';
 function credentialTemplate(i: number, statusListUrl: string): Json {
   const salt = crypto.randomBytes(16).toString('base64url');
   return {
-    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json', 'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json'],
+    '@context': [
+      'https://www.w3.org/ns/credentials/v2',
+      'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+      'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json',
+    ],
     id: `urn:uuid:${crypto.randomUUID()}`,
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
-    issuer: { id: DID, type: ['Profile'], name: 'Institut du banc d’essai', url: 'https://bench.sceau.example/orgs/bench/profile', image: { id: 'https://bench.sceau.example/logo.png', type: 'Image' } },
+    issuer: {
+      id: DID,
+      type: ['Profile'],
+      name: 'Institut du banc d’essai',
+      url: 'https://bench.sceau.example/orgs/bench/profile',
+      image: { id: 'https://bench.sceau.example/logo.png', type: 'Image' },
+    },
     name: 'Secourisme de base',
     validFrom: '2026-01-15T09:00:00Z',
     credentialSubject: {
       type: ['AchievementSubject'],
-      identifier: [{ type: 'IdentityObject', identityHash: `sha256$${crypto.createHash('sha256').update(`learner${i}@example.org${salt}`).digest('hex')}`, identityType: 'emailAddress', hashed: true, salt }],
+      identifier: [
+        {
+          type: 'IdentityObject',
+          identityHash: `sha256$${crypto.createHash('sha256').update(`learner${i}@example.org${salt}`).digest('hex')}`,
+          identityType: 'emailAddress',
+          hashed: true,
+          salt,
+        },
+      ],
       achievement: {
-        id: 'https://bench.sceau.example/achievements/first-aid', type: ['Achievement'], achievementType: 'Certificate', name: 'Secourisme de base',
+        id: 'https://bench.sceau.example/achievements/first-aid',
+        type: ['Achievement'],
+        achievementType: 'Certificate',
+        name: 'Secourisme de base',
         description: 'Premiers secours : alerte, position latérale de sécurité, massage cardiaque, défibrillateur.',
         criteria: { narrative: 'Réussir l’évaluation pratique de 4 heures devant un formateur agréé.' },
         image: { id: 'https://bench.sceau.example/badges/first-aid.png', type: 'Image' },
-        alignment: [{ type: ['Alignment'], targetName: 'Porter secours', targetUrl: 'https://bench.sceau.example/skills/first-aid', targetType: 'ceasn:Competency', targetCode: 'FA-1' }],
+        alignment: [
+          {
+            type: ['Alignment'],
+            targetName: 'Porter secours',
+            targetUrl: 'https://bench.sceau.example/skills/first-aid',
+            targetType: 'ceasn:Competency',
+            targetCode: 'FA-1',
+          },
+        ],
       },
       result: [{ type: ['Result'], value: '92', status: 'Completed' }],
     },
-    credentialSchema: [{ id: 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json', type: '1EdTechJsonSchemaValidator2019' }],
-    credentialStatus: { id: `${statusListUrl}#${i}`, type: 'BitstringStatusListEntry', statusPurpose: 'revocation', statusListIndex: String(i), statusListCredential: statusListUrl },
+    credentialSchema: [
+      { id: 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json', type: '1EdTechJsonSchemaValidator2019' },
+    ],
+    credentialStatus: {
+      id: `${statusListUrl}#${i}`,
+      type: 'BitstringStatusListEntry',
+      statusPurpose: 'revocation',
+      statusListIndex: String(i),
+      statusListCredential: statusListUrl,
+    },
   };
 }
 
@@ -91,14 +128,19 @@ async function child(mode: 'stock' | 'sceau'): Promise<void> {
   const { createSecrets } = await import('../src/crypto/secrets.js');
   const { publicKeyObject } = await import('../src/crypto/multikey.js');
 
-  const secretsIn = process.env['BENCH_KEY'] ? JSON.parse(process.env['BENCH_KEY']) as { publicKeyMultibase: string; secretKeyMultibase: string } : undefined;
+  const secretsIn = process.env['BENCH_KEY'] ? (JSON.parse(process.env['BENCH_KEY']) as { publicKeyMultibase: string; secretKeyMultibase: string }) : undefined;
   const pair = secretsIn ?? (await (await Ed25519Multikey.generate()).export({ publicKey: true, secretKey: true, includeContext: true }));
   const vm = `${DID}#${pair.publicKeyMultibase}`;
   const didDocument = {
-    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'], id: DID,
-    verificationMethod: [{ id: vm, type: 'Multikey', controller: DID, publicKeyMultibase: pair.publicKeyMultibase }], assertionMethod: [vm],
+    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
+    id: DID,
+    verificationMethod: [{ id: vm, type: 'Multikey', controller: DID, publicKeyMultibase: pair.publicKeyMultibase }],
+    assertionMethod: [vm],
   };
-  const docs = new Map<string, unknown>([[DID, didDocument], [vm, { '@context': 'https://w3id.org/security/multikey/v1', ...didDocument.verificationMethod[0] }]]);
+  const docs = new Map<string, unknown>([
+    [DID, didDocument],
+    [vm, { '@context': 'https://w3id.org/security/multikey/v1', ...didDocument.verificationMethod[0] }],
+  ]);
   const documentLoader = createDocumentLoader({ resolveDid: async (url) => docs.get(url) });
   const statusListUrl = 'https://bench.sceau.example/orgs/bench/status/00000000-0000-4000-8000-000000000000';
   const noStatus = async () => ({ verified: true });
@@ -122,7 +164,12 @@ async function child(mode: 'stock' | 'sceau'): Promise<void> {
     const samples = await Promise.all(Array.from({ length: 50 }, async () => JSON.parse(await issueOne()) as Json));
     out['verify'] = await timed('stock verify', async (n) => {
       for (let i = 0; i < n; i++) {
-        const r = await vc.verifyCredential({ credential: samples[i % samples.length], suite: new DataIntegrityProof({ cryptosuite }), documentLoader, checkStatus: noStatus });
+        const r = await vc.verifyCredential({
+          credential: samples[i % samples.length],
+          suite: new DataIntegrityProof({ cryptosuite }),
+          documentLoader,
+          checkStatus: noStatus,
+        });
         if (!r.verified) throw new Error(`stock verify failed: ${r.error?.message}`);
       }
       return n;
@@ -167,7 +214,11 @@ async function child(mode: 'stock' | 'sceau'): Promise<void> {
         let k = keyCache.get(verificationMethod['publicKeyMultibase']);
         if (!k) keyCache.set(verificationMethod['publicKeyMultibase'], (k = publicKeyObject(verificationMethod['publicKeyMultibase'])));
         const key = k;
-        return { id: verificationMethod['id'], algorithm: 'Ed25519', verify: async ({ data, signature }: { data: Uint8Array; signature: Uint8Array }) => crypto.verify(null, data, key, signature) };
+        return {
+          id: verificationMethod['id'],
+          algorithm: 'Ed25519',
+          verify: async ({ data, signature }: { data: Uint8Array; signature: Uint8Array }) => crypto.verify(null, data, key, signature),
+        };
       },
     };
     const memo = new Map<string, Promise<string>>();
@@ -184,28 +235,51 @@ async function child(mode: 'stock' | 'sceau'): Promise<void> {
       for (let i = 0; i < n; i++) if (!(await fn(samples[i % samples.length]!))) throw new Error(`${label} failed`);
       return n;
     };
-    out['verifyCachedStock'] = await timed('Sceau cached-key stock verify', verifyLoop(
-      async (c) => (await vc.verifyCredential({ credential: c, suite, documentLoader: fastLoader, checkStatus: noStatus })).verified === true, 'cached-key verify'));
+    out['verifyCachedStock'] = await timed(
+      'Sceau cached-key stock verify',
+      verifyLoop(
+        async (c) => (await vc.verifyCredential({ credential: c, suite, documentLoader: fastLoader, checkStatus: noStatus })).verified === true,
+        'cached-key verify',
+      ),
+    );
     out['verify'] = out['verifyCachedStock'];
     out['verifier'] = 'stock vc.verifyCredential with a key imported once and memoised proof options';
     try {
-      const di = await import('../src/crypto/verifier/data-integrity.js') as Json;
-      const rs = await import('../src/crypto/verifier/resolver.js') as Json;
-      const resolver = new rs['Resolver']({ resolveOwnDid: async (url: string) => docs.get(url), fetchJson: async () => { throw new Error('no network'); } });
+      const di = (await import('../src/crypto/verifier/data-integrity.js')) as Json;
+      const rs = (await import('../src/crypto/verifier/resolver.js')) as Json;
+      const resolver = new rs['Resolver']({
+        resolveOwnDid: async (url: string) => docs.get(url),
+        fetchJson: async () => {
+          throw new Error('no network');
+        },
+      });
       const step = async (c: Json) => {
-        const o = await di['verifyDataIntegrity'](c, { documentLoader: fastLoader, resolver, purpose: 'assertionMethod', allowRemote: false }) as { verified: unknown[]; problems: unknown[] };
+        const o = (await di['verifyDataIntegrity'](c, { documentLoader: fastLoader, resolver, purpose: 'assertionMethod', allowRemote: false })) as {
+          verified: unknown[];
+          problems: unknown[];
+        };
         return o.problems.length === 0 && o.verified.length > 0;
       };
-      if (!(await step(samples[0]!))) throw new Error('the verifier\'s Data Integrity step rejects a valid credential');
+      if (!(await step(samples[0]!))) throw new Error("the verifier's Data Integrity step rejects a valid credential");
       out['verify'] = await timed('Sceau verifier, Data Integrity step', verifyLoop(step, 'verifier step'));
-      out['verifier'] = 'Sceau verifier\'s Data Integrity step (src/crypto/verifier/data-integrity.ts: cached keys, memoised proof options)';
-      const mod = await import('../src/crypto/verifier/index.js') as Json;
+      out['verifier'] = "Sceau verifier's Data Integrity step (src/crypto/verifier/data-integrity.ts: cached keys, memoised proof options)";
+      const mod = (await import('../src/crypto/verifier/index.js')) as Json;
       const verifier = mod['createCredentialVerifier']({
-        clock: { now: () => new Date() }, resolveOwnDid: async (url: string) => docs.get(url),
-        getOwnStatusList: async () => undefined, fetchJson: async () => { throw new Error('no network'); },
+        clock: { now: () => new Date() },
+        resolveOwnDid: async (url: string) => docs.get(url),
+        getOwnStatusList: async () => undefined,
+        fetchJson: async () => {
+          throw new Error('no network');
+        },
       });
-      out['verifyFull'] = await timed('Sceau verifier, whole verification (info)', verifyLoop(
-        async (c) => ((await verifier.verifyCredential(c)) as { log: { id: string; valid: boolean }[] }).log.find((x) => x.id === 'valid_signature')?.valid === true, 'full verifier'));
+      out['verifyFull'] = await timed(
+        'Sceau verifier, whole verification (info)',
+        verifyLoop(
+          async (c) =>
+            ((await verifier.verifyCredential(c)) as { log: { id: string; valid: boolean }[] }).log.find((x) => x.id === 'valid_signature')?.valid === true,
+          'full verifier',
+        ),
+      );
     } catch (err) {
       out['verifierError'] = String((err as Error).message ?? err).slice(0, 200);
     }
@@ -215,9 +289,14 @@ async function child(mode: 'stock' | 'sceau'): Promise<void> {
 
 function runChild(mode: string, env: Record<string, string> = {}): Promise<Json> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--seconds', String(SECONDS), '--runs', String(RUNS)], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const p = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--seconds', String(SECONDS), '--runs', String(RUNS)],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let stdout = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     p.on('error', reject);
@@ -234,8 +313,10 @@ async function main(): Promise<void> {
   const Ed25519Multikey = await import('@digitalbazaar/ed25519-multikey');
   const pair = await (await Ed25519Multikey.generate()).export({ publicKey: true, secretKey: true, includeContext: true });
   const env = { BENCH_KEY: JSON.stringify({ publicKeyMultibase: pair.publicKeyMultibase, secretKeyMultibase: pair.secretKeyMultibase }) };
-  console.log(`Sceau credential bench — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg()[0]!.toFixed(2)}; `
-    + `${ROUNDS} rounds × ${RUNS} runs × ${SECONDS} s, median; OB 3.0 credential (~2.5 KB), eddsa-rdfc-2022`);
+  console.log(
+    `Sceau credential bench — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg()[0]!.toFixed(2)}; ` +
+      `${ROUNDS} rounds × ${RUNS} runs × ${SECONDS} s, median; OB 3.0 credential (~2.5 KB), eddsa-rdfc-2022`,
+  );
   // Alternating rounds (Sceau, stock, Sceau, stock…) so background load hits both sides alike; medians of all runs.
   const sceauRounds: Json[] = [];
   const stockRounds: Json[] = [];
@@ -249,16 +330,30 @@ async function main(): Promise<void> {
     const all = rounds.flatMap((r) => (Array.isArray(r[key]) ? (r[key] as number[]) : []));
     return all.length ? median(all) : undefined;
   };
-  const sceau: Json = { ...sceauRounds[0], issue: merged(sceauRounds, 'issue'), verify: merged(sceauRounds, 'verify'), verifyCachedStock: merged(sceauRounds, 'verifyCachedStock'), verifyFull: merged(sceauRounds, 'verifyFull') };
+  const sceau: Json = {
+    ...sceauRounds[0],
+    issue: merged(sceauRounds, 'issue'),
+    verify: merged(sceauRounds, 'verify'),
+    verifyCachedStock: merged(sceauRounds, 'verifyCachedStock'),
+    verifyFull: merged(sceauRounds, 'verifyFull'),
+  };
   const stock: Json = { ...stockRounds[0], issue: merged(stockRounds, 'issue'), verify: merged(stockRounds, 'verify') };
   const row = (label: string, s: number, o: number, bar: number) =>
     `${label.padEnd(8)} stock ${s.toFixed(0).padStart(5)}/s   Sceau ${o.toFixed(0).padStart(5)}/s   ratio ${(o / s).toFixed(2)}×   (bar ≥ ${bar}×: ${o / s >= bar ? 'met' : 'NOT met'})`;
   console.log(row('issue', stock['issue'], sceau['issue'], 1.3));
   console.log(row('verify', stock['verify'], sceau['verify'], 1.1));
-  console.log(`Sceau output checked by the stock verifier in a fresh process: ${stock['sceauSampleVerified']} verified; keys imported by Sceau's signer: ${sceau['keyImports']}`);
+  console.log(
+    `Sceau output checked by the stock verifier in a fresh process: ${stock['sceauSampleVerified']} verified; keys imported by Sceau's signer: ${sceau['keyImports']}`,
+  );
   console.log(`Sceau verify path: ${sceau['verifier']}${sceau['verifierError'] ? ` (Sceau verifier not used: ${sceau['verifierError']})` : ''}`);
-  if (sceau['verify'] !== sceau['verifyCachedStock']) console.log(`  also: stock call with a cached key ${(sceau['verifyCachedStock'] as number).toFixed(0)}/s (${((sceau['verifyCachedStock'] as number) / stock['verify']).toFixed(2)}×)`);
-  if (sceau['verifyFull']) console.log(`  also: Sceau's whole verifier (schema, structure, dates, status… as well) ${(sceau['verifyFull'] as number).toFixed(0)}/s (${((sceau['verifyFull'] as number) / stock['verify']).toFixed(2)}× the stock proof check)`);
+  if (sceau['verify'] !== sceau['verifyCachedStock'])
+    console.log(
+      `  also: stock call with a cached key ${(sceau['verifyCachedStock'] as number).toFixed(0)}/s (${((sceau['verifyCachedStock'] as number) / stock['verify']).toFixed(2)}×)`,
+    );
+  if (sceau['verifyFull'])
+    console.log(
+      `  also: Sceau's whole verifier (schema, structure, dates, status… as well) ${(sceau['verifyFull'] as number).toFixed(0)}/s (${((sceau['verifyFull'] as number) / stock['verify']).toFixed(2)}× the stock proof check)`,
+    );
 }
 
 main().catch((err) => {

@@ -23,7 +23,9 @@ if (built >= srcTime && fs.existsSync(path.join(root, 'dist', 'main.js'))) proce
 
 if (!quiet) console.error('Building Sceau (TypeScript → dist/)…');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 fs.cpSync(path.join(root, 'src', 'web', 'assets'), path.join(root, 'dist', 'web', 'assets'), { recursive: true });
 fs.cpSync(path.join(root, 'src', 'crypto', 'contexts'), path.join(root, 'dist', 'crypto', 'contexts'), { recursive: true });
 fs.cpSync(path.join(root, 'src', 'crypto', 'schemas'), path.join(root, 'dist', 'crypto', 'schemas'), { recursive: true });

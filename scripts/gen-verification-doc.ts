@@ -25,7 +25,7 @@ const lines = [
   '',
   '## Policy',
   '',
-  '- **Issuers.** Trusted (`registered_issuer` passes): one of this instance\'s organisations (DID document from the',
+  "- **Issuers.** Trusted (`registered_issuer` passes): one of this instance's organisations (DID document from the",
   '  database, `ISSUER_REGISTERED`), a did:key (derived locally), a did:web (fetched), or an https controller document',
   '  that lists the key under `assertionMethod` (`ISSUER_RESOLVED`). A key taken from an https fragment',
   '  (`https://host/issuers/1#z6Mk…`, as in the 1EdTech fixtures) or from a JWT header `jwk` proves the signature only:',
@@ -33,10 +33,10 @@ const lines = [
   '- **Network (T7).** Contexts and schemas are bundled, never fetched (`UNKNOWN_CONTEXT`, `SCHEMA_NOT_BUNDLED`). Remote',
   '  documents go through the SSRF guard (`src/crypto/guarded-fetch.ts`): did:web documents and https keys only when',
   '  the key must be fetched and the document passed the local checks; controller documents only after the signature',
-  '  verified; other issuers\' status lists only for an intact signature from a trusted issuer. Each URL is asked once',
+  "  verified; other issuers' status lists only for an intact signature from a trusted issuer. Each URL is asked once",
   '  per verification, at most 16 URLs within 15 s.',
   '- **Status fails closed.** An unreachable, forged, foreign, short or mis-purposed list is "status unknown", not',
-  '  verified. Sceau\'s own lists come from the database (current, trusted); its own suspensions too.',
+  "  verified. Sceau's own lists come from the database (current, trusted); its own suspensions too.",
   '- **Proof sets.** Every proof of a supported type must verify; proofs of other types are warnings; at least one',
   '  supported proof is required. Chains (`previousProof`) are verified over the proofs they name.',
   '- **What a signature covers.** eddsa-rdfc-2022 signs RDF: reordering a JSON-LD set (`type`, `alignment`) or using',
@@ -49,7 +49,9 @@ const lines = [
   '',
   '| code | kind | when | fr | en |',
   '| --- | --- | --- | --- | --- |',
-  ...VERIFICATION_CODE_LIST.map((c) => `| \`${c}\` | ${VERIFICATION_CODES[c]} | ${cell(when(c))} | ${cell(fr.verification.codes[c])} | ${cell(en.verification.codes[c])} |`),
+  ...VERIFICATION_CODE_LIST.map(
+    (c) => `| \`${c}\` | ${VERIFICATION_CODES[c]} | ${cell(when(c))} | ${cell(fr.verification.codes[c])} | ${cell(en.verification.codes[c])} |`,
+  ),
   '',
 ];
 fs.writeFileSync(new URL('../docs/verification.md', import.meta.url), lines.join('\n'));

@@ -26,14 +26,32 @@ const testsDir = path.join(checkout, 'tests');
 const BASE = 'https://w3c.github.io/json-ld-api/tests/';
 
 interface ManifestEntry {
-  '@id': string; '@type': string[]; input: string; context?: string; option?: Record<string, unknown>;
+  '@id': string;
+  '@type': string[];
+  input: string;
+  context?: string;
+  option?: Record<string, unknown>;
 }
 
-const OPTION_KEYS = ['processingMode', 'produceGeneralizedRdf', 'rdfDirection', 'useNativeTypes', 'useRdfType', 'compactArrays', 'compactToRelative', 'omitGraph'];
+const OPTION_KEYS = [
+  'processingMode',
+  'produceGeneralizedRdf',
+  'rdfDirection',
+  'useNativeTypes',
+  'useRdfType',
+  'compactArrays',
+  'compactToRelative',
+  'omitGraph',
+];
 
 function cases(): DiffCase[] {
   const out: DiffCase[] = [];
-  for (const [manifest, op] of [['expand', 'expand'], ['toRdf', 'toRdf'], ['compact', 'compact'], ['flatten', 'flatten']] as const) {
+  for (const [manifest, op] of [
+    ['expand', 'expand'],
+    ['toRdf', 'toRdf'],
+    ['compact', 'compact'],
+    ['flatten', 'flatten'],
+  ] as const) {
     const m = JSON.parse(fs.readFileSync(path.join(testsDir, `${manifest}-manifest.jsonld`), 'utf8')) as { sequence: ManifestEntry[] };
     for (const t of m.sequence) {
       if (!t.input.endsWith('.jsonld') && !t.input.endsWith('.json')) continue; // HTML inputs need a parser jsonld.js lacks
@@ -51,7 +69,10 @@ function cases(): DiffCase[] {
 
 function run(mode: string, list: DiffCase[]): Map<string, string> {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/jsonld-diff-child.ts'), mode, `files:${BASE}=${testsDir}/`], {
-    input: JSON.stringify(list), cwd: root, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8',
+    input: JSON.stringify(list),
+    cwd: root,
+    maxBuffer: 512 * 1024 * 1024,
+    encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`${mode} child failed: ${r.stderr}`);
   return new Map((JSON.parse(r.stdout) as { id: string }[]).map((x) => [x.id, JSON.stringify(x)]));
@@ -67,5 +88,7 @@ const errors = [...stock.values()].filter((v) => v.includes('"error"')).length;
 console.log(`W3C JSON-LD API tests: ${list.length} cases (${errors} end in an error, compared too)`);
 console.log(`copy-on-write clone vs stock: ${list.length - differ.length} identical, ${differ.length} different`);
 for (const c of differ.slice(0, 20)) console.log(`  ${c.id}\n    stock: ${stock.get(c.id)!.slice(0, 300)}\n    clone: ${clone.get(c.id)!.slice(0, 300)}`);
-console.log(`control (a clone that shares term definitions) vs stock: ${controlDiffers} different — ${controlDiffers ? 'the suite detects a wrong clone' : 'WARNING: the suite cannot tell'}`);
+console.log(
+  `control (a clone that shares term definitions) vs stock: ${controlDiffers} different — ${controlDiffers ? 'the suite detects a wrong clone' : 'WARNING: the suite cannot tell'}`,
+);
 process.exitCode = differ.length || !controlDiffers ? 1 : 0;

@@ -41,7 +41,8 @@ function loaderFor(spec: string): Loader {
   if (!m) throw new Error(`unknown loader ${spec}`);
   const [, base, dir] = m as unknown as [string, string, string];
   return async (url) => {
-    if (!url.startsWith(base)) throw Object.assign(new Error(`not loadable: ${url}`), { name: 'jsonld.LoadDocumentError', details: { code: 'loading document failed' } });
+    if (!url.startsWith(base))
+      throw Object.assign(new Error(`not loadable: ${url}`), { name: 'jsonld.LoadDocumentError', details: { code: 'loading document failed' } });
     const file = path.join(dir, url.slice(base.length).split(/[?#]/)[0]!);
     const text = fs.readFileSync(file, 'utf8');
     return { contextUrl: null, documentUrl: url, document: file.endsWith('.nq') ? text : JSON.parse(text) };

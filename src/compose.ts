@@ -96,7 +96,14 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     },
   });
   const deps: AppDeps = {
-    config, logger, store, clock, secrets, passwords, commonPasswords: loadCommonPasswords(), baseUrl: config.baseUrl,
+    config,
+    logger,
+    store,
+    clock,
+    secrets,
+    passwords,
+    commonPasswords: loadCommonPasswords(),
+    baseUrl: config.baseUrl,
     ping: () => pingDatabase(handle.db),
     mailMode: config.mail.smtpUrl ? 'smtp' : 'local',
     issuerKeys: createIssuerKeys(secrets),
@@ -123,14 +130,30 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     }),
   };
   const workerDeps: WorkerDeps = {
-    store, clock, secrets, baseUrl: config.baseUrl, jobs, logger,
-    issuerKeys: deps.issuerKeys, signer: deps.signer, random: deps.random, statusListConfig: deps.statusListConfig,
-    tabular: deps.tabular, issuanceParts: deps.issuanceParts, hooks: deps.hooks,
+    store,
+    clock,
+    secrets,
+    baseUrl: config.baseUrl,
+    jobs,
+    logger,
+    issuerKeys: deps.issuerKeys,
+    signer: deps.signer,
+    random: deps.random,
+    statusListConfig: deps.statusListConfig,
+    tabular: deps.tabular,
+    issuanceParts: deps.issuanceParts,
+    hooks: deps.hooks,
     mail: { from: config.mail.from, host: config.baseUrl.hostname },
     webhookNetworks: config.webhooks ?? { allowPrivateNetworks: false },
   };
   return {
-    config, logger, handle, jobs, store, deps, workerDeps,
+    config,
+    logger,
+    handle,
+    jobs,
+    store,
+    deps,
+    workerDeps,
     async close() {
       await jobs.stop().catch(() => undefined);
       await handle.close();

@@ -54,7 +54,15 @@ export const EnvSchema = z.object({
   /** Private, loopback or link-local ranges webhooks may reach (comma-separated CIDRs or addresses, e.g. `10.0.0.0/8,192.168.1.0/24`); others are refused at creation and at delivery. Cloud metadata addresses stay refused. */
   WEBHOOKS_ALLOWED_PRIVATE_CIDRS: z
     .string()
-    .refine((s) => s.split(',').map((x) => x.trim()).filter(Boolean).every((x) => ipaddr.isValidCIDR(x) || ipaddr.isValid(x)), 'a comma-separated list of CIDR ranges or IP addresses')
+    .refine(
+      (s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .every((x) => ipaddr.isValidCIDR(x) || ipaddr.isValid(x)),
+      'a comma-separated list of CIDR ranges or IP addresses',
+    )
     .optional(),
 });
 
@@ -122,7 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = { ...readDotEnv(), ...proces
     http: {
       port: e.PORT,
       host: e.HOST,
-      trustProxy: e.TRUST_PROXY?.split(',').map((s) => s.trim()).filter(Boolean),
+      trustProxy: e.TRUST_PROXY?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
     baseUrl,
@@ -140,7 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = { ...readDotEnv(), ...proces
     webhooks: {
       allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === 'true',
       ...(e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS?.trim()
-        ? { allowedPrivateCidrs: e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS.split(',').map((s) => s.trim()).filter(Boolean) }
+        ? {
+            allowedPrivateCidrs: e.WEBHOOKS_ALLOWED_PRIVATE_CIDRS.split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }
         : {}),
     },
   });

@@ -10,7 +10,6 @@ import { seedDemo } from './domain/organizations/seed-demo.js';
 import { buildApp } from './app.js';
 import { WORKER_NODE_FLAGS } from './worker/flags.js';
 
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const container = await compose(config, { role: 'web' });
@@ -25,8 +24,8 @@ async function main(): Promise<void> {
       // Printed once, on the console only (never logged to a file by pino).
       process.stdout.write(
         `\n  Sceau — organisation de démonstration « Institut Démo » créée.\n` +
-        `  Administrateur : ${seeded.email}\n  Mot de passe   : ${seeded.password}\n` +
-        `  (affiché une seule fois — notez-le / shown once — write it down)\n\n`,
+          `  Administrateur : ${seeded.email}\n  Mot de passe   : ${seeded.password}\n` +
+          `  (affiché une seule fois — notez-le / shown once — write it down)\n\n`,
       );
     }
   }
@@ -38,7 +37,10 @@ async function main(): Promise<void> {
   const workers = new Map<number, ChildProcess>();
   let stopping = false;
   const startChild = (n: number) => {
-    const child = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [String(n)], { stdio: 'inherit', execArgv: [...process.execArgv, ...WORKER_NODE_FLAGS] });
+    const child = fork(fileURLToPath(new URL('./worker-main.js', import.meta.url)), [String(n)], {
+      stdio: 'inherit',
+      execArgv: [...process.execArgv, ...WORKER_NODE_FLAGS],
+    });
     workers.set(n, child);
     child.on('exit', (code, signal) => {
       if (stopping) return;

@@ -41,17 +41,32 @@ class UsageError extends Error {}
 const OPTION_OF_FIELD: Record<string, string> = { displayName: 'name', logoUrl: 'logo-url', parent: 'parent', password: 'password-stdin' };
 
 const OPTIONS = {
-  name: { type: 'string' }, slug: { type: 'string' }, parent: { type: 'string' }, languages: { type: 'string' },
-  'logo-url': { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' },
-  'password-stdin': { type: 'boolean' }, locale: { type: 'string' }, label: { type: 'string' }, to: { type: 'string' },
-  url: { type: 'string' }, description: { type: 'string' },
+  name: { type: 'string' },
+  slug: { type: 'string' },
+  parent: { type: 'string' },
+  languages: { type: 'string' },
+  'logo-url': { type: 'string' },
+  email: { type: 'string' },
+  org: { type: 'string' },
+  role: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  locale: { type: 'string' },
+  label: { type: 'string' },
+  to: { type: 'string' },
+  url: { type: 'string' },
+  description: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  migrate: [], 'org:create': ['name', 'slug', 'parent', 'languages', 'logo-url'],
-  'user:create': ['email', 'name', 'org', 'role', 'password-stdin', 'locale'], 'apikey:create': ['org', 'label'],
-  backup: ['to'], worker: [], 'key:rotate': ['org'], 'org:profile': ['org', 'url', 'email', 'description'],
+  migrate: [],
+  'org:create': ['name', 'slug', 'parent', 'languages', 'logo-url'],
+  'user:create': ['email', 'name', 'org', 'role', 'password-stdin', 'locale'],
+  'apikey:create': ['org', 'label'],
+  backup: ['to'],
+  worker: [],
+  'key:rotate': ['org'],
+  'org:profile': ['org', 'url', 'email', 'description'],
 };
 
 function required(values: Record<string, unknown>, name: string): string {
@@ -63,7 +78,9 @@ function required(values: Record<string, unknown>, name: string): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function withContainer<T>(fn: (c: Container, applied: string[]) => Promise<T>): Promise<T> {
@@ -106,9 +123,19 @@ export async function run(argv: string[]): Promise<number> {
     case 'org:create': {
       const name = required(values, 'name');
       const slug = required(values, 'slug');
-      const org = await withContainer((c) => createOrganization(c.deps, { kind: 'system' }, {
-        name, slug, parentSlug: values.parent, languages: values.languages, logoUrl: values['logo-url'],
-      }));
+      const org = await withContainer((c) =>
+        createOrganization(
+          c.deps,
+          { kind: 'system' },
+          {
+            name,
+            slug,
+            parentSlug: values.parent,
+            languages: values.languages,
+            logoUrl: values['logo-url'],
+          },
+        ),
+      );
       process.stdout.write(`organisation created: ${org.name} (${org.slug})\n`);
       return 0;
     }
@@ -132,7 +159,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'apikey:create': {
       const slug = required(values, 'org');
-      const { key } = await withContainer(async (c) => createApiKey(c.deps, { kind: 'system' }, { slug: (await orgBySlug(c, slug)).slug, label: values.label }));
+      const { key } = await withContainer(async (c) =>
+        createApiKey(c.deps, { kind: 'system' }, { slug: (await orgBySlug(c, slug)).slug, label: values.label }),
+      );
       process.stdout.write(`API key created for ${slug}; it is shown once:\n${key}\n`);
       return 0;
     }
@@ -142,15 +171,26 @@ export async function run(argv: string[]): Promise<number> {
         const org = await orgBySlug(c, slug);
         return { ...(await rotateIssuerKey(c.deps, { kind: 'system' }, { slug: org.slug })), did: issuerDid(c.deps.baseUrl, org.slug) };
       });
-      process.stdout.write(`issuer key rotated for ${slug}\n  retired (still listed): ${verificationMethodId(did, previous)}\n`
-        + `  signing now:            ${verificationMethodId(did, current)}\n`);
+      process.stdout.write(
+        `issuer key rotated for ${slug}\n  retired (still listed): ${verificationMethodId(did, previous)}\n` +
+          `  signing now:            ${verificationMethodId(did, current)}\n`,
+      );
       return 0;
     }
     case 'org:profile': {
       const slug = required(values, 'org');
-      const details = await withContainer(async (c) => setIssuerProfile(c.deps, { kind: 'system' }, {
-        slug: (await orgBySlug(c, slug)).slug, url: values.url, email: values.email, description: values.description,
-      }));
+      const details = await withContainer(async (c) =>
+        setIssuerProfile(
+          c.deps,
+          { kind: 'system' },
+          {
+            slug: (await orgBySlug(c, slug)).slug,
+            url: values.url,
+            email: values.email,
+            description: values.description,
+          },
+        ),
+      );
       process.stdout.write(`issuer profile of ${slug}: url ${details.url ?? '(default)'}, e-mail ${details.email ?? '(none)'}\n`);
       return 0;
     }
@@ -195,7 +235,9 @@ if (isMain) {
         process.exit(2);
       }
       if (err instanceof AppError) {
-        process.stderr.write(`error: ${formatMessage(locale, messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`);
+        process.stderr.write(
+          `error: ${formatMessage(locale, messages(locale).errors[err.code], err.params)}${err.field ? ` (--${OPTION_OF_FIELD[err.field] ?? err.field})` : ''}\n`,
+        );
         process.exit(1);
       }
       if (err instanceof ConfigError) {

@@ -88,7 +88,11 @@ export interface CredentialSignerOptions {
 
 export function createCredentialSigner(options: CredentialSignerOptions): CredentialSigner & {
   /** Signs with a key given as a Multikey secret (the W3C vector test; no sealing). */
-  signWithSecret(document: JsonObject, key: { id: string; verificationMethod: string; secretKeyMultibase: string }, o: { created: string }): Promise<JsonObject>;
+  signWithSecret(
+    document: JsonObject,
+    key: { id: string; verificationMethod: string; secretKeyMultibase: string },
+    o: { created: string },
+  ): Promise<JsonObject>;
   readonly stats: { keyImports: number; memoHits: number; memoMisses: number };
 } {
   installContextClone();
@@ -117,8 +121,9 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
     }
     stats.memoMisses += 1;
     if (memo.size >= MEMO_MAX) memo.clear();
-    const value = (cryptosuite.canonize(proofOptionsDocument(context, proof), { documentLoader, safe: true, base: null, skipExpansion: false }) as Promise<string>)
-      .then(sha256);
+    const value = (
+      cryptosuite.canonize(proofOptionsDocument(context, proof), { documentLoader, safe: true, base: null, skipExpansion: false }) as Promise<string>
+    ).then(sha256);
     value.catch(() => memo.delete(memoKey));
     memo.set(memoKey, value);
     return value;
@@ -143,7 +148,11 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
         throw new AppError('CREDENTIAL_INVALID', { reason: `${first.code}${first.params ? ` ${JSON.stringify(first.params)}` : ''}` });
       }
       const proof: JsonObject = {
-        type: 'DataIntegrityProof', created, verificationMethod, cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod',
+        type: 'DataIntegrityProof',
+        created,
+        verificationMethod,
+        cryptosuite: 'eddsa-rdfc-2022',
+        proofPurpose: 'assertionMethod',
       };
       const [optionsHash, documentHash] = await Promise.all([
         proofHash(input['@context'], proof),
@@ -159,7 +168,13 @@ export function createCredentialSigner(options: CredentialSignerOptions): Creden
   return {
     stats,
     sign: (document, key, o) => signWith(document, sealedKey(key), key.verificationMethod, o.created),
-    signWithSecret: (document, key, o) => signWith(document, keyObject(key.id, () => key.secretKeyMultibase), key.verificationMethod, o.created),
+    signWithSecret: (document, key, o) =>
+      signWith(
+        document,
+        keyObject(key.id, () => key.secretKeyMultibase),
+        key.verificationMethod,
+        o.created,
+      ),
 
     async signJwt(credential, key) {
       const payload: JsonObject = { ...credential };

@@ -35,7 +35,10 @@ export type GuardedFetchErrorCode =
 
 export class GuardedFetchError extends Error {
   override readonly name = 'GuardedFetchError';
-  constructor(readonly code: GuardedFetchErrorCode, message: string) {
+  constructor(
+    readonly code: GuardedFetchErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -75,10 +78,14 @@ export function isPublicAddress(ip: string): boolean {
 
 function allowMatcher(list: string[] | undefined): (ip: string) => boolean {
   if (!list?.length) return () => false;
-  const ranges = list.map((entry) => (entry.includes('/') ? ipaddr.parseCIDR(entry) : (() => {
-    const a = ipaddr.process(entry);
-    return [a, a.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
-  })()));
+  const ranges = list.map((entry) =>
+    entry.includes('/')
+      ? ipaddr.parseCIDR(entry)
+      : (() => {
+          const a = ipaddr.process(entry);
+          return [a, a.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
+        })(),
+  );
   return (ip: string) => {
     if (!ipaddr.isValid(ip)) return false;
     const addr = ipaddr.process(ip);
@@ -183,20 +190,23 @@ function exchange(url: URL, policy: AddressPolicy, options: Exchange): Promise<E
       resolvePromise(result);
     };
     const lookup: net.LookupFunction = (hostname, opts, callback) => {
-      options.resolve(hostname).then((addresses) => {
-        if (!addresses.length) throw new GuardedFetchError('FETCH_DNS_FAILED', `no address for ${hostname}`);
-        const bad = addresses.find((a) => !policy.permitted(a.address));
-        if (bad) throw new GuardedFetchError('FETCH_BLOCKED_ADDRESS', `${hostname} resolves to a non-public address (${bad.address})`);
-        if (url.protocol === 'http:' && !addresses.every((a) => policy.httpAllowed(a.address))) {
-          throw new GuardedFetchError('FETCH_NOT_HTTPS', 'http is only allowed towards allowlisted test addresses');
-        }
-        if ((opts as dns.LookupOptions).all) callback(null, addresses);
-        else callback(null, addresses[0]!.address, addresses[0]!.family);
-      }).catch((err: unknown) => {
-        const e = err instanceof GuardedFetchError ? err : new GuardedFetchError('FETCH_DNS_FAILED', `cannot resolve ${hostname}`);
-        fail(e);
-        callback(e as NodeJS.ErrnoException, '', 4);
-      });
+      options
+        .resolve(hostname)
+        .then((addresses) => {
+          if (!addresses.length) throw new GuardedFetchError('FETCH_DNS_FAILED', `no address for ${hostname}`);
+          const bad = addresses.find((a) => !policy.permitted(a.address));
+          if (bad) throw new GuardedFetchError('FETCH_BLOCKED_ADDRESS', `${hostname} resolves to a non-public address (${bad.address})`);
+          if (url.protocol === 'http:' && !addresses.every((a) => policy.httpAllowed(a.address))) {
+            throw new GuardedFetchError('FETCH_NOT_HTTPS', 'http is only allowed towards allowlisted test addresses');
+          }
+          if ((opts as dns.LookupOptions).all) callback(null, addresses);
+          else callback(null, addresses[0]!.address, addresses[0]!.family);
+        })
+        .catch((err: unknown) => {
+          const e = err instanceof GuardedFetchError ? err : new GuardedFetchError('FETCH_DNS_FAILED', `cannot resolve ${hostname}`);
+          fail(e);
+          callback(e as NodeJS.ErrnoException, '', 4);
+        });
     };
     const requestOptions: https.RequestOptions = {
       method: options.method,
@@ -265,7 +275,10 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     const res = await exchange(url, policy, {
       method: 'GET',
       headers: { accept: 'application/did+ld+json, application/ld+json, application/json;q=0.9', 'user-agent': 'Sceau-verifier' },
-      timeoutMs, maxBytes, overflow: 'fail', resolve,
+      timeoutMs,
+      maxBytes,
+      overflow: 'fail',
+      resolve,
       checkStatus: (status) => {
         if (status >= 300 && status < 400) return new GuardedFetchError('FETCH_REDIRECT', `redirect (${status}) refused`);
         if (status < 200 || status >= 300) return new GuardedFetchError('FETCH_HTTP_STATUS', `HTTP ${status}`);
@@ -351,7 +364,9 @@ export function createWebhookTargetCheck(
     else {
       let timer: NodeJS.Timeout | undefined;
       try {
-        const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), timeoutMs); });
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+        });
         addresses = (await Promise.race([resolve(host), timeout])).map((a) => a.address);
       } catch {
         return undefined;
@@ -386,8 +401,13 @@ export function createGuardedPost(options: GuardedPostOptions = {}): GuardedPost
   return async (raw, body, headers) => {
     const url = checkUrl(raw, policy);
     const res = await exchange(url, policy, {
-      method: 'POST', headers, body, resolve, overflow: 'truncate',
-      timeoutMs: options.timeoutMs ?? POST_TIMEOUT_MS, maxBytes: options.maxResponseBytes ?? POST_MAX_RESPONSE_BYTES,
+      method: 'POST',
+      headers,
+      body,
+      resolve,
+      overflow: 'truncate',
+      timeoutMs: options.timeoutMs ?? POST_TIMEOUT_MS,
+      maxBytes: options.maxResponseBytes ?? POST_MAX_RESPONSE_BYTES,
     });
     return { status: res.status };
   };

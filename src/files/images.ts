@@ -40,8 +40,21 @@ const PNG_DEPTHS: Record<number, { depths: number[]; channels: number }> = {
   6: { depths: [8, 16], channels: 4 },
 };
 
-interface PngChunk { type: string; start: number; end: number; dataStart: number; dataEnd: number }
-interface PngInfo { width: number; height: number; bitDepth: number; colorType: number; interlace: number; chunks: PngChunk[] }
+interface PngChunk {
+  type: string;
+  start: number;
+  end: number;
+  dataStart: number;
+  dataEnd: number;
+}
+interface PngInfo {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  interlace: number;
+  chunks: PngChunk[];
+}
 
 function parsePng(buf: Buffer): PngInfo | ImageProblem {
   let pos = PNG_SIGNATURE.length;
@@ -100,7 +113,15 @@ function pngRawSize(info: PngInfo): number {
   const bitsPerPixel = PNG_DEPTHS[info.colorType]!.channels * info.bitDepth;
   const scanlines = (w: number, h: number) => (w && h ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
   if (!info.interlace) return scanlines(info.width, info.height);
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ] as const;
   let total = 0;
   for (const [x0, y0, dx, dy] of passes) {
     total += scanlines(Math.max(0, Math.ceil((info.width - x0) / dx)), Math.max(0, Math.ceil((info.height - y0) / dy)));
@@ -145,7 +166,12 @@ const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 
 /** Segments kept when storing: everything but comments and APPn other than JFIF, ICC profile and Adobe. */
 const jpegKept = (m: number) => !(m === 0xfe || (m >= 0xe1 && m <= 0xef && m !== 0xe2 && m !== 0xee));
 
-interface JpegInfo { width: number; height: number; segments: { marker: number; start: number; end: number }[]; end: number }
+interface JpegInfo {
+  width: number;
+  height: number;
+  segments: { marker: number; start: number; end: number }[];
+  end: number;
+}
 
 function parseJpeg(buf: Buffer): JpegInfo | ImageProblem {
   // `segments` covers the file from SOI to EOI: marker segments and, after each SOS, its entropy-coded data.
@@ -183,11 +209,20 @@ function parseJpeg(buf: Buffer): JpegInfo | ImageProblem {
       scans++;
       // Entropy-coded data: runs until a marker other than a stuffed 0xFF00 or a restart marker (RSTn).
       while (pos < buf.length) {
-        if (buf[pos] !== 0xff) { pos++; continue; }
+        if (buf[pos] !== 0xff) {
+          pos++;
+          continue;
+        }
         const next = buf[pos + 1];
         if (next === undefined) return CORRUPT;
-        if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) { pos += 2; continue; }
-        if (next === 0xff) { pos++; continue; }
+        if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) {
+          pos += 2;
+          continue;
+        }
+        if (next === 0xff) {
+          pos++;
+          continue;
+        }
         break;
       }
     }

@@ -170,8 +170,9 @@ function decode(buf: Buffer): { text: string; encoding: Encoding } {
 }
 
 /** windows-1252 bytes 0x80–0x9F (the rest is Latin-1). Node's TextDecoder decodes this label as plain Latin-1. */
-const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f'
-  + '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 
 function decodeWindows1252(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
@@ -186,7 +187,11 @@ export function detectSeparator(text: string): ',' | ';' | '\t' {
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (ch === 0x22) { quoted = !quoted; content = true; continue; }
+    if (ch === 0x22) {
+      quoted = !quoted;
+      content = true;
+      continue;
+    }
     if (quoted) continue;
     if (ch === 0x0a) {
       if (content) break;
@@ -276,12 +281,15 @@ async function parseXlsx(buf: Buffer, maxBytes: number, maxRows: number): Promis
   checkZip(buf, maxBytes * TABULAR_LIMITS.unpackFactor);
   const workbook = new ExcelJS.Workbook();
   try {
-    await workbook.xlsx.load(buf as unknown as Parameters<typeof workbook.xlsx.load>[0], {
-      // exceljs stops reading a sheet past these counts (rows may include formatted empty ones, hence the slack).
-      maxRows: Math.ceil(maxRows * 1.1) + 1000,
-      maxCols: TABULAR_LIMITS.maxColumns * 4,
-      ignoreNodes: ['dataValidations', 'conditionalFormatting', 'extLst'],
-    } as Parameters<typeof workbook.xlsx.load>[1]);
+    await workbook.xlsx.load(
+      buf as unknown as Parameters<typeof workbook.xlsx.load>[0],
+      {
+        // exceljs stops reading a sheet past these counts (rows may include formatted empty ones, hence the slack).
+        maxRows: Math.ceil(maxRows * 1.1) + 1000,
+        maxCols: TABULAR_LIMITS.maxColumns * 4,
+        ignoreNodes: ['dataValidations', 'conditionalFormatting', 'extLst'],
+      } as Parameters<typeof workbook.xlsx.load>[1],
+    );
   } catch (e) {
     const message = e instanceof Error ? e.message : '';
     if (/^Max row count/.test(message)) throw new AppError('IMPORT_TOO_MANY_ROWS', { max: maxRows }, { cause: e });
@@ -356,7 +364,10 @@ function checkZip(buf: Buffer, budget: number): void {
   const invalid = () => new AppError('IMPORT_XLSX_INVALID');
   let eocd = -1;
   for (let i = buf.length - 22, min = Math.max(0, buf.length - 22 - 0xffff); i >= min; i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw invalid();
   const entries = buf.readUInt16LE(eocd + 10);
@@ -401,9 +412,29 @@ export interface MappingTarget {
 
 /** The recipient columns every bulk issue needs, with the titles French and English files usually give them. */
 export const RECIPIENT_TARGETS: MappingTarget[] = [
-  { key: 'email', aliases: ['email', 'e-mail', 'courriel', 'adresse courriel', 'adresse électronique', 'adresse e-mail', 'mail', 'email address', 'e-mail address'] },
-  { key: 'name', aliases: ['nom', 'nom complet', 'name', 'full name', 'nom et prénom', 'prénom et nom', 'nom du titulaire', 'recipient', 'destinataire', 'learner name'] },
-  { key: 'learnerId', aliases: ['matricule', 'learner id', 'code permanent', 'student id', 'numéro étudiant', "numéro d'étudiant", 'id étudiant', 'identifiant', 'no étudiant', 'code étudiant'] },
+  {
+    key: 'email',
+    aliases: ['email', 'e-mail', 'courriel', 'adresse courriel', 'adresse électronique', 'adresse e-mail', 'mail', 'email address', 'e-mail address'],
+  },
+  {
+    key: 'name',
+    aliases: ['nom', 'nom complet', 'name', 'full name', 'nom et prénom', 'prénom et nom', 'nom du titulaire', 'recipient', 'destinataire', 'learner name'],
+  },
+  {
+    key: 'learnerId',
+    aliases: [
+      'matricule',
+      'learner id',
+      'code permanent',
+      'student id',
+      'numéro étudiant',
+      "numéro d'étudiant",
+      'id étudiant',
+      'identifiant',
+      'no étudiant',
+      'code étudiant',
+    ],
+  },
   { key: 'locale', aliases: ['langue', 'language', 'lang', 'locale', 'langue de correspondance'] },
 ];
 

@@ -44,7 +44,10 @@ export function formatDay(locale: Locale, d: Date, timeZone?: string): string {
 export function formatDateTime(locale: Locale, d: Date, options: { timeZone?: string; seconds?: boolean } = {}): string {
   const zone = usable(options.timeZone);
   const parts = formatter(locale, zone, {
-    hour: '2-digit', minute: '2-digit', ...(options.seconds ? { second: '2-digit' } : {}), hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(options.seconds ? { second: '2-digit' } : {}),
+    hourCycle: 'h23',
   }).formatToParts(d);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '00';
   const time = `${part('hour')}:${part('minute')}${options.seconds ? `:${part('second')}` : ''}`;

@@ -326,8 +326,7 @@ export class PgBossJobQueue implements JobQueue {
     const worstMs = 2 * this.#retryDelaySeconds * 1000 * 2 ** Math.min(16, maxAttempts - 2);
     if (worstMs > this.#retryMaxMs) {
       this.#backoffWarned = true;
-      this.#log.warn({ worstMs, retryMaxMs: this.#retryMaxMs, maxAttempts },
-        'pg-boss back-off is uncapped: retry delays may exceed retryMaxMs');
+      this.#log.warn({ worstMs, retryMaxMs: this.#retryMaxMs, maxAttempts }, 'pg-boss back-off is uncapped: retry delays may exceed retryMaxMs');
     }
   }
 }

@@ -262,8 +262,10 @@ export class TableJobQueue implements JobQueue {
       if (outcome === 'timeout') {
         // Count them as failed attempts now (retried after the back-off) rather than leaving them claimed until
         // their lease expires. The handlers themselves cannot be cancelled: a later result is ignored (fenced).
-        this.#log.warn({ worker: this.workerId, running: regs.reduce((n, r) => n + r.active.size, 0) },
-          'job queue stopping with handlers still running: abandoning them (their jobs will be retried)');
+        this.#log.warn(
+          { worker: this.workerId, running: regs.reduce((n, r) => n + r.active.size, 0) },
+          'job queue stopping with handlers still running: abandoning them (their jobs will be retried)',
+        );
         this.#abandon.reject(new Error('worker stopped before the handler finished'));
         await Promise.allSettled(regs.flatMap((reg) => [...reg.active]));
       }
@@ -321,20 +323,22 @@ export class TableJobQueue implements JobQueue {
       .orderBy('run_at')
       .orderBy('created_at')
       .limit(1);
-    return this.#db
-      .updateTable('jobs')
-      .set((eb) => ({
-        status: 'running',
-        attempts: eb('attempts', '+', 1),
-        locked_until: new Date(now.getTime() + this.#leaseMs).toISOString(),
-        locked_by: this.workerId,
-      }))
-      .where('id', '=', next)
-      // Re-checked on the row itself: keeps the claim exclusive even where the sub-select is not
-      // serialized with the update (PostgreSQL under READ COMMITTED).
-      .where('status', '=', 'queued')
-      .returningAll()
-      .executeTakeFirst();
+    return (
+      this.#db
+        .updateTable('jobs')
+        .set((eb) => ({
+          status: 'running',
+          attempts: eb('attempts', '+', 1),
+          locked_until: new Date(now.getTime() + this.#leaseMs).toISOString(),
+          locked_by: this.workerId,
+        }))
+        .where('id', '=', next)
+        // Re-checked on the row itself: keeps the claim exclusive even where the sub-select is not
+        // serialized with the update (PostgreSQL under READ COMMITTED).
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst()
+    );
   }
 
   /** Jobs whose worker died (or overran its lease): count the attempt as failed. */
@@ -385,19 +389,25 @@ export class TableJobQueue implements JobQueue {
       const message = jobErrorMessage(err);
       const outcome = await this.#settleFailure(row, message, 'owner');
       const level = outcome === 'dead' ? 'error' : 'warn';
-      this.#log[level]({ job: row.name, id: row.id, attempt: row.attempts, maxAttempts: row.max_attempts, err: message, outcome },
-        outcome === 'dead' ? 'job failed permanently' : 'job failed');
+      this.#log[level](
+        { job: row.name, id: row.id, attempt: row.attempts, maxAttempts: row.max_attempts, err: message, outcome },
+        outcome === 'dead' ? 'job failed permanently' : 'job failed',
+      );
       return;
     }
     clearTimeout(timer);
-    const done = await retryWhileBusy(() => this.#db
-      .updateTable('jobs')
-      .set({ status: 'done', finished_at: this.#clock.now().toISOString(), locked_until: null })
-      .where('id', '=', row.id)
-      .where('status', '=', 'running')
-      .where('attempts', '=', row.attempts)
-      .where('locked_by', '=', this.workerId)
-      .executeTakeFirst(), this.#bookkeepingBudgetMs(row));
+    const done = await retryWhileBusy(
+      () =>
+        this.#db
+          .updateTable('jobs')
+          .set({ status: 'done', finished_at: this.#clock.now().toISOString(), locked_until: null })
+          .where('id', '=', row.id)
+          .where('status', '=', 'running')
+          .where('attempts', '=', row.attempts)
+          .where('locked_by', '=', this.workerId)
+          .executeTakeFirst(),
+      this.#bookkeepingBudgetMs(row),
+    );
     if (Number(done.numUpdatedRows) === 0) {
       this.#log.warn({ job: row.name, id: row.id, attempt: row.attempts }, 'job finished after its lease was taken over');
     }
@@ -418,21 +428,21 @@ export class TableJobQueue implements JobQueue {
     const dead = row.attempts >= row.max_attempts;
     let update = this.#db
       .updateTable('jobs')
-      .set(dead
-        ? { status: 'dead', finished_at: now.toISOString(), locked_until: null, last_error: message }
-        : {
-            status: 'queued',
-            run_at: new Date(now.getTime() + retryDelayMs(row.attempts, this.#retryBaseMs, this.#retryMaxMs)).toISOString(),
-            locked_until: null,
-            locked_by: null,
-            last_error: message,
-          })
+      .set(
+        dead
+          ? { status: 'dead', finished_at: now.toISOString(), locked_until: null, last_error: message }
+          : {
+              status: 'queued',
+              run_at: new Date(now.getTime() + retryDelayMs(row.attempts, this.#retryBaseMs, this.#retryMaxMs)).toISOString(),
+              locked_until: null,
+              locked_by: null,
+              last_error: message,
+            },
+      )
       .where('id', '=', row.id)
       .where('status', '=', 'running')
       .where('attempts', '=', row.attempts);
-    update = by === 'owner'
-      ? update.where('locked_by', '=', this.workerId)
-      : update.where('locked_until', '=', row.locked_until);
+    update = by === 'owner' ? update.where('locked_by', '=', this.workerId) : update.where('locked_until', '=', row.locked_until);
     const result = await retryWhileBusy(() => update.executeTakeFirst(), this.#bookkeepingBudgetMs(row));
     if (Number(result.numUpdatedRows) === 0) return null;
     return dead ? 'dead' : 'retry';

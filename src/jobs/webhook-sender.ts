@@ -28,7 +28,11 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /** What a receiver does (documented for integrators; used by the tests): checks v1 and the timestamp's age. */
-export function verifyWebhookSignature(secret: string, header: string, { body, nowSeconds, toleranceSeconds = 300 }: { body: string; nowSeconds: number; toleranceSeconds?: number }): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string,
+  { body, nowSeconds, toleranceSeconds = 300 }: { body: string; nowSeconds: number; toleranceSeconds?: number },
+): boolean {
   const parts = new Map(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';
@@ -45,8 +49,7 @@ export interface WebhookSenderDeps {
 }
 
 export type WebhookSendOutcome =
-  | { sent: false; reason: 'not-due' }
-  | { sent: true; status: WebhookDeliveryStatus; attempt: number; statusCode: number | null; error: string | null };
+  { sent: false; reason: 'not-due' } | { sent: true; status: WebhookDeliveryStatus; attempt: number; statusCode: number | null; error: string | null };
 
 /**
  * One attempt at delivery `deliveryId`, if it is pending and due (otherwise nothing: a stale or duplicate job).

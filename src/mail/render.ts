@@ -6,7 +6,10 @@ import type { MailKind, MailParams, OutgoingMail } from '../domain/shared/mail.j
 
 /** Subjects go into a header: strip every control character so no value can add a header (X4). */
 function headerSafe(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim().slice(0, 250);
+  return value
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .trim()
+    .slice(0, 250);
 }
 
 const LINKS: Partial<Record<MailKind, string>> = { 'password.reset': 'resetUrl', invitation: 'acceptUrl', 'credential.issued': 'link' };

@@ -18,7 +18,11 @@ export function createMailTransport(options: { smtpUrl: string | undefined }): M
     kind: 'smtp',
     async send(m) {
       await transporter.sendMail({
-        from: m.from, to: m.to, text: m.text, html: m.html, messageId: m.messageId,
+        from: m.from,
+        to: m.to,
+        text: m.text,
+        html: m.html,
+        messageId: m.messageId,
         // nodemailer sends an all-ASCII subject as is, so a value written as an RFC 2047 encoded word
         // (`=?utf-8?b?…?=`) would be decoded by the receiver, control characters included (X4): encode it ourselves.
         subject: m.subject.includes('=?') ? mimeFuncs.encodeWord(m.subject, 'B', 52) : m.subject,
@@ -50,8 +54,13 @@ export async function deliverMail(
   if (!body) return;
   try {
     await deps.transport.send({
-      from: deps.from, to: mail.to, subject: body.subject, text: body.text, html: body.html,
-      messageId: `<${mail.id}@${deps.host}>`, idempotencyKey: mail.idempotencyKey,
+      from: deps.from,
+      to: mail.to,
+      subject: body.subject,
+      text: body.text,
+      html: body.html,
+      messageId: `<${mail.id}@${deps.host}>`,
+      idempotencyKey: mail.idempotencyKey,
     });
   } catch (e) {
     await deps.store.outbox.recordAttempt(mail.id, e instanceof Error ? e.message : String(e), job.attempt >= job.maxAttempts);

@@ -2,8 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql,
-  type DatabaseConnection, type Driver, type MigrationResultSet, type SqliteDialectConfig,
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type MigrationResultSet,
+  type SqliteDialectConfig,
 } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';

@@ -14,5 +14,4 @@ export const INSERT_SLICE = 100;
 export async function inSlices<T>(rows: readonly T[], write: (slice: T[]) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_SLICE) await write(rows.slice(i, i + INSERT_SLICE));
 }
-export const affected = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint } | undefined): number =>
-  Number(r?.numUpdatedRows ?? r?.numDeletedRows ?? 0n);
+export const affected = (r: { numUpdatedRows?: bigint; numDeletedRows?: bigint } | undefined): number => Number(r?.numUpdatedRows ?? r?.numDeletedRows ?? 0n);

@@ -6,13 +6,25 @@ import type { Database } from './tables.js';
 import type { MailKind, MailStatus, OutboxMail, OutgoingMail } from '../domain/shared/mail.js';
 import type { OutboxRepository } from '../domain/shared/ports.js';
 
-export interface RenderedMail { subject: string; text: string; html: string }
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
 export type MailRenderer = (mail: OutgoingMail) => RenderedMail;
 
 const rowToMail = (r: Selectable<Database['mail_outbox']>): OutboxMail => ({
-  id: r.id, idempotencyKey: r.idempotency_key, kind: r.kind as MailKind, to: r.to_address, locale: r.locale as Locale,
-  subject: r.subject, status: r.status as MailStatus, attempts: r.attempts, lastError: r.last_error,
-  createdAt: toDate(r.created_at), sentAt: toDateOrNull(r.sent_at),
+  id: r.id,
+  idempotencyKey: r.idempotency_key,
+  kind: r.kind as MailKind,
+  to: r.to_address,
+  locale: r.locale as Locale,
+  subject: r.subject,
+  status: r.status as MailStatus,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  createdAt: toDate(r.created_at),
+  sentAt: toDateOrNull(r.sent_at),
 });
 
 /**
@@ -33,9 +45,18 @@ export function outboxRepository(
         const id = deps.secrets.newId();
         const rendered = deps.render(mail);
         return {
-          id, idempotency_key: id, kind: mail.kind, to_address: mail.to, locale: mail.locale, subject: rendered.subject,
+          id,
+          idempotency_key: id,
+          kind: mail.kind,
+          to_address: mail.to,
+          locale: mail.locale,
+          subject: rendered.subject,
           body_enc: deps.secrets.seal(JSON.stringify({ text: rendered.text, html: rendered.html })),
-          status: 'queued', attempts: 0, last_error: null, created_at: fromDate(deps.now()), sent_at: null,
+          status: 'queued',
+          attempts: 0,
+          last_error: null,
+          created_at: fromDate(deps.now()),
+          sent_at: null,
         };
       });
       await inSlices(rows, (slice) => db.insertInto('mail_outbox').values(slice).execute());
@@ -53,22 +74,35 @@ export function outboxRepository(
       return { subject: r.subject, ...body };
     },
     async list(limit) {
-      return (await db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute())
-        .map(rowToMail);
+      return (await db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()).map(rowToMail);
     },
     async markDelivered(id, status, at) {
-      const r = await db.updateTable('mail_outbox').set((eb) => ({ status, sent_at: fromDate(at), attempts: eb('attempts', '+', 1), last_error: null }))
-        .where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
+      const r = await db
+        .updateTable('mail_outbox')
+        .set((eb) => ({ status, sent_at: fromDate(at), attempts: eb('attempts', '+', 1), last_error: null }))
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
       return affected(r) === 1;
     },
     async recordAttempt(id, error, dead) {
-      await db.updateTable('mail_outbox')
+      await db
+        .updateTable('mail_outbox')
         .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error?.slice(0, 1000) ?? null, ...(dead ? { status: 'dead' } : {}) }))
-        .where('id', '=', id).execute();
+        .where('id', '=', id)
+        .execute();
     },
     async listStaleQueued(before, limit) {
-      return (await db.selectFrom('mail_outbox').select('id').where('status', '=', 'queued')
-        .where('created_at', '<', fromDate(before)).orderBy('created_at').limit(limit).execute()).map((r) => r.id);
+      return (
+        await db
+          .selectFrom('mail_outbox')
+          .select('id')
+          .where('status', '=', 'queued')
+          .where('created_at', '<', fromDate(before))
+          .orderBy('created_at')
+          .limit(limit)
+          .execute()
+      ).map((r) => r.id);
     },
   };
   return repo;

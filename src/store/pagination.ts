@@ -41,12 +41,12 @@ export function keyset<DB, TB extends keyof DB, O>(
   let q = qb as unknown as SelectQueryBuilder<any, any, O>;
   const after = page.after;
   if (after) {
-    q = q.where((eb) => eb.or([
-      eb(columns.t, '<', after.t),
-      eb.and([eb(columns.t, '=', after.t), eb(columns.id, '<', after.id)]),
-    ]));
+    q = q.where((eb) => eb.or([eb(columns.t, '<', after.t), eb.and([eb(columns.t, '=', after.t), eb(columns.id, '<', after.id)])]));
   }
-  q = q.orderBy(columns.t, 'desc').orderBy(columns.id, 'desc').limit(page.limit + 1);
+  q = q
+    .orderBy(columns.t, 'desc')
+    .orderBy(columns.id, 'desc')
+    .limit(page.limit + 1);
   return q as unknown as SelectQueryBuilder<DB, TB, O>;
 }
 

@@ -2,25 +2,17 @@ import type { Kysely } from 'kysely';
 import type { Repositories, Store } from '../domain/shared/store.js';
 import type { Secrets } from '../domain/shared/ports.js';
 import { auditRepository } from './audit.repository.js';
-import {
-  credentialsRepository, issuerKeysRepository, issuerProfilesRepository, statusListsRepository,
-} from './credentials.repository.js';
+import { credentialsRepository, issuerKeysRepository, issuerProfilesRepository, statusListsRepository } from './credentials.repository.js';
 import { type MailRenderer, outboxRepository } from './outbox.repository.js';
-import {
-  apiKeysRepository, invitationsRepository, membershipsRepository, organizationsRepository,
-} from './organizations.repository.js';
-import {
-  codesRepository, passwordResetsRepository, sessionsRepository, throttlesRepository, usersRepository,
-} from './users.repository.js';
+import { apiKeysRepository, invitationsRepository, membershipsRepository, organizationsRepository } from './organizations.repository.js';
+import { codesRepository, passwordResetsRepository, sessionsRepository, throttlesRepository, usersRepository } from './users.repository.js';
 import { idempotencyKeysRepository } from './idempotency.repository.js';
 import { imagesRepository } from './images.repository.js';
 import { resultsRepository } from './results.repository.js';
 import { overviewRepository } from './overview.repository.js';
 import type { Database } from './tables.js';
 import { webhooksRepository } from './webhooks.repository.js';
-import {
-  awardsRepository, credentialEventsRepository, issuanceJobsRepository, templatesRepository,
-} from './templates.repository.js';
+import { awardsRepository, credentialEventsRepository, issuanceJobsRepository, templatesRepository } from './templates.repository.js';
 
 export interface StoreDeps {
   secrets: Secrets;
@@ -33,7 +25,10 @@ export interface StoreDeps {
 }
 
 function repositories(
-  db: Kysely<Database>, deps: StoreDeps, onQueued: (id: string) => void, onWebhookQueued: (id: string) => void = () => undefined,
+  db: Kysely<Database>,
+  deps: StoreDeps,
+  onQueued: (id: string) => void,
+  onWebhookQueued: (id: string) => void = () => undefined,
 ): Repositories {
   return {
     users: usersRepository(db),
@@ -76,7 +71,15 @@ export function createStore(db: Kysely<Database>, deps: StoreDeps): Store {
       const queued: string[] = [];
       const queuedWebhooks: string[] = [];
       const result = await db.transaction().execute((trx) =>
-        work(repositories(trx, deps, (id) => queued.push(id), (id) => queuedWebhooks.push(id))));
+        work(
+          repositories(
+            trx,
+            deps,
+            (id) => queued.push(id),
+            (id) => queuedWebhooks.push(id),
+          ),
+        ),
+      );
       for (const id of queued) announce(id);
       for (const id of queuedWebhooks) announceWebhook(id);
       return result;

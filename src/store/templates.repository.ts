@@ -1,11 +1,7 @@
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type { Locale } from '../domain/shared/model.js';
-import type {
-  Template, TemplateContent,
-} from '../domain/templates/model.js';
-import type {
-  TemplatesRepository,
-} from '../domain/templates/ports.js';
+import type { Template, TemplateContent } from '../domain/templates/model.js';
+import type { TemplatesRepository } from '../domain/templates/ports.js';
 import { affected, fromDate, inSlices, fromDateOrNull, parseJson, toDate, toDateOrNull } from './mappers.js';
 import type { Database, IssuanceJobsTable, IssuanceRowsTable } from './tables.js';
 import { type CredentialEventKind, EVENT_KINDS } from '../domain/credentials/model.js';
@@ -16,25 +12,57 @@ import type { AwardFilter, AwardsRepository, IssuanceJobsRepository } from '../d
 // ---- Templates -----------------------------------------------------------------------------------------
 
 export function templatesRepository(db: Kysely<Database>): TemplatesRepository {
-  const base = () => db.selectFrom('templates')
-    .innerJoin('template_versions', (j) => j.onRef('template_versions.template_id', '=', 'templates.id').onRef('template_versions.version', '=', 'templates.version'))
-    .selectAll('templates').select('template_versions.content');
+  const base = () =>
+    db
+      .selectFrom('templates')
+      .innerJoin('template_versions', (j) =>
+        j.onRef('template_versions.template_id', '=', 'templates.id').onRef('template_versions.version', '=', 'templates.version'),
+      )
+      .selectAll('templates')
+      .select('template_versions.content');
   type Row = Awaited<ReturnType<ReturnType<typeof base>['executeTakeFirstOrThrow']>>;
   const toTemplate = (r: Row): Template => ({
-    id: r.id, orgId: r.org_id, publicId: r.public_id, kind: r.kind as Template['kind'], status: r.status as Template['status'],
-    version: Number(r.version), content: JSON.parse(r.content) as TemplateContent, mapping: parseJson(r.mapping),
-    createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at), archivedAt: toDateOrNull(r.archived_at),
+    id: r.id,
+    orgId: r.org_id,
+    publicId: r.public_id,
+    kind: r.kind as Template['kind'],
+    status: r.status as Template['status'],
+    version: Number(r.version),
+    content: JSON.parse(r.content) as TemplateContent,
+    mapping: parseJson(r.mapping),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+    archivedAt: toDateOrNull(r.archived_at),
   });
   return {
     async create(t, createdBy) {
-      await db.insertInto('templates').values({
-        id: t.id, org_id: t.orgId, public_id: t.publicId, kind: t.kind, status: t.status, version: t.version,
-        mapping: t.mapping ? JSON.stringify(t.mapping) : null, rules: null, created_by: createdBy,
-        created_at: fromDate(t.createdAt), updated_at: fromDate(t.updatedAt), archived_at: fromDateOrNull(t.archivedAt),
-      }).execute();
-      await db.insertInto('template_versions').values({
-        template_id: t.id, version: t.version, content: JSON.stringify(t.content), created_by: createdBy, created_at: fromDate(t.createdAt),
-      }).execute();
+      await db
+        .insertInto('templates')
+        .values({
+          id: t.id,
+          org_id: t.orgId,
+          public_id: t.publicId,
+          kind: t.kind,
+          status: t.status,
+          version: t.version,
+          mapping: t.mapping ? JSON.stringify(t.mapping) : null,
+          rules: null,
+          created_by: createdBy,
+          created_at: fromDate(t.createdAt),
+          updated_at: fromDate(t.updatedAt),
+          archived_at: fromDateOrNull(t.archivedAt),
+        })
+        .execute();
+      await db
+        .insertInto('template_versions')
+        .values({
+          template_id: t.id,
+          version: t.version,
+          content: JSON.stringify(t.content),
+          created_by: createdBy,
+          created_at: fromDate(t.createdAt),
+        })
+        .execute();
     },
     async find(orgId, id) {
       const r = await base().where('templates.org_id', '=', orgId).where('templates.id', '=', id).executeTakeFirst();
@@ -46,23 +74,47 @@ export function templatesRepository(db: Kysely<Database>): TemplatesRepository {
       return (await q.orderBy('templates.status').orderBy('templates.updated_at', 'desc').orderBy('templates.id', 'desc').execute()).map(toTemplate);
     },
     async findVersion(templateId, version) {
-      const r = await db.selectFrom('template_versions').select('content').where('template_id', '=', templateId).where('version', '=', version).executeTakeFirst();
+      const r = await db
+        .selectFrom('template_versions')
+        .select('content')
+        .where('template_id', '=', templateId)
+        .where('version', '=', version)
+        .executeTakeFirst();
       return r ? (JSON.parse(r.content) as TemplateContent) : undefined;
     },
     async addVersion(id, expected, content, kind, createdBy, at) {
-      const r = await db.updateTable('templates').set({ version: expected + 1, kind, updated_at: fromDate(at) })
-        .where('id', '=', id).where('version', '=', expected).executeTakeFirst();
+      const r = await db
+        .updateTable('templates')
+        .set({ version: expected + 1, kind, updated_at: fromDate(at) })
+        .where('id', '=', id)
+        .where('version', '=', expected)
+        .executeTakeFirst();
       if (affected(r) !== 1) return false;
-      await db.insertInto('template_versions').values({
-        template_id: id, version: expected + 1, content: JSON.stringify(content), created_by: createdBy, created_at: fromDate(at),
-      }).execute();
+      await db
+        .insertInto('template_versions')
+        .values({
+          template_id: id,
+          version: expected + 1,
+          content: JSON.stringify(content),
+          created_by: createdBy,
+          created_at: fromDate(at),
+        })
+        .execute();
       return true;
     },
     async setStatus(id, status, at) {
-      await db.updateTable('templates').set({ status, updated_at: fromDate(at), archived_at: status === 'archived' ? fromDate(at) : null }).where('id', '=', id).execute();
+      await db
+        .updateTable('templates')
+        .set({ status, updated_at: fromDate(at), archived_at: status === 'archived' ? fromDate(at) : null })
+        .where('id', '=', id)
+        .execute();
     },
     async saveMapping(id, mapping) {
-      await db.updateTable('templates').set({ mapping: JSON.stringify(mapping) }).where('id', '=', id).execute();
+      await db
+        .updateTable('templates')
+        .set({ mapping: JSON.stringify(mapping) })
+        .where('id', '=', id)
+        .execute();
     },
   };
 }
@@ -70,27 +122,53 @@ export function templatesRepository(db: Kysely<Database>): TemplatesRepository {
 // ---- Awards --------------------------------------------------------------------------------------------
 
 function awardQuery(db: Kysely<Database>) {
-  return db.selectFrom('awards')
+  return db
+    .selectFrom('awards')
     .innerJoin('credentials', 'credentials.id', 'awards.id')
-    .innerJoin('template_versions', (j) => j.onRef('template_versions.template_id', '=', 'awards.template_id').onRef('template_versions.version', '=', 'awards.template_version'))
+    .innerJoin('template_versions', (j) =>
+      j.onRef('template_versions.template_id', '=', 'awards.template_id').onRef('template_versions.version', '=', 'awards.template_version'),
+    )
     .leftJoin('mail_outbox', 'mail_outbox.id', 'awards.mail_id')
     .selectAll('awards')
     .select([
-      'credentials.credential_id', 'credentials.revoked_at', 'credentials.suspended_at', 'credentials.valid_until', 'template_versions.content',
-      'mail_outbox.status as mail_status', 'mail_outbox.attempts as mail_attempts', 'mail_outbox.last_error as mail_error',
+      'credentials.credential_id',
+      'credentials.revoked_at',
+      'credentials.suspended_at',
+      'credentials.valid_until',
+      'template_versions.content',
+      'mail_outbox.status as mail_status',
+      'mail_outbox.attempts as mail_attempts',
+      'mail_outbox.last_error as mail_error',
     ]);
 }
 type AwardRow = Awaited<ReturnType<ReturnType<typeof awardQuery>['executeTakeFirstOrThrow']>>;
 
 const toAwardView = (r: AwardRow): AwardView => ({
-  id: r.id, orgId: r.org_id, templateId: r.template_id, templateVersion: Number(r.template_version), jobId: r.job_id,
+  id: r.id,
+  orgId: r.org_id,
+  templateId: r.template_id,
+  templateVersion: Number(r.template_version),
+  jobId: r.job_id,
   rowNo: r.row_no === null ? null : Number(r.row_no),
-  recipient: { name: r.recipient_name, email: r.recipient_email, learnerId: r.learner_id, locale: r.locale as Locale, fields: JSON.parse(r.fields) as Record<string, string> },
-  holderUserId: r.holder_user_id, linkTokenHash: r.link_token_hash, mailId: r.mail_id,
-  openedAt: toDateOrNull(r.opened_at), claimedAt: toDateOrNull(r.claimed_at), createdAt: toDate(r.created_at),
-  credentialId: r.credential_id, templateName: (JSON.parse(r.content) as TemplateContent).name,
+  recipient: {
+    name: r.recipient_name,
+    email: r.recipient_email,
+    learnerId: r.learner_id,
+    locale: r.locale as Locale,
+    fields: JSON.parse(r.fields) as Record<string, string>,
+  },
+  holderUserId: r.holder_user_id,
+  linkTokenHash: r.link_token_hash,
+  mailId: r.mail_id,
+  openedAt: toDateOrNull(r.opened_at),
+  claimedAt: toDateOrNull(r.claimed_at),
+  createdAt: toDate(r.created_at),
+  credentialId: r.credential_id,
+  templateName: (JSON.parse(r.content) as TemplateContent).name,
   status: r.revoked_at ? 'revoked' : r.suspended_at ? 'suspended' : 'active',
-  mailStatus: (r.mail_status as AwardView['mailStatus']) ?? null, mailAttempts: Number(r.mail_attempts ?? 0), mailError: r.mail_error ?? null,
+  mailStatus: (r.mail_status as AwardView['mailStatus']) ?? null,
+  mailAttempts: Number(r.mail_attempts ?? 0),
+  mailError: r.mail_error ?? null,
   validUntil: toDateOrNull(r.valid_until),
 });
 
@@ -106,11 +184,13 @@ function filtered<QB extends SelectQueryBuilder<any, any, any>>(q: QB, orgId: st
   if (f.to) out = out.where('awards.created_at', '<', fromDate(f.to)) as QB;
   if (f.q) {
     const like = `%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    out = out.where((eb) => eb.or([
-      sql`lower(awards.recipient_name) like ${like} escape '\\'`,
-      sql`lower(awards.recipient_email) like ${like} escape '\\'`,
-      sql`lower(coalesce(awards.learner_id, '')) like ${like} escape '\\'`,
-    ])) as QB;
+    out = out.where((eb) =>
+      eb.or([
+        sql`lower(awards.recipient_name) like ${like} escape '\\'`,
+        sql`lower(awards.recipient_email) like ${like} escape '\\'`,
+        sql`lower(coalesce(awards.learner_id, '')) like ${like} escape '\\'`,
+      ]),
+    ) as QB;
   }
   return out;
 }
@@ -118,12 +198,32 @@ function filtered<QB extends SelectQueryBuilder<any, any, any>>(q: QB, orgId: st
 export function awardsRepository(db: Kysely<Database>): AwardsRepository {
   return {
     async createMany(awards: Award[]) {
-      await inSlices(awards, (slice) => db.insertInto('awards').values(slice.map((a) => ({
-        id: a.id, org_id: a.orgId, template_id: a.templateId, template_version: a.templateVersion, job_id: a.jobId, row_no: a.rowNo,
-        recipient_name: a.recipient.name, recipient_email: a.recipient.email, learner_id: a.recipient.learnerId, locale: a.recipient.locale,
-        fields: JSON.stringify(a.recipient.fields), holder_user_id: a.holderUserId, link_token_hash: a.linkTokenHash, mail_id: a.mailId,
-        opened_at: fromDateOrNull(a.openedAt), claimed_at: fromDateOrNull(a.claimedAt), created_at: fromDate(a.createdAt),
-      }))).execute());
+      await inSlices(awards, (slice) =>
+        db
+          .insertInto('awards')
+          .values(
+            slice.map((a) => ({
+              id: a.id,
+              org_id: a.orgId,
+              template_id: a.templateId,
+              template_version: a.templateVersion,
+              job_id: a.jobId,
+              row_no: a.rowNo,
+              recipient_name: a.recipient.name,
+              recipient_email: a.recipient.email,
+              learner_id: a.recipient.learnerId,
+              locale: a.recipient.locale,
+              fields: JSON.stringify(a.recipient.fields),
+              holder_user_id: a.holderUserId,
+              link_token_hash: a.linkTokenHash,
+              mail_id: a.mailId,
+              opened_at: fromDateOrNull(a.openedAt),
+              claimed_at: fromDateOrNull(a.claimedAt),
+              created_at: fromDate(a.createdAt),
+            })),
+          )
+          .execute(),
+      );
     },
     async find(orgId, id) {
       const r = await awardQuery(db).where('awards.org_id', '=', orgId).where('awards.id', '=', id).executeTakeFirst();
@@ -162,10 +262,28 @@ export function awardsRepository(db: Kysely<Database>): AwardsRepository {
       return r && toAwardView(r);
     },
     async markOpened(id, at) {
-      return affected(await db.updateTable('awards').set({ opened_at: fromDate(at) }).where('id', '=', id).where('opened_at', 'is', null).executeTakeFirst()) === 1;
+      return (
+        affected(
+          await db
+            .updateTable('awards')
+            .set({ opened_at: fromDate(at) })
+            .where('id', '=', id)
+            .where('opened_at', 'is', null)
+            .executeTakeFirst(),
+        ) === 1
+      );
     },
     async claim(id, userId, at) {
-      return affected(await db.updateTable('awards').set({ holder_user_id: userId, claimed_at: fromDate(at) }).where('id', '=', id).where('holder_user_id', 'is', null).executeTakeFirst()) === 1;
+      return (
+        affected(
+          await db
+            .updateTable('awards')
+            .set({ holder_user_id: userId, claimed_at: fromDate(at) })
+            .where('id', '=', id)
+            .where('holder_user_id', 'is', null)
+            .executeTakeFirst(),
+        ) === 1
+      );
     },
     async verifiedAccounts(emails) {
       const out = new Map<string, string>();
@@ -187,25 +305,62 @@ export function awardsRepository(db: Kysely<Database>): AwardsRepository {
 // ---- Bulk issuance jobs ----------------------------------------------------------------------------------
 
 const toJob = (r: Selectable<IssuanceJobsTable>): IssuanceJob => ({
-  id: r.id, orgId: r.org_id, templateId: r.template_id, templateVersion: Number(r.template_version), source: r.source as IssuanceJob['source'],
-  filename: r.filename, status: r.status as IssuanceJob['status'], headers: parseJson<string[]>(r.headers) ?? [], mapping: parseJson(r.mapping),
-  totalRows: Number(r.total_rows), issuedCount: Number(r.issued_count), failedCount: Number(r.failed_count), createdBy: r.created_by,
-  createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at), queuedAt: toDateOrNull(r.queued_at), heartbeatAt: toDateOrNull(r.heartbeat_at), completedAt: toDateOrNull(r.completed_at),
+  id: r.id,
+  orgId: r.org_id,
+  templateId: r.template_id,
+  templateVersion: Number(r.template_version),
+  source: r.source as IssuanceJob['source'],
+  filename: r.filename,
+  status: r.status as IssuanceJob['status'],
+  headers: parseJson<string[]>(r.headers) ?? [],
+  mapping: parseJson(r.mapping),
+  totalRows: Number(r.total_rows),
+  issuedCount: Number(r.issued_count),
+  failedCount: Number(r.failed_count),
+  createdBy: r.created_by,
+  createdAt: toDate(r.created_at),
+  updatedAt: toDate(r.updated_at),
+  queuedAt: toDateOrNull(r.queued_at),
+  heartbeatAt: toDateOrNull(r.heartbeat_at),
+  completedAt: toDateOrNull(r.completed_at),
 });
 const toRow = (r: Selectable<IssuanceRowsTable>): IssuanceRow => ({
-  jobId: r.job_id, rowNo: Number(r.row_no), cells: JSON.parse(r.cells) as string[], data: parseJson<Recipient>(r.data),
-  errors: parseJson<RowError[]>(r.errors) ?? [], status: r.status as RowStatus, credentialRowId: r.credential_row_id, error: r.error,
+  jobId: r.job_id,
+  rowNo: Number(r.row_no),
+  cells: JSON.parse(r.cells) as string[],
+  data: parseJson<Recipient>(r.data),
+  errors: parseJson<RowError[]>(r.errors) ?? [],
+  status: r.status as RowStatus,
+  credentialRowId: r.credential_row_id,
+  error: r.error,
 });
 
 export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsRepository {
   return {
     async create(j) {
-      await db.insertInto('issuance_jobs').values({
-        id: j.id, org_id: j.orgId, template_id: j.templateId, template_version: j.templateVersion, source: j.source, filename: j.filename,
-        status: j.status, headers: JSON.stringify(j.headers), mapping: j.mapping ? JSON.stringify(j.mapping) : null, total_rows: j.totalRows,
-        issued_count: j.issuedCount, failed_count: j.failedCount, created_by: j.createdBy, created_at: fromDate(j.createdAt),
-        updated_at: fromDate(j.updatedAt), queued_at: fromDateOrNull(j.queuedAt), heartbeat_at: fromDateOrNull(j.heartbeatAt), completed_at: fromDateOrNull(j.completedAt),
-      }).execute();
+      await db
+        .insertInto('issuance_jobs')
+        .values({
+          id: j.id,
+          org_id: j.orgId,
+          template_id: j.templateId,
+          template_version: j.templateVersion,
+          source: j.source,
+          filename: j.filename,
+          status: j.status,
+          headers: JSON.stringify(j.headers),
+          mapping: j.mapping ? JSON.stringify(j.mapping) : null,
+          total_rows: j.totalRows,
+          issued_count: j.issuedCount,
+          failed_count: j.failedCount,
+          created_by: j.createdBy,
+          created_at: fromDate(j.createdAt),
+          updated_at: fromDate(j.updatedAt),
+          queued_at: fromDateOrNull(j.queuedAt),
+          heartbeat_at: fromDateOrNull(j.heartbeatAt),
+          completed_at: fromDateOrNull(j.completedAt),
+        })
+        .execute();
     },
     async find(orgId, id) {
       const r = await db.selectFrom('issuance_jobs').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
@@ -216,7 +371,9 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
       return r && toJob(r);
     },
     async listForOrg(orgId, limit) {
-      return (await db.selectFrom('issuance_jobs').selectAll().where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()).map(toJob);
+      return (
+        await db.selectFrom('issuance_jobs').selectAll().where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+      ).map(toJob);
     },
     async update(id, p) {
       const set: Partial<Record<keyof IssuanceJobsTable, unknown>> = {};
@@ -229,26 +386,54 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
       if (p.completedAt !== undefined) set.completed_at = fromDateOrNull(p.completedAt);
       if (p.heartbeatAt !== undefined) set.heartbeat_at = fromDateOrNull(p.heartbeatAt);
       if (p.updatedAt !== undefined) set.updated_at = fromDate(p.updatedAt);
-      if (Object.keys(set).length) await db.updateTable('issuance_jobs').set(set as never).where('id', '=', id).execute();
+      if (Object.keys(set).length)
+        await db
+          .updateTable('issuance_jobs')
+          .set(set as never)
+          .where('id', '=', id)
+          .execute();
     },
     async transition(id, from, to, at) {
-      const r = await db.updateTable('issuance_jobs').set({ status: to, updated_at: fromDate(at) }).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+      const r = await db
+        .updateTable('issuance_jobs')
+        .set({ status: to, updated_at: fromDate(at) })
+        .where('id', '=', id)
+        .where('status', 'in', from)
+        .executeTakeFirst();
       return affected(r) === 1;
     },
     async insertRows(rows) {
       // Chunks keep every statement under SQLite's 32,766 bound-parameter limit.
       for (let i = 0; i < rows.length; i += 500) {
-        await db.insertInto('issuance_rows').values(rows.slice(i, i + 500).map((r) => ({
-          job_id: r.jobId, row_no: r.rowNo, cells: JSON.stringify(r.cells), data: r.data ? JSON.stringify(r.data) : null,
-          errors: r.errors.length ? JSON.stringify(r.errors) : null, status: r.status, credential_row_id: r.credentialRowId, error: r.error,
-        }))).execute();
+        await db
+          .insertInto('issuance_rows')
+          .values(
+            rows.slice(i, i + 500).map((r) => ({
+              job_id: r.jobId,
+              row_no: r.rowNo,
+              cells: JSON.stringify(r.cells),
+              data: r.data ? JSON.stringify(r.data) : null,
+              errors: r.errors.length ? JSON.stringify(r.errors) : null,
+              status: r.status,
+              credential_row_id: r.credentialRowId,
+              error: r.error,
+            })),
+          )
+          .execute();
       }
     },
     async updateRows(rows) {
       for (const r of rows) {
-        await db.updateTable('issuance_rows').set({
-          data: r.data ? JSON.stringify(r.data) : null, errors: r.errors.length ? JSON.stringify(r.errors) : null, status: r.status,
-        }).where('job_id', '=', r.jobId).where('row_no', '=', r.rowNo).execute();
+        await db
+          .updateTable('issuance_rows')
+          .set({
+            data: r.data ? JSON.stringify(r.data) : null,
+            errors: r.errors.length ? JSON.stringify(r.errors) : null,
+            status: r.status,
+          })
+          .where('job_id', '=', r.jobId)
+          .where('row_no', '=', r.rowNo)
+          .execute();
       }
     },
     async listRows(jobId, o = {}) {
@@ -261,10 +446,17 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
       return (await q.execute()).map(toRow);
     },
     async updateRowCells(jobId, rowNo, cells) {
-      await db.updateTable('issuance_rows').set({ cells: JSON.stringify(cells) }).where('job_id', '=', jobId).where('row_no', '=', rowNo).execute();
+      await db
+        .updateTable('issuance_rows')
+        .set({ cells: JSON.stringify(cells) })
+        .where('job_id', '=', jobId)
+        .where('row_no', '=', rowNo)
+        .execute();
     },
     async listUnfinished(limit) {
-      return (await db.selectFrom('issuance_jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').limit(limit).execute()).map(toJob);
+      return (await db.selectFrom('issuance_jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').limit(limit).execute()).map(
+        toJob,
+      );
     },
     async findRow(jobId, rowNo) {
       const r = await db.selectFrom('issuance_rows').selectAll().where('job_id', '=', jobId).where('row_no', '=', rowNo).executeTakeFirst();
@@ -276,22 +468,42 @@ export function issuanceJobsRepository(db: Kysely<Database>): IssuanceJobsReposi
     async markRowsIssued(jobId, rows) {
       const issued = new Set<number>();
       await inSlices(rows, async (slice) => {
-        const cases = sql.join(slice.map((r) => sql`when ${r.rowNo} then ${r.credentialRowId}`), sql` `);
-        const done = await db.updateTable('issuance_rows')
+        const cases = sql.join(
+          slice.map((r) => sql`when ${r.rowNo} then ${r.credentialRowId}`),
+          sql` `,
+        );
+        const done = await db
+          .updateTable('issuance_rows')
           .set({ status: 'issued', credential_row_id: sql<string>`case row_no ${cases} end`, error: null })
-          .where('job_id', '=', jobId).where('row_no', 'in', slice.map((r) => r.rowNo)).where('status', '=', 'pending')
-          .returning('row_no').execute();
+          .where('job_id', '=', jobId)
+          .where(
+            'row_no',
+            'in',
+            slice.map((r) => r.rowNo),
+          )
+          .where('status', '=', 'pending')
+          .returning('row_no')
+          .execute();
         for (const r of done) issued.add(Number(r.row_no));
       });
       return issued;
     },
     async markRowFailed(jobId, rowNo, error) {
-      await db.updateTable('issuance_rows').set({ status: 'failed', error: error.slice(0, 500) })
-        .where('job_id', '=', jobId).where('row_no', '=', rowNo).where('status', '=', 'pending').execute();
+      await db
+        .updateTable('issuance_rows')
+        .set({ status: 'failed', error: error.slice(0, 500) })
+        .where('job_id', '=', jobId)
+        .where('row_no', '=', rowNo)
+        .where('status', '=', 'pending')
+        .execute();
     },
     async counts(jobId) {
-      const rows = await db.selectFrom('issuance_rows').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('job_id', '=', jobId).groupBy('status').execute();
+      const rows = await db
+        .selectFrom('issuance_rows')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('job_id', '=', jobId)
+        .groupBy('status')
+        .execute();
       const c: JobCounts = { total: 0, invalid: 0, valid: 0, excluded: 0, pending: 0, issued: 0, failed: 0 };
       for (const r of rows) {
         const n = Number(r.n);
@@ -311,20 +523,39 @@ export function credentialEventsRepository(db: Kysely<Database>): CredentialEven
       await repo.recordMany([e]);
     },
     async recordMany(events) {
-      await inSlices(events, (slice) => db.insertInto('credential_events').values(slice.map((e) => ({
-        id: e.id, org_id: e.orgId, template_id: e.templateId, credential_row_id: e.credentialRowId, kind: e.kind,
-        day: fromDate(e.at).slice(0, 10), created_at: fromDate(e.at),
-      }))).execute());
+      await inSlices(events, (slice) =>
+        db
+          .insertInto('credential_events')
+          .values(
+            slice.map((e) => ({
+              id: e.id,
+              org_id: e.orgId,
+              template_id: e.templateId,
+              credential_row_id: e.credentialRowId,
+              kind: e.kind,
+              day: fromDate(e.at).slice(0, 10),
+              created_at: fromDate(e.at),
+            })),
+          )
+          .execute(),
+      );
     },
     async countsByDay(orgId, templateId, fromDay, toDay) {
-      let q = db.selectFrom('credential_events').select(['day', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('org_id', '=', orgId).where('day', '>=', fromDay).where('day', '<=', toDay);
+      let q = db
+        .selectFrom('credential_events')
+        .select(['day', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('org_id', '=', orgId)
+        .where('day', '>=', fromDay)
+        .where('day', '<=', toDay);
       if (templateId) q = q.where('template_id', '=', templateId);
       const rows = await q.groupBy(['day', 'kind']).orderBy('day').execute();
       return rows.map((r) => ({ day: r.day, kind: r.kind as CredentialEventKind, count: Number(r.n) }));
     },
     async totals(orgId, templateId) {
-      let q = db.selectFrom('credential_events').select(['kind', (eb) => eb.fn.count<number>('credential_row_id').distinct().as('n')]).where('org_id', '=', orgId);
+      let q = db
+        .selectFrom('credential_events')
+        .select(['kind', (eb) => eb.fn.count<number>('credential_row_id').distinct().as('n')])
+        .where('org_id', '=', orgId);
       if (templateId) q = q.where('template_id', '=', templateId);
       const rows = await q.groupBy('kind').execute();
       const out = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<CredentialEventKind, number>;

@@ -75,12 +75,14 @@ export function layout(ctx: PageContext, title: string, body: Html): Html {
   <a class="brand" href="/">Sceau</a>
   <nav aria-label="${m.nav.main}">
     <ul>
-      ${ctx.user
-        ? html`<li><a href="/console">${m.nav.organizations}</a></li>
+      ${
+        ctx.user
+          ? html`<li><a href="/console">${m.nav.organizations}</a></li>
                <li><a href="/account">${m.nav.account}</a></li>
                ${ctx.user.isPlatformAdmin ? html`<li><a href="/admin/outbox">${m.nav.outbox}</a></li>` : ''}
                <li><form method="post" action="/signout" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.nav.signOut}</button></form></li>`
-        : html`<li><a href="/signin">${m.nav.signIn}</a></li><li><a href="/signup">${m.nav.signUp}</a></li>`}
+          : html`<li><a href="/signin">${m.nav.signIn}</a></li><li><a href="/signup">${m.nav.signUp}</a></li>`
+      }
       <li><a href="${ctx.path}?${ctx.query ? `${ctx.query}&` : ''}lang=${other}" lang="${other}" hreflang="${other}">${m.meta.other}</a></li>
     </ul>
   </nav>
@@ -95,8 +97,17 @@ ${body}
 
 /** A labelled input with its error. */
 export function field(options: {
-  name: string; label: string; type?: string; value?: string; autocomplete?: string; required?: boolean;
-  hint?: string; error?: string; inputmode?: string; maxlength?: number; pattern?: string;
+  name: string;
+  label: string;
+  type?: string;
+  value?: string;
+  autocomplete?: string;
+  required?: boolean;
+  hint?: string;
+  error?: string;
+  inputmode?: string;
+  maxlength?: number;
+  pattern?: string;
 }): Html {
   const id = `f-${options.name}`;
   const describedBy = [options.hint ? `${id}-hint` : '', options.error ? `${id}-error` : ''].filter(Boolean).join(' ');

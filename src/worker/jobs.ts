@@ -15,12 +15,13 @@ import { deliverMail, type MailTransport } from '../mail/sender.js';
 import { deliverWebhook } from '../jobs/webhook-sender.js';
 
 /** What the worker process needs: the issuance use cases' ports, plus mail and webhook delivery settings. */
-export type WorkerDeps = IssuanceDeps & ResultsDeps & {
-  logger: Logger;
-  mail: { from: string; host: string };
-  /** Operator settings: the private networks webhooks may reach (on-premises integrations); none by default. */
-  webhookNetworks: { allowPrivateNetworks: boolean; allowedPrivateCidrs?: string[] };
-};
+export type WorkerDeps = IssuanceDeps &
+  ResultsDeps & {
+    logger: Logger;
+    mail: { from: string; host: string };
+    /** Operator settings: the private networks webhooks may reach (on-premises integrations); none by default. */
+    webhookNetworks: { allowPrivateNetworks: boolean; allowedPrivateCidrs?: string[] };
+  };
 
 /** The handlers' environment in one worker process. */
 export interface JobEnv {
@@ -47,7 +48,11 @@ export const mailSend = define({
     const delivered = credentialDelivered({ store: deps.store, secrets: deps.secrets, clock: deps.clock });
     await deliverMail(
       {
-        store: deps.store, clock: deps.clock, transport, from: deps.mail.from, host: deps.mail.host,
+        store: deps.store,
+        clock: deps.clock,
+        transport,
+        from: deps.mail.from,
+        host: deps.mail.host,
         // Analytics only: a failure here must not fail (and so re-send) a delivered message.
         onDelivered: (mail) => delivered(mail).catch((err) => log.warn({ err, mailId: mail.id }, 'delivery event not recorded')),
       },

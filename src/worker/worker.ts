@@ -24,12 +24,18 @@ export interface RunningWorker {
  * Starts the handlers of every job (`./jobs.ts`) and the sweepers. `webhookPost`: the webhooks' network access
  * (default: the SSRF-guarded POST configured by WEBHOOKS_ALLOWED_PRIVATE_CIDRS / WEBHOOKS_ALLOW_PRIVATE_NETWORKS).
  */
-export async function startWorker(source: { workerDeps: WorkerDeps }, transport: MailTransport, options: { webhookPost?: GuardedPost } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  source: { workerDeps: WorkerDeps },
+  transport: MailTransport,
+  options: { webhookPost?: GuardedPost } = {},
+): Promise<RunningWorker> {
   const deps = source.workerDeps;
   const { jobs, store } = deps;
   const log = deps.logger.child({ module: 'worker' });
   const env: JobEnv = {
-    deps, log, transport,
+    deps,
+    log,
+    transport,
     webhookPost: options.webhookPost ?? createGuardedPost({ ...deps.webhookNetworks }),
   };
   for (const job of JOBS as readonly JobDefinition<JobName>[]) {

@@ -46,9 +46,16 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-c1-'));
     sink = await SmtpSink.start();
     env = {
-      ...process.env, SCEAU_DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, 'sceau.db')}`, BASE_URL: 'https://c1.sceau.test',
-      SCEAU_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'), LOG_LEVEL: 'error', SCEAU_WORKERS: '2', SCEAU_SEED_DEMO: 'false',
-      SMTP_URL: `smtp://127.0.0.1:${sink.port}`, MAIL_FROM: 'Sceau <no-reply@c1.sceau.test>',
+      ...process.env,
+      SCEAU_DATA_DIR: dir,
+      DATABASE_URL: `sqlite:${path.join(dir, 'sceau.db')}`,
+      BASE_URL: 'https://c1.sceau.test',
+      SCEAU_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
+      LOG_LEVEL: 'error',
+      SCEAU_WORKERS: '2',
+      SCEAU_SEED_DEMO: 'false',
+      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      MAIL_FROM: 'Sceau <no-reply@c1.sceau.test>',
     };
     container = await compose(loadConfig(env), { role: 'cli' });
     await migrate(container);
@@ -60,17 +67,23 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const startWorkers = () => [0, 1].map((i) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts', String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(child);
-    return child;
-  });
+  const startWorkers = () =>
+    [0, 1].map((i) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts', String(i)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(child);
+      return child;
+    });
   const killAll = async (running: ChildProcess[]) => {
-    await Promise.all(running.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    })));
+    await Promise.all(
+      running.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          }),
+      ),
+    );
   };
 
   it('issues every row exactly once and e-mails every recipient exactly once', async () => {
@@ -80,10 +93,15 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     const user = await createUserAccount(deps, { email: 'staff@c1.example', displayName: 'Staff', password: 'correct horse battery staple' });
     await addMember(deps, { kind: 'system' }, { slug: org.slug, userId: user.id, role: 'staff' });
     const actor = { kind: 'user' as const, userId: user.id, isPlatformAdmin: false, ip: null };
-    const template = await createTemplate(deps, actor, { slug: org.slug, template: {
-      kind: 'attestation', name: { fr: 'Attestation de présence' }, description: { fr: 'Présence à la formation.' },
-      fields: [{ key: 'heures', label: { fr: 'Heures' }, type: 'number', required: true }],
-    } });
+    const template = await createTemplate(deps, actor, {
+      slug: org.slug,
+      template: {
+        kind: 'attestation',
+        name: { fr: 'Attestation de présence' },
+        description: { fr: 'Présence à la formation.' },
+        fields: [{ key: 'heures', label: { fr: 'Heures' }, type: 'number', required: true }],
+      },
+    });
     const lines = ['Nom,Courriel,Heures'];
     for (let i = 0; i < ROWS; i++) lines.push(`Personne ${i},personne${i}@example.org,${7 + (i % 5)}`);
     const job = await createImport(deps, actor, { slug: org.slug, templateId: template.id, bytes: Buffer.from(lines.join('\n')) });
@@ -109,11 +127,16 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     // …and every e-mail gets through (the sink dedupes on X-Idempotency-Key).
     await sink.waitFor(() => sink.uniqueKeys() >= ROWS, 120_000, `${ROWS} distinct e-mails`);
     // A graceful stop now: whatever is still running finishes or is released.
-    await Promise.all(running.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-    })));
+    await Promise.all(
+      running.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
 
     const counts = await deps.store.issuanceJobs.counts(job.id);
     expect(counts).toMatchObject({ issued: ROWS, pending: 0, failed: 0 });
@@ -134,7 +157,9 @@ describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
     // Nothing is left claimed, and the database is sound.
     const file = path.join(dir, 'sceau.db');
     const now = new Date().toISOString();
-    const stuck = execFileSync('sqlite3', [file, `SELECT count(*) FROM jobs WHERE status = 'running' AND locked_until < '${now}'`], { encoding: 'utf8' }).trim();
+    const stuck = execFileSync('sqlite3', [file, `SELECT count(*) FROM jobs WHERE status = 'running' AND locked_until < '${now}'`], {
+      encoding: 'utf8',
+    }).trim();
     expect(stuck).toBe('0');
     expect(execFileSync('sqlite3', [file, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim()).toBe('ok');
     expect(Date.now() - started).toBeGreaterThan(0);

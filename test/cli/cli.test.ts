@@ -53,7 +53,9 @@ function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.Pro
 function runCli(args: string[], options: { dataDir: string; input?: string; env?: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-      cwd: REPO, env: cliEnv(options.dataDir, options.env), stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: REPO,
+      env: cliEnv(options.dataDir, options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -77,12 +79,14 @@ function runCli(args: string[], options: { dataDir: string; input?: string; env?
 async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]!();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]!();
+      }
+    }),
+  );
   return results;
 }
 
@@ -163,10 +167,15 @@ describe('operator CLI (SQLite, child process)', () => {
     const network = await runCli(['org:create', '--name', 'Réseau Nord', '--slug', 'reseau-nord'], { dataDir });
     expectSuccess(network);
     expect(network.stdout).toBe('organisation created: Réseau Nord (reseau-nord)\n');
-    const centre = await runCli(['org:create', '--name', 'Centre de Lille', '--slug', 'centre-lille', '--parent', 'reseau-nord', '--languages', 'fr,en'], { dataDir });
+    const centre = await runCli(['org:create', '--name', 'Centre de Lille', '--slug', 'centre-lille', '--parent', 'reseau-nord', '--languages', 'fr,en'], {
+      dataDir,
+    });
     expectSuccess(centre);
     expect(centre.stdout).toBe('organisation created: Centre de Lille (centre-lille)\n');
-    const orgs = sqliteQuery<{ id: string; slug: string; name: string; parent_id: string | null }>(dbFile, 'SELECT id, slug, name, parent_id FROM organizations ORDER BY slug');
+    const orgs = sqliteQuery<{ id: string; slug: string; name: string; parent_id: string | null }>(
+      dbFile,
+      'SELECT id, slug, name, parent_id FROM organizations ORDER BY slug',
+    );
     const parent = orgs.find((o) => o.slug === 'reseau-nord')!;
     expect(orgs).toEqual([
       { id: expect.any(String), slug: 'centre-lille', name: 'Centre de Lille', parent_id: parent.id },
@@ -175,14 +184,19 @@ describe('operator CLI (SQLite, child process)', () => {
   });
 
   it('user:create: with --org/--role (password generated and shown once) and with --password-stdin; both can sign in', { timeout: 240_000 }, async () => {
-    const admin = await runCli(['user:create', '--email', 'Ada@Reseau-Nord.test', '--name', 'Ada Admin', '--org', 'reseau-nord', '--role', 'admin'], { dataDir });
+    const admin = await runCli(['user:create', '--email', 'Ada@Reseau-Nord.test', '--name', 'Ada Admin', '--org', 'reseau-nord', '--role', 'admin'], {
+      dataDir,
+    });
     expectSuccess(admin);
     expect(admin.stdout).toMatch(/^user created: ada@reseau-nord\.test \(admin of reseau-nord\)\n/);
     generatedAdminPassword = ADMIN_PASSWORD_LINE.exec(admin.stdout)?.[1] ?? '';
     expect(generatedAdminPassword).toHaveLength(20);
 
     const secret = 'a long and solid passphrase';
-    const lou = await runCli(['user:create', '--email', 'lou@example.org', '--name', 'Lou Lambert', '--password-stdin', '--locale', 'en'], { dataDir, input: `${secret}\n` });
+    const lou = await runCli(['user:create', '--email', 'lou@example.org', '--name', 'Lou Lambert', '--password-stdin', '--locale', 'en'], {
+      dataDir,
+      input: `${secret}\n`,
+    });
     expectSuccess(lou);
     expect(lou.stdout).toBe('user created: lou@example.org\n');
     const crlfSecret = 'another solid passphrase';
@@ -190,9 +204,12 @@ describe('operator CLI (SQLite, child process)', () => {
     expectSuccess(kim);
     expect(`${lou.stdout}${kim.stdout}`).not.toContain('passphrase');
 
-    const users = sqliteQuery<{ email: string; locale: string; password_hash: string; role: string | null; slug: string | null }>(dbFile, `
+    const users = sqliteQuery<{ email: string; locale: string; password_hash: string; role: string | null; slug: string | null }>(
+      dbFile,
+      `
       SELECT e.email, u.locale, u.password_hash, m.role, o.slug FROM users u JOIN user_emails e ON e.user_id = u.id
-      LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id ORDER BY e.email`);
+      LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id ORDER BY e.email`,
+    );
     expect(users.map(({ password_hash: _, ...u }) => u)).toEqual([
       { email: 'ada@reseau-nord.test', locale: 'fr', role: 'admin', slug: 'reseau-nord' },
       { email: 'kim@example.org', locale: 'fr', role: null, slug: null },
@@ -225,7 +242,11 @@ describe('operator CLI (SQLite, child process)', () => {
       const res = await app.inject({ method: 'GET', url: '/api/v1/organization', headers: { authorization: `Bearer ${apiKey}` } });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toMatchObject({ slug: 'centre-lille', name: 'Centre de Lille', parentSlug: 'reseau-nord', languages: ['fr', 'en'] });
-      const forged = await app.inject({ method: 'GET', url: '/api/v1/organization', headers: { authorization: `Bearer ${apiKey.slice(0, -1)}${apiKey.endsWith('A') ? 'B' : 'A'}` } });
+      const forged = await app.inject({
+        method: 'GET',
+        url: '/api/v1/organization',
+        headers: { authorization: `Bearer ${apiKey.slice(0, -1)}${apiKey.endsWith('A') ? 'B' : 'A'}` },
+      });
       expect(forged.statusCode).toBe(401);
     });
     // Only a hash is stored (A5): the key appears nowhere in the database files.
@@ -244,7 +265,8 @@ describe('operator CLI (SQLite, child process)', () => {
     expect(result.stdout).toMatch(/master key/);
 
     const sqlite3 = ['/usr/bin/sqlite3', '/usr/local/bin/sqlite3'].find((f) => fs.existsSync(f));
-    if (sqlite3) { // Debian's sqlite3 CLI, when installed; better-sqlite3 below either way
+    if (sqlite3) {
+      // Debian's sqlite3 CLI, when installed; better-sqlite3 below either way
       const { stdout } = await execFileAsync(sqlite3, [target, 'PRAGMA integrity_check;', 'PRAGMA foreign_key_check;']);
       expect(stdout).toBe('ok\n');
     }
@@ -271,7 +293,10 @@ describe('operator CLI (SQLite, child process)', () => {
 
   it('every bad invocation exits non-zero with a one-line message and creates nothing', { timeout: 240_000 }, async () => {
     const before = sqliteRowCounts(dbFile);
-    const filesBefore = fs.readdirSync(dataDir).filter((f) => !f.endsWith('-wal') && !f.endsWith('-shm')).sort();
+    const filesBefore = fs
+      .readdirSync(dataDir)
+      .filter((f) => !f.endsWith('-wal') && !f.endsWith('-shm'))
+      .sort();
     type Case = { args: string[]; input?: string; code: 1 | 2; message: RegExp; env?: Record<string, string> };
     const cases: Case[] = [
       { args: ['frobnicate'], code: 2, message: /^error: unknown command "frobnicate"$/ },
@@ -281,25 +306,80 @@ describe('operator CLI (SQLite, child process)', () => {
       { args: ['org:create', '--slug', 'nameless'], code: 2, message: /^error: missing required option --name$/ },
       { args: ['org:create', '--name', '  ', '--slug', 'blank'], code: 2, message: /^error: missing required option --name$/ },
       { args: ['backup'], code: 2, message: /^error: missing required option --to$/ },
-      { args: ['user:create', '--email', 'role@example.org', '--name', 'Role', '--org', 'reseau-nord', '--role', 'boss'], code: 2, message: /^error: --role must be admin, staff or reviewer$/ },
-      { args: ['user:create', '--email', 'half@example.org', '--name', 'Half', '--org', 'reseau-nord'], code: 2, message: /^error: --org and --role go together$/ },
+      {
+        args: ['user:create', '--email', 'role@example.org', '--name', 'Role', '--org', 'reseau-nord', '--role', 'boss'],
+        code: 2,
+        message: /^error: --role must be admin, staff or reviewer$/,
+      },
+      {
+        args: ['user:create', '--email', 'half@example.org', '--name', 'Half', '--org', 'reseau-nord'],
+        code: 2,
+        message: /^error: --org and --role go together$/,
+      },
       { args: ['user:create', '--email', 'half@example.org', '--name', 'Half', '--role', 'staff'], code: 2, message: /^error: --org and --role go together$/ },
       { args: ['user:create', '--email', 'loc@example.org', '--name', 'Loc', '--locale', 'de'], code: 2, message: /^error: --locale must be fr or en$/ },
       { args: ['apikey:create', '--org', 'nope'], code: 2, message: /^error: organisation "nope" not found$/ },
-      { args: ['user:create', '--email', 'ghost@example.org', '--name', 'Ghost', '--org', 'nope', '--role', 'staff'], code: 2, message: /^error: organisation "nope" not found$/ },
-      { args: ['org:create', '--name', 'Bad', '--slug', 'Bad Slug!'], code: 1, message: /^error: The identifier must be 2 to 63 lowercase letters, digits or hyphens\. \(--slug\)$/ },
-      { args: ['org:create', '--name', 'Again', '--slug', 'reseau-nord'], code: 1, message: /^error: The identifier “reseau-nord” is already taken\. \(--slug\)$/ },
-      { args: ['org:create', '--name', 'Orphan', '--slug', 'orphan', '--parent', 'ghost'], code: 1, message: /^error: The parent organisation does not exist\. \(--parent\)$/ },
-      { args: ['org:create', '--name', 'Logo', '--slug', 'logo', '--logo-url', 'javascript:alert(1)'], code: 1, message: /^error: The web address must start with https:\/\/\. \(--logo-url\)$/ },
-      { args: ['user:create', '--email', 'weak@example.org', '--name', 'Weak', '--password-stdin'], input: 'short\n', code: 1, message: /^error: The password must be at least 8 characters long\. \(--password-stdin\)$/ },
-      { args: ['user:create', '--email', 'common@example.org', '--name', 'Common', '--password-stdin'], input: 'sceau2024!\n', code: 1, message: /^error: This password is too common .*\(--password-stdin\)$/ },
-      { args: ['user:create', '--email', 'empty@example.org', '--name', 'Empty', '--password-stdin'], input: '', code: 1, message: /^error: The password must be at least 8 characters long\. \(--password-stdin\)$/ },
+      {
+        args: ['user:create', '--email', 'ghost@example.org', '--name', 'Ghost', '--org', 'nope', '--role', 'staff'],
+        code: 2,
+        message: /^error: organisation "nope" not found$/,
+      },
+      {
+        args: ['org:create', '--name', 'Bad', '--slug', 'Bad Slug!'],
+        code: 1,
+        message: /^error: The identifier must be 2 to 63 lowercase letters, digits or hyphens\. \(--slug\)$/,
+      },
+      {
+        args: ['org:create', '--name', 'Again', '--slug', 'reseau-nord'],
+        code: 1,
+        message: /^error: The identifier “reseau-nord” is already taken\. \(--slug\)$/,
+      },
+      {
+        args: ['org:create', '--name', 'Orphan', '--slug', 'orphan', '--parent', 'ghost'],
+        code: 1,
+        message: /^error: The parent organisation does not exist\. \(--parent\)$/,
+      },
+      {
+        args: ['org:create', '--name', 'Logo', '--slug', 'logo', '--logo-url', 'javascript:alert(1)'],
+        code: 1,
+        message: /^error: The web address must start with https:\/\/\. \(--logo-url\)$/,
+      },
+      {
+        args: ['user:create', '--email', 'weak@example.org', '--name', 'Weak', '--password-stdin'],
+        input: 'short\n',
+        code: 1,
+        message: /^error: The password must be at least 8 characters long\. \(--password-stdin\)$/,
+      },
+      {
+        args: ['user:create', '--email', 'common@example.org', '--name', 'Common', '--password-stdin'],
+        input: 'sceau2024!\n',
+        code: 1,
+        message: /^error: This password is too common .*\(--password-stdin\)$/,
+      },
+      {
+        args: ['user:create', '--email', 'empty@example.org', '--name', 'Empty', '--password-stdin'],
+        input: '',
+        code: 1,
+        message: /^error: The password must be at least 8 characters long\. \(--password-stdin\)$/,
+      },
       { args: ['user:create', '--email', 'not-an-email', '--name', 'Nobody'], code: 1, message: /^error: This e-mail address is not valid\. \(--email\)$/ },
-      { args: ['user:create', '--email', 'a@x.test\r\nBcc: b@x.test', '--name', 'Inject'], code: 1, message: /^error: This e-mail address is not valid\. \(--email\)$/ },
-      { args: ['user:create', '--email', 'lou@example.org', '--name', 'Lou again', '--password-stdin'], input: 'yet another passphrase\n', code: 1, message: /^error: An account already exists for this address\. \(--email\)$/ },
+      {
+        args: ['user:create', '--email', 'a@x.test\r\nBcc: b@x.test', '--name', 'Inject'],
+        code: 1,
+        message: /^error: This e-mail address is not valid\. \(--email\)$/,
+      },
+      {
+        args: ['user:create', '--email', 'lou@example.org', '--name', 'Lou again', '--password-stdin'],
+        input: 'yet another passphrase\n',
+        code: 1,
+        message: /^error: An account already exists for this address\. \(--email\)$/,
+      },
       { args: ['migrate'], env: { LOG_LEVEL: 'loud' }, code: 1, message: /^Invalid configuration:$/ },
     ];
-    const results = await pool(cases.map((c) => () => runCli(c.args, { dataDir, input: c.input, env: c.env })), 3);
+    const results = await pool(
+      cases.map((c) => () => runCli(c.args, { dataDir, input: c.input, env: c.env })),
+      3,
+    );
 
     results.forEach((r, i) => {
       const c = cases[i]!;
@@ -319,19 +399,30 @@ describe('operator CLI (SQLite, child process)', () => {
     });
 
     expect(sqliteRowCounts(dbFile)).toEqual(before);
-    expect(fs.readdirSync(dataDir).filter((f) => !f.endsWith('-wal') && !f.endsWith('-shm')).sort()).toEqual(filesBefore);
+    expect(
+      fs
+        .readdirSync(dataDir)
+        .filter((f) => !f.endsWith('-wal') && !f.endsWith('-shm'))
+        .sort(),
+    ).toEqual(filesBefore);
   });
 
   it('argument errors are caught before the database is opened: a fresh data directory stays empty', { timeout: 240_000 }, async () => {
     const fresh = path.join(root, 'fresh');
     fs.mkdirSync(fresh);
     const invocations = [
-      ['frobnicate'], ['org:create', '--slug', 'nameless'], ['org:create', '--name', 'X', '--slug', 'x1', '--bogus'],
+      ['frobnicate'],
+      ['org:create', '--slug', 'nameless'],
+      ['org:create', '--name', 'X', '--slug', 'x1', '--bogus'],
       ['user:create', '--email', 'x@example.org', '--name', 'X', '--org', 'reseau-nord'],
       ['user:create', '--email', 'x@example.org', '--name', 'X', '--org', 'reseau-nord', '--role', 'owner'],
-      ['user:create', '--email', 'bad address', '--name', 'X'], ['backup'],
+      ['user:create', '--email', 'bad address', '--name', 'X'],
+      ['backup'],
     ];
-    const results = await pool(invocations.map((args) => () => runCli(args, { dataDir: fresh })), 3);
+    const results = await pool(
+      invocations.map((args) => () => runCli(args, { dataDir: fresh })),
+      3,
+    );
     for (const [i, r] of results.entries()) {
       expect(r.code, `${invocations[i]!.join(' ')}\n${describeResult(r)}`).not.toBe(0);
       expect(r.stderr).toMatch(/^error: /);
@@ -340,9 +431,11 @@ describe('operator CLI (SQLite, child process)', () => {
   });
 
   it('npm run sceau -- migrate works on the built dist/', { timeout: 300_000 }, async () => {
-    const build = await execFileAsync(process.execPath, ['scripts/build-if-needed.mjs'], { cwd: REPO, timeout: 240_000 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
-      throw new Error(`build failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-    });
+    const build = await execFileAsync(process.execPath, ['scripts/build-if-needed.mjs'], { cwd: REPO, timeout: 240_000 }).catch(
+      (err: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`build failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+      },
+    );
     expect(build.stderr).not.toMatch(/error TS/);
     expect(fs.existsSync(path.join(REPO, 'dist', 'cli', 'index.js'))).toBe(true);
     const npmDir = path.join(root, 'npm');
@@ -372,15 +465,23 @@ describe('key:rotate prints the DID of BASE_URL (environment or .env of the work
   function runIn(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', path.join(REPO, 'node_modules/tsx/dist/loader.mjs'), path.join(REPO, 'src/cli/index.ts'), ...args], {
-        cwd: root, env: cliEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: root,
+        env: cliEnv(dataDir, env),
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
       child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
       const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
-      child.on('error', (err) => { clearTimeout(timer); reject(err); });
-      child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
     });
   }
   const dids = (r: CliResult) => [...r.stdout.matchAll(/(did:web:[^#\s]+)#z6Mk/g)].map((m) => m[1]);
@@ -393,7 +494,10 @@ describe('key:rotate prints the DID of BASE_URL (environment or .env of the work
 
     // A copy of .env.example with BASE_URL filled in, as the web process reads it.
     const example = fs.readFileSync(path.join(REPO, '.env.example'), 'utf8');
-    fs.writeFileSync(path.join(root, '.env'), example.replace(/^BASE_URL=.*$/m, 'BASE_URL=https://attestations.example.org:8443').replace(/^SCEAU_DATA_DIR=.*$/m, 'SCEAU_DATA_DIR='));
+    fs.writeFileSync(
+      path.join(root, '.env'),
+      example.replace(/^BASE_URL=.*$/m, 'BASE_URL=https://attestations.example.org:8443').replace(/^SCEAU_DATA_DIR=.*$/m, 'SCEAU_DATA_DIR='),
+    );
     const fromFile = await runIn(['key:rotate', '--org', 'centre']);
     expectSuccess(fromFile);
     expect(dids(fromFile)).toEqual(['did:web:attestations.example.org%3A8443:orgs:centre', 'did:web:attestations.example.org%3A8443:orgs:centre']);
@@ -428,7 +532,8 @@ describe.skipIf(!pgDumpWorks)('operator CLI on PostgreSQL: backup with pg_dump',
     await client.connect();
     try {
       const { rows } = await client.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name");
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+      );
       const counts: Record<string, number> = {};
       for (const { table_name } of rows) counts[table_name] = Number((await client.query(`SELECT count(*) AS n FROM "${table_name}"`)).rows[0].n);
       return counts;
@@ -440,7 +545,9 @@ describe.skipIf(!pgDumpWorks)('operator CLI on PostgreSQL: backup with pg_dump',
   it('backup --to FILE writes a custom-format dump that pg_restore restores with the same row counts', { timeout: 180_000 }, async () => {
     const dataDir = path.join(root, 'data');
     expectSuccess(await runCli(['org:create', '--name', 'Réseau Sud', '--slug', 'reseau-sud'], { dataDir, env: env() }));
-    expectSuccess(await runCli(['user:create', '--email', 'pg@example.org', '--name', 'Pg User', '--org', 'reseau-sud', '--role', 'staff'], { dataDir, env: env() }));
+    expectSuccess(
+      await runCli(['user:create', '--email', 'pg@example.org', '--name', 'Pg User', '--org', 'reseau-sud', '--role', 'staff'], { dataDir, env: env() }),
+    );
     const before = await pgCounts(url);
     expect(before).toMatchObject({ organizations: 1, users: 1, memberships: 1 });
 

@@ -7,11 +7,27 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, type E2EBrowser, formatViolations, isHtml, launchBrowser,
-  type RunningServer, runAxe, securityHeaderProblems, signInAsAdmin, startServer, withLang,
+  DEMO_ADMIN_EMAIL,
+  DEMO_ORG_NAME,
+  type E2EBrowser,
+  formatViolations,
+  isHtml,
+  launchBrowser,
+  type RunningServer,
+  runAxe,
+  securityHeaderProblems,
+  signInAsAdmin,
+  startServer,
+  withLang,
 } from './support.js';
 import {
-  createTemplateThroughForm, holderLinkOfMail, publishAndWaitForCompletion, recipientsCsv, SLUG_PATH, uploadBulkFile, waitForOutbox,
+  createTemplateThroughForm,
+  holderLinkOfMail,
+  publishAndWaitForCompletion,
+  recipientsCsv,
+  SLUG_PATH,
+  uploadBulkFile,
+  waitForOutbox,
 } from './issuer-support.js';
 
 type Lang = 'fr' | 'en';
@@ -49,8 +65,9 @@ const SIGNED_IN_PAGES: Visit[] = [
 ];
 
 /** A small SVG (the server rasterises it to PNG) for the images page and the template's artwork. */
-const BADGE_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240" viewBox="0 0 240 240">'
-  + '<circle cx="120" cy="120" r="110" fill="#1f4e8c"/><path d="M70 125l35 35 65-75" stroke="#fff" stroke-width="18" fill="none"/></svg>';
+const BADGE_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240" viewBox="0 0 240 240">' +
+  '<circle cx="120" cy="120" r="110" fill="#1f4e8c"/><path d="M70 125l35 35 65-75" stroke="#fff" stroke-width="18" fill="none"/></svg>';
 const A11Y_TEMPLATE = {
   nameFr: 'Attestation de réussite',
   descriptionFr: 'Réussite de l’examen final du programme.',
@@ -104,7 +121,10 @@ async function seedIssuerPages(page: Page, base: string): Promise<{ signedIn: Vi
   const doneId = await uploadBulkFile(page, base, A11Y_TEMPLATE.nameFr, recipientsCsv(3, { tag: 'fini' }));
   await publishAndWaitForCompletion(page, 3);
   // The console detail of recipient 02 (suspended/reactivated below); the holder link of recipient 01 (stays active).
-  const credentialHref = await page.locator('main tbody tr', { hasText: 'personne02.fini@example.org' }).locator(`a[href^="${SLUG_PATH}/credentials/"]`).getAttribute('href');
+  const credentialHref = await page
+    .locator('main tbody tr', { hasText: 'personne02.fini@example.org' })
+    .locator(`a[href^="${SLUG_PATH}/credentials/"]`)
+    .getAttribute('href');
   expect(credentialHref).toBeTruthy();
   const subject = `${DEMO_ORG_NAME} vous a décerné : ${A11Y_TEMPLATE.nameFr}`;
   await waitForOutbox(page, base, subject, 3);
@@ -158,7 +178,10 @@ describe('accessibility and security headers (sqlite)', () => {
     context.on('response', (response) => {
       if (!isHtml(response)) return;
       htmlResponses++;
-      void securityHeaderProblems(response).then((problems) => problems.forEach((p) => headerProblems.add(p)), () => undefined);
+      void securityHeaderProblems(response).then(
+        (problems) => problems.forEach((p) => headerProblems.add(p)),
+        () => undefined,
+      );
     });
   }
 
@@ -295,7 +318,9 @@ describe('accessibility and security headers (sqlite)', () => {
       try {
         await signInAsAdmin(page, server, lang);
         for (const visit of [...SIGNED_IN_PAGES, { path: outboxMessagePath, status: 200 }, ...issuerPages]) {
-          findings.push(...(await audit(page, visit, lang, visit.path === outboxMessagePath ? '/admin/outbox/:id' : pageLabels.get(visit.path) ?? visit.path)));
+          findings.push(
+            ...(await audit(page, visit, lang, visit.path === outboxMessagePath ? '/admin/outbox/:id' : (pageLabels.get(visit.path) ?? visit.path))),
+          );
         }
 
         // The template editor refusing an empty template (error summary, fields marked invalid).
@@ -309,7 +334,9 @@ describe('accessibility and security headers (sqlite)', () => {
         await page.goto(`${server.url}${withLang(issuePath, lang)}`);
         await page.locator('#f-email').fill('not-an-address');
         // The server's answer is what is audited: skip the browser's own checks (required, type=email).
-        await page.locator(`form[action="${issuePath}"]`).evaluate((f) => { (f as HTMLFormElement).noValidate = true; });
+        await page.locator(`form[action="${issuePath}"]`).evaluate((f) => {
+          (f as HTMLFormElement).noValidate = true;
+        });
         await page.locator(`form[action="${issuePath}"] button[type="submit"]`).click();
         await page.locator('[aria-invalid="true"]').first().waitFor();
         findings.push(...(await check(page, `${SLUG_PATH}/templates/:id/issue with errors [${lang}]`)));
@@ -323,14 +350,19 @@ describe('accessibility and security headers (sqlite)', () => {
 
         // Results: an import (decisions, pending until the rules' delay), then a refused file (row report).
         const today = new Date().toISOString().slice(0, 10);
-        const results = `courriel,nom,activité,note,réussi,date\n${DEMO_ADMIN_EMAIL},Admin Démo,examen-final,82,oui,${today}\n`
-          + `echec-${lang}@example.org,Dominique Échec,examen-final,41,non,${today}\n`;
+        const results =
+          `courriel,nom,activité,note,réussi,date\n${DEMO_ADMIN_EMAIL},Admin Démo,examen-final,82,oui,${today}\n` +
+          `echec-${lang}@example.org,Dominique Échec,examen-final,41,non,${today}\n`;
         await page.goto(`${server.url}${withLang(`${SLUG_PATH}/results`, lang)}`);
         await page.locator('#f-file').setInputFiles({ name: 'resultats.csv', mimeType: 'text/csv', buffer: Buffer.from(results) });
         await page.locator(`form[action="${SLUG_PATH}/results"] button[type="submit"]`).click();
         await page.getByRole('status').first().waitFor();
         findings.push(...(await check(page, `${SLUG_PATH}/results after an import [${lang}]`)));
-        await page.locator('#f-file').setInputFiles({ name: 'faux.csv', mimeType: 'text/csv', buffer: Buffer.from(`courriel,nom,activité,date\nnot-an-address,X,examen-final,${today}\n`) });
+        await page.locator('#f-file').setInputFiles({
+          name: 'faux.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from(`courriel,nom,activité,date\nnot-an-address,X,examen-final,${today}\n`),
+        });
         await page.locator(`form[action="${SLUG_PATH}/results"] button[type="submit"]`).click();
         await page.locator('#h-report').waitFor();
         findings.push(...(await check(page, `${SLUG_PATH}/results with a row report [${lang}]`)));
@@ -422,7 +454,12 @@ describe('accessibility and security headers (sqlite)', () => {
       await page.goto(`${server.url}/`);
       expect(await page.evaluate(() => document.querySelectorAll('script').length)).toBe(0);
 
-      for (const [path, title] of [['/', 'Sceau'], ['/signup', 'Créer un compte'], ['/password/forgot', 'Mot de passe oublié'], ['/signin', 'Se connecter']] as const) {
+      for (const [path, title] of [
+        ['/', 'Sceau'],
+        ['/signup', 'Créer un compte'],
+        ['/password/forgot', 'Mot de passe oublié'],
+        ['/signin', 'Se connecter'],
+      ] as const) {
         const res = await page.goto(`${server.url}${path}`);
         expect(res?.status(), path).toBe(200);
         expect(await page.getByRole('heading', { level: 1 }).innerText(), path).toContain(title);

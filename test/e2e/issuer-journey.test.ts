@@ -8,7 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../support/db.js';
 import {
-  createTemplateThroughForm, holderLinkOfMail, progressValues, recipientsCsv, recordProgressValues, SLUG_PATH, uploadBulkFile,
+  createTemplateThroughForm,
+  holderLinkOfMail,
+  progressValues,
+  recipientsCsv,
+  recordProgressValues,
+  SLUG_PATH,
+  uploadBulkFile,
   waitForOutbox,
 } from './issuer-support.js';
 import { DEMO_ORG_NAME, type E2EBrowser, type RunningServer, signInAsAdmin, startE2E, step } from './support.js';
@@ -128,7 +134,9 @@ for (const dialect of testDialects()) {
 
       await step(page, 'publish and watch the progress bar reach 100 %', async () => {
         const events: string[] = [];
-        page.on('response', (r) => { if (r.url().endsWith(`/bulk/${jobId}/events`)) events.push(`${r.status()} ${r.headers()['content-type']}`); });
+        page.on('response', (r) => {
+          if (r.url().endsWith(`/bulk/${jobId}/events`)) events.push(`${r.status()} ${r.headers()['content-type']}`);
+        });
         await page.getByRole('button', { name: `Publier ${ROWS} attestations` }).click();
         await page.waitForURL(`${base}${SLUG_PATH}/bulk/${jobId}`);
         // The live page: queued or running, its bar fed by the server-sent events (the worker needs a moment to

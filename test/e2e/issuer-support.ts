@@ -79,7 +79,9 @@ export async function recordProgressValues(page: Page): Promise<void> {
     (proto as unknown as { __e2e?: boolean }).__e2e = true;
     Object.defineProperty(proto, 'value', {
       configurable: true,
-      get() { return desc.get!.call(this); },
+      get() {
+        return desc.get!.call(this);
+      },
       set(v: number) {
         const seen = JSON.parse(sessionStorage.getItem('e2e-progress') ?? '[]') as number[];
         seen.push(Number(v));

@@ -5,9 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../support/db.js';
-import {
-  DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, type RunningServer, startE2E, step,
-} from './support.js';
+import { DEMO_ADMIN_EMAIL, DEMO_ORG_NAME, DEMO_ORG_SLUG, type E2EBrowser, type RunningServer, startE2E, step } from './support.js';
 
 const COLLEAGUE = { email: 'camille.dubois@institut-demo.example', name: 'Camille Dubois', password: 'Lanterne violette au bout du quai 42' };
 
@@ -92,7 +90,9 @@ for (const dialect of testDialects()) {
         await page.waitForURL(/\/admin\/outbox\/[^/?]+$/);
         expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(`Invitation à rejoindre ${DEMO_ORG_NAME} sur Sceau`);
         expect(await page.locator('dl.facts').innerText()).toContain(COLLEAGUE.email);
-        expect(await page.locator('pre.mail').innerText()).toContain(`Admin Démo vous invite à rejoindre ${DEMO_ORG_NAME} sur Sceau en tant que Personnel (émission).`);
+        expect(await page.locator('pre.mail').innerText()).toContain(
+          `Admin Démo vous invite à rejoindre ${DEMO_ORG_NAME} sur Sceau en tant que Personnel (émission).`,
+        );
         const link = page.locator('main a[href*="/invitations/accept?token="]');
         expect(await link.count()).toBe(1);
         acceptUrl = (await link.getAttribute('href'))!;

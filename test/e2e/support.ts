@@ -134,8 +134,12 @@ export async function startServer(options: { databaseUrl?: string; env?: Record<
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
 
   const stop = async () => {
     await stopChild(child);
@@ -149,7 +153,10 @@ export async function startServer(options: { databaseUrl?: string; env?: Record<
         throw new Error(`the server exited early (code ${child.exitCode}, signal ${child.signalCode})`);
       }
       if (Date.now() > deadline) throw new Error('the server did not answer GET /health within 90 s');
-      const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       await delay(150);
     }
@@ -167,8 +174,14 @@ export async function startServer(options: { databaseUrl?: string; env?: Record<
 // ---------------------------------------------------------------------------------------------------------------
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 
 export interface E2EBrowser {
@@ -253,10 +266,7 @@ export async function signInAsAdmin(page: Page, server: RunningServer, lang: 'fr
   const form = page.locator('form[action="/signin"]');
   await form.getByLabel(lang === 'fr' ? 'Adresse courriel' : 'E-mail address').fill(DEMO_ADMIN_EMAIL);
   await form.getByLabel(lang === 'fr' ? 'Mot de passe' : 'Password').fill(server.adminPassword);
-  await Promise.all([
-    page.waitForURL(`${server.url}/console`),
-    form.getByRole('button', { name: lang === 'fr' ? 'Se connecter' : 'Sign in' }).click(),
-  ]);
+  await Promise.all([page.waitForURL(`${server.url}/console`), form.getByRole('button', { name: lang === 'fr' ? 'Se connecter' : 'Sign in' }).click()]);
 }
 
 /** Runs one named step; a failure says which step broke (and where the page was). */
@@ -265,7 +275,10 @@ export async function step(page: Page, name: string, fn: () => Promise<void>): P
   try {
     await fn();
   } catch (err) {
-    const text = await page.locator('main').innerText({ timeout: 1_000 }).catch(() => '(no <main>)');
+    const text = await page
+      .locator('main')
+      .innerText({ timeout: 1_000 })
+      .catch(() => '(no <main>)');
     throw new Error(`step "${name}" failed at ${page.url()}: ${(err as Error).message}\n--- page text ---\n${text.slice(0, 1500)}`, { cause: err });
   }
   if (process.env.E2E_VERBOSE) console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
@@ -284,10 +297,16 @@ export async function securityHeaderProblems(response: Response): Promise<string
   if (!csp) {
     problems.push(`${where}: no Content-Security-Policy header`);
   } else {
-    const directives = new Map(csp.split(';').map((d) => d.trim()).filter(Boolean).map((d) => {
-      const [name = '', ...values] = d.split(/\s+/);
-      return [name.toLowerCase(), values] as const;
-    }));
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((d) => d.trim())
+        .filter(Boolean)
+        .map((d) => {
+          const [name = '', ...values] = d.split(/\s+/);
+          return [name.toLowerCase(), values] as const;
+        }),
+    );
     const scriptSrc = directives.get('script-src') ?? directives.get('default-src');
     if (!scriptSrc) problems.push(`${where}: CSP has neither script-src nor default-src: ${csp}`);
     else if (scriptSrc.includes("'unsafe-inline'")) problems.push(`${where}: CSP script-src allows 'unsafe-inline': ${csp}`);
@@ -324,18 +343,27 @@ export async function runAxe(page: Page): Promise<AxeViolation[]> {
     const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
     return result.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      helpUrl: v.helpUrl,
       nodes: v.nodes.map((n) => ({ target: n.target, html: n.html, failureSummary: n.failureSummary })),
     }));
   }, AXE_TAGS);
 }
 
 export function formatViolations(label: string, violations: AxeViolation[]): string {
-  return violations.map((v) => [
-    `✗ [${v.impact}] ${v.id} on ${label}: ${v.help} (${v.helpUrl})`,
-    ...v.nodes.slice(0, 5).map((n) => `    at ${JSON.stringify(n.target)}\n      ${n.html.slice(0, 300)}\n      ${(n.failureSummary ?? '').replace(/\n/g, '\n      ')}`),
-    ...(v.nodes.length > 5 ? [`    … and ${v.nodes.length - 5} more`] : []),
-  ].join('\n')).join('\n');
+  return violations
+    .map((v) =>
+      [
+        `✗ [${v.impact}] ${v.id} on ${label}: ${v.help} (${v.helpUrl})`,
+        ...v.nodes
+          .slice(0, 5)
+          .map((n) => `    at ${JSON.stringify(n.target)}\n      ${n.html.slice(0, 300)}\n      ${(n.failureSummary ?? '').replace(/\n/g, '\n      ')}`),
+        ...(v.nodes.length > 5 ? [`    … and ${v.nodes.length - 5} more`] : []),
+      ].join('\n'),
+    )
+    .join('\n');
 }
 
 /** `url` with `lang=<locale>` added to its query. */

@@ -9,7 +9,10 @@ describe('parseTabular: CSV', () => {
   it('reads a UTF-8 file with a BOM and `;` (French Excel "CSV UTF-8")', async () => {
     const t = await parseTabular(Buffer.concat([BOM, utf8('Courriel;Nom;Note\r\neloise@example.ca;Éloïse Hébert;92,5\r\n')]));
     expect(t).toEqual({
-      format: 'csv', encoding: 'utf-8', separator: ';', headers: ['Courriel', 'Nom', 'Note'],
+      format: 'csv',
+      encoding: 'utf-8',
+      separator: ';',
+      headers: ['Courriel', 'Nom', 'Note'],
       rows: [{ line: 2, cells: ['eloise@example.ca', 'Éloïse Hébert', '92,5'] }],
     });
   });
@@ -31,7 +34,11 @@ describe('parseTabular: CSV', () => {
   });
 
   it('reports physical line numbers with CRLF, LF, CR and mixed line endings', async () => {
-    const expected = [{ line: 2, cells: ['1', 'a'] }, { line: 4, cells: ['2', 'b'] }, { line: 5, cells: ['3', 'c'] }];
+    const expected = [
+      { line: 2, cells: ['1', 'a'] },
+      { line: 4, cells: ['2', 'b'] },
+      { line: 5, cells: ['3', 'c'] },
+    ];
     for (const eol of ['\n', '\r\n', '\r']) {
       const t = await parseTabular(utf8(['n,v', '1,a', '', '2,b', '3,c', ''].join(eol)));
       expect(t.rows, JSON.stringify(eol)).toEqual(expected);
@@ -118,7 +125,10 @@ describe('parseTabular: CSV', () => {
   it('refuses a row with more filled cells than titles, naming the line; pads short rows', async () => {
     await expectAppError(parseTabular(utf8('email,name\na@x.ca,A\n"b\nc",B,extra\n')), 'IMPORT_COLUMNS_MISMATCH', { line: 3, expected: 2, found: 3 }, REFUSAL);
     const t = await parseTabular(utf8('email,name,note\na@x.ca\nb@x.ca,B,,,,\n'));
-    expect(t.rows).toEqual([{ line: 2, cells: ['a@x.ca', '', ''] }, { line: 3, cells: ['b@x.ca', 'B', ''] }]);
+    expect(t.rows).toEqual([
+      { line: 2, cells: ['a@x.ca', '', ''] },
+      { line: 3, cells: ['b@x.ca', 'B', ''] },
+    ]);
   });
 
   it('refuses unbalanced quotes with the line where the record starts', async () => {
@@ -136,21 +146,38 @@ describe('parseTabular: CSV', () => {
 
 describe('suggestMapping', () => {
   it('matches usual French and English titles, ignoring case, accents and punctuation', () => {
-    expect(suggestMapping(['Adresse courriel', 'Nom complet', 'Code permanent', 'Langue', 'Note'], RECIPIENT_TARGETS))
-      .toEqual({ email: 'Adresse courriel', name: 'Nom complet', learnerId: 'Code permanent', locale: 'Langue' });
-    expect(suggestMapping(['E-mail', 'Name', 'Learner ID', 'Language'], RECIPIENT_TARGETS))
-      .toEqual({ email: 'E-mail', name: 'Name', learnerId: 'Learner ID', locale: 'Language' });
-    expect(suggestMapping(['COURRIEL', 'NOM', 'MATRICULE'], RECIPIENT_TARGETS))
-      .toEqual({ email: 'COURRIEL', name: 'NOM', learnerId: 'MATRICULE', locale: null });
+    expect(suggestMapping(['Adresse courriel', 'Nom complet', 'Code permanent', 'Langue', 'Note'], RECIPIENT_TARGETS)).toEqual({
+      email: 'Adresse courriel',
+      name: 'Nom complet',
+      learnerId: 'Code permanent',
+      locale: 'Langue',
+    });
+    expect(suggestMapping(['E-mail', 'Name', 'Learner ID', 'Language'], RECIPIENT_TARGETS)).toEqual({
+      email: 'E-mail',
+      name: 'Name',
+      learnerId: 'Learner ID',
+      locale: 'Language',
+    });
+    expect(suggestMapping(['COURRIEL', 'NOM', 'MATRICULE'], RECIPIENT_TARGETS)).toEqual({
+      email: 'COURRIEL',
+      name: 'NOM',
+      learnerId: 'MATRICULE',
+      locale: null,
+    });
     expect(suggestMapping(['email', 'learnerId'], RECIPIENT_TARGETS)).toMatchObject({ email: 'email', learnerId: 'learnerId', name: null });
   });
 
   it('prefers exact matches, gives each column to one target only, and does not confuse "Prénom" with "Nom"', () => {
-    expect(suggestMapping(['Prénom', 'Courriel du titulaire', 'Courriel'], RECIPIENT_TARGETS))
-      .toMatchObject({ email: 'Courriel', name: null });
+    expect(suggestMapping(['Prénom', 'Courriel du titulaire', 'Courriel'], RECIPIENT_TARGETS)).toMatchObject({ email: 'Courriel', name: null });
     const targets = [...RECIPIENT_TARGETS, { key: 'grade', aliases: ['note finale', 'résultat'] }, { key: 'issuedOn', aliases: ['date'] }];
-    expect(suggestMapping(['Nom', 'E-mail', 'Note finale', 'Date de délivrance', 'Date'], targets))
-      .toEqual({ email: 'E-mail', name: 'Nom', learnerId: null, locale: null, grade: 'Note finale', issuedOn: 'Date' });
+    expect(suggestMapping(['Nom', 'E-mail', 'Note finale', 'Date de délivrance', 'Date'], targets)).toEqual({
+      email: 'E-mail',
+      name: 'Nom',
+      learnerId: null,
+      locale: null,
+      grade: 'Note finale',
+      issuedOn: 'Date',
+    });
   });
 });
 

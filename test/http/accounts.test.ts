@@ -31,7 +31,11 @@ describe('accounts', () => {
       expect(res.statusCode).toBe(400);
       expect(res.body).toContain('Cette adresse courriel n’est pas valide.');
       expect(res.body).toContain('value="pas-une-adresse"');
-      const weak = await a.post('/signup', { displayName: 'Zoé', email: 'zoe@example.org', password: 'password1', locale: 'en' }, { headers: { 'accept-language': 'en' } });
+      const weak = await a.post(
+        '/signup',
+        { displayName: 'Zoé', email: 'zoe@example.org', password: 'password1', locale: 'en' },
+        { headers: { 'accept-language': 'en' } },
+      );
       expect(weak.statusCode).toBe(400);
       expect(weak.body).toContain('too common');
       expect((await t.mails()).filter((m) => m.to === 'zoe@example.org')).toHaveLength(0);
@@ -93,7 +97,9 @@ describe('accounts', () => {
         flows.push(/name="flow" value="([^"]+)"/.exec(res.body)![1]!);
       }
       const csrf = await a.csrf();
-      const results = await Promise.all(flows.flatMap((flow) => Array.from({ length: 5 }, () => a.post('/account/emails/verify', { flow, code: '999999' }, { csrf }))));
+      const results = await Promise.all(
+        flows.flatMap((flow) => Array.from({ length: 5 }, () => a.post('/account/emails/verify', { flow, code: '999999' }, { csrf }))),
+      );
       const throttled = results.filter((r) => r.statusCode === 429).length;
       const evaluated = results.filter((r) => r.statusCode === 400 || r.statusCode === 410).length;
       expect(evaluated).toBeLessThanOrEqual(10);
@@ -252,7 +258,9 @@ describe('accounts', () => {
       expect((await a.post('/account/profile', { displayName: 'X', locale: 'fr' }, { csrf: null })).statusCode).toBe(403);
       expect((await a.post('/account/profile', { displayName: 'X', locale: 'fr' }, { csrf: 'A'.repeat(43) })).statusCode).toBe(403);
       expect((await a.post('/account/profile', { displayName: 'X', locale: 'fr' }, { headers: { origin: 'https://evil.test' } })).statusCode).toBe(403);
-      expect((await a.post('/account/profile', { displayName: 'Nouveau Nom', locale: 'en' }, { headers: { origin: 'http://sceau.test:3000' } })).statusCode).toBe(303);
+      expect(
+        (await a.post('/account/profile', { displayName: 'Nouveau Nom', locale: 'en' }, { headers: { origin: 'http://sceau.test:3000' } })).statusCode,
+      ).toBe(303);
       expect((await a.get('/account')).body).toContain('Nouveau Nom');
     });
 
@@ -265,7 +273,9 @@ describe('accounts', () => {
         expect(pre).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
         const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
         const res = await s.app.inject({
-          method: 'POST', url: '/signin', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-sceau_pre=${pre.value}` },
+          method: 'POST',
+          url: '/signin',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-sceau_pre=${pre.value}` },
           payload: new URLSearchParams({ _csrf: csrf, email: 'secure@example.org', password: TEST_PASSWORD }).toString(),
         });
         expect(res.statusCode).toBe(303);

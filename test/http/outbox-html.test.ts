@@ -9,7 +9,9 @@ describe('outbox message: HTML version', () => {
     t = await createTestApp();
     await t.createUser({ email: 'root@sceau.test', isPlatformAdmin: true });
     await t.createUser({ email: 'someone@example.org' });
-    mailId = await t.container.store.transaction((tx) => tx.outbox.add({ kind: 'password.changed', to: 'zoe@example.org', locale: 'fr', params: { name: '<script>alert(1)</script> Zoé' } }));
+    mailId = await t.container.store.transaction((tx) =>
+      tx.outbox.add({ kind: 'password.changed', to: 'zoe@example.org', locale: 'fr', params: { name: '<script>alert(1)</script> Zoé' } }),
+    );
   });
   afterAll(async () => t?.close());
 
@@ -18,7 +20,9 @@ describe('outbox message: HTML version', () => {
     await admin.signIn('root@sceau.test');
     const page = await admin.get(`/admin/outbox/${mailId}`);
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain(`<iframe class="mail-html" sandbox src="/admin/outbox/${mailId}?view=html" title="Version HTML (telle que le destinataire la voit) — Votre mot de passe Sceau a été changé" referrerpolicy="no-referrer" loading="lazy"></iframe>`);
+    expect(page.body).toContain(
+      `<iframe class="mail-html" sandbox src="/admin/outbox/${mailId}?view=html" title="Version HTML (telle que le destinataire la voit) — Votre mot de passe Sceau a été changé" referrerpolicy="no-referrer" loading="lazy"></iframe>`,
+    );
     expect(page.body).not.toContain('srcdoc');
     expect(page.body).not.toContain('<script>alert(1)</script>');
     expect(page.body).toContain('Version texte');
@@ -29,7 +33,9 @@ describe('outbox message: HTML version', () => {
     const frame = await admin.get(`/admin/outbox/${mailId}?view=html`);
     expect(frame.statusCode).toBe(200);
     expect(frame.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(frame.headers['content-security-policy']).toBe("default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox");
+    expect(frame.headers['content-security-policy']).toBe(
+      "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox",
+    );
     expect(frame.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(frame.headers['referrer-policy']).toBe('no-referrer');
     expect(frame.headers['cache-control']).toBe('no-store');

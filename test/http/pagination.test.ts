@@ -62,14 +62,17 @@ describe('pagination helpers', () => {
   });
 
   it('never throws anything but CURSOR_INVALID, whatever the input', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 600 }), (raw) => {
-      try {
-        decodeCursor(secrets, raw, 'audit');
-      } catch (err) {
-        return err instanceof AppError && err.code === 'CURSOR_INVALID';
-      }
-      return true;
-    }), seeded({ numRuns: 2000 }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 600 }), (raw) => {
+        try {
+          decodeCursor(secrets, raw, 'audit');
+        } catch (err) {
+          return err instanceof AppError && err.code === 'CURSOR_INVALID';
+        }
+        return true;
+      }),
+      seeded({ numRuns: 2000 }),
+    );
   });
 
   it('parses limit (coerced, 1..100, default 50) and a bounded cursor', () => {
@@ -90,128 +93,188 @@ describe('pagination helpers', () => {
   });
 });
 
-for (const dialect of testDialects()) describe(`${dialect}: keyset pagination`, () => {
-  let db: TestDb;
-  const orgId = 'org-paging';
-  const rows: { id: string; at: string }[] = [];
-  beforeAll(async () => {
-    db = await createTestDb(dialect);
-    // 23 events over 8 distinct instants: ties on the timestamp are broken by id.
-    for (let i = 0; i < 23; i++) {
-      const at = new Date(Date.UTC(2026, 0, 15, 9, 0, i % 8)).toISOString();
-      const id = `0190f0a2-7c1e-7000-8000-${String(1000 + ((i * 7) % 23)).padStart(12, '0')}`;
-      rows.push({ id, at });
-    }
-    await db.db.insertInto('audit_events').values(rows.map((r) => ({
-      id: r.id, at: r.at, org_id: orgId, actor_user_id: null, actor_api_key_id: null, action: 'test.event',
-      target_type: null, target_id: null, ip: null, request_id: null, details: null,
-    }))).execute();
-    await db.db.insertInto('audit_events').values({
-      id: 'ffffffff-ffff-7fff-8fff-ffffffffffff', at: '2030-01-01T00:00:00.000Z', org_id: 'another-org', actor_user_id: null,
-      actor_api_key_id: null, action: 'test.event', target_type: null, target_id: null, ip: null, request_id: null, details: null,
-    }).execute();
-  });
-  afterAll(async () => {
-    await db.cleanup();
-  });
-
-  const expected = () => [...rows].sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1)).map((r) => r.id);
-  const listPage = async (limit: number, after: PagePosition | null) => {
-    const q = db.db.selectFrom('audit_events').select(['id', 'at']).where('org_id', '=', orgId);
-    const found = await keyset(q, { limit, after }, { t: 'at', id: 'id' }).execute();
-    return toPage(found, { limit, after }, { positionOf: (r) => ({ t: r.at, id: r.id }), map: (r) => r.id });
-  };
-
-  it.each([1, 5, 7, 22, 23, 100])('walks every row once, newest first, %i at a time', async (limit) => {
-    const seen: string[] = [];
-    let after: PagePosition | null = null;
-    for (let guard = 0; guard < 50; guard++) {
-      const p = await listPage(limit, after);
-      expect(p.items.length).toBeLessThanOrEqual(limit);
-      seen.push(...p.items);
-      if (!p.next) break;
-      after = p.next;
-    }
-    expect(seen).toEqual(expected());
-  });
-
-  it('is stable when rows are added at the top between pages', async () => {
-    const first = await listPage(5, null);
-    await db.db.insertInto('audit_events').values({
-      id: '0190f0a2-7c1e-7000-8000-999999999999', at: '2026-06-01T00:00:00.000Z', org_id: orgId, actor_user_id: null,
-      actor_api_key_id: null, action: 'test.event', target_type: null, target_id: null, ip: null, request_id: null, details: null,
-    }).execute();
-    const second = await listPage(5, first.next);
-    expect([...first.items, ...second.items]).toEqual(expected().slice(0, 10));
-  });
-});
-
-for (const dialect of testDialects()) describe(`${dialect}: a paginated route`, () => {
-  let db: TestDb;
-  let container: Container;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let dataDir: string;
-  beforeAll(async () => {
-    db = await createTestDb(dialect);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-paging-'));
-    const config = testConfig({ db: db.config, dataDir });
-    container = await compose(config, { role: 'web', clock: fixedClock(), logger: createLogger({ level: 'silent' }), handle: db });
-    app = await buildApp(container.deps);
-    app.withTypeProvider<ZodTypeProvider>().get('/test/events', {
-      config: { kind: 'api' },
-      schema: {
-        querystring: z.object({ ...pageQuery }),
-        response: { 200: page(z.object({ id: z.string(), at: z.string() })), ...problemResponses },
-      },
-    }, async (request) => {
-      const { limit, cursor } = request.query;
-      const after = decodeCursor(container.deps.secrets, cursor, 'events');
-      const q = container.handle.db.selectFrom('audit_events').select(['id', 'at']).where('org_id', '=', 'org-route');
-      const rows = await keyset(q, { limit, after }, { t: 'at', id: 'id' }).execute();
-      return pageResponse(container.deps.secrets, toPage(rows, { limit, after }, { positionOf: (r) => ({ t: r.at, id: r.id }), map: (r) => r }), { present: (r) => r, scope: 'events' });
+for (const dialect of testDialects())
+  describe(`${dialect}: keyset pagination`, () => {
+    let db: TestDb;
+    const orgId = 'org-paging';
+    const rows: { id: string; at: string }[] = [];
+    beforeAll(async () => {
+      db = await createTestDb(dialect);
+      // 23 events over 8 distinct instants: ties on the timestamp are broken by id.
+      for (let i = 0; i < 23; i++) {
+        const at = new Date(Date.UTC(2026, 0, 15, 9, 0, i % 8)).toISOString();
+        const id = `0190f0a2-7c1e-7000-8000-${String(1000 + ((i * 7) % 23)).padStart(12, '0')}`;
+        rows.push({ id, at });
+      }
+      await db.db
+        .insertInto('audit_events')
+        .values(
+          rows.map((r) => ({
+            id: r.id,
+            at: r.at,
+            org_id: orgId,
+            actor_user_id: null,
+            actor_api_key_id: null,
+            action: 'test.event',
+            target_type: null,
+            target_id: null,
+            ip: null,
+            request_id: null,
+            details: null,
+          })),
+        )
+        .execute();
+      await db.db
+        .insertInto('audit_events')
+        .values({
+          id: 'ffffffff-ffff-7fff-8fff-ffffffffffff',
+          at: '2030-01-01T00:00:00.000Z',
+          org_id: 'another-org',
+          actor_user_id: null,
+          actor_api_key_id: null,
+          action: 'test.event',
+          target_type: null,
+          target_id: null,
+          ip: null,
+          request_id: null,
+          details: null,
+        })
+        .execute();
     });
-    await app.ready();
-    await container.handle.db.insertInto('audit_events').values(Array.from({ length: 12 }, (_, i) => ({
-      id: `0190f0a2-7c1e-7000-8000-${String(i).padStart(12, '0')}`, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-      org_id: 'org-route', actor_user_id: null, actor_api_key_id: null, action: 'test.event', target_type: null, target_id: null,
-      ip: null, request_id: null, details: null,
-    }))).execute();
-  });
-  afterAll(async () => {
-    await app.close();
-    await container.close();
-    await db.cleanup();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    afterAll(async () => {
+      await db.cleanup();
+    });
+
+    const expected = () => [...rows].sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1)).map((r) => r.id);
+    const listPage = async (limit: number, after: PagePosition | null) => {
+      const q = db.db.selectFrom('audit_events').select(['id', 'at']).where('org_id', '=', orgId);
+      const found = await keyset(q, { limit, after }, { t: 'at', id: 'id' }).execute();
+      return toPage(found, { limit, after }, { positionOf: (r) => ({ t: r.at, id: r.id }), map: (r) => r.id });
+    };
+
+    it.each([1, 5, 7, 22, 23, 100])('walks every row once, newest first, %i at a time', async (limit) => {
+      const seen: string[] = [];
+      let after: PagePosition | null = null;
+      for (let guard = 0; guard < 50; guard++) {
+        const p = await listPage(limit, after);
+        expect(p.items.length).toBeLessThanOrEqual(limit);
+        seen.push(...p.items);
+        if (!p.next) break;
+        after = p.next;
+      }
+      expect(seen).toEqual(expected());
+    });
+
+    it('is stable when rows are added at the top between pages', async () => {
+      const first = await listPage(5, null);
+      await db.db
+        .insertInto('audit_events')
+        .values({
+          id: '0190f0a2-7c1e-7000-8000-999999999999',
+          at: '2026-06-01T00:00:00.000Z',
+          org_id: orgId,
+          actor_user_id: null,
+          actor_api_key_id: null,
+          action: 'test.event',
+          target_type: null,
+          target_id: null,
+          ip: null,
+          request_id: null,
+          details: null,
+        })
+        .execute();
+      const second = await listPage(5, first.next);
+      expect([...first.items, ...second.items]).toEqual(expected().slice(0, 10));
+    });
   });
 
-  const get = (query: string) => app.inject({ method: 'GET', url: `/test/events${query}`, headers: { 'accept-language': 'en' } });
+for (const dialect of testDialects())
+  describe(`${dialect}: a paginated route`, () => {
+    let db: TestDb;
+    let container: Container;
+    let app: Awaited<ReturnType<typeof buildApp>>;
+    let dataDir: string;
+    beforeAll(async () => {
+      db = await createTestDb(dialect);
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-paging-'));
+      const config = testConfig({ db: db.config, dataDir });
+      container = await compose(config, { role: 'web', clock: fixedClock(), logger: createLogger({ level: 'silent' }), handle: db });
+      app = await buildApp(container.deps);
+      app.withTypeProvider<ZodTypeProvider>().get(
+        '/test/events',
+        {
+          config: { kind: 'api' },
+          schema: {
+            querystring: z.object({ ...pageQuery }),
+            response: { 200: page(z.object({ id: z.string(), at: z.string() })), ...problemResponses },
+          },
+        },
+        async (request) => {
+          const { limit, cursor } = request.query;
+          const after = decodeCursor(container.deps.secrets, cursor, 'events');
+          const q = container.handle.db.selectFrom('audit_events').select(['id', 'at']).where('org_id', '=', 'org-route');
+          const rows = await keyset(q, { limit, after }, { t: 'at', id: 'id' }).execute();
+          return pageResponse(container.deps.secrets, toPage(rows, { limit, after }, { positionOf: (r) => ({ t: r.at, id: r.id }), map: (r) => r }), {
+            present: (r) => r,
+            scope: 'events',
+          });
+        },
+      );
+      await app.ready();
+      await container.handle.db
+        .insertInto('audit_events')
+        .values(
+          Array.from({ length: 12 }, (_, i) => ({
+            id: `0190f0a2-7c1e-7000-8000-${String(i).padStart(12, '0')}`,
+            at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+            org_id: 'org-route',
+            actor_user_id: null,
+            actor_api_key_id: null,
+            action: 'test.event',
+            target_type: null,
+            target_id: null,
+            ip: null,
+            request_id: null,
+            details: null,
+          })),
+        )
+        .execute();
+    });
+    afterAll(async () => {
+      await app.close();
+      await container.close();
+      await db.cleanup();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
 
-  it('pages through with nextCursor and ends with null', async () => {
-    const ids: string[] = [];
-    let query = '?limit=5';
-    for (let i = 0; i < 10; i++) {
-      const res = await get(query);
-      expect(res.statusCode).toBe(200);
-      const body = res.json() as { data: { id: string }[]; nextCursor: string | null };
-      ids.push(...body.data.map((d) => d.id));
-      if (!body.nextCursor) break;
-      query = `?limit=5&cursor=${encodeURIComponent(body.nextCursor)}`;
-    }
-    expect(ids).toHaveLength(12);
-    expect(ids[0]).toBe('0190f0a2-7c1e-7000-8000-000000000011');
-    expect(new Set(ids).size).toBe(12);
-    expect((await get('')).json().data).toHaveLength(12); // default limit 50
-  });
+    const get = (query: string) => app.inject({ method: 'GET', url: `/test/events${query}`, headers: { 'accept-language': 'en' } });
 
-  it('answers 400 CURSOR_INVALID for a forged or foreign cursor and 400 for a bad limit, never 500', async () => {
-    const forged = encodeCursor(secrets, { t: '2026-01-01T00:00:05.000Z', id: 'x' }, 'events');
-    for (const cursor of [forged, 'garbage', encodeCursor(container.deps.secrets, { t: 'a', id: 'b' }, 'templates')]) {
-      const res = await get(`?cursor=${encodeURIComponent(cursor)}`);
-      expect(res.statusCode).toBe(400);
-      expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.json()).toMatchObject({ code: 'CURSOR_INVALID', field: 'cursor', detail: expect.stringContaining('cursor') });
-    }
-    for (const limit of ['0', '101', 'ten']) expect((await get(`?limit=${limit}`)).json().code).toBe('VALIDATION_FAILED');
-    expect((await get(`?cursor=${'a'.repeat(501)}`)).statusCode).toBe(400);
+    it('pages through with nextCursor and ends with null', async () => {
+      const ids: string[] = [];
+      let query = '?limit=5';
+      for (let i = 0; i < 10; i++) {
+        const res = await get(query);
+        expect(res.statusCode).toBe(200);
+        const body = res.json() as { data: { id: string }[]; nextCursor: string | null };
+        ids.push(...body.data.map((d) => d.id));
+        if (!body.nextCursor) break;
+        query = `?limit=5&cursor=${encodeURIComponent(body.nextCursor)}`;
+      }
+      expect(ids).toHaveLength(12);
+      expect(ids[0]).toBe('0190f0a2-7c1e-7000-8000-000000000011');
+      expect(new Set(ids).size).toBe(12);
+      expect((await get('')).json().data).toHaveLength(12); // default limit 50
+    });
+
+    it('answers 400 CURSOR_INVALID for a forged or foreign cursor and 400 for a bad limit, never 500', async () => {
+      const forged = encodeCursor(secrets, { t: '2026-01-01T00:00:05.000Z', id: 'x' }, 'events');
+      for (const cursor of [forged, 'garbage', encodeCursor(container.deps.secrets, { t: 'a', id: 'b' }, 'templates')]) {
+        const res = await get(`?cursor=${encodeURIComponent(cursor)}`);
+        expect(res.statusCode).toBe(400);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json()).toMatchObject({ code: 'CURSOR_INVALID', field: 'cursor', detail: expect.stringContaining('cursor') });
+      }
+      for (const limit of ['0', '101', 'ten']) expect((await get(`?limit=${limit}`)).json().code).toBe('VALIDATION_FAILED');
+      expect((await get(`?cursor=${'a'.repeat(501)}`)).statusCode).toBe(400);
+    });
   });
-});

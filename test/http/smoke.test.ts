@@ -3,8 +3,12 @@ import { createTestApp, extractCode, type TestApp } from '../support/app.js';
 
 describe('smoke', () => {
   let t: TestApp;
-  beforeAll(async () => { t = await createTestApp(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('health answers ok', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/health' });

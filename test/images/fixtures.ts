@@ -54,7 +54,10 @@ export function tinyJpeg(width = 8, height = 8, extra: Buffer[] = []): Buffer {
   sof[0] = 8;
   sof.writeUInt16BE(height, 1);
   sof.writeUInt16BE(width, 3);
-  sof[5] = 1; sof[6] = 1; sof[7] = 0x11; sof[8] = 0;
+  sof[5] = 1;
+  sof[6] = 1;
+  sof[7] = 0x11;
+  sof[8] = 0;
   const huffman = (tableClass: number) => segment(0xc4, Buffer.from([tableClass << 4, 1, ...new Array<number>(15).fill(0), 0x00]));
   const sos = segment(0xda, Buffer.from([1, 1, 0x00, 0, 63, 0]));
   const bits = 2 * Math.ceil(width / 8) * Math.ceil(height / 8);

@@ -11,9 +11,7 @@ import zlib from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageProcessor } from '../../src/files/images.js';
-import {
-  PNG_SIGNATURE, decodePixels, handPng, hasRedPixel, jpegSegment, pngChunk, solidPng, tinyJpeg, withPngChunk,
-} from './fixtures.js';
+import { PNG_SIGNATURE, decodePixels, handPng, hasRedPixel, jpegSegment, pngChunk, solidPng, tinyJpeg, withPngChunk } from './fixtures.js';
 import type { ImageProblem, InspectedImage } from '../../src/domain/templates/model.js';
 
 const processor = createImageProcessor();
@@ -32,9 +30,10 @@ describe('recognising formats by their bytes', () => {
   });
 
   it('recognises SVG text after a BOM, an XML declaration, comments and a DOCTYPE without internal subset', async () => {
-    const svg = '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- made by hand -->\n'
-      + '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
-      + '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><circle cx="20" cy="15" r="10"/></svg>';
+    const svg =
+      '\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- made by hand -->\n' +
+      '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n' +
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><circle cx="20" cy="15" r="10"/></svg>';
     expect(await processor.inspect(Buffer.from(svg))).toEqual({ type: 'svg', width: 40, height: 30 });
   });
 
@@ -54,8 +53,9 @@ describe('recognising formats by their bytes', () => {
   });
 
   it('refuses SVG entity declarations (an internal DTD subset)', async () => {
-    const lol = '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-      + '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&b;</text></svg>';
+    const lol =
+      '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>' +
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&b;</text></svg>';
     expect(await processor.inspect(Buffer.from(lol))).toEqual({ error: 'unsupported' });
     const hidden = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><!ENTITY x "y"></svg>';
     expect(await processor.inspect(Buffer.from(hidden))).toEqual({ error: 'unsupported' });
@@ -103,7 +103,15 @@ describe('PNG checks', () => {
     expect(await processor.sanitize(handPng(13, 7), 'png')).toBeInstanceOf(Buffer);
     expect(await processor.sanitize(handPng(13, 7, { rawSize: 7 * 14 - 1 }), 'png')).toEqual({ error: 'corrupt' });
     // Adam7 passes of a 13×7 greyscale image, [columns, rows] each; one filter byte per row: 105 bytes.
-    const adam7 = [[2, 1], [2, 1], [4, 1], [3, 2], [7, 2], [6, 4], [13, 3]].reduce((n, [w, h]) => n + h! * (1 + w!), 0);
+    const adam7 = [
+      [2, 1],
+      [2, 1],
+      [4, 1],
+      [3, 2],
+      [7, 2],
+      [6, 4],
+      [13, 3],
+    ].reduce((n, [w, h]) => n + h! * (1 + w!), 0);
     expect(adam7).toBe(105);
     expect(await processor.sanitize(handPng(13, 7, { interlace: 1, rawSize: adam7 }), 'png')).toBeInstanceOf(Buffer);
     expect(await processor.sanitize(handPng(13, 7, { interlace: 1, rawSize: adam7 - 1 }), 'png')).toEqual({ error: 'corrupt' });
@@ -120,7 +128,7 @@ describe('PNG checks', () => {
 
   it('drops text and EXIF chunks, keeping the pixels', async () => {
     const tagged = withPngChunk(withPngChunk(png, 'tEXt', Buffer.from('Comment\0<script>alert(1)</script>')), 'eXIf', Buffer.from('MM\0*GPS'));
-    const clean = await processor.sanitize(tagged, 'png') as Buffer;
+    const clean = (await processor.sanitize(tagged, 'png')) as Buffer;
     expect(clean.includes('<script>')).toBe(false);
     expect(clean.includes('tEXt')).toBe(false);
     expect(clean.includes('eXIf')).toBe(false);
@@ -156,7 +164,7 @@ describe('JPEG checks', () => {
     const icc = jpegSegment(0xe2, Buffer.from('ICC_PROFILE\0\x01\x01profile'));
     const adobe = jpegSegment(0xee, Buffer.from('Adobe\0\x64\0\0\0\0\x01'));
     const tagged = tinyJpeg(16, 16, [exif, xmp, comment, icc, adobe]);
-    const clean = await processor.sanitize(tagged, 'jpeg') as Buffer;
+    const clean = (await processor.sanitize(tagged, 'jpeg')) as Buffer;
     for (const s of ['GPSLatitude', 'xmpmeta', '<script>']) expect(clean.includes(s), s).toBe(false);
     for (const s of ['JFIF', 'ICC_PROFILE', 'Adobe']) expect(clean.includes(s), s).toBe(true);
     expect(await processor.inspect(clean)).toEqual({ type: 'jpeg', width: 16, height: 16 });
@@ -198,8 +206,15 @@ describe('SVG rasterisation (X2)', () => {
   it('never reads a file: absolute path, file: URL, path relative to the working directory, any namespace prefix', async () => {
     const relative = path.relative(process.cwd(), redFile);
     const hrefs = [
-      `href="${redFile}"`, `xlink:href="${redFile}"`, `x:href='${redFile}'`, `href="file://${redFile}"`, `href="${relative}"`,
-      `href = "./${relative}"`, `HREF="${redFile}"`, `href="&#47;${redFile.slice(1)}"`, `href=" ${redFile}"`,
+      `href="${redFile}"`,
+      `xlink:href="${redFile}"`,
+      `x:href='${redFile}'`,
+      `href="file://${redFile}"`,
+      `href="${relative}"`,
+      `href = "./${relative}"`,
+      `HREF="${redFile}"`,
+      `href="&#47;${redFile.slice(1)}"`,
+      `href=" ${redFile}"`,
       `href="data:image/svg+xml;base64,${Buffer.from(svgWith(`<image href="${redFile}" width="10" height="10"/>`)).toString('base64')}"`,
       `href="data:text/plain;base64,${fs.readFileSync(redFile).toString('base64').slice(0, 0)}${Buffer.from(redFile).toString('base64')}"`,
     ];
@@ -215,7 +230,9 @@ describe('SVG rasterisation (X2)', () => {
   });
 
   it('still draws inline raster images and same-document references', async () => {
-    const inline = svgWith(`<defs><rect id="r" width="5" height="10" fill="#ff0000"/></defs><use href="#r"/><image x="5" width="5" height="10" href="data:image/png;base64,${solidPng(5, 10, '#ff0000').toString('base64')}"/>`);
+    const inline = svgWith(
+      `<defs><rect id="r" width="5" height="10" fill="#ff0000"/></defs><use href="#r"/><image x="5" width="5" height="10" href="data:image/png;base64,${solidPng(5, 10, '#ff0000').toString('base64')}"/>`,
+    );
     const out = await rasterOk(inline, 10);
     const px = decodePixels(out.png, 'png', 10, 10);
     expect(hasRedPixel(px.subarray(0, 4))).toBe(true); // left half: <use>
@@ -244,7 +261,8 @@ describe('SVG rasterisation (X2)', () => {
     expect(out.png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     expect([out.width, out.height]).toEqual([1024, 512]);
     const text = out.png.toString('latin1');
-    for (const s of ['script', 'onload', 'onclick', 'foreignObject', 'javascript', 'evil.example', 'passwd', '<svg', 'alert']) expect(text.includes(s), s).toBe(false);
+    for (const s of ['script', 'onload', 'onclick', 'foreignObject', 'javascript', 'evil.example', 'passwd', '<svg', 'alert'])
+      expect(text.includes(s), s).toBe(false);
     expect((await processor.inspect(out.png)) as InspectedImage).toEqual({ type: 'png', width: 1024, height: 512 });
   });
 
@@ -254,6 +272,8 @@ describe('SVG rasterisation (X2)', () => {
     const huge = await rasterOk('<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="50000"><rect width="10" height="10"/></svg>');
     expect([huge.width, huge.height]).toEqual([1024, 512]);
     // Thinner than a pixel once scaled: refused, never an enormous bitmap.
-    expect(await processor.rasterizeSvg('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="100000000"/>', 1024)).toEqual({ error: 'corrupt' } satisfies ImageProblem);
+    expect(await processor.rasterizeSvg('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="100000000"/>', 1024)).toEqual({
+      error: 'corrupt',
+    } satisfies ImageProblem);
   });
 });

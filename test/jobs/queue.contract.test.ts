@@ -25,9 +25,11 @@ const RETRY_BASE_MS = 1_000; // pg-boss works in whole seconds
 /** Log lines that mean the queue itself misbehaved (handler failures are expected in some tests). */
 const UNEXPECTED = new Set(['pg-boss error', 'job poll failed', 'job bookkeeping failed', 'could not start job worker']);
 const problems: string[] = [];
-const record = (level: string) => (obj: Record<string, unknown>, msg?: string): void => {
-  if (msg && UNEXPECTED.has(msg)) problems.push(`${level}: ${msg} ${JSON.stringify(obj)}`);
-};
+const record =
+  (level: string) =>
+  (obj: Record<string, unknown>, msg?: string): void => {
+    if (msg && UNEXPECTED.has(msg)) problems.push(`${level}: ${msg} ${JSON.stringify(obj)}`);
+  };
 
 const FAST: JobQueueOptions = {
   logger: { info: record('info'), warn: record('warn'), error: record('error') },
@@ -150,13 +152,17 @@ for (const dialect of testDialects()) {
       const queue = newQueue();
       const release = deferred();
       const started = deferred();
-      queue.work(JOB, async (job) => {
-        if (job.payload.key === 'first') {
-          started.resolve();
-          await release.promise;
-        }
-        await recordEffect(db, job);
-      }, { concurrency: 2 });
+      queue.work(
+        JOB,
+        async (job) => {
+          if (job.payload.key === 'first') {
+            started.resolve();
+            await release.promise;
+          }
+          await recordEffect(db, job);
+        },
+        { concurrency: 2 },
+      );
 
       const first = await queue.enqueue(JOB, { key: 'first' }, { singletonKey: 'k' });
       expect(first).toEqual(expect.any(String));
@@ -317,8 +323,12 @@ for (const dialect of testDialects()) {
 
       expect([...runs.values()].every((n) => n === 1)).toBe(true);
       expect([...runs.keys()].sort()).toEqual(keys);
-      expect(await testDb(db).selectFrom('test_runs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())
-        .toEqual({ n: 50 });
+      expect(
+        await testDb(db)
+          .selectFrom('test_runs')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst(),
+      ).toEqual({ n: 50 });
       expect((await effects(db)).map((e) => e.key)).toEqual(keys);
       expect(await queueB.counts(JOB)).toEqual({ queued: 0, running: 0, done: 50, dead: 0 });
       expect(perWorker.a + perWorker.b).toBe(50);

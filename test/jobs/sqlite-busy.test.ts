@@ -48,10 +48,14 @@ describe('table job queue while another process holds the SQLite write lock', ()
 
     const jobs = db.db;
     let status = during.status;
-    await waitFor('job done', async () => {
-      status = (await jobs.selectFrom('jobs').select('status').executeTakeFirstOrThrow()).status;
-      return status === 'done';
-    }, 5_000);
+    await waitFor(
+      'job done',
+      async () => {
+        status = (await jobs.selectFrom('jobs').select('status').executeTakeFirstOrThrow()).status;
+        return status === 'done';
+      },
+      5_000,
+    );
     expect(status).toBe('done');
     expect(logged.filter((l) => l.startsWith('job bookkeeping failed'))).toEqual([]);
   });

@@ -34,7 +34,12 @@ import { SmtpSink } from './smtp-sink.js';
 
 /** SQLite queue timings: quick polls, back-off base·2^(n−1) capped at `retryMaxMs`. */
 const fastJobs = (overrides: JobQueueOptions = {}): JobQueueOptions => ({
-  leaseMs: 30_000, stopGraceMs: 3_000, pollIntervalMs: 20, retryBaseMs: 150, retryMaxMs: 60_000, ...overrides,
+  leaseMs: 30_000,
+  stopGraceMs: 3_000,
+  pollIntervalMs: 20,
+  retryBaseMs: 150,
+  retryMaxMs: 60_000,
+  ...overrides,
 });
 
 /**
@@ -60,11 +65,15 @@ async function startNamedWorker(h: MailHarness, workerId: string, jobs: JobQueue
 }
 
 async function drained(h: MailHarness): Promise<void> {
-  await eventually(async () => {
-    const mails = await h.outbox();
-    const counts = await h.web.jobs.counts('mail.send@1');
-    return mails.length > 0 && mails.every((m) => m.status !== 'queued') && counts.queued === 0 && counts.running === 0;
-  }, 'the outbox and the queue to drain', 60_000);
+  await eventually(
+    async () => {
+      const mails = await h.outbox();
+      const counts = await h.web.jobs.counts('mail.send@1');
+      return mails.length > 0 && mails.every((m) => m.status !== 'queued') && counts.queued === 0 && counts.running === 0;
+    },
+    'the outbox and the queue to drain',
+    60_000,
+  );
   await sleep(300);
 }
 
@@ -97,11 +106,18 @@ describe('the credential e-mail', () => {
     const hostileBody = 'Bonjour {{nom}} ({{note}}),\r\nBcc: evil@x.test\n\n<script>alert("body")</script> <a href="javascript:alert(1)">x</a>\n{{lien}}';
     const hostileTitle = 'Titre\nBcc: evil@x.test <img src=x onerror=alert(1)>';
     // A custom subject and body (merge fields), and one template with the default texts (the title goes into them).
-    const custom = await createTemplate(h.web.deps, actor, { slug: org.slug, template: {
-      ...TEMPLATE_INPUT, name: { fr: hostileTitle, en: hostileTitle },
-      email: { subject: { fr: hostileSubject, en: hostileSubject }, body: { fr: hostileBody, en: hostileBody } },
-    } });
-    const plain = await createTemplate(h.web.deps, actor, { slug: org.slug, template: { ...TEMPLATE_INPUT, name: { fr: hostileTitle, en: hostileTitle }, email: {} } });
+    const custom = await createTemplate(h.web.deps, actor, {
+      slug: org.slug,
+      template: {
+        ...TEMPLATE_INPUT,
+        name: { fr: hostileTitle, en: hostileTitle },
+        email: { subject: { fr: hostileSubject, en: hostileSubject }, body: { fr: hostileBody, en: hostileBody } },
+      },
+    });
+    const plain = await createTemplate(h.web.deps, actor, {
+      slug: org.slug,
+      template: { ...TEMPLATE_INPUT, name: { fr: hostileTitle, en: hostileTitle }, email: {} },
+    });
     const names = [
       '<script>alert("n")</script>\r\nBcc: evil@x.test',
       '=?utf-8?b?DQpCY2M6IGV2aWxAeC50ZXN0?=',
@@ -114,7 +130,12 @@ describe('the credential e-mail', () => {
     let n = 0;
     for (const template of [custom, plain]) {
       const recipients = names.map((name) => ({ name, email: `victim${++n}@example.org`, locale: n % 2 ? 'fr' : 'en', fields: { note: '<b>A</b>' } }));
-      const res = await h.app.inject({ method: 'POST', url: '/api/v1/credentials', headers: { authorization: `Bearer ${key}` }, payload: { templateId: template.id, recipients } });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/credentials',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { templateId: template.id, recipients },
+      });
       expect(res.statusCode, res.body).toBe(201);
       for (const r of recipients) expected.push({ to: r.email, values: [normalizeName(r.name, 'name'), ...(template === custom ? ['<b>A</b>'] : [])] });
     }
@@ -127,10 +148,17 @@ describe('the credential e-mail', () => {
     // Defence in depth: values that skipped input validation reach rendering and SMTP as they are.
     const rawName = 'Raw\r\nBcc: evil@x.test\r\n<script>alert(3)</script>';
     await h.web.store.outbox.add({
-      kind: 'credential.issued', to: 'raw@example.org', locale: 'en',
+      kind: 'credential.issued',
+      to: 'raw@example.org',
+      locale: 'en',
       params: {
-        name: rawName, orgName: 'Org\r\nBcc: evil@x.test', credentialName: 'Cred\r\nX-Evil: 1', link: 'http://sceau.test:3000/c/00000000-0000-4000-8000-000000000000?t=abc',
-        inAccount: 0, customSubject: 'Spoof\r\nBcc: evil@x.test\r\nSubject: spoofed\n\rX-Evil: 1', customBody: `Hello ${rawName}\r\n<img src=x onerror=alert(4)>`,
+        name: rawName,
+        orgName: 'Org\r\nBcc: evil@x.test',
+        credentialName: 'Cred\r\nX-Evil: 1',
+        link: 'http://sceau.test:3000/c/00000000-0000-4000-8000-000000000000?t=abc',
+        inAccount: 0,
+        customSubject: 'Spoof\r\nBcc: evil@x.test\r\nSubject: spoofed\n\rX-Evil: 1',
+        customBody: `Hello ${rawName}\r\n<img src=x onerror=alert(4)>`,
       },
     });
     expected.push({ to: 'raw@example.org', values: [rawName.split('\r\n')[2]!, '<img src=x onerror=alert(4)>'] });
@@ -156,7 +184,9 @@ describe('the credential e-mail', () => {
       for (const value of values) expect(msg!.html, `${to}: ${JSON.stringify(value)}`).toContain(escapeHtml(value));
     }
     // The custom subject kept its words on one line; the default one carries the (hostile) title, on one line too.
-    expect(sink.to('victim1@example.org')[0]!.subject).toBe(`Votre ${hostileTitle.replace('\n', ' ')} Bcc: evil@x.test X-Evil: 1 =?utf-8?b?DQpCY2M6IGV2aWxAeC50ZXN0?=`);
+    expect(sink.to('victim1@example.org')[0]!.subject).toBe(
+      `Votre ${hostileTitle.replace('\n', ' ')} Bcc: evil@x.test X-Evil: 1 =?utf-8?b?DQpCY2M6IGV2aWxAeC50ZXN0?=`,
+    );
     expect(sink.to('raw@example.org')[0]!.subject).toBe('Spoof Bcc: evil@x.test Subject: spoofed X-Evil: 1');
   }, 120_000);
 
@@ -229,10 +259,17 @@ describe('the credential e-mail', () => {
       await eventually(async () => (await h!.web.store.issuanceJobs.findById(job.id))?.status === 'completed', 'the job to complete', 120_000, 100);
       expect(await h.web.store.issuanceJobs.counts(job.id)).toMatchObject({ issued: ROWS, failed: 0 });
       // The outage lasts until every message failed at least once, and a hundred of them twice.
-      await eventually(async () => {
-        const mails = (await h!.outbox()).filter((m) => m.kind === 'credential.issued');
-        return mails.length === ROWS && mails.every((m) => failures(m.idempotencyKey) >= 1) && mails.filter((m) => failures(m.idempotencyKey) >= 2).length >= 100;
-      }, 'failed attempts for every message', 120_000, 100);
+      await eventually(
+        async () => {
+          const mails = (await h!.outbox()).filter((m) => m.kind === 'credential.issued');
+          return (
+            mails.length === ROWS && mails.every((m) => failures(m.idempotencyKey) >= 1) && mails.filter((m) => failures(m.idempotencyKey) >= 2).length >= 100
+          );
+        },
+        'failed attempts for every message',
+        120_000,
+        100,
+      );
       const mid = (await h.outbox()).filter((m) => m.kind === 'credential.issued');
       expect(mid.filter((m) => m.status === 'queued').length).toBeGreaterThanOrEqual(ROWS - 1);
       for (const m of mid.filter((x) => x.to !== DEAD)) expect(m.lastError).toMatch(/421|Service not available/);
@@ -273,7 +310,11 @@ describe('the credential e-mail', () => {
     const byKey = new Map<string, SendAttempt[]>();
     for (const a of attempts()) byKey.set(a.key, [...(byKey.get(a.key) ?? []), a]);
     for (const list of byKey.values()) {
-      list.slice(1).forEach((a, i) => expect(a.at - list[i]!.endedAt!, `wait after attempt ${i + 1}`).toBeGreaterThanOrEqual(Math.min(retryMaxMs, retryBaseMs * 2 ** i) - 5));
+      list
+        .slice(1)
+        .forEach((a, i) =>
+          expect(a.at - list[i]!.endedAt!, `wait after attempt ${i + 1}`).toBeGreaterThanOrEqual(Math.min(retryMaxMs, retryBaseMs * 2 ** i) - 5),
+        );
     }
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
     const medians: number[] = [];
@@ -305,7 +346,9 @@ describe('the credential e-mail', () => {
     // A delivered one is shown as sent.
     const sentId = (await h.web.store.awards.list(org.id, { q: 'eleve1@example.org' }, { limit: 5 }))[0]!.id;
     expect((await agent.get(`/console/${org.slug}/credentials/${sentId}?lang=en`)).body).toContain(escapeHtml(c.mail.sent));
-    console.info(`[C4 bulk] ${ROWS} rows, outage ${outageMs} ms, ${sink.refusedConnections} refused connections, `
-      + `median scheduled back-off ${medians.map((x) => Math.round(x)).join(' → ')} ms`);
+    console.info(
+      `[C4 bulk] ${ROWS} rows, outage ${outageMs} ms, ${sink.refusedConnections} refused connections, ` +
+        `median scheduled back-off ${medians.map((x) => Math.round(x)).join(' → ')} ms`,
+    );
   }, 300_000);
 });

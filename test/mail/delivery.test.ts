@@ -23,9 +23,7 @@ import { createMailTransport, deliverMail } from '../../src/mail/sender.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { extractCode, extractLink } from '../support/app.js';
 import { testDialects, type TestDialect } from '../support/db.js';
-import {
-  createMailHarness, eventually, expectNoInjectedHeaders, fastForwardPgRetries, readMailJobs, type MailHarness, type SendAttempt,
-} from './harness.js';
+import { createMailHarness, eventually, expectNoInjectedHeaders, fastForwardPgRetries, readMailJobs, type MailHarness, type SendAttempt } from './harness.js';
 import { SmtpSink, type SinkMessage } from './smtp-sink.js';
 
 const FROM = 'no-reply@sceau.test';
@@ -42,11 +40,15 @@ function fastJobs(dialect: TestDialect, overrides: JobQueueOptions = {}): JobQue
 
 /** Everything the worker had to do is done: no queued mail, no queued or running job. Then a short quiet period. */
 async function settle(h: MailHarness, quietMs = h.dialect === 'sqlite' ? 300 : 1_200): Promise<void> {
-  await eventually(async () => {
-    const mails = await h.outbox();
-    const counts = await h.web.jobs.counts('mail.send@1');
-    return mails.every((m) => m.status !== 'queued') && counts.queued === 0 && counts.running === 0;
-  }, 'the outbox and the queue to drain', 30_000);
+  await eventually(
+    async () => {
+      const mails = await h.outbox();
+      const counts = await h.web.jobs.counts('mail.send@1');
+      return mails.every((m) => m.status !== 'queued') && counts.queued === 0 && counts.running === 0;
+    },
+    'the outbox and the queue to drain',
+    30_000,
+  );
   await sleep(quietMs);
 }
 
@@ -112,7 +114,9 @@ describe('mail delivery', () => {
         const leaStart = await lea.post('/signup', { displayName: 'Léa Martin', email: 'lea@example.org', password: 'un mot de passe solide', locale: 'fr' });
         expect(leaStart.statusCode).toBe(303);
         const sam = h.agent();
-        expect((await sam.post('/signup', { displayName: 'Sam Lee', email: 'sam@example.org', password: 'a solid pass phrase', locale: 'en' })).statusCode).toBe(303);
+        expect(
+          (await sam.post('/signup', { displayName: 'Sam Lee', email: 'sam@example.org', password: 'a solid pass phrase', locale: 'en' })).statusCode,
+        ).toBe(303);
         await sink.waitFor((m) => m.some((x) => x.envelope.to.includes('lea@example.org')) && m.some((x) => x.envelope.to.includes('sam@example.org')));
         const leaCode = extractCode(sink.to('lea@example.org')[0]!.text);
         expect(sink.to('lea@example.org')[0]!.subject).toBe(format(fr['signup.code'].subject, { code: leaCode }));
@@ -144,7 +148,11 @@ describe('mail delivery', () => {
         await h.createUser({ email: 'admin@acme.test', org, role: 'admin', locale: 'fr' });
         const admin = h.agent();
         await admin.signIn('admin@acme.test');
-        for (const [email, role, locale] of [['new.en@example.org', 'staff', 'en'], ['new.fr@example.org', 'reviewer', 'fr'], ['emma@example.org', 'staff', 'fr']] as const) {
+        for (const [email, role, locale] of [
+          ['new.en@example.org', 'staff', 'en'],
+          ['new.fr@example.org', 'reviewer', 'fr'],
+          ['emma@example.org', 'staff', 'fr'],
+        ] as const) {
           const res = await admin.post('/console/acme/invitations', { email, role, locale });
           expect(res.statusCode, `invite ${email}`).toBe(303);
         }
@@ -164,7 +172,11 @@ describe('mail delivery', () => {
           expectNoInjectedHeaders(received[0]!, mail.to);
           expect(received[0]!.subject).toBe(mail.subject);
         }
-        const byKind = (to: string) => outbox.filter((m) => m.to === to).map((m) => `${m.kind}:${m.locale}`).sort();
+        const byKind = (to: string) =>
+          outbox
+            .filter((m) => m.to === to)
+            .map((m) => `${m.kind}:${m.locale}`)
+            .sort();
         expect(byKind('emma@example.org')).toEqual(['invitation:en', 'password.changed:en', 'password.reset:en']);
         expect(byKind('new.en@example.org')).toEqual(['invitation:en']);
         expect(byKind('new.fr@example.org')).toEqual(['invitation:fr']);
@@ -197,8 +209,10 @@ describe('mail delivery', () => {
         // deliverMail on the delivered row: nothing sent.
         const transport = createMailTransport({ smtpUrl: sink.url });
         try {
-          await deliverMail({ store: h.web.store, clock: h.web.deps.clock, transport, from: h.config.mail.from, host: HOST },
-            { mailId: mail!.id, attempt: 1, maxAttempts: MAIL_MAX_ATTEMPTS });
+          await deliverMail(
+            { store: h.web.store, clock: h.web.deps.clock, transport, from: h.config.mail.from, host: HOST },
+            { mailId: mail!.id, attempt: 1, maxAttempts: MAIL_MAX_ATTEMPTS },
+          );
         } finally {
           transport.close();
         }
@@ -256,7 +270,9 @@ describe('mail delivery', () => {
         const outageStart = Date.now();
         for (const [i, email] of recipients.entries()) {
           const res = await h.app.inject({
-            method: 'POST', url: '/api/v1/organization/invitations', headers: { authorization: `Bearer ${key}` },
+            method: 'POST',
+            url: '/api/v1/organization/invitations',
+            headers: { authorization: `Bearer ${key}` },
             payload: { email, role: 'staff', locale: i % 2 ? 'en' : 'fr' },
           });
           expect(res.statusCode, res.body).toBe(201);
@@ -290,8 +306,11 @@ describe('mail delivery', () => {
         const minFailures = dialect === 'sqlite' ? 3 : 2;
         const failures = (k: string) => worker.attempts.filter((a) => a.key === k && !a.ok).length;
         try {
-          await eventually(async () => [...keys].every((k) => failures(k) >= minFailures)
-            && (await h!.outbox()).every((m) => m.attempts >= minFailures), `${minFailures} failed attempts per message`, 30_000);
+          await eventually(
+            async () => [...keys].every((k) => failures(k) >= minFailures) && (await h!.outbox()).every((m) => m.attempts >= minFailures),
+            `${minFailures} failed attempts per message`,
+            30_000,
+          );
         } finally {
           sampling = false;
           await sampler;
@@ -342,8 +361,10 @@ describe('mail delivery', () => {
         for (const [k, g] of gapsByKey(worker.attempts)) {
           g.forEach((gap, i) => expect(gap, `key ${k}, wait after attempt ${i + 1}`).toBeGreaterThanOrEqual(backoffBounds(dialect, i + 1, base)[0] - 5));
         }
-        console.info(`[C4 ${dialect}] outage ${outageMs} ms, ${sink.refusedConnections} refused connections, `
-          + `median scheduled back-off ${medians.map((x) => Math.round(x)).join(' → ')} ms`);
+        console.info(
+          `[C4 ${dialect}] outage ${outageMs} ms, ${sink.refusedConnections} refused connections, ` +
+            `median scheduled back-off ${medians.map((x) => Math.round(x)).join(' → ')} ms`,
+        );
       });
 
       it('C4: with the sink down for good, the mail ends dead with its error and the job is dead-lettered', async () => {
@@ -442,13 +463,18 @@ describe('mail delivery', () => {
         }
         // A sign-up whose display name carries the same payloads (it appears in the body only).
         const hostileName = '=?utf-8?q?Bcc=3A_evil=40x.test?= <img src=x onerror=alert(2)>\r\nBcc: evil@x.test';
-        expect((await h.agent().post('/signup', { displayName: hostileName, email: 'mallory@example.org', password: 'a solid pass phrase', locale: 'en' })).statusCode).toBe(303);
+        expect(
+          (await h.agent().post('/signup', { displayName: hostileName, email: 'mallory@example.org', password: 'a solid pass phrase', locale: 'en' }))
+            .statusCode,
+        ).toBe(303);
         expected.push({ to: 'mallory@example.org', values: [normalizeName(hostileName)] });
         // Defence in depth: values that skipped input validation (older rows, another driver) reach render + SMTP raw.
         const rawOrg = 'Raw\r\nBcc: evil@x.test\r\nX-Evil: 1\n\rSubject: spoofed';
         const rawInviter = '<img src=x onerror=alert(3)>\u2028</p><a href="javascript:alert(4)">x</a>';
         await h.web.store.outbox.add({
-          kind: 'invitation', to: 'raw@example.org', locale: 'en',
+          kind: 'invitation',
+          to: 'raw@example.org',
+          locale: 'en',
           params: { orgName: rawOrg, inviterName: rawInviter, role: 'staff', acceptUrl: `http://${HOST}:3000/invitations/accept?token=abc` },
         });
         expected.push({ to: 'raw@example.org', values: [rawInviter] });

@@ -97,11 +97,7 @@ function captureLogger(logs: string[]) {
   return createLogger({ level: 'info', destination: sink });
 }
 
-export async function createMailHarness(options: {
-  dialect: TestDialect;
-  smtpUrl?: string;
-  jobs?: JobQueueOptions;
-}): Promise<MailHarness> {
+export async function createMailHarness(options: { dialect: TestDialect; smtpUrl?: string; jobs?: JobQueueOptions }): Promise<MailHarness> {
   const db = await createTestDb(options.dialect);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-mail-'));
   const config = testConfig({ db: db.config, dataDir, mail: { smtpUrl: options.smtpUrl, from: 'Sceau <no-reply@sceau.test>' } });
@@ -113,7 +109,12 @@ export async function createMailHarness(options: {
   const workers: { worker: StartedWorker; stopped: boolean }[] = [];
 
   const harness: MailHarness = {
-    dialect: options.dialect, db, app, web, config, logs,
+    dialect: options.dialect,
+    db,
+    app,
+    web,
+    config,
+    logs,
     agent: () => new Agent(app),
     async startWorker(workerOptions = {}) {
       const handle = openDatabase(db.config, { poolSize: 3 });
@@ -156,7 +157,12 @@ export async function createMailHarness(options: {
 }
 
 /** Polls `check` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -189,8 +195,12 @@ export async function readMailJobs(h: MailHarness): Promise<QueuedJobView[]> {
   if (h.dialect === 'sqlite') {
     const rows = await h.web.handle.db.selectFrom('jobs').selectAll().where('name', '=', 'mail.send@1').execute();
     return rows.map((r) => ({
-      id: r.id, mailId: (JSON.parse(r.payload) as { mailId: string }).mailId, attempts: r.attempts,
-      state: r.status as QueuedJobView['state'], runAt: Date.parse(r.run_at), lastStartedAt: undefined,
+      id: r.id,
+      mailId: (JSON.parse(r.payload) as { mailId: string }).mailId,
+      attempts: r.attempts,
+      state: r.status as QueuedJobView['state'],
+      runAt: Date.parse(r.run_at),
+      lastStartedAt: undefined,
     }));
   }
   const { rows } = await sql<{ id: string; data: { mailId: string }; state: string; retry_count: number; start_after: Date; started_on: Date | null }>`
@@ -201,7 +211,11 @@ export async function readMailJobs(h: MailHarness): Promise<QueuedJobView[]> {
     const attempts = started ? r.retry_count + 1 : 0;
     const state = r.state === 'created' || r.state === 'retry' ? 'queued' : r.state === 'active' ? 'running' : r.state === 'completed' ? 'done' : 'dead';
     return {
-      id: r.id, mailId: r.data.mailId, attempts, state, runAt: new Date(r.start_after).getTime(),
+      id: r.id,
+      mailId: r.data.mailId,
+      attempts,
+      state,
+      runAt: new Date(r.start_after).getTime(),
       lastStartedAt: r.started_on ? new Date(r.started_on).getTime() : undefined,
     };
   });
@@ -216,8 +230,9 @@ export async function fastForwardPgRetries(h: MailHarness, jobs: Pick<QueuedJobV
   let moved = 0;
   for (const job of jobs) {
     const result = await sql`UPDATE pgboss.job SET start_after = now()
-      WHERE name = 'mail__send_v1' AND state = 'retry' AND id = ${job.id}::uuid AND retry_count = ${job.attempts - 1} AND start_after > now()`
-      .execute(h.web.handle.db);
+      WHERE name = 'mail__send_v1' AND state = 'retry' AND id = ${job.id}::uuid AND retry_count = ${job.attempts - 1} AND start_after > now()`.execute(
+      h.web.handle.db,
+    );
     moved += Number(result.numAffectedRows ?? 0);
   }
   return moved;

@@ -48,7 +48,10 @@ export class SmtpSink {
   #waiters = new Set<() => void>();
   #pending = new Set<Promise<void>>();
 
-  private constructor(private readonly server: SMTPServer, readonly port: number) {}
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly port: number,
+  ) {}
 
   /** Starts a sink on 127.0.0.1:<ephemeral port>. */
   static async start(): Promise<SmtpSink> {
@@ -80,7 +83,10 @@ export class SmtpSink {
             to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
           };
           // The 250 reply is sent only once the message is recorded: "accepted" means "in the sink".
-          const done = sink!.#record(raw, envelope).then(() => callback(), (err: Error) => callback(err));
+          const done = sink!.#record(raw, envelope).then(
+            () => callback(),
+            (err: Error) => callback(err),
+          );
           sink!.#pending.add(done);
           void done.finally(() => sink!.#pending.delete(done));
         });

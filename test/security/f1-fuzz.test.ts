@@ -30,7 +30,15 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 import { ERROR_CODES } from '../../src/domain/shared/errors.js';
 import { createTestApp } from '../support/app.js';
 import {
-  type FuzzCase, type MultipartOptions, describeBody, describeCase, invalidBodyCase, invalidImageBody, invalidMultipartCase, isBinary, payloadOf,
+  type FuzzCase,
+  type MultipartOptions,
+  describeBody,
+  describeCase,
+  invalidBodyCase,
+  invalidImageBody,
+  invalidMultipartCase,
+  isBinary,
+  payloadOf,
 } from './support/fuzz-cases.js';
 import { solidPng } from '../images/fixtures.js';
 import { csvOf } from '../templates/support.js';
@@ -46,7 +54,9 @@ console.info(`[F1] ${RUNS} cases per route over seeds ${SEEDS.join(', ')}${isRep
 
 const t = await createTestApp();
 const w = await seedWorld(t);
-const writeRoutes = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+const writeRoutes = routeTable(t.app)
+  .filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
+  .sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
 /** DELETE routes declare no body: Fastify does not read one, so there is nothing to fuzz. */
 const bodyRoutes = writeRoutes.filter((r) => !(r.method === 'DELETE' && !r.schema?.['body']));
 const PNG = solidPng(12, 12, '#336699');
@@ -55,10 +65,12 @@ const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rec
 /** Multipart routes: the upload they accept, and well-formed uploads with a valid token they refuse all the same. */
 const UPLOADS: Record<string, MultipartOptions> = {
   'POST /console/:slug/bulk': {
-    fileField: 'file', fields: { templateId: w.res.A.template.id }, file: csvOf(2),
+    fileField: 'file',
+    fields: { templateId: w.res.A.template.id },
+    file: csvOf(2),
     refused: [
       { label: 'a template of no one', fields: { templateId: w.randomId() } },
-      { label: 'org B\'s template', fields: { templateId: w.res.B.template.id } },
+      { label: "org B's template", fields: { templateId: w.res.B.template.id } },
       { label: 'an empty file', file: Buffer.alloc(0) },
       { label: 'no file', file: null },
       { label: 'a PNG instead of a CSV', file: PNG },
@@ -67,7 +79,9 @@ const UPLOADS: Record<string, MultipartOptions> = {
     ],
   },
   'POST /console/:slug/images': {
-    fileField: 'image', fields: {}, file: PNG,
+    fileField: 'image',
+    fields: {},
+    file: PNG,
     refused: [
       { label: 'not an image', file: Buffer.from('hello, world') },
       { label: 'an empty file', file: Buffer.alloc(0) },
@@ -76,7 +90,9 @@ const UPLOADS: Record<string, MultipartOptions> = {
     ],
   },
   'POST /console/:slug/results': {
-    fileField: 'file', fields: {}, file: Buffer.from('courriel;nom;activité;réussi;date\r\nx@example.org;X;sec-101;oui;2020-01-01\r\n'),
+    fileField: 'file',
+    fields: {},
+    file: Buffer.from('courriel;nom;activité;réussi;date\r\nx@example.org;X;sec-101;oui;2020-01-01\r\n'),
     refused: [
       { label: 'an empty file', file: Buffer.alloc(0) },
       { label: 'no file', file: null },
@@ -89,7 +105,11 @@ const isApi = (r: CapturedRoute) => isApiPath(r.url);
 const isSignedInPage = (r: CapturedRoute) => /^\/(account|console|admin)(\/|$)/.test(r.url);
 
 const counts = (() => {
-  const stmt = sqliteOf(t).prepare(`select ${tableNames(t).map((n) => `(select count(*) from "${n}") as "${n}"`).join(', ')}`);
+  const stmt = sqliteOf(t).prepare(
+    `select ${tableNames(t)
+      .map((n) => `(select count(*) from "${n}") as "${n}"`)
+      .join(', ')}`,
+  );
   return () => JSON.stringify(stmt.get());
 })();
 
@@ -131,60 +151,79 @@ describe('F1 malformed bodies on every route with a body', () => {
     expect(bodyRoutes.filter((r) => !r.schema?.['body']).map(routeKey)).toEqual([]);
     expect(writeRoutes.filter((r) => !bodyRoutes.includes(r)).every((r) => r.method === 'DELETE')).toBe(true);
     // Every multipart route has upload cases (a route taking a file, i.e. a Buffer field, is a multipart route).
-    const uploads = bodyRoutes.filter((r) => !isApi(r) && describeBody(r.schema!['body']).fields.some((f) => f.binary)).map(routeKey).sort();
+    const uploads = bodyRoutes
+      .filter((r) => !isApi(r) && describeBody(r.schema!['body']).fields.some((f) => f.binary))
+      .map(routeKey)
+      .sort();
     expect(uploads).toEqual(Object.keys(UPLOADS).sort());
   });
 
   for (const route of bodyRoutes) {
     const key = routeKey(route);
-    it(key, async () => {
-      const rawBody = isBinary(route.schema!['body']);
-      const info = rawBody ? undefined : describeBody(route.schema!['body']);
-      let client: Client;
-      if (isApi(route)) client = w.apiClient(w.apiKeyA.key);
-      else if (isSignedInPage(route)) client = await w.signIn('adminA');
-      else client = w.anonymous();
-      const token = isApi(route) ? '' : await client.csrf();
-      // Org A's real ids: only the body can make the request fail.
-      const url = fillPath(route.url, w.paramsFor(route.url));
-      const baseHeaders: Record<string, string> = {};
-      if (client.cookies.size) baseHeaders['cookie'] = client.cookieHeader();
-      if (client.bearer) baseHeaders['authorization'] = `Bearer ${client.bearer}`;
+    it(
+      key,
+      async () => {
+        const rawBody = isBinary(route.schema!['body']);
+        const info = rawBody ? undefined : describeBody(route.schema!['body']);
+        let client: Client;
+        if (isApi(route)) client = w.apiClient(w.apiKeyA.key);
+        else if (isSignedInPage(route)) client = await w.signIn('adminA');
+        else client = w.anonymous();
+        const token = isApi(route) ? '' : await client.csrf();
+        // Org A's real ids: only the body can make the request fail.
+        const url = fillPath(route.url, w.paramsFor(route.url));
+        const baseHeaders: Record<string, string> = {};
+        if (client.cookies.size) baseHeaders['cookie'] = client.cookieHeader();
+        if (client.bearer) baseHeaders['authorization'] = `Bearer ${client.bearer}`;
 
-      const beforeDump = dumpDb(t);
-      const beforeHash = dbHash(t);
-      const beforeCounts = counts();
-      const statuses = new Map<number, number>();
-      let failure: string | undefined;
-      const started = Date.now();
+        const beforeDump = dumpDb(t);
+        const beforeHash = dbHash(t);
+        const beforeCounts = counts();
+        const statuses = new Map<number, number>();
+        let failure: string | undefined;
+        const started = Date.now();
 
-      const upload = UPLOADS[key];
-      const arbitrary = rawBody ? invalidImageBody(PNG, SVG, IMAGE_MAX_BYTES)
-        : upload ? fc.oneof(invalidBodyCase(info!, { isWeb: true }), invalidMultipartCase(upload)) : invalidBodyCase(info!, { isWeb: !isApi(route) });
-      const property = fc.asyncProperty(arbitrary, async (c: FuzzCase) => {
-        const headers: Record<string, string> = { ...baseHeaders };
-        if (c.contentType !== undefined) headers['content-type'] = c.contentType;
-        if (c.accept !== undefined) headers['accept'] = c.accept;
-        const res = await t.app.inject({ method: route.method as 'POST', url, headers, payload: payloadOf(c, token), remoteAddress: nextAddress() });
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-        const problem = checkResponse(route, res) ?? pollution() ?? (counts() !== beforeCounts ? 'row counts changed' : undefined);
-        if (problem) {
-          failure = `${problem}\n  input: ${describeCase(c)}\n  answer: ${res.statusCode} ${String(res.headers['content-type'])} ${(token ? res.body.split(token).join('<csrf>') : res.body).slice(0, 300)}`;
-          return false;
-        }
-        return true;
-      });
+        const upload = UPLOADS[key];
+        const arbitrary = rawBody
+          ? invalidImageBody(PNG, SVG, IMAGE_MAX_BYTES)
+          : upload
+            ? fc.oneof(invalidBodyCase(info!, { isWeb: true }), invalidMultipartCase(upload))
+            : invalidBodyCase(info!, { isWeb: !isApi(route) });
+        const property = fc.asyncProperty(arbitrary, async (c: FuzzCase) => {
+          const headers: Record<string, string> = { ...baseHeaders };
+          if (c.contentType !== undefined) headers['content-type'] = c.contentType;
+          if (c.accept !== undefined) headers['accept'] = c.accept;
+          const res = await t.app.inject({ method: route.method as 'POST', url, headers, payload: payloadOf(c, token), remoteAddress: nextAddress() });
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          const problem = checkResponse(route, res) ?? pollution() ?? (counts() !== beforeCounts ? 'row counts changed' : undefined);
+          if (problem) {
+            failure = `${problem}\n  input: ${describeCase(c)}\n  answer: ${res.statusCode} ${String(res.headers['content-type'])} ${(token ? res.body.split(token).join('<csrf>') : res.body).slice(0, 300)}`;
+            return false;
+          }
+          return true;
+        });
 
-      const total = await checkOverSeeds(property, {
-        seeds: SEEDS, runs: RUNS, label: `F1 ${key} (${url})`, failure: () => failure, env: { FUZZ_RUNS: RUNS, TEST_DB: 'sqlite' },
-      });
-      const health = await t.app.inject({ method: 'GET', url: '/health', remoteAddress: nextAddress() });
-      expect(health.statusCode).toBe(200);
-      expect(pollution()).toBeUndefined();
-      expect(diffDumps(beforeDump, dumpDb(t))).toEqual([]);
-      expect(dbHash(t)).toBe(beforeHash);
-      if (!replayPath) expect(total).toBeGreaterThanOrEqual(RUNS);
-      console.info(`[F1] ${key}: ${total} cases in ${Date.now() - started} ms; statuses ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
-    }, 180_000);
+        const total = await checkOverSeeds(property, {
+          seeds: SEEDS,
+          runs: RUNS,
+          label: `F1 ${key} (${url})`,
+          failure: () => failure,
+          env: { FUZZ_RUNS: RUNS, TEST_DB: 'sqlite' },
+        });
+        const health = await t.app.inject({ method: 'GET', url: '/health', remoteAddress: nextAddress() });
+        expect(health.statusCode).toBe(200);
+        expect(pollution()).toBeUndefined();
+        expect(diffDumps(beforeDump, dumpDb(t))).toEqual([]);
+        expect(dbHash(t)).toBe(beforeHash);
+        if (!replayPath) expect(total).toBeGreaterThanOrEqual(RUNS);
+        console.info(
+          `[F1] ${key}: ${total} cases in ${Date.now() - started} ms; statuses ${[...statuses]
+            .sort()
+            .map(([s, n]) => `${s}×${n}`)
+            .join(' ')}`,
+        );
+      },
+      180_000,
+    );
   }
 });

@@ -73,7 +73,10 @@ const word = fc.oneof(
 const name = fc.oneof(
   { arbitrary: fc.array(word, { minLength: 1, maxLength: 3 }).map((a) => a.join(' ')), weight: 200 },
   { arbitrary: fc.constantFrom(...FORMULAS), weight: 40 },
-  { arbitrary: fc.constantFrom('', '   ', 'Nom "entre guillemets"', 'Nom; avec, séparateurs', 'Ligne\nsuivante', 'Retour\r\nchariot', ' espaces '), weight: 40 },
+  {
+    arbitrary: fc.constantFrom('', '   ', 'Nom "entre guillemets"', 'Nom; avec, séparateurs', 'Ligne\nsuivante', 'Retour\r\nchariot', ' espaces '),
+    weight: 40,
+  },
   { arbitrary: fc.constant('x'.repeat(201)), weight: 20 },
   { arbitrary: fc.constant(`Nul\u0000char`), weight: 3 },
   // A 1 MB field (about one file in 80).
@@ -82,53 +85,99 @@ const name = fc.oneof(
 const localPart = fc.stringMatching(/^[a-z][a-z0-9.]{0,12}$/);
 const email = fc.oneof(
   { arbitrary: fc.tuple(localPart, fc.nat(99_999)).map(([l, n]) => `${l}.${n}@example.org`), weight: 10 },
-  { arbitrary: fc.constantFrom('pas-un-courriel', '', 'a@b', 'x@@example.org', 'A@EXAMPLE.ORG', '=cmd@example.org', '+x@example.org', '-x@example.org', 'un espace@example.org'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      'pas-un-courriel',
+      '',
+      'a@b',
+      'x@@example.org',
+      'A@EXAMPLE.ORG',
+      '=cmd@example.org',
+      '+x@example.org',
+      '-x@example.org',
+      'un espace@example.org',
+    ),
+    weight: 2,
+  },
 );
-const note = fc.oneof({ arbitrary: fc.constantFrom('A', 'B+', 'C', '17/20'), weight: 6 }, { arbitrary: fc.constantFrom('', 'x'.repeat(60), ...FORMULAS), weight: 2 });
-const date = fc.oneof({ arbitrary: fc.constantFrom('15/06/2026', '2026-06-30', '1.2.2025'), weight: 6 }, { arbitrary: fc.constantFrom('', '31/02/2026', 'demain', '2026-13-01', '=TODAY()'), weight: 2 });
+const note = fc.oneof(
+  { arbitrary: fc.constantFrom('A', 'B+', 'C', '17/20'), weight: 6 },
+  { arbitrary: fc.constantFrom('', 'x'.repeat(60), ...FORMULAS), weight: 2 },
+);
+const date = fc.oneof(
+  { arbitrary: fc.constantFrom('15/06/2026', '2026-06-30', '1.2.2025'), weight: 6 },
+  { arbitrary: fc.constantFrom('', '31/02/2026', 'demain', '2026-13-01', '=TODAY()'), weight: 2 },
+);
 
-const row = fc.tuple(name, email, note, date, fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -2, 1, 2), fc.constantFrom('', '', '', '', '', 'extra')).map(([n, e, g, d, width, extra]) => {
-  const cells = [n, e, g, d];
-  if (width < 0) cells.length = 4 + width;
-  for (let i = 0; i < width; i++) cells.push(extra);
-  return cells;
-});
+const row = fc
+  .tuple(name, email, note, date, fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -2, 1, 2), fc.constantFrom('', '', '', '', '', 'extra'))
+  .map(([n, e, g, d, width, extra]) => {
+    const cells = [n, e, g, d];
+    if (width < 0) cells.length = 4 + width;
+    for (let i = 0; i < width; i++) cells.push(extra);
+    return cells;
+  });
 
 /** Some rows copy the e-mail of an earlier one (duplicates). */
-const rows = fc.tuple(fc.array(fc.option(row, { freq: 12, nil: null }), { minLength: 0, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 3 })).map(([list, dups]) => {
-  const data = list.filter((r): r is string[] => r !== null && r.length > 1);
-  for (const d of dups) {
-    if (data.length < 2) break;
-    const from = data[d % data.length]!;
-    const to = data[(d + 1) % data.length]!;
-    to[1] = from[1]!;
-  }
-  return list;
-});
+const rows = fc
+  .tuple(fc.array(fc.option(row, { freq: 12, nil: null }), { minLength: 0, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 3 }))
+  .map(([list, dups]) => {
+    const data = list.filter((r): r is string[] => r !== null && r.length > 1);
+    for (const d of dups) {
+      if (data.length < 2) break;
+      const from = data[d % data.length]!;
+      const to = data[(d + 1) % data.length]!;
+      to[1] = from[1]!;
+    }
+    return list;
+  });
 
 const header = fc.oneof(
   { arbitrary: fc.constant<string[]>(HEADER), weight: 12 },
-  { arbitrary: fc.constantFrom<string[]>(['Nom', 'nom', 'Courriel'], ['Nom', '', 'Courriel'], ['Nom', 'Adresse', 'Note'], [...HEADER, 'Commentaire'], ['Name', 'Email', 'Note'], ['', '', ''], ['=Nom', 'Courriel']), weight: 2 },
+  {
+    arbitrary: fc.constantFrom<string[]>(
+      ['Nom', 'nom', 'Courriel'],
+      ['Nom', '', 'Courriel'],
+      ['Nom', 'Adresse', 'Note'],
+      [...HEADER, 'Commentaire'],
+      ['Name', 'Email', 'Note'],
+      ['', '', ''],
+      ['=Nom', 'Courriel'],
+    ),
+    weight: 2,
+  },
 );
 
 /** `value` once in `1 + without` draws, else undefined. */
-const sometimes = <T>(value: fc.Arbitrary<T>, without: number) => fc.oneof({ arbitrary: fc.constant(undefined), weight: without }, { arbitrary: value, weight: 1 });
+const sometimes = <T>(value: fc.Arbitrary<T>, without: number) =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: without }, { arbitrary: value, weight: 1 });
 
-const model: fc.Arbitrary<Model> = fc.record({
-  header, rows,
-  sep: fc.constantFrom<Sep>(';', ',', '\t'),
-  eols: fc.array(fc.constantFrom<Eol>('\r\n', '\n', '\r'), { minLength: 1, maxLength: 4 }),
-  boms: fc.constantFrom(0, 0, 1, 2),
-  encoding: fc.constantFrom<Enc>('utf-8', 'utf-8', 'windows-1252', 'utf-16le'),
-  quoteAll: fc.boolean(),
-  // About one file in eight gets a spliced quote, one in six byte damage.
-  splice: sometimes(fc.record({ at: fc.nat(20), text: fc.constantFrom('"Ouvert;x@example.org;A;', 'Nom;"ouvert', 'a;"b"c;d', '"x"y;z') }), 7),
-  damage: sometimes(fc.array(fc.record({ op: fc.constantFrom<'flip' | 'insert' | 'delete'>('flip', 'insert', 'delete'), at: fc.nat(), value: fc.nat(255) }), { minLength: 1, maxLength: 6 }), 5),
-}, { requiredKeys: ['header', 'rows', 'sep', 'eols', 'boms', 'encoding', 'quoteAll'] });
+const model: fc.Arbitrary<Model> = fc.record(
+  {
+    header,
+    rows,
+    sep: fc.constantFrom<Sep>(';', ',', '\t'),
+    eols: fc.array(fc.constantFrom<Eol>('\r\n', '\n', '\r'), { minLength: 1, maxLength: 4 }),
+    boms: fc.constantFrom(0, 0, 1, 2),
+    encoding: fc.constantFrom<Enc>('utf-8', 'utf-8', 'windows-1252', 'utf-16le'),
+    quoteAll: fc.boolean(),
+    // About one file in eight gets a spliced quote, one in six byte damage.
+    splice: sometimes(fc.record({ at: fc.nat(20), text: fc.constantFrom('"Ouvert;x@example.org;A;', 'Nom;"ouvert', 'a;"b"c;d', '"x"y;z') }), 7),
+    damage: sometimes(
+      fc.array(fc.record({ op: fc.constantFrom<'flip' | 'insert' | 'delete'>('flip', 'insert', 'delete'), at: fc.nat(), value: fc.nat(255) }), {
+        minLength: 1,
+        maxLength: 6,
+      }),
+      5,
+    ),
+  },
+  { requiredKeys: ['header', 'rows', 'sep', 'eols', 'boms', 'encoding', 'quoteAll'] },
+);
 
 // ---- Serialisation ---------------------------------------------------------------------------------------------
 
-const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 
 function cp1252(text: string): Buffer | undefined {
   const out = Buffer.alloc(text.length);
@@ -182,7 +231,10 @@ function build(m: Model): Built {
     const encoded = cp1252(text);
     // Not encodable, or bytes that happen to be valid UTF-8 (read as UTF-8 first, like Excel files): sent as UTF-8.
     if (encoded && !isUtf8(encoded)) body = encoded;
-    else { encoding = 'utf-8'; body = Buffer.from(text, 'utf8'); }
+    else {
+      encoding = 'utf-8';
+      body = Buffer.from(text, 'utf8');
+    }
   } else if (encoding === 'utf-16le') body = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
   else body = Buffer.from(text, 'utf8');
   if (encoding !== 'utf-16le') body = Buffer.concat([...Array.from({ length: m.boms }, () => Buffer.from([0xef, 0xbb, 0xbf])), body]);
@@ -206,7 +258,13 @@ function build(m: Model): Built {
 function expected(m: Model, b: Built): { status: 303; rows: { line: number; cells: string[] }[] } | { status: 400; why: string } {
   if (b.text.includes('\u0000')) return { status: 400, why: 'NUL' };
   // The reference: csv-parse, on the same text, every line end accepted.
-  const records = parse(b.text, { delimiter: m.sep, record_delimiter: ['\r\n', '\n', '\r'], relax_column_count: true, skip_empty_lines: false, bom: true }) as string[][];
+  const records = parse(b.text, {
+    delimiter: m.sep,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_column_count: true,
+    skip_empty_lines: false,
+    bom: true,
+  }) as string[][];
   const cells = records.map((r) => r.map((c) => c.replace(/\r\n?/g, '\n').trim()));
   const starts = b.lines;
   if (records.length !== starts.length) throw new Error(`model and reference disagree on the record count (${records.length} vs ${starts.length})`);
@@ -219,7 +277,13 @@ function expected(m: Model, b: Built): { status: 303; rows: { line: number; cell
   if (names.some((h) => h === '') || new Set(names.map((h) => h.normalize('NFC').toLowerCase())).size !== names.length) return { status: 400, why: 'header' };
   if (!data.length) return { status: 400, why: 'no data' };
   for (const r of data) if (r.cells.slice(names.length).some((c) => c !== '')) return { status: 400, why: 'row wider than the header' };
-  return { status: 303, rows: data.map((r) => ({ line: r.line, cells: [...r.cells.slice(0, names.length), ...Array<string>(Math.max(0, names.length - r.cells.length)).fill('')] })) };
+  return {
+    status: 303,
+    rows: data.map((r) => ({
+      line: r.line,
+      cells: [...r.cells.slice(0, names.length), ...Array<string>(Math.max(0, names.length - r.cells.length)).fill('')],
+    })),
+  };
 }
 
 // ---- The test ----------------------------------------------------------------------------------------------------
@@ -228,7 +292,9 @@ function expected(m: Model, b: Built): { status: 303; rows: { line: number; cell
 const REFUSALS = (() => {
   const fr = messages('fr').errors as Record<string, string>;
   return ERROR_CODES.filter((c) => /^(IMPORT_|PAYLOAD_|UPLOAD_|VALIDATION_FAILED)/.test(c)).map((c) => {
-    const parts = escapeHtml(fr[c]!).split(/\{[a-zA-Z]+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const parts = escapeHtml(fr[c]!)
+      .split(/\{[a-zA-Z]+\}/)
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     return { code: c, re: new RegExp(parts.join('[^<{}]{1,200}')) };
   });
 })();
@@ -251,9 +317,12 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
     await t?.close();
   });
 
-  const upload = (bytes: Buffer) => staff.send({
-    method: 'POST', url, multipart: { fields: { templateId: w.res.A.template.id }, file: { field: 'file', filename: 'cohorte.csv', content: bytes, type: 'text/csv' } },
-  });
+  const upload = (bytes: Buffer) =>
+    staff.send({
+      method: 'POST',
+      url,
+      multipart: { fields: { templateId: w.res.A.template.id }, file: { field: 'file', filename: 'cohorte.csv', content: bytes, type: 'text/csv' } },
+    });
 
   /** The refusal page: HTML, with one of the catalogue's import messages (placeholders filled in). */
   function refusal(res: { statusCode: number; headers: Record<string, unknown>; body: string }): string | undefined {
@@ -287,14 +356,21 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
       if (res.statusCode === 303) {
         const jobId = /\/bulk\/([0-9a-f-]{36})$/.exec(String(res.headers.location))?.[1];
         if (!jobId) return fail(`303 to ${String(res.headers.location)}`);
-        const job = sqliteOf(t).prepare('select org_id, template_id, status, total_rows from issuance_jobs where id = ?').get(jobId) as { org_id: string; template_id: string; status: string; total_rows: number } | undefined;
+        const job = sqliteOf(t).prepare('select org_id, template_id, status, total_rows from issuance_jobs where id = ?').get(jobId) as
+          { org_id: string; template_id: string; status: string; total_rows: number } | undefined;
         if (!job || job.org_id !== w.orgA.id || job.template_id !== w.res.A.template.id || job.status !== 'draft') return fail(`job ${JSON.stringify(job)}`);
-        const stored = (sqliteOf(t).prepare('select row_no, cells, status, errors from issuance_rows where job_id = ? order by row_no').all(jobId) as { row_no: number; cells: string; status: string; errors: string | null }[]);
+        const stored = sqliteOf(t).prepare('select row_no, cells, status, errors from issuance_rows where job_id = ? order by row_no').all(jobId) as {
+          row_no: number;
+          cells: string;
+          status: string;
+          errors: string | null;
+        }[];
         if (stored.length !== job.total_rows || stored.length < 1) return fail(`${stored.length} rows stored, total ${job.total_rows}`);
         for (const [i, r] of stored.entries()) {
           if (r.row_no < 2 || (i > 0 && r.row_no <= stored[i - 1]!.row_no)) return fail(`row numbers ${stored.map((x) => x.row_no).join(',')}`);
           const errors = JSON.parse(r.errors ?? '[]') as { code: string }[];
-          if (!['valid', 'invalid'].includes(r.status) || (r.status === 'invalid') !== errors.length > 0) return fail(`row ${r.row_no}: ${r.status} with ${errors.length} error(s)`);
+          if (!['valid', 'invalid'].includes(r.status) || (r.status === 'invalid') !== errors.length > 0)
+            return fail(`row ${r.row_no}: ${r.status} with ${errors.length} error(s)`);
           const unknown = errors.find((e) => !(ERROR_CODES as readonly string[]).includes(e.code));
           if (unknown) return fail(`row ${r.row_no}: unknown reason ${unknown.code}`);
         }
@@ -312,7 +388,8 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
           const page = await staff.send({ method: 'GET', url: `${url}/${jobId}` });
           if (page.statusCode !== 200) return fail(`job page ${page.statusCode}`);
           for (const r of stored.filter((x) => x.status === 'invalid').slice(0, 100)) {
-            if (!page.body.includes(`id="row-${r.row_no}-errors"`) && !page.body.includes(`Ligne ${r.row_no}`)) return fail(`the report does not name line ${r.row_no}`);
+            if (!page.body.includes(`id="row-${r.row_no}-errors"`) && !page.body.includes(`Ligne ${r.row_no}`))
+              return fail(`the report does not name line ${r.row_no}`);
           }
         }
         return true;
@@ -326,8 +403,13 @@ describe('F2 mutated CSV uploads to bulk issuance', () => {
     });
 
     const total = await checkOverSeeds(property, { seeds: SEEDS, runs: RUNS, label: 'F2', failure: () => failure, env: { F2_RUNS: RUNS } });
-    console.info(`[F2] ${total} files in ${Date.now() - started} ms; ${compared} compared row by row with csv-parse; ${checkedPages} row reports read; `
-      + `statuses ${[...statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    console.info(
+      `[F2] ${total} files in ${Date.now() - started} ms; ${compared} compared row by row with csv-parse; ${checkedPages} row reports read; ` +
+        `statuses ${[...statuses]
+          .sort()
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')}`,
+    );
     if (!replayPath) expect(total).toBeGreaterThanOrEqual(RUNS);
     // Nothing issued, nothing sent: drafts only.
     expect({ credentials: count('credentials'), awards: count('awards'), mails: count('mail_outbox') }).toEqual(before);

@@ -19,7 +19,19 @@ import { format, messages } from '../../src/i18n/t.js';
 import { escapeHtml } from '../../src/shared/html.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { CSRF, describeBody } from './support/fuzz-cases.js';
-import { type Client, type Multipart, type World, dbHash, diffDumps, dumpDb, fillPath, isApiPath, seedWorld, sqliteOf, TEST_PASSWORD } from './support/harness.js';
+import {
+  type Client,
+  type Multipart,
+  type World,
+  dbHash,
+  diffDumps,
+  dumpDb,
+  fillPath,
+  isApiPath,
+  seedWorld,
+  sqliteOf,
+  TEST_PASSWORD,
+} from './support/harness.js';
 import { solidPng } from '../images/fixtures.js';
 import { csvOf } from '../templates/support.js';
 import { type CapturedRoute, routeKey, routeTable } from './support/route-capture.js';
@@ -56,7 +68,11 @@ describe('F6 hard limits', () => {
 
     it('JSON API: 1 MiB + 1 byte → 413 problem+json PAYLOAD_TOO_LARGE; exactly 1 MiB is parsed (then refused as invalid)', async () => {
       const before = dbHash(t);
-      const wrap = (n: number) => { const head = '{"email":"'; const tail = '","role":"staff"}'; return head + 'a'.repeat(n - head.length - tail.length) + tail; };
+      const wrap = (n: number) => {
+        const head = '{"email":"';
+        const tail = '","role":"staff"}';
+        return head + 'a'.repeat(n - head.length - tail.length) + tail;
+      };
       const over = await api.send({ method: 'POST', url: '/api/v1/organization/invitations', payload: wrap(BODY_LIMIT + 1), contentType: 'application/json' });
       expect(over.statusCode).toBe(413);
       expect(over.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -75,11 +91,22 @@ describe('F6 hard limits', () => {
       expect(html.statusCode).toBe(413);
       expect(html.headers['content-type']).toMatch(/^text\/html/);
       expect(html.body).toContain(htmlMessage('PAYLOAD_TOO_LARGE'));
-      const json = await admin.send({ method: 'POST', url: '/account/profile', payload: JSON.stringify({ _csrf: token, locale: 'fr', displayName: 'a'.repeat(BODY_LIMIT) }), contentType: 'application/json', headers: { accept: 'application/json' } });
+      const json = await admin.send({
+        method: 'POST',
+        url: '/account/profile',
+        payload: JSON.stringify({ _csrf: token, locale: 'fr', displayName: 'a'.repeat(BODY_LIMIT) }),
+        contentType: 'application/json',
+        headers: { accept: 'application/json' },
+      });
       expect(json.statusCode).toBe(413);
       expect(json.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
       const anon = w.anonymous();
-      const signup = await anon.send({ method: 'POST', url: '/signup', payload: `_csrf=${await anon.csrf()}&displayName=x&email=x%40example.org&password=${'p'.repeat(BODY_LIMIT)}`, contentType: 'application/x-www-form-urlencoded' });
+      const signup = await anon.send({
+        method: 'POST',
+        url: '/signup',
+        payload: `_csrf=${await anon.csrf()}&displayName=x&email=x%40example.org&password=${'p'.repeat(BODY_LIMIT)}`,
+        contentType: 'application/x-www-form-urlencoded',
+      });
       expect(signup.statusCode).toBe(413);
       expect(dbHash(t)).toBe(before);
     });
@@ -110,7 +137,13 @@ describe('F6 hard limits', () => {
     it('web route with a JSON body: depth 33 → 400 VALIDATION_TOO_DEEP', async () => {
       const token = await admin.csrf();
       const body = `{"_csrf":"${token}","locale":"fr","displayName":${'['.repeat(32)}${']'.repeat(32)}}`;
-      const res = await admin.send({ method: 'POST', url: '/account/profile', payload: body, contentType: 'application/json', headers: { accept: 'application/json' } });
+      const res = await admin.send({
+        method: 'POST',
+        url: '/account/profile',
+        payload: body,
+        contentType: 'application/json',
+        headers: { accept: 'application/json' },
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ code: 'VALIDATION_TOO_DEEP' });
     });
@@ -119,7 +152,10 @@ describe('F6 hard limits', () => {
   describe('text fields over their maximum → 400, at the maximum → accepted', () => {
     it('display name (200): 201 → 400 NAME_INVALID on the re-rendered form, nothing saved; 501 → 400 (schema cap); 200 → saved', async () => {
       const before = userRow(w.users.adminA.id);
-      for (const [name, code] of [['n'.repeat(201), 'NAME_INVALID'], ['n'.repeat(501), 'VALIDATION_FAILED']] as const) {
+      for (const [name, code] of [
+        ['n'.repeat(201), 'NAME_INVALID'],
+        ['n'.repeat(501), 'VALIDATION_FAILED'],
+      ] as const) {
         const res = await admin.send({ method: 'POST', url: '/account/profile', form: { displayName: name, locale: 'fr' } });
         expect(res.statusCode).toBe(400);
         expect(res.headers['content-type']).toMatch(/^text\/html/);
@@ -135,14 +171,26 @@ describe('F6 hard limits', () => {
     it('sign-up: display name 201 and password 129 characters → 400; password 128 → accepted', async () => {
       const anon = w.anonymous();
       const before = dbHash(t);
-      const long = await anon.send({ method: 'POST', url: '/signup', form: { displayName: 'd'.repeat(201), email: 'long.name@example.org', password: 'un mot de passe solide' } });
+      const long = await anon.send({
+        method: 'POST',
+        url: '/signup',
+        form: { displayName: 'd'.repeat(201), email: 'long.name@example.org', password: 'un mot de passe solide' },
+      });
       expect(long.statusCode).toBe(400);
       expect(long.body).toContain(htmlMessage('NAME_INVALID', { max: 200 }));
-      const pw = await anon.send({ method: 'POST', url: '/signup', form: { displayName: 'Long Password', email: 'long.pw@example.org', password: 'é'.repeat(129) } });
+      const pw = await anon.send({
+        method: 'POST',
+        url: '/signup',
+        form: { displayName: 'Long Password', email: 'long.pw@example.org', password: 'é'.repeat(129) },
+      });
       expect(pw.statusCode).toBe(400);
       expect(pw.body).toContain(htmlMessage('PASSWORD_TOO_LONG', { max: 128 }));
       expect(dbHash(t)).toBe(before);
-      const ok = await anon.send({ method: 'POST', url: '/signup', form: { displayName: 'Long Password', email: 'long.pw@example.org', password: 'é'.repeat(128) } });
+      const ok = await anon.send({
+        method: 'POST',
+        url: '/signup',
+        form: { displayName: 'Long Password', email: 'long.pw@example.org', password: 'é'.repeat(128) },
+      });
       expect(ok.statusCode).toBe(303);
     });
 
@@ -160,7 +208,11 @@ describe('F6 hard limits', () => {
       expect(keys()).toBe(count);
       const okLabel = await admin.send({ method: 'POST', url: `/console/${w.orgA.slug}/api-keys`, form: { label: 'l'.repeat(100) } });
       expect(okLabel.statusCode).toBe(201);
-      const okName = await admin.send({ method: 'POST', url: `/console/${w.orgA.slug}/settings`, form: { name: 'o'.repeat(200), logoUrl: '', languages: 'fr' } });
+      const okName = await admin.send({
+        method: 'POST',
+        url: `/console/${w.orgA.slug}/settings`,
+        form: { name: 'o'.repeat(200), logoUrl: '', languages: 'fr' },
+      });
       expect(okName.statusCode).toBe(303);
       await admin.send({ method: 'POST', url: `/console/${w.orgA.slug}/settings`, form: { name: 'Org A', logoUrl: '', languages: ['fr', 'en'] } });
     });
@@ -184,24 +236,46 @@ describe('F6 hard limits', () => {
 
   describe('URL fields accept https only', () => {
     const BAD = [
-      'javascript:alert(1)', 'JavaScript:alert(document.domain)', ' javascript:alert(1)', 'java\tscript:alert(1)', 'java\nscript:alert(1)',
-      'javascript://example.com/%0Aalert(1)', 'data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+', 'data:text/html,<script>alert(1)</script>',
-      'http://example.com', 'http://example.com/logo.png', 'HTTP://EXAMPLE.COM/logo.png', 'vbscript:msgbox(1)', 'file:///etc/passwd',
-      'ftp://example.com/logo.png', '//example.com/logo.png', '/logo.png', 'example.com/logo.png', 'blob:https://example.com/x', `https://${'a'.repeat(2100)}.example`,
+      'javascript:alert(1)',
+      'JavaScript:alert(document.domain)',
+      ' javascript:alert(1)',
+      'java\tscript:alert(1)',
+      'java\nscript:alert(1)',
+      'javascript://example.com/%0Aalert(1)',
+      'data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+',
+      'data:text/html,<script>alert(1)</script>',
+      'http://example.com',
+      'http://example.com/logo.png',
+      'HTTP://EXAMPLE.COM/logo.png',
+      'vbscript:msgbox(1)',
+      'file:///etc/passwd',
+      'ftp://example.com/logo.png',
+      '//example.com/logo.png',
+      '/logo.png',
+      'example.com/logo.png',
+      'blob:https://example.com/x',
+      `https://${'a'.repeat(2100)}.example`,
     ];
-    it.each(BAD.map((u) => [u.length > 60 ? `${u.slice(0, 30)}…(${u.length} chars)` : u, u]))('logoUrl %j → 400, the settings form again with URL_INVALID, nothing saved', async (_label, logoUrl) => {
-      const before = orgRow();
-      const res = await admin.send({ method: 'POST', url: `/console/${w.orgA.slug}/settings`, form: { name: 'Org A changed', logoUrl, languages: 'en' } });
-      expect(res.statusCode).toBe(400);
-      expect(res.headers['content-type']).toMatch(/^text\/html/);
-      // Over the schema cap (2,100) the generic validation error answers instead of URL_INVALID.
-      expect(res.body).toContain(logoUrl.length > 2100 ? htmlMessage('VALIDATION_FAILED') : htmlMessage('URL_INVALID'));
-      expect(res.body).not.toMatch(/<img[^>]+src="(javascript|data|http):/i);
-      expect(orgRow()).toEqual(before);
-    });
+    it.each(BAD.map((u) => [u.length > 60 ? `${u.slice(0, 30)}…(${u.length} chars)` : u, u]))(
+      'logoUrl %j → 400, the settings form again with URL_INVALID, nothing saved',
+      async (_label, logoUrl) => {
+        const before = orgRow();
+        const res = await admin.send({ method: 'POST', url: `/console/${w.orgA.slug}/settings`, form: { name: 'Org A changed', logoUrl, languages: 'en' } });
+        expect(res.statusCode).toBe(400);
+        expect(res.headers['content-type']).toMatch(/^text\/html/);
+        // Over the schema cap (2,100) the generic validation error answers instead of URL_INVALID.
+        expect(res.body).toContain(logoUrl.length > 2100 ? htmlMessage('VALIDATION_FAILED') : htmlMessage('URL_INVALID'));
+        expect(res.body).not.toMatch(/<img[^>]+src="(javascript|data|http):/i);
+        expect(orgRow()).toEqual(before);
+      },
+    );
 
     it('an https logo is saved (control)', async () => {
-      const res = await admin.send({ method: 'POST', url: `/console/${w.orgA.slug}/settings`, form: { name: 'Org A', logoUrl: 'https://example.com/logo.png', languages: ['fr', 'en'] } });
+      const res = await admin.send({
+        method: 'POST',
+        url: `/console/${w.orgA.slug}/settings`,
+        form: { name: 'Org A', logoUrl: 'https://example.com/logo.png', languages: ['fr', 'en'] },
+      });
       expect(res.statusCode).toBe(303);
       expect(orgRow()).toMatchObject({ logo_url: 'https://example.com/logo.png' });
     });
@@ -217,7 +291,8 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
     t = await createTestApp();
     w = await seedWorld(t);
     // The JSON APIs (/api/v1, the VC-API) take no cookies and no CSRF token.
-    forms = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && !isApiPath(r.url))
+    forms = routeTable(t.app)
+      .filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && !isApiPath(r.url))
       .sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
   });
   afterAll(async () => {
@@ -228,7 +303,7 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
     expect(forms.length).toBeGreaterThan(15);
   });
 
-  it('missing, wrong or someone else\'s token, and a foreign or null Origin, are refused before anything happens', async () => {
+  it("missing, wrong or someone else's token, and a foreign or null Origin, are refused before anything happens", async () => {
     const failures: string[] = [];
     const origin = t.config.baseUrl.origin;
     for (const route of forms) {
@@ -241,13 +316,16 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
       const ownToken = await client.csrf();
       // A body that passes the schema, so the request reaches the CSRF check (fields are strings or enums).
       const info = describeBody(route.schema!['body']);
-      const body: Record<string, string> = Object.fromEntries(info.fields.filter((f) => f.name !== '_csrf' && !f.binary).map((f) => [f.name, String(f.base === CSRF ? 'x' : f.base)]));
+      const body: Record<string, string> = Object.fromEntries(
+        info.fields.filter((f) => f.name !== '_csrf' && !f.binary).map((f) => [f.name, String(f.base === CSRF ? 'x' : f.base)]),
+      );
       // Org A's real ids (the draft job, the template, the credential…): only the token can stop the request.
       const url = fillPath(route.url, w.paramsFor(route.url));
       // Uploads: the same refusals for a multipart body that carries a file.
       const fileField = info.fields.find((f) => f.binary)?.name;
       const upload = (fields: Record<string, string>): Multipart => ({
-        fields, file: { field: fileField!, filename: fileField === 'image' ? 'badge.png' : 'cohorte.csv', content: fileField === 'image' ? solidPng(8, 8) : csvOf(2) },
+        fields,
+        file: { field: fileField!, filename: fileField === 'image' ? 'badge.png' : 'cohorte.csv', content: fileField === 'image' ? solidPng(8, 8) : csvOf(2) },
       });
       const variants: { name: string; send: () => ReturnType<Client['send']> }[] = [
         { name: 'missing token (form)', send: () => client.send({ method: 'POST', url, form: body, csrf: null }) },
@@ -255,25 +333,32 @@ describe('A12 CSRF on every state-changing form → 403, nothing written', () =>
         { name: 'empty token', send: () => client.send({ method: 'POST', url, form: body, csrf: '' }) },
         { name: 'wrong token', send: () => client.send({ method: 'POST', url, form: body, csrf: 'A'.repeat(43) }) },
         { name: 'truncated token', send: () => client.send({ method: 'POST', url, form: body, csrf: ownToken.slice(0, -1) }) },
-        { name: 'someone else\'s token', send: () => client.send({ method: 'POST', url, form: body, csrf: otherToken }) },
+        { name: "someone else's token", send: () => client.send({ method: 'POST', url, form: body, csrf: otherToken }) },
         { name: 'foreign Origin', send: () => client.send({ method: 'POST', url, form: body, headers: { origin: 'https://evil.example' } }) },
         { name: 'look-alike Origin', send: () => client.send({ method: 'POST', url, form: body, headers: { origin: `${origin}.evil.example` } }) },
         { name: 'null Origin', send: () => client.send({ method: 'POST', url, form: body, headers: { origin: 'null' } }) },
         { name: 'token in the query string only', send: () => client.send({ method: 'POST', url: `${url}?_csrf=${ownToken}`, form: body, csrf: null }) },
-        ...(fileField ? [
-          { name: 'missing token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: null }) },
-          { name: 'wrong token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: 'A'.repeat(43) }) },
-          { name: 'someone else\'s token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: otherToken }) },
-          { name: 'foreign Origin (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), headers: { origin: 'https://evil.example' } }) },
-        ] : []),
+        ...(fileField
+          ? [
+              { name: 'missing token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: null }) },
+              { name: 'wrong token (multipart)', send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: 'A'.repeat(43) }) },
+              { name: "someone else's token (multipart)", send: () => client.send({ method: 'POST', url, multipart: upload(body), csrf: otherToken }) },
+              {
+                name: 'foreign Origin (multipart)',
+                send: () => client.send({ method: 'POST', url, multipart: upload(body), headers: { origin: 'https://evil.example' } }),
+              },
+            ]
+          : []),
       ];
       for (const v of variants) {
         const before = dumpDb(t);
         const beforeHash = dbHash(t);
         const res = await v.send();
         if (res.statusCode !== 403) failures.push(`${key} ${v.name}: ${res.statusCode}, expected 403`);
-        else if (/problem\+json/.test(String(res.headers['content-type'])) && (res.json() as { code: string }).code !== 'CSRF_INVALID') failures.push(`${key} ${v.name}: code ${(res.json() as { code: string }).code}`);
-        else if (/^text\/html/.test(String(res.headers['content-type'])) && !res.body.includes(htmlMessage('CSRF_INVALID'))) failures.push(`${key} ${v.name}: HTML page without the CSRF message`);
+        else if (/problem\+json/.test(String(res.headers['content-type'])) && (res.json() as { code: string }).code !== 'CSRF_INVALID')
+          failures.push(`${key} ${v.name}: code ${(res.json() as { code: string }).code}`);
+        else if (/^text\/html/.test(String(res.headers['content-type'])) && !res.body.includes(htmlMessage('CSRF_INVALID')))
+          failures.push(`${key} ${v.name}: HTML page without the CSRF message`);
         if (dbHash(t) !== beforeHash) failures.push(`${key} ${v.name}: wrote ${diffDumps(before, dumpDb(t)).join('; ')}`);
       }
       // Control: the same request with the token and a same-origin Origin gets past the check.

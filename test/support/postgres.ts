@@ -78,8 +78,15 @@ export async function startPostgres(): Promise<RunningPostgres> {
   // Durability is pointless for a throw-away server; the connection limit leaves room for parallel test
   // files, each with a Kysely pool and pg-boss pools.
   const serverOptions = (port: number): string =>
-    [`-p ${port}`, `-k '${dir}'`, "-c listen_addresses='127.0.0.1'", '-c fsync=off', '-c synchronous_commit=off',
-      '-c full_page_writes=off', '-c max_connections=300'].join(' ');
+    [
+      `-p ${port}`,
+      `-k '${dir}'`,
+      "-c listen_addresses='127.0.0.1'",
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+      '-c max_connections=300',
+    ].join(' ');
   const pgCtl = path.join(bin, 'pg_ctl');
 
   let port = 0;
@@ -163,8 +170,7 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
     // a closing client emit an 'error' nobody listens to any more: give them a moment to leave first.
     const deadline = Date.now() + 3_000;
     while (Date.now() < deadline) {
-      const { rows } = await client.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
       if ((rows[0]?.n ?? 0) === 0) break;
       await sleep(25);
     }

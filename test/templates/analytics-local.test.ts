@@ -31,12 +31,20 @@ describe('analytics with the local outbox', () => {
 
   it('counts the credentials whose e-mail is kept in the local outbox, per template, and explains why none is delivered', async () => {
     const other = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: 'Autre modèle' } } });
-    const issue = (template = w.template, emails: string[]) => issueBatch(t.container.deps, w.actor, { org: w.org, template, version: template.version,
-      recipients: emails.map((email) => requireRecipient(template.content, { name: email, email, fields: { note: 'A' } })) });
-    const awards = [...await issue(w.template, ['a@example.org', 'b@example.org']), ...await issue(other, ['c@example.org'])];
+    const issue = (template = w.template, emails: string[]) =>
+      issueBatch(t.container.deps, w.actor, {
+        org: w.org,
+        template,
+        version: template.version,
+        recipients: emails.map((email) => requireRecipient(template.content, { name: email, email, fields: { note: 'A' } })),
+      });
+    const awards = [...(await issue(w.template, ['a@example.org', 'b@example.org'])), ...(await issue(other, ['c@example.org']))];
     const transport = createMailTransport({ smtpUrl: undefined });
     for (const a of awards) {
-      await deliverMail({ store: t.container.store, clock: t.clock, transport, from: 'x@sceau.test', host: 'sceau.test' }, { mailId: a.award.mailId!, attempt: 1, maxAttempts: 3 });
+      await deliverMail(
+        { store: t.container.store, clock: t.clock, transport, from: 'x@sceau.test', host: 'sceau.test' },
+        { mailId: a.award.mailId!, attempt: 1, maxAttempts: 3 },
+      );
     }
 
     const page = await staff.get(`/console/ecole/analytics?template=${w.template.id}`);

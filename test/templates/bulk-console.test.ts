@@ -43,7 +43,12 @@ describe('bulk issuance console (upload → columns → report → fix → publi
     expect(await t.container.store.credentials.countForOrg(w.org.id)).toBe(0);
 
     // Fix one row; exclude the other explicitly.
-    const fixed = await staff.post(`${base}/${jobId}/rows/3`, { name: 'Bonne Personne', email: 'bonne@example.org', 'field:note': 'A', 'field:date_examen': '' });
+    const fixed = await staff.post(`${base}/${jobId}/rows/3`, {
+      name: 'Bonne Personne',
+      email: 'bonne@example.org',
+      'field:note': 'A',
+      'field:date_examen': '',
+    });
     expect(fixed.statusCode).toBe(303);
     const excluded = await staff.post(`${base}/${jobId}/rows/9/exclude`, {});
     expect(excluded.statusCode).toBe(303);
@@ -77,7 +82,11 @@ describe('bulk issuance console (upload → columns → report → fix → publi
   it('answers a clear 4xx for a file it cannot read, and creates no job', async () => {
     const base = `/console/${w.org.slug}/bulk`;
     const before = (await t.container.store.issuanceJobs.listForOrg(w.org.id, 100)).length;
-    const res = await staff.upload(base, { templateId: w.template.id }, { field: 'file', filename: 'x.csv', content: Buffer.from('Nom;Courriel\n"Ouvert;x@example.org\n') });
+    const res = await staff.upload(
+      base,
+      { templateId: w.template.id },
+      { field: 'file', filename: 'x.csv', content: Buffer.from('Nom;Courriel\n"Ouvert;x@example.org\n') },
+    );
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('role="alert"');
     expect((await t.container.store.issuanceJobs.listForOrg(w.org.id, 100)).length).toBe(before);

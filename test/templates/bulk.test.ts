@@ -31,8 +31,18 @@ describe.each(testDialects())('bulk issuance on %s', (dialect) => {
     await expect(publishJob(deps, w.actor, { slug: w.org.slug, jobId: job.id })).rejects.toMatchObject({ code: 'IMPORT_HAS_INVALID_ROWS' });
     expect(await deps.store.credentials.countForOrg(w.org.id)).toBe(0);
 
-    await fixRow(deps, w.actor, { slug: w.org.slug, jobId: job.id, rowNo: 4, values: { name: 'Sans Courriel', email: 'sans.courriel@example.org', 'field:note': 'A' } });
-    await fixRow(deps, w.actor, { slug: w.org.slug, jobId: job.id, rowNo: 7, values: { name: 'Zoé Tremblay', email: 'x@example.org', 'field:note': '87 %', 'field:date_examen': '2026-02-28' } });
+    await fixRow(deps, w.actor, {
+      slug: w.org.slug,
+      jobId: job.id,
+      rowNo: 4,
+      values: { name: 'Sans Courriel', email: 'sans.courriel@example.org', 'field:note': 'A' },
+    });
+    await fixRow(deps, w.actor, {
+      slug: w.org.slug,
+      jobId: job.id,
+      rowNo: 7,
+      values: { name: 'Zoé Tremblay', email: 'x@example.org', 'field:note': '87 %', 'field:date_examen': '2026-02-28' },
+    });
     view = await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     expect(view.counts).toMatchObject({ invalid: 0, valid: 10 });
 
@@ -89,16 +99,18 @@ describe.each(testDialects())('bulk issuance on %s', (dialect) => {
     const bytes = Buffer.from('Participant;Adresse;Résultat\nAna;ana@example.org;A\n');
     const job = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes });
     await expect(setMapping(deps, w.actor, { slug: w.org.slug, jobId: job.id, mapping: { Participant: 'name' } })).rejects.toBeInstanceOf(AppError);
-    await setMapping(deps, w.actor, { slug: w.org.slug, jobId: job.id, mapping: { Participant: 'name', Adresse: 'email', 'Résultat': 'field:note' } });
+    await setMapping(deps, w.actor, { slug: w.org.slug, jobId: job.id, mapping: { Participant: 'name', Adresse: 'email', Résultat: 'field:note' } });
     expect((await getJob(deps, w.actor, { slug: w.org.slug, jobId: job.id })).counts.valid).toBe(1);
     const again = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes });
-    expect(again.mapping).toMatchObject({ Participant: 'name', Adresse: 'email', 'Résultat': 'field:note' });
+    expect(again.mapping).toMatchObject({ Participant: 'name', Adresse: 'email', Résultat: 'field:note' });
   });
 
   it('creates no job for a file it cannot read', async () => {
     const deps = t.container.deps;
     const before = (await deps.store.issuanceJobs.listForOrg(w.org.id, 100)).length;
-    await expect(createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: Buffer.from('a;b\n"open;x\n') })).rejects.toBeInstanceOf(AppError);
+    await expect(createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: Buffer.from('a;b\n"open;x\n') })).rejects.toBeInstanceOf(
+      AppError,
+    );
     expect((await deps.store.issuanceJobs.listForOrg(w.org.id, 100)).length).toBe(before);
   });
 });

@@ -27,10 +27,17 @@ function editorForm(overrides: Record<string, string> = {}): Record<string, stri
     Object.assign(form, { [`fields.${i}.key`]: '', [`fields.${i}.label.fr`]: '', [`fields.${i}.label.en`]: '', [`fields.${i}.type`]: 'text' });
   }
   Object.assign(form, {
-    'skills.0.name': 'Premiers secours', 'skills.0.frameworkUri': 'http://data.europa.eu/esco/skill/1e4a1d5b-0a5e-4e1f-9c2d-0a1b2c3d4e5f', 'skills.0.code': 'S1.2',
+    'skills.0.name': 'Premiers secours',
+    'skills.0.frameworkUri': 'http://data.europa.eu/esco/skill/1e4a1d5b-0a5e-4e1f-9c2d-0a1b2c3d4e5f',
+    'skills.0.code': 'S1.2',
     'skills.1.name': 'Travail d’équipe',
-    'fields.0.key': 'note', 'fields.0.label.fr': 'Note', 'fields.0.type': 'grade', 'fields.0.required': 'on',
-    'fields.1.key': 'date_examen', 'fields.1.label.fr': 'Date de l’examen', 'fields.1.type': 'date',
+    'fields.0.key': 'note',
+    'fields.0.label.fr': 'Note',
+    'fields.0.type': 'grade',
+    'fields.0.required': 'on',
+    'fields.1.key': 'date_examen',
+    'fields.1.label.fr': 'Date de l’examen',
+    'fields.1.type': 'date',
   });
   return { ...form, ...overrides };
 }
@@ -123,7 +130,10 @@ describe('console: templates', () => {
   it('saves a new version, and refuses a stale version with the conflict message (409), keeping what was typed', async () => {
     const page = await admin.get(`/console/cegep/templates/${templateId}`);
     expect(page.body).toContain('name="version" value="1"');
-    const saved = await admin.post(`/console/cegep/templates/${templateId}`, editorForm({ version: '1', 'name.fr': 'Secourisme (RCR)', 'name.en': 'First aid (CPR)' }));
+    const saved = await admin.post(
+      `/console/cegep/templates/${templateId}`,
+      editorForm({ version: '1', 'name.fr': 'Secourisme (RCR)', 'name.en': 'First aid (CPR)' }),
+    );
     expect(saved.statusCode).toBe(303);
     expect(saved.headers.location).toBe(`/console/cegep/templates/${templateId}?done=saved`);
     const current = (await t.container.store.templates.find(org.id, templateId))!;
@@ -220,29 +230,55 @@ describe('console: templates', () => {
     expect(form.body).toContain('Note (obligatoire)');
     expect(form.body).toContain('name="fields.1" type="date"');
 
-    const missing = await staff.post(`/console/cegep/templates/${templateId}/issue`, { name: 'Zoé Tremblay', email: 'zoe@example.org', locale: 'fr', 'fields.0': '', 'fields.1': '' });
+    const missing = await staff.post(`/console/cegep/templates/${templateId}/issue`, {
+      name: 'Zoé Tremblay',
+      email: 'zoe@example.org',
+      locale: 'fr',
+      'fields.0': '',
+      'fields.1': '',
+    });
     expect(missing.statusCode).toBe(400);
     expect(fieldError(missing.body, 'fields.0')).toBe('Valeur obligatoire manquante.');
     expect(inputValue(missing.body, 'name')).toBe('Zoé Tremblay');
     const badEmail = await staff.post(`/console/cegep/templates/${templateId}/issue`, { name: 'Zoé Tremblay', email: 'pas-un-courriel', 'fields.0': 'A' });
     expect(badEmail.statusCode).toBe(400);
     expect(fieldError(badEmail.body, 'email')).toBeTruthy();
-    const badDate = await staff.post(`/console/cegep/templates/${templateId}/issue`, { name: 'Zoé Tremblay', email: 'zoe@example.org', 'fields.0': 'A', 'fields.1': '31/02/2026' });
+    const badDate = await staff.post(`/console/cegep/templates/${templateId}/issue`, {
+      name: 'Zoé Tremblay',
+      email: 'zoe@example.org',
+      'fields.0': 'A',
+      'fields.1': '31/02/2026',
+    });
     expect(badDate.statusCode).toBe(400);
     expect(fieldError(badDate.body, 'fields.1')).toContain('Date attendue');
-    const stale = await staff.post(`/console/cegep/templates/${templateId}/issue`, { version: '1', name: 'Zoé Tremblay', email: 'zoe@example.org', 'fields.0': 'A' });
+    const stale = await staff.post(`/console/cegep/templates/${templateId}/issue`, {
+      version: '1',
+      name: 'Zoé Tremblay',
+      email: 'zoe@example.org',
+      'fields.0': 'A',
+    });
     expect(stale.statusCode).toBe(409);
     expect(stale.body).toContain('name="version" value="2"');
     expect(await t.container.store.credentials.countForOrg(org.id)).toBe(0);
 
     const res = await staff.post(`/console/cegep/templates/${templateId}/issue`, {
-      version: '2', name: 'Zoé Tremblay', email: 'Zoe@Example.org', learnerId: 'M-42', locale: 'fr', 'fields.0': 'A+', 'fields.1': '2026-06-15',
+      version: '2',
+      name: 'Zoé Tremblay',
+      email: 'Zoe@Example.org',
+      learnerId: 'M-42',
+      locale: 'fr',
+      'fields.0': 'A+',
+      'fields.1': '2026-06-15',
     });
     expect(res.statusCode).toBe(303);
     const m = /^\/console\/cegep\/credentials\/([^/?]+)\?done=issued$/.exec(String(res.headers.location));
     expect(m).not.toBeNull();
     const award = (await t.container.store.awards.find(org.id, m![1]!))!;
-    expect(award).toMatchObject({ templateId, templateVersion: 2, recipient: { name: 'Zoé Tremblay', email: 'zoe@example.org', learnerId: 'M-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } } });
+    expect(award).toMatchObject({
+      templateId,
+      templateVersion: 2,
+      recipient: { name: 'Zoé Tremblay', email: 'zoe@example.org', learnerId: 'M-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } },
+    });
     expect(await t.container.store.credentials.countForOrg(org.id)).toBe(1);
     const mails = (await t.mails()).filter((x) => x.kind === 'credential.issued');
     expect(mails.map((x) => x.to)).toEqual(['zoe@example.org']);
@@ -308,7 +344,9 @@ describe('console: templates', () => {
     expect((await otherAdmin.get(`/console/cegep/templates/${templateId}`)).statusCode).toBe(404);
     expect((await otherAdmin.get('/console/cegep/templates')).statusCode).toBe(404);
     expect((await otherAdmin.get(`/console/autre/templates/${templateId}/issue`)).statusCode).toBe(404);
-    expect((await otherAdmin.post(`/console/autre/templates/${templateId}/issue`, { name: 'X', email: 'x@example.org', 'fields.0': 'A' })).statusCode).toBe(404);
+    expect((await otherAdmin.post(`/console/autre/templates/${templateId}/issue`, { name: 'X', email: 'x@example.org', 'fields.0': 'A' })).statusCode).toBe(
+      404,
+    );
     expect((await otherAdmin.post(`/console/autre/templates/${templateId}/archive`, {})).statusCode).toBe(404);
     expect((await otherAdmin.post(`/console/autre/templates/${templateId}`, editorForm({ version: '2' }))).statusCode).toBe(404);
     expect((await otherAdmin.post('/console/autre/templates/preview', editorForm({ templateId }))).statusCode).toBe(404);

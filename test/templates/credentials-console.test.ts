@@ -46,9 +46,13 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     w = await seedTemplateWorld(t);
     await t.createUser({ email: 'reviewer@ecole.example', name: 'Rita Réviseure', org: w.org, role: 'reviewer' });
     // 60 credentials in one batch: they share one creation time, so pages are cut on the id.
-    const issued = await issue(Array.from({ length: 60 }, (_, i) => ({
-      name: `Élève ${String(i).padStart(2, '0')}`, email: `eleve${String(i).padStart(2, '0')}@example.org`, learnerId: `MAT-${String(i).padStart(3, '0')}`,
-    })));
+    const issued = await issue(
+      Array.from({ length: 60 }, (_, i) => ({
+        name: `Élève ${String(i).padStart(2, '0')}`,
+        email: `eleve${String(i).padStart(2, '0')}@example.org`,
+        learnerId: `MAT-${String(i).padStart(3, '0')}`,
+      })),
+    );
     first = { awardId: issued[0]!.award.id, credentialId: issued[0]!.credentialId, email: 'eleve00@example.org', link: issued[0]!.link };
   });
   afterAll(async () => t?.close());
@@ -138,9 +142,21 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
   it('shows the detail: card, data, delivery, history; re-sends with a new link (the old one dies)', async () => {
     const detail = await staff.get(`/console/ecole/credentials/${first.awardId}`);
     expect(detail.statusCode).toBe(200);
-    for (const text of ['Élève 00', 'eleve00@example.org', 'MAT-000', 'Secourisme en milieu de travail (version 1)', first.credentialId,
-      'class="credential-card', 'En attente d’envoi', 'Pas encore ouvert', 'Renvoyer le courriel', 'Suspendre', 'Révoquer',
-      'Je comprends que la révocation est définitive', `/console/ecole/credentials/${first.awardId}/credential.json`]) {
+    for (const text of [
+      'Élève 00',
+      'eleve00@example.org',
+      'MAT-000',
+      'Secourisme en milieu de travail (version 1)',
+      first.credentialId,
+      'class="credential-card',
+      'En attente d’envoi',
+      'Pas encore ouvert',
+      'Renvoyer le courriel',
+      'Suspendre',
+      'Révoquer',
+      'Je comprends que la révocation est définitive',
+      `/console/ecole/credentials/${first.awardId}/credential.json`,
+    ]) {
       expect(detail.body).toContain(text);
     }
     const json = await staff.get(`/console/ecole/credentials/${first.awardId}/credential.json`);
@@ -206,7 +222,9 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     const doc = JSON.parse((await t.container.store.credentials.findByCredentialId(w.org.id, c!.credentialId))[0]!.document);
     const bit = async () => {
       const list = await t.container.deps.getOwnStatusList(doc.credentialStatus.statusListCredential);
-      return (await decodeList({ encodedList: (list as { credentialSubject: { encodedList: string } }).credentialSubject.encodedList })).getStatus(Number(doc.credentialStatus.statusListIndex));
+      return (await decodeList({ encodedList: (list as { credentialSubject: { encodedList: string } }).credentialSubject.encodedList })).getStatus(
+        Number(doc.credentialStatus.statusListIndex),
+      );
     };
     expect(await bit()).toBe(false);
     const unconfirmed = await staff.post(`${url}/status`, { status: 'revoked', reason: 'Plagiat' });
@@ -252,7 +270,7 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
     expect((await t.container.store.awards.find(w.org.id, first.awardId))?.status).toBe('active');
   });
 
-  it('answers 404 to another organisation\'s admin, byte-identical to an unknown id, and changes nothing', async () => {
+  it("answers 404 to another organisation's admin, byte-identical to an unknown id, and changes nothing", async () => {
     const b = await seedTemplateWorld(t, 'autre');
     const [own] = await issue([{ name: 'Élève de B', email: 'b@example.org' }], b.template, b);
     const admin = t.agent();
@@ -287,16 +305,32 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
 
   it('shows analytics totals and a server-side SVG chart with the same numbers in a table', async () => {
     const s = await seedTemplateWorld(t, 'stats');
-    const issued = await issue([
-      { name: 'Un', email: 'un@example.org' }, { name: 'Deux', email: 'deux@example.org' }, { name: 'Trois', email: 'trois@example.org' },
-    ], s.template, s);
+    const issued = await issue(
+      [
+        { name: 'Un', email: 'un@example.org' },
+        { name: 'Deux', email: 'deux@example.org' },
+        { name: 'Trois', email: 'trois@example.org' },
+      ],
+      s.template,
+      s,
+    );
     // Delivery through an SMTP transport: each credential e-mail counts as delivered, once.
     const transport: MailTransport = { kind: 'smtp', send: async () => undefined, close: () => undefined };
     const deps = t.container.deps;
     const onDelivered = credentialDelivered({ store: t.container.store, secrets: deps.secrets, clock: deps.clock });
     const delivered: OutboxMail[] = [];
     for (const i of issued) {
-      const mailDeps = { store: t.container.store, clock: deps.clock, transport, from: 'x@sceau.test', host: 'sceau.test', onDelivered: async (m: OutboxMail) => { delivered.push(m); await onDelivered(m); } };
+      const mailDeps = {
+        store: t.container.store,
+        clock: deps.clock,
+        transport,
+        from: 'x@sceau.test',
+        host: 'sceau.test',
+        onDelivered: async (m: OutboxMail) => {
+          delivered.push(m);
+          await onDelivered(m);
+        },
+      };
       await deliverMail(mailDeps, { mailId: i.award.mailId!, attempt: 1, maxAttempts: 8 });
       await deliverMail(mailDeps, { mailId: i.award.mailId!, attempt: 1, maxAttempts: 8 });
     }
@@ -338,7 +372,10 @@ describe.each(testDialects())('console credentials on %s', (dialect) => {
   });
 
   it('escapes a hostile recipient name and template name on every console page', async () => {
-    const template = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } } });
+    const template = await createTemplate(t.container.deps, w.actor, {
+      slug: w.org.slug,
+      template: { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } },
+    });
     const [c] = await issue([{ name: XSS_NAME, email: 'xss@example.org' }], template);
     const pages = [
       await staff.get('/console/ecole/credentials?q=script'),

@@ -8,7 +8,8 @@ import { LIMITS } from '../../src/domain/templates/manage-templates.js';
 import { type Agent, type TestApp, createTestApp } from '../support/app.js';
 import { type World, seedTemplateWorld } from './support.js';
 
-const blocks = (body: string, kind: 'skill' | 'field') => [...body.matchAll(new RegExp(`<fieldset class="row-group" id="${kind}-(\\d+)">`, 'g'))].map((m) => Number(m[1]));
+const blocks = (body: string, kind: 'skill' | 'field') =>
+  [...body.matchAll(new RegExp(`<fieldset class="row-group" id="${kind}-(\\d+)">`, 'g'))].map((m) => Number(m[1]));
 
 describe('template editor rows', () => {
   let t: TestApp;
@@ -27,8 +28,12 @@ describe('template editor rows', () => {
     expect(page.statusCode).toBe(200);
     expect(blocks(page.body, 'skill')).toEqual([1]);
     expect(blocks(page.body, 'field')).toEqual([1]);
-    expect(page.body).toContain('<button type="submit" name="add" value="skills" class="button-secondary" formaction="/console/ecole/templates/preview#skill-2">Ajouter une compétence</button>');
-    expect(page.body).toContain('<button type="submit" name="add" value="fields" class="button-secondary" formaction="/console/ecole/templates/preview#field-2">Ajouter un champ</button>');
+    expect(page.body).toContain(
+      '<button type="submit" name="add" value="skills" class="button-secondary" formaction="/console/ecole/templates/preview#skill-2">Ajouter une compétence</button>',
+    );
+    expect(page.body).toContain(
+      '<button type="submit" name="add" value="fields" class="button-secondary" formaction="/console/ecole/templates/preview#field-2">Ajouter un champ</button>',
+    );
     // Enter in a text box submits the form's first button: the form's own action, not "add".
     const form = page.body.slice(page.body.indexOf('<form method="post" action="/console/ecole/templates"'));
     expect(form.indexOf('<button type="submit" hidden tabindex="-1">Créer le modèle</button>')).toBeLessThan(form.indexOf('name="add"'));
@@ -47,9 +52,17 @@ describe('template editor rows', () => {
   it('"add" re-renders what was typed with one more empty block, without saving or complaining', async () => {
     const before = (await t.container.store.templates.list(w.org.id)).length;
     const typed = {
-      templateId: '', kind: 'badge', 'name.fr': '', 'description.fr': 'Brouillon <b>pas encore</b> enregistré',
-      'skills.0.name': 'Soudure TIG', 'skills.0.frameworkUri': '', 'skills.0.code': '',
-      'fields.0.key': 'note', 'fields.0.label.fr': 'Note', 'fields.0.label.en': '', 'fields.0.type': 'grade',
+      templateId: '',
+      kind: 'badge',
+      'name.fr': '',
+      'description.fr': 'Brouillon <b>pas encore</b> enregistré',
+      'skills.0.name': 'Soudure TIG',
+      'skills.0.frameworkUri': '',
+      'skills.0.code': '',
+      'fields.0.key': 'note',
+      'fields.0.label.fr': 'Note',
+      'fields.0.label.en': '',
+      'fields.0.type': 'grade',
     };
     const once = await staff.post('/console/ecole/templates/preview', { ...typed, 'skills.1.name': '', add: 'skills' });
     expect(once.statusCode).toBe(200);

@@ -147,16 +147,15 @@ describe.each(testDialects())('holder link on %s', (dialect) => {
   });
 
   it('escapes a hostile recipient name and template name on the holder pages', async () => {
-    const template = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } } });
+    const template = await createTemplate(t.container.deps, w.actor, {
+      slug: w.org.slug,
+      template: { ...TEMPLATE_INPUT, name: { fr: XSS_TEMPLATE, en: XSS_TEMPLATE } },
+    });
     await t.createUser({ email: 'xss@example.org', name: 'X' });
     const c = await issue({ name: XSS_NAME, email: 'xss@example.org' }, template);
     const holder = t.agent();
     await holder.signIn('xss@example.org');
-    const pages = [
-      await t.agent().get(c.url),
-      await t.agent().get(`${c.path}/verification?t=${c.token}`),
-      await holder.get('/account/credentials'),
-    ];
+    const pages = [await t.agent().get(c.url), await t.agent().get(`${c.path}/verification?t=${c.token}`), await holder.get('/account/credentials')];
     for (const p of pages) {
       expect(p.statusCode).toBe(200);
       expect(p.body).not.toContain('<script>alert');

@@ -40,8 +40,13 @@ describe.each(testDialects())('console overview on %s', (dialect) => {
   });
   afterAll(async () => t?.close());
 
-  const issue = (emails: string[]) => issueBatch(t.container.deps, w.actor, { org: w.org, template: w.template, version: w.template.version,
-    recipients: emails.map((email) => requireRecipient(w.template.content, { name: email, email, fields: { note: 'A' } })) });
+  const issue = (emails: string[]) =>
+    issueBatch(t.container.deps, w.actor, {
+      org: w.org,
+      template: w.template,
+      version: w.template.version,
+      recipients: emails.map((email) => requireRecipient(w.template.content, { name: email, email, fields: { note: 'A' } })),
+    });
 
   it('a new organisation sees zeros and its next step: create a first template (issuers only)', async () => {
     const org = await t.createOrg({ name: 'Nouveau centre', slug: 'nouveau' });
@@ -76,8 +81,15 @@ describe.each(testDialects())('console overview on %s', (dialect) => {
     const job = await createImport(t.container.deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: csvOf(4), filename: 'cohorte.csv' });
     await publishJob(t.container.deps, w.actor, { slug: w.org.slug, jobId: job.id });
     // Two delayed automatic issuances (12 h after the exam).
-    await saveTemplateRules(t.container.deps, w.actor, { slug: w.org.slug, templateId: w.template.id, rules: { enabled: 'on', activities: 'sec-101', requirePassed: 'on', policy: 'once', delayMinutes: '720' } });
-    const { results } = validateResults(['x', 'y'].map((n) => ({ email: `${n}@example.org`, name: n, activity: 'sec-101', passed: true, date: '2026-11-30T20:00:00Z' })), t.clock.now());
+    await saveTemplateRules(t.container.deps, w.actor, {
+      slug: w.org.slug,
+      templateId: w.template.id,
+      rules: { enabled: 'on', activities: 'sec-101', requirePassed: 'on', policy: 'once', delayMinutes: '720' },
+    });
+    const { results } = validateResults(
+      ['x', 'y'].map((n) => ({ email: `${n}@example.org`, name: n, activity: 'sec-101', passed: true, date: '2026-11-30T20:00:00Z' })),
+      t.clock.now(),
+    );
     await receiveResults(t.container.deps, w.actor, { slug: w.org.slug, results, source: 'api' });
 
     const staff = t.agent();

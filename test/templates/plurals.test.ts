@@ -18,7 +18,12 @@ describe('plural helper', () => {
   it('picks the form by Intl.PluralRules: French 0 and 1 singular, English only 1', () => {
     const fr1 = { one: '# ligne invalide', other: '# lignes invalides' };
     const en1 = { one: '# invalid row', other: '# invalid rows' };
-    expect([0, 1, 2, 1500].map((n) => plural('fr', fr1, { count: n }))).toEqual(['0 ligne invalide', '1 ligne invalide', '2 lignes invalides', '1\u00a0500 lignes invalides']);
+    expect([0, 1, 2, 1500].map((n) => plural('fr', fr1, { count: n }))).toEqual([
+      '0 ligne invalide',
+      '1 ligne invalide',
+      '2 lignes invalides',
+      '1\u00a0500 lignes invalides',
+    ]);
     expect([0, 1, 2, 1500].map((n) => plural('en', en1, { count: n }))).toEqual(['0 invalid rows', '1 invalid row', '2 invalid rows', '1,500 invalid rows']);
     expect(plural('fr', { other: '# de {org}' }, { count: 3, params: { org: 'Institut' } })).toBe('3 de Institut');
   });
@@ -53,7 +58,12 @@ describe('bulk job page wording', () => {
   afterAll(async () => t?.close());
 
   it('one invalid row: singular forms; no file name: no separator before the counts', async () => {
-    const job = await createImport(t.container.deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: csvOf(3, { bad: { 3: 'Mauvais;pas-un-courriel;A;' } }), filename: null });
+    const job = await createImport(t.container.deps, w.actor, {
+      slug: w.org.slug,
+      templateId: w.template.id,
+      bytes: csvOf(3, { bad: { 3: 'Mauvais;pas-un-courriel;A;' } }),
+      filename: null,
+    });
     const page = await staff.get(`/console/${w.org.slug}/bulk/${job.id}`);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('2 valides, 1 invalide, 0 exclue sur 3 lignes.');

@@ -53,17 +53,45 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   });
   afterAll(async () => t?.close());
 
-  const post = (results: unknown[], options: { key?: string; idem?: string } = {}) => t.app.inject({
-    method: 'POST', url: '/api/v1/results', payload: { results },
-    headers: { authorization: `Bearer ${options.key ?? keyA}`, 'accept-language': 'fr', ...(options.idem ? { 'idempotency-key': options.idem } : {}) },
-  });
+  const post = (results: unknown[], options: { key?: string; idem?: string } = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/results',
+      payload: { results },
+      headers: { authorization: `Bearer ${options.key ?? keyA}`, 'accept-language': 'fr', ...(options.idem ? { 'idempotency-key': options.idem } : {}) },
+    });
   const item = (email: string, activity: string, o: Record<string, unknown> = {}) => ({
-    learner: { email, name: `Nom ${email.split('@')[0]}` }, activity, score: 78, passed: true, date: '2026-06-15T18:00:00Z', ...o,
+    learner: { email, name: `Nom ${email.split('@')[0]}` },
+    activity,
+    score: 78,
+    passed: true,
+    date: '2026-06-15T18:00:00Z',
+    ...o,
   });
   const awardsOf = async (email: string, template: Template) =>
     (await t.container.store.awards.list(w.org.id, { templateId: template.id, q: email }, { limit: 50 })).filter((a) => a.recipient.email === email);
-  const resultRows = async () => Number((await t.container.handle.db.selectFrom('results').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
-  const json = (res: LightMyRequestResponse) => res.json() as { received: number; decisions: { id: string; decision: string; reason: string | null; dueAt: string | null; credentialId: string | null; details: Record<string, unknown> | null; template: { id: string } }[] };
+  const resultRows = async () =>
+    Number(
+      (
+        await t.container.handle.db
+          .selectFrom('results')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
+  const json = (res: LightMyRequestResponse) =>
+    res.json() as {
+      received: number;
+      decisions: {
+        id: string;
+        decision: string;
+        reason: string | null;
+        dueAt: string | null;
+        credentialId: string | null;
+        details: Record<string, unknown> | null;
+        template: { id: string };
+      }[];
+    };
 
   it('issues at once on a passing score, with the score in the template’s note field', async () => {
     const res = await post([item('ana@example.org', 'SST-101', { learner: { email: 'Ana@Example.org', name: 'Ana Roy', learnerId: 'M-1' } })]);
@@ -71,7 +99,13 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     const body = json(res);
     expect(body.received).toBe(1);
     expect(body.decisions).toHaveLength(1);
-    expect(body.decisions[0]).toMatchObject({ decision: 'issued', reason: null, dueAt: null, template: { id: tpl['Secourisme']!.id }, learner: { email: 'ana@example.org', learnerId: 'M-1' } });
+    expect(body.decisions[0]).toMatchObject({
+      decision: 'issued',
+      reason: null,
+      dueAt: null,
+      template: { id: tpl['Secourisme']!.id },
+      learner: { email: 'ana@example.org', learnerId: 'M-1' },
+    });
     expect(body.decisions[0]!.credentialId).toMatch(/^urn:uuid:/);
     const [award] = await awardsOf('ana@example.org', tpl['Secourisme']!);
     expect(award).toMatchObject({ credentialId: body.decisions[0]!.credentialId, recipient: { name: 'Ana Roy', learnerId: 'M-1', fields: { note: '78' } } });
@@ -81,9 +115,14 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   it('refuses a score below the minimum, with the reason, and issues nothing', async () => {
     const res = await post([item('ben@example.org', 'sst-101', { score: 42 })]);
     expect(res.statusCode).toBe(202);
-    expect(json(res).decisions).toEqual([expect.objectContaining({
-      decision: 'refused', reason: 'score_below_min', details: { activity: 'sst-101', score: 42, minScore: 60 }, credentialId: null,
-    })]);
+    expect(json(res).decisions).toEqual([
+      expect.objectContaining({
+        decision: 'refused',
+        reason: 'score_below_min',
+        details: { activity: 'sst-101', score: 42, minScore: 60 },
+        credentialId: null,
+      }),
+    ]);
     expect(await awardsOf('ben@example.org', tpl['Secourisme']!)).toHaveLength(0);
   });
 
@@ -135,10 +174,15 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   });
 
   it('refuses with the reason when the template needs a field that results do not provide', async () => {
-    const strict = await newTemplate('Avec mention', { enabled: 'on', activities: 'R-1' }, {
-      ...TEMPLATE_INPUT, fields: [{ key: 'mention', label: { fr: 'Mention' }, type: 'text', required: true }],
-      email: { subject: { fr: 'Votre attestation' }, body: { fr: 'Bonjour {{nom}}' } },
-    });
+    const strict = await newTemplate(
+      'Avec mention',
+      { enabled: 'on', activities: 'R-1' },
+      {
+        ...TEMPLATE_INPUT,
+        fields: [{ key: 'mention', label: { fr: 'Mention' }, type: 'text', required: true }],
+        email: { subject: { fr: 'Votre attestation' }, body: { fr: 'Bonjour {{nom}}' } },
+      },
+    );
     const res = await post([item('lea@example.org', 'R-1')]);
     expect(json(res).decisions[0]).toMatchObject({ decision: 'refused', reason: 'recipient_invalid', details: { codes: 'field:mention:FIELD_REQUIRED' } });
     expect(await awardsOf('lea@example.org', strict)).toHaveLength(0);
@@ -148,11 +192,18 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     const before = await resultRows();
     const res = await post([item('ok@example.org', 'SST-101'), item('pas-un-courriel', 'SST 101', { date: '2027-01-01' })]);
     expect(res.statusCode).toBe(400);
-    const problem = res.json() as { code: string; params: { count: number }; items: { index: number; field: string; code: string; message: string }[]; errors: unknown[] };
+    const problem = res.json() as {
+      code: string;
+      params: { count: number };
+      items: { index: number; field: string; code: string; message: string }[];
+      errors: unknown[];
+    };
     expect(problem.code).toBe('RESULTS_INVALID');
     expect(problem.params).toEqual({ count: 1 });
     expect(problem.items.map((i) => `${i.field}:${i.code}`)).toEqual([
-      'results.1.learner.email:EMAIL_INVALID', 'results.1.activity:RESULT_ACTIVITY_INVALID', 'results.1.date:RESULT_DATE_INVALID',
+      'results.1.learner.email:EMAIL_INVALID',
+      'results.1.activity:RESULT_ACTIVITY_INVALID',
+      'results.1.date:RESULT_DATE_INVALID',
     ]);
     expect(problem.items[0]!.message).toBe('Cette adresse courriel n’est pas valide.');
     expect(problem.errors).toHaveLength(3);
@@ -196,7 +247,9 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
       const awards = await awardsOf('fay@example.org', tpl['Certassur']!);
       expect(awards).toHaveLength(1);
       expect(awards[0]!.holderUserId).toBe(holder.id); // a verified account: straight into it
-      const log = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions?limit=100', headers: { authorization: `Bearer ${keyA}` } })).json() as { data: { id: string; decision: string; credentialId: string | null }[] };
+      const log = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions?limit=100', headers: { authorization: `Bearer ${keyA}` } })).json() as {
+        data: { id: string; decision: string; credentialId: string | null }[];
+      };
       expect(log.data.find((x) => x.id === d!.id)).toMatchObject({ decision: 'issued', credentialId: awards[0]!.credentialId });
       expect((await agent.get('/account/credentials')).body).not.toContain('Attestations en attente');
     } finally {
@@ -222,10 +275,16 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   it('imports results from a CSV: one bad row stores nothing and shows the line; a good file decides', async () => {
     const csv = (lines: string[]) => Buffer.from(`courriel;nom;matricule;activité;note;réussi;date\r\n${lines.join('\r\n')}\r\n`, 'utf8');
     const before = await resultRows();
-    const bad = await staff.upload('/console/centre/results', {}, {
-      field: 'file', filename: 'resultats.csv', type: 'text/csv',
-      content: csv(['hal@example.org;Hal Roy;M-8;SST-101;81;oui;15/06/2026', 'ida@example.org;Ida Roy;;SST-101;quatre-vingts;oui;15/06/2026']),
-    });
+    const bad = await staff.upload(
+      '/console/centre/results',
+      {},
+      {
+        field: 'file',
+        filename: 'resultats.csv',
+        type: 'text/csv',
+        content: csv(['hal@example.org;Hal Roy;M-8;SST-101;81;oui;15/06/2026', 'ida@example.org;Ida Roy;;SST-101;quatre-vingts;oui;15/06/2026']),
+      },
+    );
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('data-line="3"');
     expect(bad.body).toContain('La note doit être un nombre');
@@ -233,10 +292,16 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     expect(await resultRows()).toBe(before);
     expect(await awardsOf('hal@example.org', tpl['Secourisme']!)).toHaveLength(0);
 
-    const good = await staff.upload('/console/centre/results', {}, {
-      field: 'file', filename: 'resultats.csv', type: 'text/csv',
-      content: csv(['hal@example.org;Hal Roy;M-8;SST-101;81;oui;15/06/2026', 'ida@example.org;Ida Roy;;SST-101;40;oui;15/06/2026']),
-    });
+    const good = await staff.upload(
+      '/console/centre/results',
+      {},
+      {
+        field: 'file',
+        filename: 'resultats.csv',
+        type: 'text/csv',
+        content: csv(['hal@example.org;Hal Roy;M-8;SST-101;81;oui;15/06/2026', 'ida@example.org;Ida Roy;;SST-101;40;oui;15/06/2026']),
+      },
+    );
     expect(good.statusCode).toBe(200);
     expect(good.body).toContain('2 résultats reçus, 2 décisions.');
     expect(good.body).toContain('Note 40 inférieure au minimum 60 (sst-101)');
@@ -244,10 +309,18 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     expect(await awardsOf('hal@example.org', tpl['Secourisme']!)).toHaveLength(1);
 
     // Missing columns and reviewers.
-    const missing = await staff.upload('/console/centre/results', {}, { field: 'file', filename: 'x.csv', content: Buffer.from('courriel;nom\r\na@b.org;A\r\n') });
+    const missing = await staff.upload(
+      '/console/centre/results',
+      {},
+      { field: 'file', filename: 'x.csv', content: Buffer.from('courriel;nom\r\na@b.org;A\r\n') },
+    );
     expect(missing.statusCode).toBe(400);
     expect(missing.body).toContain('Colonnes introuvables dans le fichier : activité, date');
-    const denied = await reviewer.upload('/console/centre/results', {}, { field: 'file', filename: 'x.csv', content: csv(['a@b.org;A;;SST-101;90;oui;15/06/2026']) });
+    const denied = await reviewer.upload(
+      '/console/centre/results',
+      {},
+      { field: 'file', filename: 'x.csv', content: csv(['a@b.org;A;;SST-101;90;oui;15/06/2026']) },
+    );
     expect(denied.statusCode).toBe(403);
     const read = await reviewer.get('/console/centre/results');
     expect(read.statusCode).toBe(200);
@@ -256,7 +329,9 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   });
 
   it('keeps organisations apart: org B’s key sees none of org A’s decisions and triggers none of its templates', async () => {
-    const a = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions', headers: { authorization: `Bearer ${keyA}` } })).json() as { data: unknown[] };
+    const a = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions', headers: { authorization: `Bearer ${keyA}` } })).json() as {
+      data: unknown[];
+    };
     expect(a.data.length).toBeGreaterThan(0);
     const b = await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions', headers: { authorization: `Bearer ${keyB}` } });
     expect(b.statusCode).toBe(200);
@@ -265,11 +340,28 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     expect(json(sent)).toEqual({ received: 1, decisions: [] });
     expect(await awardsOf('jo@example.org', tpl['Secourisme']!)).toHaveLength(0);
     // A cursor of org A's list is refused elsewhere; pages chain.
-    const p1 = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions?limit=2', headers: { authorization: `Bearer ${keyA}` } })).json() as { data: { id: string }[]; nextCursor: string };
+    const p1 = (await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions?limit=2', headers: { authorization: `Bearer ${keyA}` } })).json() as {
+      data: { id: string }[];
+      nextCursor: string;
+    };
     expect(p1.data).toHaveLength(2);
-    const p2 = (await t.app.inject({ method: 'GET', url: `/api/v1/results/decisions?limit=2&cursor=${encodeURIComponent(p1.nextCursor)}`, headers: { authorization: `Bearer ${keyA}` } })).json() as { data: { id: string }[] };
+    const p2 = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/results/decisions?limit=2&cursor=${encodeURIComponent(p1.nextCursor)}`,
+        headers: { authorization: `Bearer ${keyA}` },
+      })
+    ).json() as { data: { id: string }[] };
     expect(p2.data[0]!.id < p1.data[1]!.id).toBe(true);
-    expect((await t.app.inject({ method: 'GET', url: `/api/v1/credentials?cursor=${encodeURIComponent(p1.nextCursor)}`, headers: { authorization: `Bearer ${keyA}` } })).statusCode).toBe(400);
+    expect(
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/credentials?cursor=${encodeURIComponent(p1.nextCursor)}`,
+          headers: { authorization: `Bearer ${keyA}` },
+        })
+      ).statusCode,
+    ).toBe(400);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/results/decisions' })).statusCode).toBe(401);
     // Console: outsiders get the 404 of a missing organisation; a foreign template's rules are 404 as well.
     const outsider = t.agent();
@@ -281,7 +373,9 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
   });
 
   it('documents both routes in the OpenAPI document', async () => {
-    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string }[] }>> };
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { name: string }[] }>>;
+    };
     expect(doc.paths['/api/v1/results']?.['post']?.requestBody).toBeTruthy();
     expect(doc.paths['/api/v1/results']?.['post']?.parameters?.map((p) => p.name)).toContain('idempotency-key');
     expect(doc.paths['/api/v1/results/decisions']?.['get']?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'cursor']));
@@ -296,11 +390,27 @@ describe.each(testDialects())('automatic issuance from results on %s', (dialect)
     const bad = await staff.post(`/console/centre/templates/${id}/rules`, { enabled: 'on', activities: 'U1, U2', mode: 'all', delayMinutes: '99999' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Le délai est un nombre entier de minutes, de 0 à 43200.');
-    const ok = await staff.post(`/console/centre/templates/${id}/rules`, { enabled: 'on', activities: 'U1, U2, U3', mode: 'any', minScore: '50', requirePassed: 'on', policy: 'recertify', renewWithinDays: '60', delayMinutes: '30' });
+    const ok = await staff.post(`/console/centre/templates/${id}/rules`, {
+      enabled: 'on',
+      activities: 'U1, U2, U3',
+      mode: 'any',
+      minScore: '50',
+      requirePassed: 'on',
+      policy: 'recertify',
+      renewWithinDays: '60',
+      delayMinutes: '30',
+    });
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe(`/console/centre/templates/${id}/rules?done=saved`);
     expect(await t.container.store.results.getRules(w.org.id, id)).toEqual({
-      enabled: true, activities: ['u1', 'u2', 'u3'], mode: 'any', minScore: 50, requirePassed: true, policy: 'recertify', renewWithinDays: 60, delayMinutes: 30,
+      enabled: true,
+      activities: ['u1', 'u2', 'u3'],
+      mode: 'any',
+      minScore: 50,
+      requirePassed: true,
+      policy: 'recertify',
+      renewWithinDays: 60,
+      delayMinutes: 30,
     });
     const audit = await t.container.store.audit.listForOrg(w.org.id, 200);
     expect(audit.find((e) => e.action === 'template.rules_updated' && e.targetId === id)).toBeTruthy();

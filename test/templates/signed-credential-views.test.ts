@@ -26,7 +26,12 @@ describe.each(testDialects())('views of the signed credential on %s', (dialect) 
   });
   afterAll(async () => t?.close());
 
-  async function issue(person: { name: string; email: string; locale?: string }, fields: Record<string, string>, template: Template = w.template, world: World = w) {
+  async function issue(
+    person: { name: string; email: string; locale?: string },
+    fields: Record<string, string>,
+    template: Template = w.template,
+    world: World = w,
+  ) {
     const recipient = requireRecipient(template.content, { ...person, fields });
     const [issued] = await issueBatch(t.container.deps, world.actor, { org: world.org, template, version: template.version, recipients: [recipient] });
     const [stored] = await t.container.store.credentials.findByCredentialId(world.org.id, issued!.credentialId);
@@ -67,7 +72,9 @@ describe.each(testDialects())('views of the signed credential on %s', (dialect) 
     // One language per credential: the recipient's. The template's French texts are not in an English credential.
     const en = credentialView((await issue({ name: 'Ann Lee', email: 'ann.view@example.org', locale: 'en' }, { note: 'B' })).stored);
     expect(en).toMatchObject({
-      name: 'Workplace first aid', description: '16-hour first-aid training.', language: 'en',
+      name: 'Workplace first aid',
+      description: '16-hour first-aid training.',
+      language: 'en',
       criteria: 'Réussir l’examen pratique.', // the template has French criteria only: signed as they are
       results: [{ label: 'Grade', value: 'B', resultType: 'LetterGrade' }],
     });
@@ -80,7 +87,8 @@ describe.each(testDialects())('views of the signed credential on %s', (dialect) 
     const c = await issue({ name: 'Hugo Holder', email: 'holder.view@example.org' }, { note: 'A' }, world.template, world);
 
     const edited = await updateTemplate(t.container.deps, world.actor, {
-      slug: world.org.slug, id: world.template.id,
+      slug: world.org.slug,
+      id: world.template.id,
       template: { ...TEMPLATE_INPUT, kind: 'diploma', name: { fr: 'Nouveau nom du modèle', en: 'New template name' } },
     });
     expect(edited.version).toBe(2);

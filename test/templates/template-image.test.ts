@@ -20,9 +20,12 @@ describe('a template with an image uploaded to Sceau', () => {
     const deps = t.container.deps;
     const image = await uploadImage(deps, w.actor, { slug: w.org.slug, bytes: solidPng(64, 64) });
     const template = await createTemplate(deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, imageId: image.id } });
-    const [award] = await issueBatch(deps, w.actor, { org: w.org, template, version: template.version, recipients: [
-      { name: 'Avec Image', email: 'image@example.org', learnerId: null, locale: 'fr', fields: { note: 'A' } },
-    ] });
+    const [award] = await issueBatch(deps, w.actor, {
+      org: w.org,
+      template,
+      version: template.version,
+      recipients: [{ name: 'Avec Image', email: 'image@example.org', learnerId: null, locale: 'fr', fields: { note: 'A' } }],
+    });
     const [cred] = await deps.store.credentials.findByCredentialId(w.org.id, award!.credentialId);
     const doc = JSON.parse(cred!.document);
     expect(doc.credentialSubject.achievement.image.id).toBe(`http://sceau.test:3000/orgs/${w.org.slug}/images/${image.id}`);

@@ -14,8 +14,12 @@ describe('typography', () => {
   beforeAll(async () => {
     t = await createTestApp();
     w = await seedTemplateWorld(t);
-    const [issued] = await issueBatch(t.container.deps, w.actor, { org: w.org, template: w.template, version: w.template.version,
-      recipients: [requireRecipient(w.template.content, { name: 'Léa', email: 'lea@example.org', fields: { note: 'A' } })] });
+    const [issued] = await issueBatch(t.container.deps, w.actor, {
+      org: w.org,
+      template: w.template,
+      version: w.template.version,
+      recipients: [requireRecipient(w.template.content, { name: 'Léa', email: 'lea@example.org', fields: { note: 'A' } })],
+    });
     const u = new URL(issued!.link);
     link = u.pathname + u.search;
   });
@@ -31,7 +35,12 @@ describe('typography', () => {
   });
 
   it('row problems of a bulk job: "Line 3: …; …" in English', async () => {
-    const job = await createImport(t.container.deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: csvOf(2, { bad: { 3: 'Mauvais;pas-un-courriel;;' } }), filename: 'x.csv' });
+    const job = await createImport(t.container.deps, w.actor, {
+      slug: w.org.slug,
+      templateId: w.template.id,
+      bytes: csvOf(2, { bad: { 3: 'Mauvais;pas-un-courriel;;' } }),
+      filename: 'x.csv',
+    });
     // A reviewer sees the read-only report (one line per row).
     await t.createUser({ email: 'reviewer@ecole.example', org: w.org, role: 'reviewer' });
     const a = t.agent();

@@ -23,19 +23,31 @@ describe('issuance events reach the organisation webhooks', () => {
     const { webhook } = await createWebhook(deps, admin, { slug: w.org.slug, url: 'https://hooks.example.org/sceau', events: [...WEBHOOK_EVENT_TYPES] });
     // An existing account with this verified address: the credential goes straight in (claimed).
     await t.createUser({ email: 'titulaire@example.org', name: 'Titulaire' });
-    const [one] = await issueBatch(deps, w.actor, { org: w.org, template: w.template, version: w.template.version, recipients: [
-      { name: 'Titulaire', email: 'titulaire@example.org', learnerId: 'M-1', locale: 'fr', fields: { note: 'A' } },
-    ] });
+    const [one] = await issueBatch(deps, w.actor, {
+      org: w.org,
+      template: w.template,
+      version: w.template.version,
+      recipients: [{ name: 'Titulaire', email: 'titulaire@example.org', learnerId: 'M-1', locale: 'fr', fields: { note: 'A' } }],
+    });
     expect(one!.award.holderUserId).not.toBeNull();
     await setAwardStatus(deps, w.actor, { slug: w.org.slug, id: one!.award.id, status: 'revoked', reason: 'Erreur de saisie' });
     const job = await createImport(deps, w.actor, { slug: w.org.slug, templateId: w.template.id, bytes: csvOf(3) });
     await publishJob(deps, w.actor, { slug: w.org.slug, jobId: job.id });
     await runIssuancePart(deps, job.id);
 
-    const deliveries = (await t.container.handle.db.selectFrom('webhook_deliveries').select(['event_type', 'payload']).where('webhook_id', '=', webhook.id).execute())
-      .map((r) => ({ eventType: r.event_type, payload: r.payload }));
+    const deliveries = (
+      await t.container.handle.db.selectFrom('webhook_deliveries').select(['event_type', 'payload']).where('webhook_id', '=', webhook.id).execute()
+    ).map((r) => ({ eventType: r.event_type, payload: r.payload }));
     const types = deliveries.map((d) => d.eventType).sort();
-    expect(types).toEqual(['credential.claimed', 'credential.issued', 'credential.issued', 'credential.issued', 'credential.issued', 'credential.revoked', 'job.completed']);
+    expect(types).toEqual([
+      'credential.claimed',
+      'credential.issued',
+      'credential.issued',
+      'credential.issued',
+      'credential.issued',
+      'credential.revoked',
+      'job.completed',
+    ]);
     const revoked = deliveries.find((d) => d.eventType === 'credential.revoked')!;
     expect(JSON.parse(revoked.payload).data).toMatchObject({ credentialId: one!.credentialId, reason: 'Erreur de saisie' });
     const completed = deliveries.find((d) => d.eventType === 'job.completed')!;

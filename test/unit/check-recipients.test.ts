@@ -6,7 +6,10 @@ import type { RecipientDraft } from '../../src/domain/issuance/model.js';
 import { validateTemplate } from '../../src/domain/templates/manage-templates.js';
 
 const { content } = validateTemplate({
-  kind: 'certificate', name: { fr: 'Secourisme' }, description: { fr: 'Formation' }, defaultLocale: 'fr',
+  kind: 'certificate',
+  name: { fr: 'Secourisme' },
+  description: { fr: 'Formation' },
+  defaultLocale: 'fr',
   fields: [
     { key: 'note', label: { fr: 'Note' }, type: 'grade', required: true },
     { key: 'score', label: { fr: 'Score' }, type: 'number', required: false },
@@ -20,12 +23,24 @@ const ok = (o: Partial<RecipientDraft> = {}): RecipientDraft => ({ name: 'Zoé T
 describe('checkRecipients', () => {
   it('normalises valid drafts: trimmed name, lower-case e-mail, locale words, numbers and dates by field type', () => {
     const checked = checkRecipients(content, [
-      ok({ name: '  Zoé   Tremblay ', email: ' ZOE@Example.org ', learnerId: 42, locale: 'English', fields: { note: ' A+ ', score: '1 234,5', date_examen: '30/06/2026', remarque: 'bien' } }),
+      ok({
+        name: '  Zoé   Tremblay ',
+        email: ' ZOE@Example.org ',
+        learnerId: 42,
+        locale: 'English',
+        fields: { note: ' A+ ', score: '1 234,5', date_examen: '30/06/2026', remarque: 'bien' },
+      }),
       ok({ email: 'ana@example.org', learnerId: '', locale: null, fields: { note: 'B', score: 12 } }),
     ]);
     expect(checked.errors).toBeUndefined();
     expect(checked.recipients).toEqual([
-      { name: 'Zoé Tremblay', email: 'zoe@example.org', learnerId: '42', locale: 'en', fields: { note: 'A+', score: '1234.5', date_examen: '2026-06-30', remarque: 'bien' } },
+      {
+        name: 'Zoé Tremblay',
+        email: 'zoe@example.org',
+        learnerId: '42',
+        locale: 'en',
+        fields: { note: 'A+', score: '1234.5', date_examen: '2026-06-30', remarque: 'bien' },
+      },
       { name: 'Zoé Tremblay', email: 'ana@example.org', learnerId: null, locale: 'fr', fields: { note: 'B', score: '12' } },
     ]);
   });
@@ -33,7 +48,12 @@ describe('checkRecipients', () => {
   it('reports every problem of every draft, in target order, with its position', () => {
     const checked = checkRecipients(content, [
       ok(),
-      { email: 'pas-un-courriel', learnerId: 'x'.repeat(101), locale: 'klingon', fields: { score: 'douze', date_examen: '31/02/2026', remarque: 'r'.repeat(501) } },
+      {
+        email: 'pas-un-courriel',
+        learnerId: 'x'.repeat(101),
+        locale: 'klingon',
+        fields: { score: 'douze', date_examen: '31/02/2026', remarque: 'r'.repeat(501) },
+      },
       ok({ email: 'ana@example.org', name: 'A\u0007na', fields: { note: 'n'.repeat(51) } }),
     ]);
     expect(checked.recipients).toBeUndefined();
@@ -63,10 +83,14 @@ describe('checkRecipients', () => {
   });
 
   it('reports values of a wrong type with the invalid code of their target, whatever the value says', () => {
-    const checked = checkRecipients(content, [ok({
-      learnerId: 'M-1', locale: 'fr', fields: { note: 'A', score: 3 },
-      wrongTypes: ['name', 'email', 'learnerId', 'locale', 'field:note', 'field:score'],
-    })]);
+    const checked = checkRecipients(content, [
+      ok({
+        learnerId: 'M-1',
+        locale: 'fr',
+        fields: { note: 'A', score: 3 },
+        wrongTypes: ['name', 'email', 'learnerId', 'locale', 'field:note', 'field:score'],
+      }),
+    ]);
     expect(checked.errors).toEqual([
       { index: 0, target: 'name', code: 'RECIPIENT_NAME_INVALID' },
       { index: 0, target: 'email', code: 'EMAIL_INVALID' },
@@ -105,13 +129,15 @@ describe('checkRecords (API records → drafts)', () => {
       { name: true, email: 'zoe@example.org', learnerId: { id: 1 }, locale: ['fr'], fields: { note: false, score: [1] } },
       { name: 42, email: 'ana@example.org', learnerId: 7, fields: { note: 'A', score: 12.5 } },
     ]);
-    expect(checked).toEqual({ errors: [
-      { index: 0, target: 'name', code: 'RECIPIENT_NAME_INVALID' },
-      { index: 0, target: 'learnerId', code: 'LEARNER_ID_INVALID' },
-      { index: 0, target: 'locale', code: 'RECIPIENT_LOCALE_INVALID' },
-      { index: 0, target: 'field:note', code: 'FIELD_INVALID' },
-      { index: 0, target: 'field:score', code: 'FIELD_INVALID' },
-    ] });
+    expect(checked).toEqual({
+      errors: [
+        { index: 0, target: 'name', code: 'RECIPIENT_NAME_INVALID' },
+        { index: 0, target: 'learnerId', code: 'LEARNER_ID_INVALID' },
+        { index: 0, target: 'locale', code: 'RECIPIENT_LOCALE_INVALID' },
+        { index: 0, target: 'field:note', code: 'FIELD_INVALID' },
+        { index: 0, target: 'field:score', code: 'FIELD_INVALID' },
+      ],
+    });
     const valid = checkRecords(content, [{ name: 42, email: 'ana@example.org', learnerId: 7, fields: { note: 'A', score: 12.5 } }]);
     expect(valid).toEqual({ recipients: [{ name: '42', email: 'ana@example.org', learnerId: '7', locale: 'fr', fields: { note: 'A', score: '12.5' } }] });
   });
@@ -122,22 +148,26 @@ describe('checkRecords (API records → drafts)', () => {
       { name: 'Ana', email: 'zoe@example.org', fields: ['A'] },
       'not a record',
     ]);
-    expect(checked).toEqual({ errors: [
-      { index: 0, target: 'field:typo', code: 'FIELD_INVALID' },
-      // Record 0 is valid but for its unknown key: its address still counts for duplicates.
-      { index: 1, target: 'field:note', code: 'FIELD_REQUIRED' },
-      { index: 1, target: 'fields', code: 'FIELD_INVALID' },
-      { index: 2, target: 'name', code: 'RECIPIENT_NAME_INVALID' },
-      { index: 2, target: 'email', code: 'EMAIL_INVALID' },
-      { index: 2, target: 'field:note', code: 'FIELD_REQUIRED' },
-    ] });
+    expect(checked).toEqual({
+      errors: [
+        { index: 0, target: 'field:typo', code: 'FIELD_INVALID' },
+        // Record 0 is valid but for its unknown key: its address still counts for duplicates.
+        { index: 1, target: 'field:note', code: 'FIELD_REQUIRED' },
+        { index: 1, target: 'fields', code: 'FIELD_INVALID' },
+        { index: 2, target: 'name', code: 'RECIPIENT_NAME_INVALID' },
+        { index: 2, target: 'email', code: 'EMAIL_INVALID' },
+        { index: 2, target: 'field:note', code: 'FIELD_REQUIRED' },
+      ],
+    });
     const dup = checkRecords(content, [
       { name: 'Zoé', email: 'zoe@example.org', fields: { note: 'A', typo: 'x' } },
       { name: 'Ana', email: 'ZOE@example.org', fields: { note: 'B' } },
     ]);
-    expect(dup).toEqual({ errors: [
-      { index: 0, target: 'field:typo', code: 'FIELD_INVALID' },
-      { index: 1, target: 'email', code: 'RECIPIENT_DUPLICATE', firstIndex: 0 },
-    ] });
+    expect(dup).toEqual({
+      errors: [
+        { index: 0, target: 'field:typo', code: 'FIELD_INVALID' },
+        { index: 1, target: 'email', code: 'RECIPIENT_DUPLICATE', firstIndex: 0 },
+      ],
+    });
   });
 });

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { credentialView } from '../../src/http/presenters/credential.js';
 
 const active: { credentialId: string; revokedAt: Date | null; suspendedAt: Date | null } = {
-  credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000', revokedAt: null, suspendedAt: null,
+  credentialId: 'urn:uuid:00000000-0000-4000-8000-000000000000',
+  revokedAt: null,
+  suspendedAt: null,
 };
 const view = (doc: unknown, extra: Partial<typeof active> = {}) =>
   credentialView({ ...active, ...extra, document: typeof doc === 'string' ? doc : JSON.stringify(doc) });
@@ -40,9 +42,21 @@ describe('credential presenter', () => {
 
   it('never throws on odd shapes: not JSON, arrays, nulls, numbers, wrong types', () => {
     const odd: unknown[] = [
-      '', 'not json', '[]', 'null', '42', '"text"', '{"credentialSubject":null}', '{"credentialSubject":[1,null,"x"]}',
+      '',
+      'not json',
+      '[]',
+      'null',
+      '42',
+      '"text"',
+      '{"credentialSubject":null}',
+      '{"credentialSubject":[1,null,"x"]}',
       { issuer: 7, name: { nested: true }, validFrom: 'yesterday', validUntil: 12, credentialSubject: { achievement: 'x', result: 'y', identifier: 5 } },
-      { credentialSubject: { achievement: { alignment: [null, 3, { targetName: 4 }], tag: { a: 1 }, resultDescription: 'z', image: { id: 5 } }, result: [null, { value: null }] } },
+      {
+        credentialSubject: {
+          achievement: { alignment: [null, 3, { targetName: 4 }], tag: { a: 1 }, resultDescription: 'z', image: { id: 5 } },
+          result: [null, { value: null }],
+        },
+      },
       { '@context': [], id: 5, type: null, issuer: { image: 'javascript:alert(1)' } },
     ];
     for (const doc of odd) {
@@ -57,22 +71,54 @@ describe('credential presenter', () => {
   it('reads VC 1.1 dates, JSON-LD language values and the results with their descriptions', () => {
     const v = view({
       id: 'urn:uuid:0f1e2d3c-4b5a-4978-8877-665544332211',
-      issuer: { id: 'did:web:example.org', name: [{ '@value': 'Uni', '@language': 'de' }, { '@value': 'University', '@language': 'en' }] },
-      issuanceDate: '2024-05-01T10:00:00Z', expirationDate: '2030-05-01T10:00:00Z',
-      credentialSubject: [{
-        identifier: [{ identityType: 'name', hashed: true, identityHash: 'sha256$x' }, { identityType: 'name', hashed: false, identityHash: 'Ada' }],
-        achievement: {
-          name: { '@value': 'Logik' }, description: 'D', criteria: { narrative: 'D' }, achievementType: 'Diploma', inLanguage: 'de',
-          image: 'data:image/png;base64,iVBORw0KGgo=',
-          resultDescription: [{ id: 'urn:x#score', name: 'Score', resultType: 'RawScore' }],
-          alignment: [{ targetName: 'Maths', targetUrl: 'https://example.org/m', targetCode: 'M1' }], tag: ['logic', 7],
+      issuer: {
+        id: 'did:web:example.org',
+        name: [
+          { '@value': 'Uni', '@language': 'de' },
+          { '@value': 'University', '@language': 'en' },
+        ],
+      },
+      issuanceDate: '2024-05-01T10:00:00Z',
+      expirationDate: '2030-05-01T10:00:00Z',
+      credentialSubject: [
+        {
+          identifier: [
+            { identityType: 'name', hashed: true, identityHash: 'sha256$x' },
+            { identityType: 'name', hashed: false, identityHash: 'Ada' },
+          ],
+          achievement: {
+            name: { '@value': 'Logik' },
+            description: 'D',
+            criteria: { narrative: 'D' },
+            achievementType: 'Diploma',
+            inLanguage: 'de',
+            image: 'data:image/png;base64,iVBORw0KGgo=',
+            resultDescription: [{ id: 'urn:x#score', name: 'Score', resultType: 'RawScore' }],
+            alignment: [{ targetName: 'Maths', targetUrl: 'https://example.org/m', targetCode: 'M1' }],
+            tag: ['logic', 7],
+          },
+          result: [{ resultDescription: 'urn:x#score', value: '12.5' }, { resultDescription: 'urn:y#grade', value: 'A' }, { status: 'Completed' }],
         },
-        result: [{ resultDescription: 'urn:x#score', value: '12.5' }, { resultDescription: 'urn:y#grade', value: 'A' }, { status: 'Completed' }],
-      }],
+      ],
     });
     expect(v.name).toBe('Logik');
     expect(v.issuer.name).toBe('Uni');
-    expect(credentialView({ ...active, document: JSON.stringify({ issuer: { name: [{ '@value': 'Uni', '@language': 'de' }, { '@value': 'University', '@language': 'en' }] } }) }, { language: 'en' }).issuer.name).toBe('University');
+    expect(
+      credentialView(
+        {
+          ...active,
+          document: JSON.stringify({
+            issuer: {
+              name: [
+                { '@value': 'Uni', '@language': 'de' },
+                { '@value': 'University', '@language': 'en' },
+              ],
+            },
+          }),
+        },
+        { language: 'en' },
+      ).issuer.name,
+    ).toBe('University');
     expect(v.recipientName).toBe('Ada');
     expect(v.validFrom?.toISOString()).toBe('2024-05-01T10:00:00.000Z');
     expect(v.validUntil?.toISOString()).toBe('2030-05-01T10:00:00.000Z');

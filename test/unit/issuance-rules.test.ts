@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseResultDate, scoreFieldOf, validateResults } from '../../src/domain/issuance/issue-from-results.js';
 import {
-  DEFAULT_RULES, type IssuanceRules, type LearnerResult, type PriorAward, decide, parseStoredRules, validateRules,
+  DEFAULT_RULES,
+  type IssuanceRules,
+  type LearnerResult,
+  type PriorAward,
+  decide,
+  parseStoredRules,
+  validateRules,
 } from '../../src/domain/issuance/rules.js';
 import { validateTemplate } from '../../src/domain/templates/manage-templates.js';
 import { TEMPLATE_INPUT } from '../templates/support.js';
@@ -16,12 +22,28 @@ let seq = 0;
 function result(activity: string, o: Partial<LearnerResult> = {}): LearnerResult {
   seq += 1;
   return {
-    id: `r${String(seq).padStart(4, '0')}`, orgId: 'o', email: 'zoe@example.org', name: 'Zoé', learnerId: null, activity,
-    score: 80, passed: true, occurredAt: new Date(NOW.getTime() - H), source: 'api', receivedAt: NOW, ...o,
+    id: `r${String(seq).padStart(4, '0')}`,
+    orgId: 'o',
+    email: 'zoe@example.org',
+    name: 'Zoé',
+    learnerId: null,
+    activity,
+    score: 80,
+    passed: true,
+    occurredAt: new Date(NOW.getTime() - H),
+    source: 'api',
+    receivedAt: NOW,
+    ...o,
   };
 }
 const rules = (o: Partial<IssuanceRules> = {}): IssuanceRules => ({ ...DEFAULT_RULES, enabled: true, activities: ['sst-101'], minScore: 60, ...o });
-const award = (o: Partial<PriorAward> = {}): PriorAward => ({ id: 'a1', createdAt: new Date(NOW.getTime() - 400 * DAY), validUntil: null, revoked: false, ...o });
+const award = (o: Partial<PriorAward> = {}): PriorAward => ({
+  id: 'a1',
+  createdAt: new Date(NOW.getTime() - 400 * DAY),
+  validUntil: null,
+  revoked: false,
+  ...o,
+});
 
 describe('decide', () => {
   it('issues at once on a passing score, with that score', () => {
@@ -33,7 +55,9 @@ describe('decide', () => {
   it('refuses a score below the minimum, a failed result, a result not marked as passed, a missing score — with the reason', () => {
     const low = result('sst-101', { score: 40 });
     expect(decide(rules(), { results: [low], awards: [], now: NOW, fresh: [low] })).toEqual({
-      kind: 'refused', reason: 'score_below_min', details: { activity: 'sst-101', score: 40, minScore: 60 },
+      kind: 'refused',
+      reason: 'score_below_min',
+      details: { activity: 'sst-101', score: 40, minScore: 60 },
     });
     const failed = result('sst-101', { score: 90, passed: false });
     expect(decide(rules(), { results: [failed], awards: [], now: NOW, fresh: [failed] })).toMatchObject({ kind: 'refused', reason: 'failed' });
@@ -66,7 +90,11 @@ describe('decide', () => {
     const pass = result('sst-101', { score: 70, occurredAt: new Date(NOW.getTime() - 2 * DAY) });
     const better = result('sst-101', { score: 92, occurredAt: new Date(NOW.getTime() - DAY) });
     const retake = result('sst-101', { score: 30 });
-    expect(decide(rules(), { results: [pass, better, retake], awards: [], now: NOW, fresh: [retake] })).toMatchObject({ kind: 'issue', result: { id: better.id }, score: 92 });
+    expect(decide(rules(), { results: [pass, better, retake], awards: [], now: NOW, fresh: [retake] })).toMatchObject({
+      kind: 'issue',
+      result: { id: better.id },
+      score: 92,
+    });
   });
 
   it('once per learner: refused while a credential that is not revoked exists', () => {
@@ -81,11 +109,16 @@ describe('decide', () => {
     const old = result('sst-101', { occurredAt: new Date(issuedAt.getTime() - DAY) });
     const fresh = result('sst-101', { occurredAt: new Date(NOW.getTime() - H) });
     // Lifetime: never renewed.
-    expect(decide(rc, { results: [old, fresh], awards: [award({ createdAt: issuedAt })], now: NOW, fresh: [fresh] })).toMatchObject({ kind: 'refused', reason: 'already_issued' });
+    expect(decide(rc, { results: [old, fresh], awards: [award({ createdAt: issuedAt })], now: NOW, fresh: [fresh] })).toMatchObject({
+      kind: 'refused',
+      reason: 'already_issued',
+    });
     // Valid for another 100 days: too early.
     const later = award({ createdAt: issuedAt, validUntil: new Date(NOW.getTime() + 100 * DAY) });
     expect(decide(rc, { results: [old, fresh], awards: [later], now: NOW, fresh: [fresh] })).toEqual({
-      kind: 'refused', reason: 'not_due_for_renewal', details: { renewFrom: new Date(NOW.getTime() + 70 * DAY).toISOString() },
+      kind: 'refused',
+      reason: 'not_due_for_renewal',
+      details: { renewFrom: new Date(NOW.getTime() + 70 * DAY).toISOString() },
     });
     // Expires in 20 days: a new result renews it; the old result alone does not.
     const soon = award({ createdAt: issuedAt, validUntil: new Date(NOW.getTime() + 20 * DAY) });
@@ -99,7 +132,10 @@ describe('decide', () => {
   it('delays issuance from the result’s date', () => {
     const rd = rules({ delayMinutes: 720 });
     const exam = result('sst-101', { occurredAt: new Date(NOW.getTime() - 2 * H) });
-    expect(decide(rd, { results: [exam], awards: [], now: NOW, fresh: [exam] })).toMatchObject({ kind: 'pending', dueAt: new Date(exam.occurredAt.getTime() + 12 * H) });
+    expect(decide(rd, { results: [exam], awards: [], now: NOW, fresh: [exam] })).toMatchObject({
+      kind: 'pending',
+      dueAt: new Date(exam.occurredAt.getTime() + 12 * H),
+    });
     expect(decide(rd, { results: [exam], awards: [], now: new Date(NOW.getTime() + 10 * H), fresh: [] })).toMatchObject({ kind: 'issue' });
     // An exam two days ago: due already, issued now.
     const old = result('sst-101', { occurredAt: new Date(NOW.getTime() - 2 * DAY) });
@@ -114,11 +150,26 @@ describe('decide', () => {
 
 describe('validateRules', () => {
   it('reads the console form', () => {
-    expect(validateRules({
-      enabled: 'on', activities: 'SST-101, sst-102\nSST-101', mode: 'any', minScore: '62,5', requirePassed: 'on', policy: 'recertify',
-      renewWithinDays: '60', delayMinutes: '720',
-    })).toEqual({
-      enabled: true, activities: ['sst-101', 'sst-102'], mode: 'any', minScore: 62.5, requirePassed: true, policy: 'recertify', renewWithinDays: 60, delayMinutes: 720,
+    expect(
+      validateRules({
+        enabled: 'on',
+        activities: 'SST-101, sst-102\nSST-101',
+        mode: 'any',
+        minScore: '62,5',
+        requirePassed: 'on',
+        policy: 'recertify',
+        renewWithinDays: '60',
+        delayMinutes: '720',
+      }),
+    ).toEqual({
+      enabled: true,
+      activities: ['sst-101', 'sst-102'],
+      mode: 'any',
+      minScore: 62.5,
+      requirePassed: true,
+      policy: 'recertify',
+      renewWithinDays: 60,
+      delayMinutes: 720,
     });
     expect(validateRules({ activities: '' })).toMatchObject({ enabled: false, activities: [], minScore: null, delayMinutes: 0, requirePassed: false });
   });
@@ -126,7 +177,9 @@ describe('validateRules', () => {
   it('names the field of every problem', () => {
     expectAppError(() => validateRules({ enabled: 'on', activities: '' }), 'RULES_ACTIVITIES_INVALID', undefined, { field: 'activities' });
     expectAppError(() => validateRules({ activities: 'bad key!' }), 'RULES_ACTIVITIES_INVALID', undefined, { field: 'activities' });
-    expectAppError(() => validateRules({ activities: Array.from({ length: 21 }, (_, i) => `a${i}`) }), 'RULES_ACTIVITIES_INVALID', undefined, { field: 'activities' });
+    expectAppError(() => validateRules({ activities: Array.from({ length: 21 }, (_, i) => `a${i}`) }), 'RULES_ACTIVITIES_INVALID', undefined, {
+      field: 'activities',
+    });
     expectAppError(() => validateRules({ minScore: 'soixante' }), 'RULES_SCORE_INVALID', undefined, { field: 'minScore' });
     expectAppError(() => validateRules({ delayMinutes: '-1' }), 'RULES_DELAY_INVALID', undefined, { field: 'delayMinutes' });
     expectAppError(() => validateRules({ delayMinutes: '43201' }), 'RULES_DELAY_INVALID', undefined, { field: 'delayMinutes' });
@@ -164,8 +217,12 @@ describe('results input', () => {
     const bad = validateResults([good, { email: 'nope', name: '', activity: 'a b', score: 'A+', passed: 'peut-être', date: '2026-06-17' }], NOW);
     expect(bad.results).toEqual([]);
     expect(bad.errors.map((e) => `${e.index}:${e.target}:${e.code}`)).toEqual([
-      '1:email:EMAIL_INVALID', '1:name:RECIPIENT_NAME_INVALID', '1:activity:RESULT_ACTIVITY_INVALID', '1:score:RESULT_SCORE_INVALID',
-      '1:passed:RESULT_PASSED_INVALID', '1:date:RESULT_DATE_INVALID',
+      '1:email:EMAIL_INVALID',
+      '1:name:RECIPIENT_NAME_INVALID',
+      '1:activity:RESULT_ACTIVITY_INVALID',
+      '1:score:RESULT_SCORE_INVALID',
+      '1:passed:RESULT_PASSED_INVALID',
+      '1:date:RESULT_DATE_INVALID',
     ]);
     expect(validateResults([{ ...good, score: Number.NaN }], NOW).errors[0]?.code).toBe('RESULT_SCORE_INVALID');
     expect(validateResults([{ ...good, passed: false, score: null }], NOW).results[0]).toMatchObject({ passed: false, score: null });
@@ -174,7 +231,9 @@ describe('results input', () => {
   it('puts the score in a number or grade field named score, else note', () => {
     const { content } = validateTemplate(TEMPLATE_INPUT);
     expect(scoreFieldOf(content)?.key).toBe('note');
-    expect(scoreFieldOf({ ...content, fields: [...content.fields, { key: 'score', label: { fr: 'Score' }, type: 'number', required: false }] })?.key).toBe('score');
+    expect(scoreFieldOf({ ...content, fields: [...content.fields, { key: 'score', label: { fr: 'Score' }, type: 'number', required: false }] })?.key).toBe(
+      'score',
+    );
     expect(scoreFieldOf({ ...content, fields: [{ key: 'note', label: { fr: 'Note' }, type: 'text', required: false }] })).toBeUndefined();
   });
 });

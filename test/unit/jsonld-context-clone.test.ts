@@ -29,7 +29,9 @@ function vectorDocuments(): { name: string; doc: unknown }[] {
         try {
           const doc = JSON.parse(fs.readFileSync(p, 'utf8')) as Record<string, unknown>;
           if (doc && typeof doc === 'object' && '@context' in doc) out.push({ name: path.relative(VECTORS, p), doc });
-        } catch { /* not JSON */ }
+        } catch {
+          /* not JSON */
+        }
       }
     }
   };
@@ -42,20 +44,32 @@ const V = 'https://ex.test/vocab#';
  * protected terms (allowed and refused redefinitions), nullification, @vocab/@language/@base inside scopes. */
 const EDGE_CASES: Record<string, unknown> = {
   nestedTypeScoped: {
-    '@context': { '@vocab': V, A: { '@id': `${V}A`, '@context': { p: { '@id': `${V}pa` }, B: { '@id': `${V}B`, '@context': { p: { '@id': `${V}pb` } } } } }, B: `${V}Bout` },
-    '@type': 'A', p: 'in A', child: { '@type': 'B', p: 'in B', grand: { p: 'reverted', '@type': 'A' } }, sibling: { p: 'outside' },
+    '@context': {
+      '@vocab': V,
+      A: { '@id': `${V}A`, '@context': { p: { '@id': `${V}pa` }, B: { '@id': `${V}B`, '@context': { p: { '@id': `${V}pb` } } } } },
+      B: `${V}Bout`,
+    },
+    '@type': 'A',
+    p: 'in A',
+    child: { '@type': 'B', p: 'in B', grand: { p: 'reverted', '@type': 'A' } },
+    sibling: { p: 'outside' },
   },
   propertyScopedPropagates: {
     '@context': { '@vocab': V, wrap: { '@id': `${V}wrap`, '@context': { name: `${V}innerName`, '@language': 'fr' } }, name: `${V}name` },
-    name: 'outer', wrap: { name: 'inner', deeper: { name: 'still inner', label: 'langue' } },
+    name: 'outer',
+    wrap: { name: 'inner', deeper: { name: 'still inner', label: 'langue' } },
   },
   typeScopedNoPropagate: {
     '@context': { '@vocab': V, T: { '@id': `${V}T`, '@context': { '@vocab': 'https://other.test/#', x: { '@id': 'https://other.test/#x', '@type': '@id' } } } },
-    '@type': 'T', x: 'rel', nested: { x: 'back to outer vocab', y: 1 },
+    '@type': 'T',
+    x: 'rel',
+    nested: { x: 'back to outer vocab', y: 1 },
   },
   propagateTrue: {
     '@context': { '@vocab': V, T: { '@id': `${V}T`, '@context': { '@propagate': true, n: `${V}scoped` } } },
-    '@type': 'T', n: 1, nested: { n: 2, more: { n: 3 } },
+    '@type': 'T',
+    n: 1,
+    nested: { n: 2, more: { n: 3 } },
   },
   propagateFalseProperty: {
     '@context': { '@vocab': V, p: { '@id': `${V}p`, '@context': { '@propagate': false, q: `${V}scopedQ` } } },
@@ -71,11 +85,14 @@ const EDGE_CASES: Record<string, unknown> = {
   },
   protectedOverriddenByPropertyScope: {
     '@context': { '@protected': true, '@vocab': V, name: `${V}name`, box: { '@id': `${V}box`, '@context': { name: `${V}boxName` } } },
-    name: 'outer', box: { name: 'property-scoped contexts may override protected terms' },
+    name: 'outer',
+    box: { name: 'property-scoped contexts may override protected terms' },
   },
   protectedInTypeScope: {
     '@context': { '@vocab': V, T: { '@id': `${V}T`, '@context': { '@protected': true, k: `${V}k` } } },
-    '@type': 'T', k: 1, nested: { '@context': { k: `${V}k2` }, k: 2 },
+    '@type': 'T',
+    k: 1,
+    nested: { '@context': { k: `${V}k2` }, k: 2 },
   },
   nullificationRefused: {
     '@context': [{ '@protected': true, name: `${V}name` }, null],
@@ -83,10 +100,14 @@ const EDGE_CASES: Record<string, unknown> = {
   },
   nullificationInPropertyScope: {
     '@context': { '@vocab': V, p: { '@id': `${V}p`, '@context': null } },
-    p: { '@id': 'https://ex.test/n', q: 'dropped without vocab' }, q: 'kept',
+    p: { '@id': 'https://ex.test/n', q: 'dropped without vocab' },
+    q: 'kept',
   },
   embeddedContextsAndTypes: {
-    '@context': { '@vocab': V, Person: { '@id': `${V}Person`, '@context': { knows: { '@id': `${V}knows`, '@type': '@id' }, name: { '@id': `${V}personName`, '@language': 'en' } } } },
+    '@context': {
+      '@vocab': V,
+      Person: { '@id': `${V}Person`, '@context': { knows: { '@id': `${V}knows`, '@type': '@id' }, name: { '@id': `${V}personName`, '@language': 'en' } } },
+    },
     '@graph': [
       { '@id': 'https://ex.test/a', '@type': 'Person', name: 'A', knows: 'https://ex.test/b' },
       { '@id': 'https://ex.test/b', '@type': ['Person'], name: 'B', knows: { '@id': 'https://ex.test/a', '@type': 'Person', name: 'A again' } },
@@ -94,14 +115,28 @@ const EDGE_CASES: Record<string, unknown> = {
     ],
   },
   reverseAndContainers: {
-    '@context': { '@vocab': V, parentOf: { '@reverse': `${V}childOf` }, tags: { '@id': `${V}tag`, '@container': '@set' }, labels: { '@id': `${V}label`, '@container': '@language' },
-      byId: { '@id': `${V}item`, '@container': '@id', '@context': { v: `${V}scopedV` } } },
-    '@id': 'https://ex.test/p', parentOf: [{ '@id': 'https://ex.test/k1' }], tags: ['a', 'b'], labels: { fr: 'étiquette', en: 'label' },
+    '@context': {
+      '@vocab': V,
+      parentOf: { '@reverse': `${V}childOf` },
+      tags: { '@id': `${V}tag`, '@container': '@set' },
+      labels: { '@id': `${V}label`, '@container': '@language' },
+      byId: { '@id': `${V}item`, '@container': '@id', '@context': { v: `${V}scopedV` } },
+    },
+    '@id': 'https://ex.test/p',
+    parentOf: [{ '@id': 'https://ex.test/k1' }],
+    tags: ['a', 'b'],
+    labels: { fr: 'étiquette', en: 'label' },
     byId: { 'https://ex.test/i1': { v: 1 }, 'https://ex.test/i2': { v: 2 } },
   },
   baseInScope: {
-    '@context': { '@vocab': V, '@base': 'https://base.test/root/', T: { '@id': `${V}T`, '@context': { '@base': 'https://base.test/scoped/' } }, link: { '@id': `${V}link`, '@type': '@id' } },
-    link: 'outer', inner: { '@type': 'T', link: 'inner', deeper: { link: 'deeper' } },
+    '@context': {
+      '@vocab': V,
+      '@base': 'https://base.test/root/',
+      T: { '@id': `${V}T`, '@context': { '@base': 'https://base.test/scoped/' } },
+      link: { '@id': `${V}link`, '@type': '@id' },
+    },
+    link: 'outer',
+    inner: { '@type': 'T', link: 'inner', deeper: { link: 'deeper' } },
   },
 };
 
@@ -116,10 +151,18 @@ describe('jsonld copy-on-write active-context clone', () => {
     const w = await seedTemplateWorld(t, 'ecole-clone');
     const deps = t.container.deps;
     for (const kind of ['badge', 'certificate', 'diploma', 'attestation', 'transcript'] as const) {
-      const template = await createTemplate(deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, kind, name: { fr: `Modèle ${kind}`, en: `Template ${kind}` } } });
-      const [award] = await issueBatch(deps, w.actor, { org: w.org, template, version: template.version, recipients: [
-        { name: `Élève ${kind}`, email: `${kind}@example.org`, learnerId: 'L-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } },
-      ] });
+      const template = await createTemplate(deps, w.actor, {
+        slug: w.org.slug,
+        template: { ...TEMPLATE_INPUT, kind, name: { fr: `Modèle ${kind}`, en: `Template ${kind}` } },
+      });
+      const [award] = await issueBatch(deps, w.actor, {
+        org: w.org,
+        template,
+        version: template.version,
+        recipients: [
+          { name: `Élève ${kind}`, email: `${kind}@example.org`, learnerId: 'L-42', locale: 'fr', fields: { note: 'A+', date_examen: '2026-06-15' } },
+        ],
+      });
       const [stored] = await deps.store.credentials.findByCredentialId(w.org.id, award!.credentialId);
       const doc = JSON.parse(stored!.document) as Record<string, unknown>;
       cases.push({ id: `sceau-${kind}`, op: 'canonize', input: doc }, { id: `sceau-${kind}-expand`, op: 'expand', input: doc });
@@ -131,14 +174,21 @@ describe('jsonld copy-on-write active-context clone', () => {
       cases.push({ id: `vector ${v.name}`, op: 'canonize', input: v.doc }, { id: `vector ${v.name} expand`, op: 'expand', input: v.doc });
     }
     for (const [name, doc] of Object.entries(EDGE_CASES)) {
-      cases.push({ id: name, op: 'toRdf', input: doc }, { id: `${name} expand`, op: 'expand', input: doc }, { id: `${name} canonize`, op: 'canonize', input: doc });
+      cases.push(
+        { id: name, op: 'toRdf', input: doc },
+        { id: `${name} expand`, op: 'expand', input: doc },
+        { id: `${name} canonize`, op: 'canonize', input: doc },
+      );
     }
   });
   afterAll(async () => t?.close());
 
   const run = (mode: string): Map<string, string> => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/jsonld-diff-child.ts'), mode, 'bundled'], {
-      input: JSON.stringify(cases), cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+      input: JSON.stringify(cases),
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
     });
     if (r.status !== 0) throw new Error(`${mode} child failed: ${r.stderr}`);
     return new Map((JSON.parse(r.stdout) as { id: string }[]).map((x) => [x.id, JSON.stringify(x)]));

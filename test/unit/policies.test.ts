@@ -26,7 +26,14 @@ const LETTER: Record<Role, string> = { admin: 'A', staff: 'S', reviewer: 'R' };
 const ACTIONS = Object.keys(EXPECTED) as Action[];
 
 const org = (slug: string, id: string): Organization => ({
-  id, slug, name: slug, logoUrl: null, languages: ['fr'], parentId: null, createdAt: new Date('2026-01-01T00:00:00Z'), timeZone: 'Europe/Paris',
+  id,
+  slug,
+  name: slug,
+  logoUrl: null,
+  languages: ['fr'],
+  parentId: null,
+  createdAt: new Date('2026-01-01T00:00:00Z'),
+  timeZone: 'Europe/Paris',
 });
 const ORG_A = org('org-a', 'id-a');
 const ORG_B = org('org-b', 'id-b');

@@ -62,8 +62,15 @@ describe('mail rendering (X4)', () => {
 
   it('keeps subjects on one line and escapes HTML bodies', () => {
     const mail = renderMail({
-      kind: 'invitation', to: 'a@example.org', locale: 'fr',
-      params: { orgName: 'Evil\r\nBcc: x@evil.test <b>', inviterName: '<script>x</script>', role: 'staff', acceptUrl: 'https://sceau.test/invitations/accept?token=t' },
+      kind: 'invitation',
+      to: 'a@example.org',
+      locale: 'fr',
+      params: {
+        orgName: 'Evil\r\nBcc: x@evil.test <b>',
+        inviterName: '<script>x</script>',
+        role: 'staff',
+        acceptUrl: 'https://sceau.test/invitations/accept?token=t',
+      },
     });
     expect(mail.subject).not.toMatch(/[\r\n]/);
     expect(mail.html).not.toContain('<script>x');
@@ -76,7 +83,9 @@ describe('mail rendering (X4)', () => {
   it('tells a credential recipient what to do if it is not for them, not "if you did not ask for this"', () => {
     for (const locale of ['fr', 'en'] as const) {
       const mail = renderMail({
-        kind: 'credential.issued', to: 'a@example.org', locale,
+        kind: 'credential.issued',
+        to: 'a@example.org',
+        locale,
         params: { name: 'Ann', orgName: 'École', credentialName: 'SST', link: 'https://sceau.test/c/1?t=x', inAccount: 0, customSubject: '', customBody: '' },
       });
       const m = messages(locale).mail;

@@ -18,10 +18,13 @@ async function world(config: Parameters<typeof createTestApp>[0] = {}) {
   const key = (await createApiKey(t.container.deps, { kind: 'system' }, { slug: org.slug, label: 'A' })).key;
   const admin: Agent = t.agent();
   await admin.signIn('admin@alpha.test');
-  const api = (url: string, lang = 'fr') => t.app.inject({
-    method: 'POST', url: '/api/v1/webhooks', payload: { url, events: ['credential.issued'] },
-    headers: { authorization: `Bearer ${key}`, 'accept-language': lang },
-  });
+  const api = (url: string, lang = 'fr') =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: { url, events: ['credential.issued'] },
+      headers: { authorization: `Bearer ${key}`, 'accept-language': lang },
+    });
   return { t, org, admin, api };
 }
 
@@ -36,7 +39,14 @@ describe('webhook targets on private networks', () => {
     });
 
     it('refuses private, loopback and link-local addresses at creation, in the console and the API, in both languages', async () => {
-      for (const url of ['https://10.1.2.3/hook', 'https://192.168.1.10/hook', 'http://127.0.0.1:8080/hook', 'https://[::1]/hook', 'https://169.254.169.254/latest/meta-data/', 'https://100.64.0.1/h']) {
+      for (const url of [
+        'https://10.1.2.3/hook',
+        'https://192.168.1.10/hook',
+        'http://127.0.0.1:8080/hook',
+        'https://[::1]/hook',
+        'https://169.254.169.254/latest/meta-data/',
+        'https://100.64.0.1/h',
+      ]) {
         const res = await w.api(url);
         expect(res.statusCode, url).toBe(400);
         expect(res.json(), url).toMatchObject({ code: 'WEBHOOK_URL_PRIVATE' });
@@ -46,7 +56,9 @@ describe('webhook targets on private networks', () => {
       expect(page.body).toContain('L’adresse 10.1.2.3 mène à un réseau privé ou local (10.1.2.3) : Sceau n’y envoie pas de webhooks.');
       expect(page.body).toContain('value="https://10.1.2.3/hook"'); // what was typed is kept
       const en = await w.api('https://192.168.1.10/hook', 'en');
-      expect(en.json().detail).toBe('The address 192.168.1.10 leads to a private or local network (192.168.1.10): Sceau does not send webhooks there. Give a public https:// address, or ask the platform administrator to allow this network.');
+      expect(en.json().detail).toBe(
+        'The address 192.168.1.10 leads to a private or local network (192.168.1.10): Sceau does not send webhooks there. Give a public https:// address, or ask the platform administrator to allow this network.',
+      );
       expect(await w.t.container.store.webhooks.list(w.org.id)).toEqual([]);
     });
 
@@ -84,8 +96,10 @@ describe('webhook targets on private networks', () => {
     });
 
     it('reads the list (and refuses a malformed one); the older flag keeps working', () => {
-      expect(loadConfig({ WEBHOOKS_ALLOWED_PRIVATE_CIDRS: '10.0.0.0/8, 192.168.1.0/24' }).webhooks)
-        .toEqual({ allowPrivateNetworks: false, allowedPrivateCidrs: ['10.0.0.0/8', '192.168.1.0/24'] });
+      expect(loadConfig({ WEBHOOKS_ALLOWED_PRIVATE_CIDRS: '10.0.0.0/8, 192.168.1.0/24' }).webhooks).toEqual({
+        allowPrivateNetworks: false,
+        allowedPrivateCidrs: ['10.0.0.0/8', '192.168.1.0/24'],
+      });
       expect(() => loadConfig({ WEBHOOKS_ALLOWED_PRIVATE_CIDRS: '10.0.0.0/8,intranet' })).toThrow(/WEBHOOKS_ALLOWED_PRIVATE_CIDRS/);
       expect(loadConfig({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' }).webhooks).toEqual({ allowPrivateNetworks: true });
     });
@@ -103,7 +117,9 @@ describe('webhook targets on private networks', () => {
       const post = createGuardedPost({ allowedPrivateCidrs: ['127.0.0.1'] });
       await expect(post(`${receiver.url}/ok`, '{}', {})).resolves.toEqual({ status: 200 });
       await expect(post('https://10.1.2.3/x', '{}', {})).rejects.toMatchObject({ code: 'FETCH_BLOCKED_ADDRESS' });
-      await expect(createGuardedPost({ allowedPrivateCidrs: ['169.254.0.0/16'] })('http://169.254.169.254/', '{}', {})).rejects.toMatchObject({ code: 'FETCH_BLOCKED_ADDRESS' });
+      await expect(createGuardedPost({ allowedPrivateCidrs: ['169.254.0.0/16'] })('http://169.254.169.254/', '{}', {})).rejects.toMatchObject({
+        code: 'FETCH_BLOCKED_ADDRESS',
+      });
     });
   });
 });

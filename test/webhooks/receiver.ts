@@ -16,7 +16,10 @@ export class Receiver {
   status: (n: number) => number = () => 200;
   connections = 0;
 
-  private constructor(private readonly server: http.Server, readonly url: string) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<Receiver> {
     let self!: Receiver;
@@ -25,7 +28,11 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         self.requests.push({
-          method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(),
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
         });
         const status = self.status(self.requests.length);
         // A large answer: the sender reads at most 64 KiB and ignores it.

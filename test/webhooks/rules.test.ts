@@ -26,7 +26,9 @@ describe('webhook rules', () => {
     const now = new Date('2026-11-22T12:00:00Z');
     expect(webhookAttemptOutcome(now, 1, { statusCode: 201, error: null })).toMatchObject({ status: 'delivered', deliveredAt: now });
     expect(webhookAttemptOutcome(now, 3, { statusCode: 410, error: null })).toMatchObject({
-      status: 'pending', error: 'HTTP 410', nextAttemptAt: new Date(now.getTime() + 4 * MINUTE),
+      status: 'pending',
+      error: 'HTTP 410',
+      nextAttemptAt: new Date(now.getTime() + 4 * MINUTE),
     });
     expect(webhookAttemptOutcome(now, 7, { statusCode: null, error: 'FETCH_TIMEOUT: …' })).toMatchObject({ status: 'pending', error: 'FETCH_TIMEOUT: …' });
     expect(webhookAttemptOutcome(now, 8, { statusCode: 302, error: null })).toMatchObject({ status: 'dead', nextAttemptAt: null, error: 'HTTP 302' });

@@ -46,7 +46,9 @@ const createVerifier = async ({ verificationMethod }: { verificationMethod: { id
 const MAX_PROOF_MEMO = 1_000;
 const proofMemo = new Map<string, Promise<string>>();
 
-function memoiseProofCanonicalisation(instance: { canonizeProof(proof: JsonObject, options: { document: JsonObject; documentLoader: unknown }): Promise<string> }): void {
+function memoiseProofCanonicalisation(instance: {
+  canonizeProof(proof: JsonObject, options: { document: JsonObject; documentLoader: unknown }): Promise<string>;
+}): void {
   const original = instance.canonizeProof.bind(instance);
   instance.canonizeProof = (proof, options) => {
     const key = JSON.stringify([options.document['@context'] ?? null, { ...proof, proofValue: undefined }]);
@@ -106,7 +108,7 @@ export function problemOf(err: unknown, vmId?: string): Problem {
   if (err instanceof ResolutionError) {
     return { code: err.code === 'JWT_PRIVATE_KEY_IN_HEADER' ? 'KEY_UNSUPPORTED' : err.code, params: { id: vmId ?? '' }, details: { reason: err.message } };
   }
-  const e = err as { message?: string; name?: string; details?: { cause?: unknown } ; cause?: unknown };
+  const e = err as { message?: string; name?: string; details?: { cause?: unknown }; cause?: unknown };
   const cause = (e?.details?.cause ?? e?.cause) as unknown;
   if (cause instanceof UnknownDocumentError) return { code: 'UNKNOWN_CONTEXT', params: { url: cause.url } };
   const message = String(e?.message ?? '');
@@ -170,7 +172,13 @@ export async function verifyDataIntegrity(doc: JsonObject, options: VerifyProofO
   return out;
 }
 
-async function verifyOne(proof: JsonObject, unsecured: JsonObject, byId: Map<string, JsonObject>, options: VerifyProofOptions, out: ProofOutcome): Promise<Problem | undefined> {
+async function verifyOne(
+  proof: JsonObject,
+  unsecured: JsonObject,
+  byId: Map<string, JsonObject>,
+  options: VerifyProofOptions,
+  out: ProofOutcome,
+): Promise<Problem | undefined> {
   const suite = suiteFor(proof['cryptosuite'])!;
   if (proof['proofPurpose'] !== options.purpose) return { code: 'PROOF_PURPOSE_INVALID', params: { expected: options.purpose } };
   const vmRef = isObject(proof['verificationMethod']) ? proof['verificationMethod']['id'] : proof['verificationMethod'];
@@ -202,8 +210,11 @@ async function verifyOne(proof: JsonObject, unsecured: JsonObject, byId: Map<str
   try {
     if (suite.cryptosuite.createVerifyData) {
       verifyData = await suite.cryptosuite.createVerifyData({
-        cryptosuite: suite.cryptosuite, document: suite.jcs ? { ...document } : document, proof: libProof,
-        documentLoader: options.documentLoader, dataIntegrityProof,
+        cryptosuite: suite.cryptosuite,
+        document: suite.jcs ? { ...document } : document,
+        proof: libProof,
+        documentLoader: options.documentLoader,
+        dataIntegrityProof,
       });
     } else {
       verifyData = await suite.proof.createVerifyData({ document, proof: libProof, documentLoader: options.documentLoader });

@@ -183,10 +183,13 @@ export function checkCredentialStructure(doc: JsonObject, options: { jwt?: boole
   const subjects = asArray(doc['credentialSubject'] as unknown);
   if (!subjects.length || !subjects.every(isObject)) problems.push({ code: 'SUBJECT_MISSING' });
   else {
-    for (const s of subjects as JsonObject[]) if (s['id'] !== undefined && !isUrl(s['id'])) problems.push({ code: 'ID_INVALID', params: { field: 'credentialSubject.id' } });
+    for (const s of subjects as JsonObject[])
+      if (s['id'] !== undefined && !isUrl(s['id'])) problems.push({ code: 'ID_INVALID', params: { field: 'credentialSubject.id' } });
     // OB 3.0 verification step 2: an achievement subject names its recipient by `id` and/or `identifier`.
-    if ((types.includes('OpenBadgeCredential') || types.includes('AchievementCredential'))
-      && (subjects as JsonObject[]).some((s) => s['id'] === undefined && s['identifier'] === undefined)) {
+    if (
+      (types.includes('OpenBadgeCredential') || types.includes('AchievementCredential')) &&
+      (subjects as JsonObject[]).some((s) => s['id'] === undefined && s['identifier'] === undefined)
+    ) {
       problems.push({ code: 'SUBJECT_MISSING', params: { field: 'credentialSubject.id|identifier' } });
     }
   }
@@ -206,7 +209,8 @@ export function checkCredentialStructure(doc: JsonObject, options: { jwt?: boole
       else if (seen.has(item['id'])) problems.push({ code: 'RELATED_RESOURCE_INVALID', params: { problem: 'duplicate id' } });
       else {
         seen.add(item['id']);
-        if (item['digestSRI'] === undefined && item['digestMultibase'] === undefined) problems.push({ code: 'RELATED_RESOURCE_INVALID', params: { problem: 'digest' } });
+        if (item['digestSRI'] === undefined && item['digestMultibase'] === undefined)
+          problems.push({ code: 'RELATED_RESOURCE_INVALID', params: { problem: 'digest' } });
       }
     }
   }
@@ -292,7 +296,10 @@ function validateCompacted(validate: ValidateFn, doc: JsonObject): string[] {
         data = structuredClone(doc);
         copied = true;
       }
-      const path = e.instancePath.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const path = e.instancePath
+        .split('/')
+        .slice(1)
+        .map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
       const last = path.pop();
       let parent: unknown = data;
       for (const k of path) parent = (parent as Record<string, unknown> | undefined)?.[k];

@@ -23,8 +23,20 @@ import { installContextClone } from '../jsonld-context-clone.js';
 import { type GuardedFetch, GuardedFetchError } from '../guarded-fetch.js';
 import { problemOf, verifyDataIntegrity } from './data-integrity.js';
 import {
-  type JsonObject, type ValidityWindow, asArray, checkCredentialStructure, checkDeclaredSchemas, checkPresentationStructure,
-  documentShape, isObject, issuerIdOf, MAX_DOCUMENT_DEPTH, MAX_DOCUMENT_NODES, parseDateTime, scanContexts, typesOf,
+  type JsonObject,
+  type ValidityWindow,
+  asArray,
+  checkCredentialStructure,
+  checkDeclaredSchemas,
+  checkPresentationStructure,
+  documentShape,
+  isObject,
+  issuerIdOf,
+  MAX_DOCUMENT_DEPTH,
+  MAX_DOCUMENT_NODES,
+  parseDateTime,
+  scanContexts,
+  typesOf,
 } from './document-checks.js';
 import { type DecodedJwt, checkCredentialClaims, decodeJwt, looksLikeJwt, verifyJws } from './jwt.js';
 import { type Problem, Report } from './report.js';
@@ -74,7 +86,11 @@ interface RunShared {
 }
 
 class Run {
-  private constructor(readonly now: Date, readonly depth: number, private readonly shared: RunShared) {}
+  private constructor(
+    readonly now: Date,
+    readonly depth: number,
+    private readonly shared: RunShared,
+  ) {}
 
   static start(now: Date, deps: CredentialVerifierDeps): Run {
     const seen = new Map<string, Promise<unknown>>();
@@ -82,9 +98,10 @@ class Run {
     const fetchJson: GuardedFetch = (url) => {
       let pending = seen.get(url);
       if (!pending) {
-        pending = seen.size >= MAX_FETCHES_PER_VERIFICATION || Date.now() > deadline
-          ? Promise.reject(new GuardedFetchError('FETCH_TIMEOUT', 'the verification\'s fetch budget is spent'))
-          : deps.fetchJson(url);
+        pending =
+          seen.size >= MAX_FETCHES_PER_VERIFICATION || Date.now() > deadline
+            ? Promise.reject(new GuardedFetchError('FETCH_TIMEOUT', "the verification's fetch budget is spent"))
+            : deps.fetchJson(url);
         seen.set(url, pending);
         pending.catch(() => undefined);
       }
@@ -112,10 +129,7 @@ class Run {
   }
 }
 
-type Parsed =
-  | { kind: 'ld'; doc: JsonObject }
-  | { kind: 'jwt'; token: string }
-  | { kind: 'error'; problem: Problem };
+type Parsed = { kind: 'ld'; doc: JsonObject } | { kind: 'jwt'; token: string } | { kind: 'error'; problem: Problem };
 
 const DATA_URL = /^data:([a-z0-9.+/-]+)((?:;[^,]*)?),(.*)$/is;
 
@@ -132,7 +146,10 @@ function parseDataUrl(s: string, kind: 'credential' | 'presentation'): Parsed {
       return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: 'malformed data: URL' } } };
     }
   }
-  const jwtMedia = kind === 'credential' ? ['application/vc+jwt', 'application/vc-ld+jwt', 'application/jwt'] : ['application/vp+jwt', 'application/vp-ld+jwt', 'application/jwt'];
+  const jwtMedia =
+    kind === 'credential'
+      ? ['application/vc+jwt', 'application/vc-ld+jwt', 'application/jwt']
+      : ['application/vp+jwt', 'application/vp-ld+jwt', 'application/jwt'];
   if (jwtMedia.includes(media)) return { kind: 'jwt', token: body.trim() };
   return { kind: 'error', problem: { code: 'FORMAT_UNSUPPORTED', params: { format: media } } };
 }
@@ -204,13 +221,21 @@ function parseInputUnsafe(input: unknown, kind: 'credential' | 'presentation'): 
   if (isObject(input)) {
     const envelope = kind === 'credential' ? 'EnvelopedVerifiableCredential' : 'EnvelopedVerifiablePresentation';
     if (typesOf(input).includes(envelope)) {
-      return typeof input['id'] === 'string' ? parseDataUrl(input['id'], kind) : { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: `${envelope} without a data: URL id` } } };
+      return typeof input['id'] === 'string'
+        ? parseDataUrl(input['id'], kind)
+        : { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: `${envelope} without a data: URL id` } } };
     }
     const problem = plainJsonProblem(input);
     if (problem) return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: problem } } };
     return { kind: 'ld', doc: input };
   }
-  return { kind: 'error', problem: { code: 'INPUT_MALFORMED', params: { reason: input === undefined || input === null ? 'nothing given' : `a ${Array.isArray(input) ? 'list' : typeof input}` } } };
+  return {
+    kind: 'error',
+    problem: {
+      code: 'INPUT_MALFORMED',
+      params: { reason: input === undefined || input === null ? 'nothing given' : `a ${Array.isArray(input) ? 'list' : typeof input}` },
+    },
+  };
 }
 
 /** The issuer's id for messages and binding. */
@@ -221,7 +246,8 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
   // every context on every canonicalisation (what @digitalbazaar/security-document-loader does too).
   installContextClone();
   const documentLoader: DocumentLoader = staticContextLoader();
-  const remoteAllowed = (url: string) => url.startsWith('https://') || (deps.allowLoopbackForTests === true && /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(url));
+  const remoteAllowed = (url: string) =>
+    url.startsWith('https://') || (deps.allowLoopbackForTests === true && /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(url));
 
   async function guarded(format: VerificationResult['format'], credential: unknown, fn: () => Promise<VerificationResult>): Promise<VerificationResult> {
     try {
@@ -262,7 +288,9 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       // Key from an https fragment, a bare key document or a JWT header: only the controller's own document
       // (fetched now, after the signature checked out) can confirm it.
       const controller = m.source === 'jwk-header' ? issuerId : m.controller;
-      const confirmed = controller ? await run.resolver.confirm(controller, m.key, 'assertionMethod', m.source === 'jwk-header' ? undefined : m.vm.id) : undefined;
+      const confirmed = controller
+        ? await run.resolver.confirm(controller, m.key, 'assertionMethod', m.source === 'jwk-header' ? undefined : m.vm.id)
+        : undefined;
       if (confirmed && controller === issuerId) sources.push(confirmed.source);
       else unconfirmed = true;
     }
@@ -298,7 +326,8 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
 
   function checkValidity(r: Report, window: ValidityWindow, now: Date): void {
     if (window.start) {
-      if (now.getTime() < window.start.getTime()) r.fail('validity_start', [{ code: 'NOT_YET_VALID', params: { date: window.startText ?? window.start.toISOString() } }]);
+      if (now.getTime() < window.start.getTime())
+        r.fail('validity_start', [{ code: 'NOT_YET_VALID', params: { date: window.startText ?? window.start.toISOString() } }]);
       else r.pass('validity_start', 'VALIDITY_STARTED', { date: window.startText ?? window.start.toISOString() });
     } else if (!window.startInvalid) r.pass('validity_start', 'VALIDITY_START_NONE');
     if (window.end) {
@@ -354,7 +383,8 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       }
       const read = await readEntry(entry, issuerId, run);
       if (!read.ok) problems[step].push(read.problem);
-      else if (read.value !== 0) problems[step].push({ code: entry.purpose === 'revocation' ? 'REVOKED' : 'SUSPENDED', details: { statusList: entry.listUrl, index: entry.index } });
+      else if (read.value !== 0)
+        problems[step].push({ code: entry.purpose === 'revocation' ? 'REVOKED' : 'SUSPENDED', details: { statusList: entry.listUrl, index: entry.index } });
       else checked[step] = true;
     }
     // Sceau records suspensions of its own credentials itself (OB 3.0 allows one status entry).
@@ -402,7 +432,12 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     return found;
   }
 
-  async function verifyChildren(r: Report, items: unknown[], run: Run, role: 'endorsement' | 'nested' | 'credential'): Promise<VerificationResult[] | undefined> {
+  async function verifyChildren(
+    r: Report,
+    items: unknown[],
+    run: Run,
+    role: 'endorsement' | 'nested' | 'credential',
+  ): Promise<VerificationResult[] | undefined> {
     if (run.depth >= MAX_NESTING_DEPTH || run.budget.nested + items.length > MAX_NESTED_CREDENTIALS) return undefined;
     run.budget.nested += items.length;
     const results: VerificationResult[] = [];
@@ -427,7 +462,9 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       }
     }
     if (typesOf(doc).includes('ClrCredential')) {
-      const nested = asArray(doc['credentialSubject'] as unknown).filter(isObject).flatMap((s) => asArray(s['verifiableCredential'] as unknown));
+      const nested = asArray(doc['credentialSubject'] as unknown)
+        .filter(isObject)
+        .flatMap((s) => asArray(s['verifiableCredential'] as unknown));
       if (nested.length) {
         const results = await verifyChildren(r, nested, run, 'nested');
         if (!results) r.fail('nested_credentials', [{ code: 'NESTING_TOO_DEEP' }]);
@@ -474,9 +511,15 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     else if (pre.unknownContext !== undefined) r.fail('valid_signature', [{ code: 'UNKNOWN_CONTEXT', params: { url: pre.unknownContext } }]);
     else if (pre.tooComplex) r.fail('valid_signature', [{ code: 'CONTEXT_TOO_COMPLEX' }]);
     else {
-      const outcome = await verifyDataIntegrity(doc, { documentLoader, resolver: run.resolver, purpose: 'assertionMethod', allowRemote: problems.length === 0 });
+      const outcome = await verifyDataIntegrity(doc, {
+        documentLoader,
+        resolver: run.resolver,
+        purpose: 'assertionMethod',
+        allowRemote: problems.length === 0,
+      });
       for (const type of outcome.unknown) r.warn({ code: 'PROOF_TYPE_UNKNOWN', params: { type } });
-      if (outcome.problems.length || !outcome.verified.length) r.fail('valid_signature', outcome.problems.length ? outcome.problems : [{ code: 'NO_KNOWN_PROOF', params: { type: '' } }]);
+      if (outcome.problems.length || !outcome.verified.length)
+        r.fail('valid_signature', outcome.problems.length ? outcome.problems : [{ code: 'NO_KNOWN_PROOF', params: { type: '' } }]);
       else {
         signatureOk = true;
         methods = outcome.verified.map((v) => v.method);
@@ -570,7 +613,7 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       if (parsed.kind === 'error') {
         const r = new Report();
         r.fail('schema', [parsed.problem]);
-        return r.result('unknown', typeof input === 'object' ? input ?? null : null);
+        return r.result('unknown', typeof input === 'object' ? (input ?? null) : null);
       }
       if (parsed.kind === 'jwt') return verifyJwtCredential(parsed.token, run);
       return verifyLd(parsed.doc, run);
@@ -586,17 +629,21 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       let controllerDocument = m.controllerDocument;
       if (m.source === 'https-fragment' || m.source === 'jwk-header' || !controllerDocument) {
         const controller = m.source === 'jwk-header' ? holderId : m.controller;
-        const confirmed = controller ? await run.resolver.confirm(controller, m.key, 'authentication', m.source === 'jwk-header' ? undefined : m.vm.id) : undefined;
+        const confirmed = controller
+          ? await run.resolver.confirm(controller, m.key, 'authentication', m.source === 'jwk-header' ? undefined : m.vm.id)
+          : undefined;
         if (!confirmed) {
-          problems.push({ code: 'HOLDER_MISMATCH', details: { reason: 'the key is not confirmed by the holder\'s document' } });
+          problems.push({ code: 'HOLDER_MISMATCH', details: { reason: "the key is not confirmed by the holder's document" } });
           continue;
         }
         controllerDocument = confirmed.doc;
         if (holderId !== undefined && controller !== holderId) problems.push({ code: 'HOLDER_MISMATCH' });
         continue;
       }
-      if (holderId !== undefined && m.controller !== holderId) problems.push({ code: 'HOLDER_MISMATCH', details: { keyController: m.controller ?? null, holder: holderId } });
-      else if (!m.bareDid && !listsUnder(controllerDocument, 'authentication', m.vm.id)) problems.push({ code: 'KEY_NOT_AUTHORIZED', details: { key: m.vm.id } });
+      if (holderId !== undefined && m.controller !== holderId)
+        problems.push({ code: 'HOLDER_MISMATCH', details: { keyController: m.controller ?? null, holder: holderId } });
+      else if (!m.bareDid && !listsUnder(controllerDocument, 'authentication', m.vm.id))
+        problems.push({ code: 'KEY_NOT_AUTHORIZED', details: { key: m.vm.id } });
     }
     r.step('issuer_binding', problems, { code: 'HOLDER_BOUND' });
   }
@@ -628,13 +675,24 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     else if (pre.tooComplex) r.fail('valid_signature', [{ code: 'CONTEXT_TOO_COMPLEX' }]);
     else {
       const outcome = await verifyDataIntegrity(doc, {
-        documentLoader, resolver: run.resolver, purpose: 'authentication', allowRemote: problems.length === 0, challenge: options.challenge, domain: options.domain,
+        documentLoader,
+        resolver: run.resolver,
+        purpose: 'authentication',
+        allowRemote: problems.length === 0,
+        challenge: options.challenge,
+        domain: options.domain,
       });
       for (const type of outcome.unknown) r.warn({ code: 'PROOF_TYPE_UNKNOWN', params: { type } });
-      if (outcome.problems.length || !outcome.verified.length) r.fail('valid_signature', outcome.problems.length ? outcome.problems : [{ code: 'NO_KNOWN_PROOF', params: { type: '' } }]);
+      if (outcome.problems.length || !outcome.verified.length)
+        r.fail('valid_signature', outcome.problems.length ? outcome.problems : [{ code: 'NO_KNOWN_PROOF', params: { type: '' } }]);
       else {
         r.pass('valid_signature', 'SIGNATURE_INTACT', undefined, { proofs: outcome.verified.map((v) => String(v.proof['cryptosuite'])) });
-        await holderBinding(r, holderId, outcome.verified.map((v) => v.method), run);
+        await holderBinding(
+          r,
+          holderId,
+          outcome.verified.map((v) => v.method),
+          run,
+        );
       }
     }
     const items = asArray(doc['verifiableCredential'] as unknown);
@@ -655,7 +713,14 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     const problems = checkPresentationStructure(doc);
     r.step('schema', problems, { code: 'SCHEMA_VALID' });
     const holder = doc['holder'];
-    const holderId = typeof holder === 'string' ? holder : isObject(holder) && typeof holder['id'] === 'string' ? holder['id'] : typeof d.payload['iss'] === 'string' ? d.payload['iss'] : undefined;
+    const holderId =
+      typeof holder === 'string'
+        ? holder
+        : isObject(holder) && typeof holder['id'] === 'string'
+          ? holder['id']
+          : typeof d.payload['iss'] === 'string'
+            ? d.payload['iss']
+            : undefined;
     const sigProblems: Problem[] = [];
     if (options.challenge !== undefined && d.payload['nonce'] !== options.challenge) sigProblems.push({ code: 'CHALLENGE_MISMATCH' });
     if (options.domain !== undefined && !asArray(d.payload['aud'] as unknown).includes(options.domain)) sigProblems.push({ code: 'DOMAIN_MISMATCH' });
@@ -673,7 +738,8 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     const now = run.now.getTime();
     const exp = d.payload['exp'];
     const nbf = d.payload['nbf'];
-    if (typeof nbf === 'number' && now < nbf * 1000) r.fail('validity_start', [{ code: 'NOT_YET_VALID', params: { date: new Date(nbf * 1000).toISOString() } }]);
+    if (typeof nbf === 'number' && now < nbf * 1000)
+      r.fail('validity_start', [{ code: 'NOT_YET_VALID', params: { date: new Date(nbf * 1000).toISOString() } }]);
     if (typeof exp === 'number' && now > exp * 1000) r.fail('expiration', [{ code: 'EXPIRED', params: { date: new Date(exp * 1000).toISOString() } }]);
     await presentationCredentials(r, asArray(doc['verifiableCredential'] as unknown), run);
     return r.result('presentation', doc);
@@ -690,7 +756,11 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
       return guarded('presentation', parsed.kind === 'ld' ? parsed.doc : null, async () => {
         if (parsed.kind === 'error') {
           const r = new Report();
-          r.fail('schema', [parsed.problem.code === 'INPUT_MALFORMED' ? { code: 'PRESENTATION_MALFORMED', params: { reason: String(parsed.problem.params?.['reason'] ?? '') } } : parsed.problem]);
+          r.fail('schema', [
+            parsed.problem.code === 'INPUT_MALFORMED'
+              ? { code: 'PRESENTATION_MALFORMED', params: { reason: String(parsed.problem.params?.['reason'] ?? '') } }
+              : parsed.problem,
+          ]);
           return r.result('presentation', null);
         }
         if (parsed.kind === 'jwt') return verifyJwtPresentation(parsed.token, options, run);
@@ -699,4 +769,3 @@ export function createCredentialVerifier(deps: CredentialVerifierDeps): Credenti
     },
   };
 }
-

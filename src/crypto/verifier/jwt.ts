@@ -52,7 +52,8 @@ export function decodeJwt(token: string, kind: 'credential' | 'presentation'): D
   else if (typeof typ !== 'string' || !(kind === 'credential' ? CREDENTIAL_TYPS : PRESENTATION_TYPS).includes(typ)) {
     problems.push({ code: 'JWT_TYPE_INVALID', params: { typ: String(typ) } });
   }
-  if (typeof header['alg'] !== 'string' || !JWT_ALGORITHMS.includes(header['alg'])) problems.push({ code: 'JWT_ALG_UNSUPPORTED', params: { alg: String(header['alg']) } });
+  if (typeof header['alg'] !== 'string' || !JWT_ALGORITHMS.includes(header['alg']))
+    problems.push({ code: 'JWT_ALG_UNSUPPORTED', params: { alg: String(header['alg']) } });
   if (header['crit'] !== undefined) problems.push({ code: 'JWT_MALFORMED' });
   if (problems.length) return { problems, warnings };
 
@@ -72,7 +73,8 @@ export function decodeJwt(token: string, kind: 'credential' | 'presentation'): D
         document['expirationDate'] = new Date(payload['exp'] * 1000).toISOString().replace('.000Z', 'Z');
       }
       const subject = document['credentialSubject'];
-      if (isObject(subject) && subject['id'] === undefined && typeof payload['sub'] === 'string') document['credentialSubject'] = { ...subject, id: payload['sub'] };
+      if (isObject(subject) && subject['id'] === undefined && typeof payload['sub'] === 'string')
+        document['credentialSubject'] = { ...subject, id: payload['sub'] };
     } else if (document['holder'] === undefined && typeof payload['iss'] === 'string') {
       document['holder'] = payload['iss'];
     }
@@ -98,10 +100,14 @@ export function checkCredentialClaims(jwt: DecodedJwt, issuerId: string | undefi
 
 /** Verifies the compact JWS with a key, pinning the header's (allow-listed) algorithm. */
 export async function verifyJws(token: string, alg: string, key: CachedKey): Promise<Problem | undefined> {
-  const fits = (alg === 'EdDSA' || alg === 'Ed25519') ? key.algorithm === 'Ed25519'
-    : alg === 'ES256' ? key.algorithm === 'P-256'
-      : alg === 'ES384' ? key.algorithm === 'P-384'
-        : key.algorithm === 'RSA';
+  const fits =
+    alg === 'EdDSA' || alg === 'Ed25519'
+      ? key.algorithm === 'Ed25519'
+      : alg === 'ES256'
+        ? key.algorithm === 'P-256'
+        : alg === 'ES384'
+          ? key.algorithm === 'P-384'
+          : key.algorithm === 'RSA';
   if (!fits) return { code: 'KEY_UNSUPPORTED', details: { reason: `${alg} with a ${key.algorithm} key` } };
   try {
     await compactVerify(token, key.keyObject, { algorithms: [alg] });

@@ -27,7 +27,10 @@ export interface CachedKey {
 
 export class KeyError extends Error {
   override readonly name = 'KeyError';
-  constructor(readonly code: 'KEY_UNSUPPORTED' | 'JWT_PRIVATE_KEY_IN_HEADER', message: string) {
+  constructor(
+    readonly code: 'KEY_UNSUPPORTED' | 'JWT_PRIVATE_KEY_IN_HEADER',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -83,7 +86,9 @@ export function importVerificationMethod(vm: PublicKeyMaterial): Promise<CachedK
   return remember(`mb|${vm.id}|${mb}`, async () => {
     try {
       if (mb.startsWith('z6Mk')) {
-        const pair = (await Ed25519Multikey.from({ type: 'Multikey', id: vm.id, controller: vm.controller, publicKeyMultibase: mb })) as { publicKey: Uint8Array };
+        const pair = (await Ed25519Multikey.from({ type: 'Multikey', id: vm.id, controller: vm.controller, publicKeyMultibase: mb })) as {
+          publicKey: Uint8Array;
+        };
         if (pair.publicKey.length !== 32) throw new Error('bad Ed25519 key length');
         const keyObject = crypto.createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(pair.publicKey)]), format: 'der', type: 'spki' });
         return { algorithm: 'Ed25519', keyObject, jwk: keyObject.export({ format: 'jwk' }) };

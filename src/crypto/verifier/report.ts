@@ -73,7 +73,11 @@ export class Report {
     return result;
   }
 
-  private stepOf(id: StepId, valid: boolean, p: { code: VerificationCode; params?: Record<string, string | number>; details?: Record<string, unknown> }): VerificationStep {
+  private stepOf(
+    id: StepId,
+    valid: boolean,
+    p: { code: VerificationCode; params?: Record<string, string | number>; details?: Record<string, unknown> },
+  ): VerificationStep {
     const step: VerificationStep = { id, valid, code: p.code, message: messageOf(p.code, p.params) };
     if (p.params && Object.keys(p.params).length) step.params = p.params;
     if (p.details && Object.keys(p.details).length) step.details = p.details;

@@ -102,7 +102,9 @@ function methodsOf(doc: JsonObject): JsonObject[] {
 /** Whether the controller document lists `vmId` under `relation` (by reference or embedded). */
 export function listsUnder(doc: JsonObject, relation: string, vmId: string): boolean {
   const docId = typeof doc['id'] === 'string' ? doc['id'] : '';
-  return asArray(doc[relation] as unknown).some((m) => (typeof m === 'string' ? absolute(m, docId) === vmId : isObject(m) && typeof m['id'] === 'string' && absolute(m['id'], docId) === vmId));
+  return asArray(doc[relation] as unknown).some((m) =>
+    typeof m === 'string' ? absolute(m, docId) === vmId : isObject(m) && typeof m['id'] === 'string' && absolute(m['id'], docId) === vmId,
+  );
 }
 
 function toMaterial(m: JsonObject, id: string): ResolvedMethod['vm'] {
@@ -254,7 +256,12 @@ export class Resolver {
    * Confirms a key taken from a fragment or a JWT header against its claimed controller's document: the
    * document must be the controller's, list a method with the same key under `relation`.
    */
-  async confirm(controller: string, key: CachedKey, relation: string, vmId?: string): Promise<{ doc: JsonObject; source: KeySource; vmId: string } | undefined> {
+  async confirm(
+    controller: string,
+    key: CachedKey,
+    relation: string,
+    vmId?: string,
+  ): Promise<{ doc: JsonObject; source: KeySource; vmId: string } | undefined> {
     const found = await this.controllerDocument(controller);
     if (!found || found.doc['id'] !== controller) return undefined;
     for (const m of methodsOf(found.doc)) {

@@ -29,8 +29,12 @@ export function parseEntry(entry: JsonObject): StatusEntry | Problem {
   if (typeof purpose !== 'string' || !purpose || !isUrl(listUrl)) return { code: 'STATUS_ENTRY_INVALID' };
   const rawIndex = entry['statusListIndex'];
   // BSL says a string of digits; the 1EdTech fixtures use a number. Both are accepted.
-  const index = typeof rawIndex === 'string' && /^\d{1,10}$/.test(rawIndex) ? Number(rawIndex)
-    : typeof rawIndex === 'number' && Number.isSafeInteger(rawIndex) && rawIndex >= 0 ? rawIndex : NaN;
+  const index =
+    typeof rawIndex === 'string' && /^\d{1,10}$/.test(rawIndex)
+      ? Number(rawIndex)
+      : typeof rawIndex === 'number' && Number.isSafeInteger(rawIndex) && rawIndex >= 0
+        ? rawIndex
+        : NaN;
   if (Number.isNaN(index)) return { code: 'RANGE_ERROR', details: { index: String(rawIndex) } };
   const rawSize = entry['statusSize'] ?? 1;
   const size = typeof rawSize === 'number' ? rawSize : typeof rawSize === 'string' && /^\d{1,2}$/.test(rawSize) ? Number(rawSize) : NaN;
@@ -61,14 +65,15 @@ export function readStatus(list: JsonObject, entry: StatusEntry, credentialIssue
     return { ok: false, problem: { code: 'STATUS_VERIFICATION_ERROR', details: { reason: 'not a BitstringStatusListCredential' } } };
   }
   if (credentialIssuer === undefined || issuerIdOf(list) !== credentialIssuer) {
-    return { ok: false, problem: { code: 'STATUS_VERIFICATION_ERROR', details: { reason: 'the list was not issued by the credential\'s issuer' } } };
+    return { ok: false, problem: { code: 'STATUS_VERIFICATION_ERROR', details: { reason: "the list was not issued by the credential's issuer" } } };
   }
   const subject = asArray(list['credentialSubject'] as unknown).find(isObject);
   if (!subject || !typesOf(subject).includes('BitstringStatusList')) {
     return { ok: false, problem: { code: 'STATUS_VERIFICATION_ERROR', details: { reason: 'no BitstringStatusList subject' } } };
   }
   const purposes = asArray(subject['statusPurpose'] as unknown);
-  if (!purposes.includes(entry.purpose)) return { ok: false, problem: { code: 'STATUS_PURPOSE_MISMATCH', details: { entry: entry.purpose, list: purposes.join(',') } } };
+  if (!purposes.includes(entry.purpose))
+    return { ok: false, problem: { code: 'STATUS_PURPOSE_MISMATCH', details: { entry: entry.purpose, list: purposes.join(',') } } };
   const bits = decodeEncodedList(subject['encodedList']);
   if (!bits) return { ok: false, problem: { code: 'STATUS_LIST_LENGTH_ERROR', details: { reason: 'encodedList cannot be decoded' } } };
   if (bits.length < MIN_LIST_BITS) return { ok: false, problem: { code: 'STATUS_LIST_LENGTH_ERROR', details: { bits: bits.length } } };

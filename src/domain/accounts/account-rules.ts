@@ -44,12 +44,7 @@ export function passwordRules(deps: AccountDeps, extraWords: string[] = []) {
 // ---- Sign-up -----------------------------------------------------------------------------------------
 
 /** Checks a code against its flow: 5 tries per code, and at most 10 code attempts an hour per address or account (A8). */
-export async function checkCode(
-  deps: AccountDeps,
-  flow: EmailCode | undefined,
-  code: unknown,
-  throttleKey: (flow: EmailCode) => string,
-): Promise<EmailCode> {
+export async function checkCode(deps: AccountDeps, flow: EmailCode | undefined, code: unknown, throttleKey: (flow: EmailCode) => string): Promise<EmailCode> {
   const now = deps.clock.now();
   if (!flow || flow.consumedAt || flow.expiresAt <= now || flow.attempts >= CODE_MAX_ATTEMPTS) {
     throw new AppError('CODE_EXPIRED', {}, { field: 'code' });

@@ -36,15 +36,17 @@ export async function changePassword(
 }
 
 async function assertPassword(deps: AccountDeps, user: User, given: unknown): Promise<void> {
-  const ok = user.passwordHash && typeof given === 'string' && given.length <= 1024
-    ? await deps.passwords.verify(user.passwordHash, given)
-    : false;
+  const ok = user.passwordHash && typeof given === 'string' && given.length <= 1024 ? await deps.passwords.verify(user.passwordHash, given) : false;
   if (!ok) throw new AppError('PASSWORD_CURRENT_WRONG', {}, { field: 'currentPassword' });
 }
 
 // ---- Profile and e-mail addresses ----------------------------------------------------------------------
 
-export async function updateProfile(deps: AccountDeps, actor: Extract<Actor, { kind: 'user' }>, input: { displayName: unknown; locale: Locale }): Promise<void> {
+export async function updateProfile(
+  deps: AccountDeps,
+  actor: Extract<Actor, { kind: 'user' }>,
+  input: { displayName: unknown; locale: Locale },
+): Promise<void> {
   const displayName = normalizeName(input.displayName);
   await deps.store.transaction(async (tx) => {
     await tx.users.update(actor.userId, { displayName, locale: input.locale });
@@ -78,19 +80,21 @@ export async function startAddEmail(
   await deps.store.transaction(async (tx) => {
     await tx.codes.invalidate('add_email', email, now);
     await tx.codes.create({
-      id: flowId, purpose: 'add_email', email, userId: user.id, codeHash: deps.secrets.hashToken(code),
-      payload: isTaken ? { taken: true } : null, expiresAt: addMs(now, CODE_TTL_MS), createdAt: now,
+      id: flowId,
+      purpose: 'add_email',
+      email,
+      userId: user.id,
+      codeHash: deps.secrets.hashToken(code),
+      payload: isTaken ? { taken: true } : null,
+      expiresAt: addMs(now, CODE_TTL_MS),
+      createdAt: now,
     });
     if (!isTaken) await tx.outbox.add({ kind: 'email.add-code', to: email, locale: user.locale, params: { name: user.displayName, code } });
   });
   return { flowId };
 }
 
-export async function verifyAddEmail(
-  deps: AccountDeps,
-  actor: Extract<Actor, { kind: 'user' }>,
-  input: { flowId: unknown; code: unknown },
-): Promise<void> {
+export async function verifyAddEmail(deps: AccountDeps, actor: Extract<Actor, { kind: 'user' }>, input: { flowId: unknown; code: unknown }): Promise<void> {
   const flow = typeof input.flowId === 'string' ? await deps.store.codes.findById(input.flowId) : undefined;
   const mine = flow && flow.purpose === 'add_email' && flow.userId === actor.userId ? flow : undefined;
   const checked = await checkCode(deps, mine, input.code, () => deps.secrets.mac('code-account', actor.userId));

@@ -16,9 +16,18 @@ export function checkPasswordPolicy(password: unknown, options: { common: Readon
   const folded = password.normalize('NFKC').toLowerCase();
   if (options.common.has(folded)) throw new AppError('PASSWORD_TOO_COMMON', {}, { field: 'password' });
   const words = [...PRODUCT_WORDS, ...(options.contextWords ?? [])]
-    .map((w) => w.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]/g, ''))
+    .map((w) =>
+      w
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, ''),
+    )
     .filter((w) => w.length >= 4);
-  const bare = folded.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]/g, '');
+  const bare = folded
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9]/g, '');
   // A context word plus a short decoration ("sceau2024!") is as guessable as a common password.
   if (words.some((w) => bare.includes(w) && bare.length - w.length < 6)) {
     throw new AppError('PASSWORD_TOO_COMMON', {}, { field: 'password' });

@@ -28,10 +28,18 @@ export async function requestPasswordReset(deps: AccountDeps, input: { email: un
     await tx.passwordResets.invalidateForUser(found.user.id, now);
     await tx.passwordResets.create({ tokenHash: deps.secrets.hashToken(token), userId: found.user.id, expiresAt: addMs(now, RESET_TTL_MS), createdAt: now });
     await tx.outbox.add({
-      kind: 'password.reset', to: email, locale: found.user.locale,
+      kind: 'password.reset',
+      to: email,
+      locale: found.user.locale,
       params: { name: found.user.displayName, resetUrl: url(deps, '/password/reset', { token }) },
     });
-    await recordAudit(tx, deps, { actor: { kind: 'system' }, action: 'auth.password_reset_requested', targetType: 'user', targetId: found.user.id, ip: input.ip ?? null });
+    await recordAudit(tx, deps, {
+      actor: { kind: 'system' },
+      action: 'auth.password_reset_requested',
+      targetType: 'user',
+      targetId: found.user.id,
+      ip: input.ip ?? null,
+    });
   });
 }
 
@@ -58,7 +66,12 @@ export async function resetPassword(deps: AccountDeps, input: { token: unknown; 
     await tx.passwordResets.invalidateForUser(userId, now);
     const to = await tx.users.primaryEmail(userId);
     if (to) await tx.outbox.add({ kind: 'password.changed', to, locale: user.locale, params: { name: user.displayName } });
-    await recordAudit(tx, deps, { actor: { kind: 'user', userId, isPlatformAdmin: user.isPlatformAdmin, ip: input.ip ?? null }, action: 'auth.password_reset', targetType: 'user', targetId: userId });
+    await recordAudit(tx, deps, {
+      actor: { kind: 'user', userId, isPlatformAdmin: user.isPlatformAdmin, ip: input.ip ?? null },
+      action: 'auth.password_reset',
+      targetType: 'user',
+      targetId: userId,
+    });
     return { ...user, passwordHash };
   });
 }

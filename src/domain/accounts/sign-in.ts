@@ -30,29 +30,49 @@ export async function signIn(deps: AccountDeps, input: { email: unknown; passwor
   const isValid = hash ? await deps.passwords.verify(hash, password) : (await deps.passwords.verifyDummy(password), false);
   if (!isValid || !found) {
     const failures = (throttle?.failures ?? 0) + 1;
-    const delay = failures >= LOGIN_FREE_FAILURES
-      ? Math.min(LOGIN_MAX_DELAY_MS, 1000 * 2 ** (failures - LOGIN_FREE_FAILURES))
-      : 0;
+    const delay = failures >= LOGIN_FREE_FAILURES ? Math.min(LOGIN_MAX_DELAY_MS, 1000 * 2 ** (failures - LOGIN_FREE_FAILURES)) : 0;
     await deps.store.throttles.put({
-      key, failures, windowStartedAt: throttle?.windowStartedAt ?? now, blockedUntil: delay ? addMs(now, delay) : null,
+      key,
+      failures,
+      windowStartedAt: throttle?.windowStartedAt ?? now,
+      blockedUntil: delay ? addMs(now, delay) : null,
     });
     if (found) {
-      await recordAudit(deps.store, deps, { actor: { kind: 'system' }, action: 'auth.sign_in_failed', targetType: 'user', targetId: found.user.id, ip: input.ip ?? null });
+      await recordAudit(deps.store, deps, {
+        actor: { kind: 'system' },
+        action: 'auth.sign_in_failed',
+        targetType: 'user',
+        targetId: found.user.id,
+        ip: input.ip ?? null,
+      });
     }
     throw new AppError('AUTH_INVALID_CREDENTIALS');
   }
   if (throttle) await deps.store.throttles.clear(key);
-  await recordAudit(deps.store, deps, { actor: { kind: 'user', userId: found.user.id, isPlatformAdmin: found.user.isPlatformAdmin, ip: input.ip ?? null }, action: 'auth.signed_in', targetType: 'user', targetId: found.user.id });
+  await recordAudit(deps.store, deps, {
+    actor: { kind: 'user', userId: found.user.id, isPlatformAdmin: found.user.isPlatformAdmin, ip: input.ip ?? null },
+    action: 'auth.signed_in',
+    targetType: 'user',
+    targetId: found.user.id,
+  });
   return found.user;
 }
 
 /** Opens a session: a fresh 256-bit token for the cookie; only its SHA-256 is stored. */
-export async function createSession(deps: Pick<AccountDeps, 'store' | 'clock' | 'secrets'>, userId: string, tx?: Repositories): Promise<{ token: string; session: Session }> {
+export async function createSession(
+  deps: Pick<AccountDeps, 'store' | 'clock' | 'secrets'>,
+  userId: string,
+  tx?: Repositories,
+): Promise<{ token: string; session: Session }> {
   const now = deps.clock.now();
   const token = deps.secrets.newToken();
   const session: Session = {
-    idHash: deps.secrets.hashToken(token), userId, createdAt: now, lastSeenAt: now,
-    expiresAt: addMs(now, SESSION_ABSOLUTE_MS), reauthenticatedAt: now,
+    idHash: deps.secrets.hashToken(token),
+    userId,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: addMs(now, SESSION_ABSOLUTE_MS),
+    reauthenticatedAt: now,
   };
   await (tx ?? deps.store).sessions.create(session);
   return { token, session };

@@ -38,13 +38,20 @@ export async function startSignUp(deps: AccountDeps, input: StartSignUpInput): P
     await tx.codes.invalidate('signup', email, now);
     const isTaken = Boolean(existing?.email.verifiedAt);
     await tx.codes.create({
-      id: flowId, purpose: 'signup', email, userId: null, codeHash: deps.secrets.hashToken(code),
+      id: flowId,
+      purpose: 'signup',
+      email,
+      userId: null,
+      codeHash: deps.secrets.hashToken(code),
       payload: isTaken ? { taken: true } : { displayName, passwordHash, locale: input.locale },
-      expiresAt: addMs(now, CODE_TTL_MS), createdAt: now,
+      expiresAt: addMs(now, CODE_TTL_MS),
+      createdAt: now,
     });
     if (isTaken && existing) {
       await tx.outbox.add({
-        kind: 'signup.existing', to: email, locale: existing.user.locale,
+        kind: 'signup.existing',
+        to: email,
+        locale: existing.user.locale,
         params: { name: existing.user.displayName, signInUrl: url(deps, '/signin'), resetUrl: url(deps, '/password/forgot') },
       });
     } else {
@@ -58,20 +65,28 @@ export async function startSignUp(deps: AccountDeps, input: StartSignUpInput): P
 export async function verifySignUp(deps: AccountDeps, input: { flowId: unknown; code: unknown; ip?: string | null }): Promise<User> {
   const flowId = typeof input.flowId === 'string' ? input.flowId : '';
   const flow = flowId ? await deps.store.codes.findById(flowId) : undefined;
-  const checked = await checkCode(deps, flow?.purpose === 'signup' ? flow : undefined, input.code,
-    (f) => deps.secrets.mac('code-address', f.email));
+  const checked = await checkCode(deps, flow?.purpose === 'signup' ? flow : undefined, input.code, (f) => deps.secrets.mac('code-address', f.email));
   const now = deps.clock.now();
   const payload = checked.payload as { displayName: string; passwordHash: string; locale: Locale };
   return deps.store.transaction(async (tx) => {
     if (!(await tx.codes.consume(checked.id, now))) throw new AppError('CODE_EXPIRED', {}, { field: 'code' });
     if (await tx.users.findEmail(checked.email)) throw new AppError('CODE_EXPIRED', {}, { field: 'code' });
     const user: User = {
-      id: deps.secrets.newId(), displayName: payload.displayName, locale: payload.locale,
-      passwordHash: payload.passwordHash, isPlatformAdmin: false, createdAt: now,
+      id: deps.secrets.newId(),
+      displayName: payload.displayName,
+      locale: payload.locale,
+      passwordHash: payload.passwordHash,
+      isPlatformAdmin: false,
+      createdAt: now,
     };
     await tx.users.create(user);
     await tx.users.addEmail({ id: deps.secrets.newId(), userId: user.id, email: checked.email, isPrimary: true, verifiedAt: now, createdAt: now });
-    await recordAudit(tx, deps, { actor: { kind: 'user', userId: user.id, isPlatformAdmin: false, ip: input.ip ?? null }, action: 'account.created', targetType: 'user', targetId: user.id });
+    await recordAudit(tx, deps, {
+      actor: { kind: 'user', userId: user.id, isPlatformAdmin: false, ip: input.ip ?? null },
+      action: 'account.created',
+      targetType: 'user',
+      targetId: user.id,
+    });
     return user;
   });
 }
@@ -87,8 +102,14 @@ export async function resendSignUpCode(deps: AccountDeps, flowId: unknown): Prom
   await deps.store.transaction(async (tx) => {
     await tx.codes.invalidate('signup', flow.email, now);
     await tx.codes.create({
-      id: newFlowId, purpose: 'signup', email: flow.email, userId: null, codeHash: deps.secrets.hashToken(code),
-      payload: flow.payload, expiresAt: addMs(now, CODE_TTL_MS), createdAt: now,
+      id: newFlowId,
+      purpose: 'signup',
+      email: flow.email,
+      userId: null,
+      codeHash: deps.secrets.hashToken(code),
+      payload: flow.payload,
+      expiresAt: addMs(now, CODE_TTL_MS),
+      createdAt: now,
     });
     await tx.outbox.add({ kind: 'signup.code', to: flow.email, locale: payload.locale, params: { name: payload.displayName, code } });
   });
@@ -111,8 +132,12 @@ export async function createUserAccount(
   const run = async (t: Repositories) => {
     if (await t.users.findEmail(email)) throw new AppError('USER_EXISTS', {}, { field: 'email' });
     const user: User = {
-      id: deps.secrets.newId(), displayName, locale: input.locale ?? 'fr', passwordHash,
-      isPlatformAdmin: input.isPlatformAdmin ?? false, createdAt: now,
+      id: deps.secrets.newId(),
+      displayName,
+      locale: input.locale ?? 'fr',
+      passwordHash,
+      isPlatformAdmin: input.isPlatformAdmin ?? false,
+      createdAt: now,
     };
     await t.users.create(user);
     await t.users.addEmail({ id: deps.secrets.newId(), userId: user.id, email, isPrimary: true, verifiedAt: now, createdAt: now });

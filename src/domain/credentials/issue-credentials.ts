@@ -11,9 +11,7 @@ import type { Actor, JsonObject } from '../shared/model.js';
 import type { Repositories } from '../shared/store.js';
 import { identifierUrl, normalizeEmail, normalizeUrl } from '../shared/validation.js';
 
-import {
-  OB_CONTEXT, OB_EXTENSIONS_CONTEXT, VC_V2_CONTEXT, ensureIssuerKey, getIssuerProfile, issuerDid, signingKey,
-} from './issuer-identity.js';
+import { OB_CONTEXT, OB_EXTENSIONS_CONTEXT, VC_V2_CONTEXT, ensureIssuerKey, getIssuerProfile, issuerDid, signingKey } from './issuer-identity.js';
 import type { IssuedCredential, IssuerKey } from './model.js';
 import { type StatusAllocation, type StatusDeps, allocateStatusEntries, statusListUrl, w3cDate } from './status-lists.js';
 import type { Organization } from '../organizations/model.js';
@@ -27,16 +25,52 @@ export const OB_CREDENTIAL_TYPES = ['OpenBadgeCredential', 'AchievementCredentia
 
 /** OB 3.0 AchievementType vocabulary (an `ext:` name extends it). */
 export const ACHIEVEMENT_TYPES = [
-  'Achievement', 'ApprenticeshipCertificate', 'Assessment', 'Assignment', 'AssociateDegree', 'Award', 'Badge', 'BachelorDegree',
-  'Certificate', 'CertificateOfCompletion', 'Certification', 'CommunityService', 'Competency', 'Course', 'CoCurricular', 'Degree',
-  'Diploma', 'DoctoralDegree', 'Fieldwork', 'GeneralEducationDevelopment', 'JourneymanCertificate', 'LearningProgram', 'License',
-  'Membership', 'ProfessionalDoctorate', 'QualityAssuranceCredential', 'MasterCertificate', 'MasterDegree', 'MicroCredential',
-  'ResearchDoctorate', 'SecondarySchoolDiploma',
+  'Achievement',
+  'ApprenticeshipCertificate',
+  'Assessment',
+  'Assignment',
+  'AssociateDegree',
+  'Award',
+  'Badge',
+  'BachelorDegree',
+  'Certificate',
+  'CertificateOfCompletion',
+  'Certification',
+  'CommunityService',
+  'Competency',
+  'Course',
+  'CoCurricular',
+  'Degree',
+  'Diploma',
+  'DoctoralDegree',
+  'Fieldwork',
+  'GeneralEducationDevelopment',
+  'JourneymanCertificate',
+  'LearningProgram',
+  'License',
+  'Membership',
+  'ProfessionalDoctorate',
+  'QualityAssuranceCredential',
+  'MasterCertificate',
+  'MasterDegree',
+  'MicroCredential',
+  'ResearchDoctorate',
+  'SecondarySchoolDiploma',
 ] as const;
 const ALIGNMENT_TARGET_TYPES = ['ceasn:Competency', 'ceterms:Credential', 'CFItem', 'CFRubric', 'CFRubricCriterion', 'CFRubricCriterionLevel', 'CTDL'];
 const RESULT_TYPES = [
-  'GradePointAverage', 'LetterGrade', 'Percent', 'PerformanceLevel', 'PredictedScore', 'RawScore', 'Result', 'RubricCriterion',
-  'RubricCriterionLevel', 'RubricScore', 'ScaledScore', 'Status',
+  'GradePointAverage',
+  'LetterGrade',
+  'Percent',
+  'PerformanceLevel',
+  'PredictedScore',
+  'RawScore',
+  'Result',
+  'RubricCriterion',
+  'RubricCriterionLevel',
+  'RubricScore',
+  'ScaledScore',
+  'Status',
 ];
 const RESULT_STATUSES = ['Completed', 'Enrolled', 'Failed', 'InProgress', 'OnHold', 'Provisional', 'Withdrew'];
 const EXT_RE = /^ext:[A-Za-z0-9.\-_]+$/;
@@ -269,8 +303,11 @@ interface Draft {
 function statusEntry(deps: IssuingDeps, org: Organization, a: StatusAllocation): JsonObject {
   const url = statusListUrl(deps.baseUrl, org.slug, a.list.id);
   return {
-    id: `${url}#${a.index}`, type: 'BitstringStatusListEntry', statusPurpose: a.list.purpose,
-    statusListIndex: String(a.index), statusListCredential: url,
+    id: `${url}#${a.index}`,
+    type: 'BitstringStatusListEntry',
+    statusPurpose: a.list.purpose,
+    statusListIndex: String(a.index),
+    statusListCredential: url,
   };
 }
 
@@ -293,12 +330,25 @@ async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, 
     const document = JSON.stringify(signed);
     const jwt = d.jwt ? await deps.signer.signJwt(unsigned, sk) : null;
     results.push({
-      document, jwt,
+      document,
+      jwt,
       credential: {
-        id: deps.secrets.newId(), orgId: org.id, keyId: key.id, credentialId: d.credentialId, types: d.types,
-        format: jwt ? 'ldp+jwt' : 'ldp', document, jwt, recipientHash: d.recipientHash,
-        statusListId: allocation?.list.id ?? null, statusIndex: allocation?.index ?? null,
-        validFrom: d.validFrom, validUntil: d.validUntil, revokedAt: null, suspendedAt: null, createdAt: now,
+        id: deps.secrets.newId(),
+        orgId: org.id,
+        keyId: key.id,
+        credentialId: d.credentialId,
+        types: d.types,
+        format: jwt ? 'ldp+jwt' : 'ldp',
+        document,
+        jwt,
+        recipientHash: d.recipientHash,
+        statusListId: allocation?.list.id ?? null,
+        statusIndex: allocation?.index ?? null,
+        validFrom: d.validFrom,
+        validUntil: d.validUntil,
+        revokedAt: null,
+        suspendedAt: null,
+        createdAt: now,
       },
     });
   }
@@ -309,14 +359,20 @@ async function signDrafts(deps: IssuingDeps, org: Organization, key: IssuerKey, 
  * Stores signed credentials inside the caller's transaction (with their audit events). A building block of use cases
  * that have already authorised `actor` in `org`.
  */
-export async function storeIssued(
-  tx: Repositories, deps: IssuingDeps, issued: { actor: Actor; org: Organization; results: IssueResult[] },
-): Promise<void> {
+export async function storeIssued(tx: Repositories, deps: IssuingDeps, issued: { actor: Actor; org: Organization; results: IssueResult[] }): Promise<void> {
   const { actor, org, results } = issued;
   await tx.credentials.createMany(results.map((r) => r.credential));
-  await tx.audit.recordMany(results.map((r) => auditEvent(deps, actor, {
-    action: 'credential.issued', orgId: org.id, targetType: 'credential', targetId: r.credential.id, details: { types: r.credential.types },
-  })));
+  await tx.audit.recordMany(
+    results.map((r) =>
+      auditEvent(deps, actor, {
+        action: 'credential.issued',
+        orgId: org.id,
+        targetType: 'credential',
+        targetId: r.credential.id,
+        details: { types: r.credential.types },
+      }),
+    ),
+  );
 }
 
 async function signAndStore(deps: IssuingDeps, actor: Actor, org: Organization, key: IssuerKey, drafts: Draft[]): Promise<IssueResult[]> {
@@ -361,8 +417,15 @@ function checkOpenBadge(deps: IssuingDeps, input: OpenBadgeInput, now: Date): Ch
   const result = resultsOf(input.result);
   const displayName = text(input.recipient.name, 'recipient.name', 200, false);
   return {
-    email, ...(holder ? { holder } : {}), ...(displayName ? { displayName } : {}), achievement, name,
-    ...(description ? { description } : {}), validFrom, ...(validUntil ? { validUntil } : {}), ...(result ? { result } : {}),
+    email,
+    ...(holder ? { holder } : {}),
+    ...(displayName ? { displayName } : {}),
+    achievement,
+    name,
+    ...(description ? { description } : {}),
+    validFrom,
+    ...(validUntil ? { validUntil } : {}),
+    ...(result ? { result } : {}),
     jwt: input.jwt === true,
   };
 }
@@ -397,8 +460,14 @@ async function signBadges<T>(deps: IssuingDeps, org: Organization, items: T[], c
     const identity = emailIdentity(deps, email, deps.secrets.newToken().slice(0, 22));
     const credentialId = `urn:uuid:${deps.secrets.newPublicId()}`;
     return {
-      withStatus: true, ob: true, jwt, credentialId, types: ['VerifiableCredential', 'OpenBadgeCredential'],
-      recipientHash: identity['identityHash'] as string, validFrom, validUntil: validUntil ?? null,
+      withStatus: true,
+      ob: true,
+      jwt,
+      credentialId,
+      types: ['VerifiableCredential', 'OpenBadgeCredential'],
+      recipientHash: identity['identityHash'] as string,
+      validFrom,
+      validUntil: validUntil ?? null,
       build: (status) => {
         const subject: JsonObject = {};
         if (holder) subject['id'] = holder;
@@ -440,9 +509,7 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
  * (`urn:uuid:…`), `validFrom` (VCDM 2.0) or `issuanceDate` (1.1) when missing, and a revocation status entry
  * (VCDM 2.0 credentials without their own `credentialStatus`).
  */
-export async function issueCredential(
-  deps: IssuingDeps, actor: Actor, request: { slug?: string; credential: unknown; jwt?: boolean },
-): Promise<IssueResult> {
+export async function issueCredential(deps: IssuingDeps, actor: Actor, request: { slug?: string; credential: unknown; jwt?: boolean }): Promise<IssueResult> {
   const { credential } = request;
   const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: request.slug });
   if (!isObject(credential)) throw new AppError('CREDENTIAL_INVALID', { reason: 'the credential must be a JSON object' });
@@ -475,11 +542,19 @@ export async function issueCredential(
   const hash = isObject(identifier) && typeof identifier['identityHash'] === 'string' ? identifier['identityHash'].slice(0, 200) : null;
 
   const key = await ensureIssuerKey(deps, org);
-  const [result] = await signAndStore(deps, actor, org, key, [{
-    withStatus, ob, jwt: request.jwt === true, credentialId: input['id'], types, recipientHash: hash,
-    validFrom: parseDate(input['validFrom'] ?? input['issuanceDate']), validUntil: parseDate(input['validUntil'] ?? input['expirationDate']),
-    build: (status) => (status ? ordered({ ...input, credentialStatus: status }) : ordered(input)),
-  }]);
+  const [result] = await signAndStore(deps, actor, org, key, [
+    {
+      withStatus,
+      ob,
+      jwt: request.jwt === true,
+      credentialId: input['id'],
+      types,
+      recipientHash: hash,
+      validFrom: parseDate(input['validFrom'] ?? input['issuanceDate']),
+      validUntil: parseDate(input['validUntil'] ?? input['expirationDate']),
+      build: (status) => (status ? ordered({ ...input, credentialStatus: status }) : ordered(input)),
+    },
+  ]);
   return result!;
 }
 

@@ -63,13 +63,19 @@ export function parseOwnDid(baseUrl: URL, didUrl: string): { slug: string; did: 
 }
 
 export const signingKey = (did: string, key: IssuerKey): SigningKey => ({
-  id: key.id, verificationMethod: verificationMethodId(did, key), secretKeySealed: key.secretKeySealed,
+  id: key.id,
+  verificationMethod: verificationMethodId(did, key),
+  secretKeySealed: key.secretKeySealed,
 });
 
 // ---- Keys --------------------------------------------------------------------------------------------
 
 /** Creates the organisation's current key in the caller's transaction; undefined if one already exists. */
-export async function createIssuerKey(tx: Repositories, deps: Pick<IssuerDeps, 'clock' | 'secrets' | 'issuerKeys'>, orgId: string): Promise<IssuerKey | undefined> {
+export async function createIssuerKey(
+  tx: Repositories,
+  deps: Pick<IssuerDeps, 'clock' | 'secrets' | 'issuerKeys'>,
+  orgId: string,
+): Promise<IssuerKey | undefined> {
   const generated = await deps.issuerKeys.generate();
   const key: IssuerKey = { id: deps.secrets.newId(), orgId, ...generated, createdAt: deps.clock.now(), retiredAt: null };
   return (await tx.issuerKeys.create(key)) ? key : undefined;
@@ -107,7 +113,14 @@ export async function rotateIssuerKey(deps: IssuerDeps, actor: Actor, input: { s
     if (!(await tx.issuerKeys.retire(previous.id, now))) throw new Error('rotation: the current key changed concurrently; retry');
     const current: IssuerKey = { id: deps.secrets.newId(), orgId: org.id, ...generated, createdAt: now, retiredAt: null };
     if (!(await tx.issuerKeys.create(current))) throw new Error('rotation: a current key appeared concurrently');
-    await recordAudit(tx, deps, { actor, action: 'issuer_key.rotated', orgId: org.id, targetType: 'issuer_key', targetId: current.id, details: { previousKeyId: previous.id }, });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'issuer_key.rotated',
+      orgId: org.id,
+      targetType: 'issuer_key',
+      targetId: current.id,
+      details: { previousKeyId: previous.id },
+    });
     return { previous: { ...previous, retiredAt: now }, current };
   });
 }
@@ -122,7 +135,10 @@ export function didDocument(baseUrl: URL, org: Pick<Organization, 'slug'>, keys:
     '@context': [DID_CONTEXT, MULTIKEY_CONTEXT],
     id: did,
     verificationMethod: ordered.map((k) => ({
-      id: verificationMethodId(did, k), type: 'Multikey', controller: did, publicKeyMultibase: k.publicKeyMultibase,
+      id: verificationMethodId(did, k),
+      type: 'Multikey',
+      controller: did,
+      publicKeyMultibase: k.publicKeyMultibase,
     })),
     assertionMethod: ordered.map((k) => verificationMethodId(did, k)),
   };
@@ -174,14 +190,17 @@ export async function getPublicProfileDocument(deps: Pick<IssuerDeps, 'store' | 
 
 /** Sets the Profile's `url`, `email` and `description` (empty values clear them). */
 export async function setIssuerProfile(
-  deps: IssuerDeps, actor: Actor, input: { slug?: string; url?: unknown; email?: unknown; description?: unknown },
+  deps: IssuerDeps,
+  actor: Actor,
+  input: { slug?: string; url?: unknown; email?: unknown; description?: unknown },
 ): Promise<IssuerProfileDetails> {
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const existing = await deps.store.issuerProfiles.get(org.id);
   const pick = <T>(v: unknown, keep: T, parse: (x: unknown) => T): T => (v === undefined ? keep : parse(v));
   const description = pick(input.description, existing?.description ?? null, (v) => {
     if (v === null || v === '') return null;
-    if (typeof v !== 'string' || v.length > 2000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) throw new AppError('VALIDATION_FAILED', {}, { field: 'description' });
+    if (typeof v !== 'string' || v.length > 2000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v))
+      throw new AppError('VALIDATION_FAILED', {}, { field: 'description' });
     return v.trim() || null;
   });
   const details: IssuerProfileDetails = {

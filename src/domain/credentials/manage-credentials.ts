@@ -50,7 +50,9 @@ async function storedCredential(deps: ManageDeps, org: Organization, award: Awar
  * that acts on the credential asks `credentials.issue`, so a reader is refused before anything else is checked.
  */
 export async function getAward(
-  deps: ManageDeps, actor: Actor, input: TenantInput & { id: string; action?: Extract<Action, 'credentials.view' | 'credentials.issue'> },
+  deps: ManageDeps,
+  actor: Actor,
+  input: TenantInput & { id: string; action?: Extract<Action, 'credentials.view' | 'credentials.issue'> },
 ): Promise<OrgScope & { award: AwardView }> {
   const scope = await authorize(deps, actor, { action: input.action ?? 'credentials.view', slug: input.slug });
   return { ...scope, award: await findAward(deps, scope.org, input.id) };
@@ -58,7 +60,9 @@ export async function getAward(
 
 /** One credential with its stored signed document (verbatim) and its history (issuance, status changes, re-sends). */
 export async function getAwardDetail(
-  deps: ManageDeps, actor: Actor, input: TenantInput & { id: string },
+  deps: ManageDeps,
+  actor: Actor,
+  input: TenantInput & { id: string },
 ): Promise<OrgScope & { award: AwardView; credential: IssuedCredential; history: HistoryItem[] }> {
   const scope = await authorize(deps, actor, { action: 'credentials.view', slug: input.slug });
   const award = await findAward(deps, scope.org, input.id);
@@ -68,7 +72,9 @@ export async function getAwardDetail(
 
 /** The organisation's credentials, newest first (keyset pagination). */
 export async function listAwards(
-  deps: ManageDeps, actor: Actor, input: TenantInput & { filter: AwardFilter; limit: number; after?: { createdAt: Date; id: string } },
+  deps: ManageDeps,
+  actor: Actor,
+  input: TenantInput & { filter: AwardFilter; limit: number; after?: { createdAt: Date; id: string } },
 ): Promise<OrgScope & { awards: AwardView[] }> {
   const scope = await authorize(deps, actor, { action: 'credentials.view', slug: input.slug });
   const awards = await deps.store.awards.list(scope.org.id, input.filter, { limit: input.limit, ...(input.after ? { after: input.after } : {}) });
@@ -89,7 +95,12 @@ export async function resendAward(deps: ManageDeps, actor: Actor, input: TenantI
   const token = deps.secrets.newToken();
   const link = holderLink(deps.baseUrl, award.credentialId, token);
   await deps.store.transaction(async (tx) => {
-    const mailId = await tx.outbox.add({ kind: 'credential.issued', to: r.email, locale: r.locale, params: credentialMailParams({ org, content, recipient: r, link, inAccount: award.holderUserId !== null }) });
+    const mailId = await tx.outbox.add({
+      kind: 'credential.issued',
+      to: r.email,
+      locale: r.locale,
+      params: credentialMailParams({ org, content, recipient: r, link, inAccount: award.holderUserId !== null }),
+    });
     await tx.awards.setLink(award.id, deps.secrets.hashToken(token), mailId);
     await recordAudit(tx, deps, { actor, action: 'credential.resent', orgId: org.id, targetType: 'credential', targetId: award.id });
   });
@@ -98,7 +109,9 @@ export async function resendAward(deps: ManageDeps, actor: Actor, input: TenantI
 
 /** Revokes (permanent), suspends or reactivates one credential, with the issuer's reason kept in the audit log. */
 export async function setAwardStatus(
-  deps: ManageDeps, actor: Actor, input: TenantInput & { id: string; status: unknown; reason?: unknown },
+  deps: ManageDeps,
+  actor: Actor,
+  input: TenantInput & { id: string; status: unknown; reason?: unknown },
 ): Promise<AwardView> {
   const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: input.slug });
   const award = await findAward(deps, org, input.id);
@@ -135,7 +148,9 @@ export interface Analytics {
  * per day over `days` (default 30). No verifier identity. A template of another organisation is NOT_FOUND.
  */
 export async function analytics(
-  deps: ManageDeps, actor: Actor, input: TenantInput & { templateId?: string | null; days?: number },
+  deps: ManageDeps,
+  actor: Actor,
+  input: TenantInput & { templateId?: string | null; days?: number },
 ): Promise<OrgScope & Analytics> {
   const scope = await authorize(deps, actor, { action: 'credentials.view', slug: input.slug });
   const { org } = scope;
@@ -162,8 +177,19 @@ export async function analytics(
 }
 
 /** Records an event of a credential (delivered, opened, shared, verified…) for the analytics. */
-export async function recordCredentialEvent(deps: Pick<ManageDeps, 'store' | 'secrets' | 'clock'>, award: Pick<AwardView, 'id' | 'orgId' | 'templateId'>, kind: CredentialEventKind): Promise<void> {
-  await deps.store.credentialEvents.record({ id: deps.secrets.newId(), orgId: award.orgId, templateId: award.templateId, credentialRowId: award.id, kind, at: deps.clock.now() });
+export async function recordCredentialEvent(
+  deps: Pick<ManageDeps, 'store' | 'secrets' | 'clock'>,
+  award: Pick<AwardView, 'id' | 'orgId' | 'templateId'>,
+  kind: CredentialEventKind,
+): Promise<void> {
+  await deps.store.credentialEvents.record({
+    id: deps.secrets.newId(),
+    orgId: award.orgId,
+    templateId: award.templateId,
+    credentialRowId: award.id,
+    kind,
+    at: deps.clock.now(),
+  });
 }
 
 // ---- Holder link ---------------------------------------------------------------------------------------------
@@ -174,7 +200,8 @@ export async function recordCredentialEvent(deps: Pick<ManageDeps, 'store' | 'se
  * signed document (`credential.document`, verbatim): pages present it, never the template it came from.
  */
 export async function openHolderLink(
-  deps: ManageDeps, input: { id: string; token?: string; userId?: string; /** false for HEAD and downloads: only real views count */ count?: boolean },
+  deps: ManageDeps,
+  input: { id: string; token?: string; userId?: string; /** false for HEAD and downloads: only real views count */ count?: boolean },
 ): Promise<{ award: AwardView; credential: IssuedCredential; document: string; org: Organization }> {
   const fail = () => new AppError('CREDENTIAL_LINK_INVALID');
   if (!/^[0-9a-f-]{36}$/.test(input.id)) throw fail();
@@ -193,14 +220,17 @@ export async function openHolderLink(
 
 /** "Mon porte-document": the credentials held by the account, newest first, each with its stored signed document. */
 export async function listHeldCredentials(
-  deps: ManageDeps, actor: Extract<Actor, { kind: 'user' }>,
+  deps: ManageDeps,
+  actor: Extract<Actor, { kind: 'user' }>,
 ): Promise<{ award: AwardView; credential: IssuedCredential }[]> {
   const awards = await deps.store.awards.listForHolder(actor.userId);
   // A wallet holds tens of credentials: one lookup each (by the credential id, within its organisation). An award
   // always has its credential row (the award shares its id); the filter only keeps the types honest.
-  const held = await Promise.all(awards.map(async (award) => {
-    const credentials = await deps.store.credentials.findByCredentialId(award.orgId, award.credentialId);
-    return { award, credential: credentials.find((c) => c.id === award.id) };
-  }));
+  const held = await Promise.all(
+    awards.map(async (award) => {
+      const credentials = await deps.store.credentials.findByCredentialId(award.orgId, award.credentialId);
+      return { award, credential: credentials.find((c) => c.id === award.id) };
+    }),
+  );
   return held.filter((h): h is { award: AwardView; credential: IssuedCredential } => h.credential !== undefined);
 }

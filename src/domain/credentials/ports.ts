@@ -90,7 +90,14 @@ export interface CredentialsRepository {
   setSuspended(ids: string[], at: Date | null): Promise<void>;
   countForOrg(orgId: string): Promise<number>;
 }
-export interface CredentialEvent { id: string; orgId: string; templateId: string | null; credentialRowId: string; kind: CredentialEventKind; at: Date }
+export interface CredentialEvent {
+  id: string;
+  orgId: string;
+  templateId: string | null;
+  credentialRowId: string;
+  kind: CredentialEventKind;
+  at: Date;
+}
 
 export interface CredentialEventsRepository {
   record(event: CredentialEvent): Promise<void>;

@@ -14,9 +14,7 @@ import { AppError } from '../shared/errors.js';
 import { authorize } from '../shared/policies.js';
 import type { Actor, JsonObject } from '../shared/model.js';
 import type { Repositories } from '../shared/store.js';
-import {
-  type IssuerDeps, VC_V2_CONTEXT, ensureIssuerKey, issuerDid, publicUrl, signingKey,
-} from './issuer-identity.js';
+import { type IssuerDeps, VC_V2_CONTEXT, ensureIssuerKey, issuerDid, publicUrl, signingKey } from './issuer-identity.js';
 import type { CredentialStatusValue, IssuedCredential, StatusList, StatusPurpose, IssuerKey } from './model.js';
 import type { CredentialSigner, RandomSource } from './ports.js';
 import type { Organization } from '../organizations/model.js';
@@ -91,7 +89,9 @@ async function pickIndexes(tx: Repositories, deps: StatusDeps, list: StatusList,
 
 /** Reserves `count` random status entries of the key's open revocation list(s), in the caller's transaction. */
 export async function allocateStatusEntries(
-  tx: Repositories, deps: StatusDeps, request: { key: IssuerKey; count: number; purpose?: StatusPurpose },
+  tx: Repositories,
+  deps: StatusDeps,
+  request: { key: IssuerKey; count: number; purpose?: StatusPurpose },
 ): Promise<StatusAllocation[]> {
   const { key, count, purpose = 'revocation' } = request;
   const cfg = statusListConfig(deps);
@@ -102,8 +102,19 @@ export async function allocateStatusEntries(
     let list = await tx.statusLists.findOpen(key.id, purpose);
     if (!list) {
       const candidate: StatusList = {
-        id: deps.secrets.newPublicId(), orgId: key.orgId, keyId: key.id, purpose, length: cfg.length, capacity: cfg.capacity,
-        allocated: 0, revision: 0, signedRevision: -1, signedDocument: null, signedAt: null, createdAt: now, fullAt: null,
+        id: deps.secrets.newPublicId(),
+        orgId: key.orgId,
+        keyId: key.id,
+        purpose,
+        length: cfg.length,
+        capacity: cfg.capacity,
+        allocated: 0,
+        revision: 0,
+        signedRevision: -1,
+        signedDocument: null,
+        signedAt: null,
+        createdAt: now,
+        fullAt: null,
       };
       if (!(await tx.statusLists.create(candidate))) continue;
       list = candidate;
@@ -205,7 +216,8 @@ export const CREDENTIAL_STATUSES: readonly CredentialStatusValue[] = ['active', 
  * reactivating a revoked credential is CREDENTIAL_REVOKED_PERMANENT.
  */
 export async function setCredentialStatus(
-  deps: StatusDeps & { hooks?: StatusHooks }, actor: Actor,
+  deps: StatusDeps & { hooks?: StatusHooks },
+  actor: Actor,
   input: { slug?: string; credentialId: unknown; status: unknown; reason?: string },
 ): Promise<{ credentialId: string; status: CredentialStatusValue }> {
   const { credentialId, status, reason } = input;
@@ -225,21 +237,36 @@ export async function setCredentialStatus(
       // A credential issued with the caller's own credentialStatus points at a list Sceau does not publish:
       // revoking it here could never reach a verifier, so say so instead of pretending.
       if (changed.some((r) => !r.statusListId)) throw new AppError('CREDENTIAL_STATUS_UNMANAGED');
-      await tx.credentials.setRevoked(changed.map((r) => r.id), now);
+      await tx.credentials.setRevoked(
+        changed.map((r) => r.id),
+        now,
+      );
       for (const r of changed) if (r.statusListId) touched.add(r.statusListId);
       for (const listId of touched) await tx.statusLists.bumpRevision(listId);
     } else if (revoked) {
       throw new AppError('CREDENTIAL_REVOKED_PERMANENT');
     } else if (wanted === 'suspended') {
       changed = rows.filter((r) => !r.suspendedAt);
-      await tx.credentials.setSuspended(changed.map((r) => r.id), now);
+      await tx.credentials.setSuspended(
+        changed.map((r) => r.id),
+        now,
+      );
     } else {
       changed = rows.filter((r) => r.suspendedAt);
-      await tx.credentials.setSuspended(changed.map((r) => r.id), null);
+      await tx.credentials.setSuspended(
+        changed.map((r) => r.id),
+        null,
+      );
     }
     if (changed.length) {
-      await recordAudit(tx, deps, { actor, action: `credential.${wanted === 'active' ? 'reactivated' : wanted}`, orgId: org.id, targetType: 'credential', targetId: changed[0]!.id,
-                  details: reason ? { reason } : null, });
+      await recordAudit(tx, deps, {
+        actor,
+        action: `credential.${wanted === 'active' ? 'reactivated' : wanted}`,
+        orgId: org.id,
+        targetType: 'credential',
+        targetId: changed[0]!.id,
+        details: reason ? { reason } : null,
+      });
       await deps.hooks?.onStatusChanged?.(tx, org, changed, wanted, reason ?? null);
     }
     return [...touched];

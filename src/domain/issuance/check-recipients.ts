@@ -15,19 +15,40 @@ import type { TemplateContent, TemplateField } from '../templates/model.js';
 import type { DraftValue, Recipient, RecipientDraft, RecipientError, RecipientTarget } from './model.js';
 
 const LOCALE_WORDS: Record<string, Locale> = {
-  fr: 'fr', francais: 'fr', french: 'fr', 'fr-ca': 'fr', 'fr-fr': 'fr', 'fr-be': 'fr', 'fr-ch': 'fr',
-  en: 'en', anglais: 'en', english: 'en', 'en-ca': 'en', 'en-gb': 'en', 'en-us': 'en',
+  fr: 'fr',
+  francais: 'fr',
+  french: 'fr',
+  'fr-ca': 'fr',
+  'fr-fr': 'fr',
+  'fr-be': 'fr',
+  'fr-ch': 'fr',
+  en: 'en',
+  anglais: 'en',
+  english: 'en',
+  'en-ca': 'en',
+  'en-gb': 'en',
+  'en-us': 'en',
 };
-const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+const fold = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .trim();
 
 /** The code of a value of the wrong type (or otherwise unreadable) at each target. */
 export function invalidCodeOf(target: RecipientTarget): ErrorCode {
   switch (target) {
-    case 'name': return 'RECIPIENT_NAME_INVALID';
-    case 'email': return 'EMAIL_INVALID';
-    case 'learnerId': return 'LEARNER_ID_INVALID';
-    case 'locale': return 'RECIPIENT_LOCALE_INVALID';
-    default: return 'FIELD_INVALID';
+    case 'name':
+      return 'RECIPIENT_NAME_INVALID';
+    case 'email':
+      return 'EMAIL_INVALID';
+    case 'learnerId':
+      return 'LEARNER_ID_INVALID';
+    case 'locale':
+      return 'RECIPIENT_LOCALE_INVALID';
+    default:
+      return 'FIELD_INVALID';
   }
 }
 
@@ -57,10 +78,18 @@ function fieldValue(f: TemplateField, raw: DraftValue): { value?: string; code?:
   if (s === '') return f.required ? { code: 'FIELD_REQUIRED' } : {};
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s)) return { code: 'FIELD_INVALID' };
   switch (f.type) {
-    case 'number': { const v = normalizeNumber(s); return v === undefined ? { code: 'FIELD_NUMBER_INVALID' } : { value: v }; }
-    case 'date': { const v = normalizeDate(s); return v === undefined ? { code: 'FIELD_DATE_INVALID' } : { value: v }; }
-    case 'grade': return s.length > 50 ? { code: 'FIELD_TOO_LONG' } : { value: s };
-    default: return s.length > 500 ? { code: 'FIELD_TOO_LONG' } : { value: s };
+    case 'number': {
+      const v = normalizeNumber(s);
+      return v === undefined ? { code: 'FIELD_NUMBER_INVALID' } : { value: v };
+    }
+    case 'date': {
+      const v = normalizeDate(s);
+      return v === undefined ? { code: 'FIELD_DATE_INVALID' } : { value: v };
+    }
+    case 'grade':
+      return s.length > 50 ? { code: 'FIELD_TOO_LONG' } : { value: s };
+    default:
+      return s.length > 500 ? { code: 'FIELD_TOO_LONG' } : { value: s };
   }
 }
 
@@ -102,7 +131,10 @@ function checkOne(content: TemplateContent, draft: RecipientDraft): { recipient?
   const fields: Record<string, string> = {};
   for (const f of content.fields) {
     const target: RecipientTarget = `field:${f.key}`;
-    if (wrong?.has(target)) { report(target, 'FIELD_INVALID'); continue; }
+    if (wrong?.has(target)) {
+      report(target, 'FIELD_INVALID');
+      continue;
+    }
     const r = fieldValue(f, draft.fields?.[f.key]);
     if (r.code) report(target, r.code);
     else if (r.value !== undefined) fields[f.key] = r.value;

@@ -15,9 +15,10 @@ export interface AwardHooks {
 }
 
 /** What other features (webhooks) do inside the transactions of issuance, status changes and job completion. */
-export type IssuanceHooks = AwardHooks & StatusHooks & {
-  onJobCompleted?(tx: Repositories, job: IssuanceJob, counts: JobCounts): Promise<void>;
-};
+export type IssuanceHooks = AwardHooks &
+  StatusHooks & {
+    onJobCompleted?(tx: Repositories, job: IssuanceJob, counts: JobCounts): Promise<void>;
+  };
 
 /** The ports of every issuance use case (the web process and the worker). */
 export interface IssuanceDeps extends IssuingDeps {

@@ -55,10 +55,20 @@ function initialMapping(deps: IssuanceDeps, template: Template, headers: string[
   const used = new Set<string>();
   for (const h of headers) {
     const t = remembered[h];
-    if (t && known.has(t) && !used.has(t)) { out[h] = t; used.add(t); }
+    if (t && known.has(t) && !used.has(t)) {
+      out[h] = t;
+      used.add(t);
+    }
   }
-  const suggested = deps.tabular.suggestMapping(headers.filter((h) => !out[h]), targets.filter((t) => !used.has(t.key)));
-  for (const [t, h] of Object.entries(suggested)) if (h && !out[h] && !used.has(t)) { out[h] = t; used.add(t); }
+  const suggested = deps.tabular.suggestMapping(
+    headers.filter((h) => !out[h]),
+    targets.filter((t) => !used.has(t.key)),
+  );
+  for (const [t, h] of Object.entries(suggested))
+    if (h && !out[h] && !used.has(t)) {
+      out[h] = t;
+      used.add(t);
+    }
   return out;
 }
 
@@ -67,10 +77,18 @@ function initialMapping(deps: IssuanceDeps, template: Template, headers: string[
 /** The recipient drafts of the rows: each mapped cell is the value of its target (unmapped targets: nothing). */
 function draftsOf(content: TemplateContent, headers: string[], mapping: Record<string, string>, rows: IssuanceRow[]): RecipientDraft[] {
   const index = new Map<string, number>();
-  headers.forEach((h, i) => { if (mapping[h]) index.set(mapping[h]!, i); });
-  const cell = (row: IssuanceRow, target: string) => { const i = index.get(target); return i === undefined ? undefined : row.cells[i] ?? ''; };
+  headers.forEach((h, i) => {
+    if (mapping[h]) index.set(mapping[h]!, i);
+  });
+  const cell = (row: IssuanceRow, target: string) => {
+    const i = index.get(target);
+    return i === undefined ? undefined : (row.cells[i] ?? '');
+  };
   return rows.map((row) => ({
-    name: cell(row, 'name') ?? '', email: cell(row, 'email') ?? '', learnerId: cell(row, 'learnerId'), locale: cell(row, 'locale'),
+    name: cell(row, 'name') ?? '',
+    email: cell(row, 'email') ?? '',
+    learnerId: cell(row, 'learnerId'),
+    locale: cell(row, 'locale'),
     fields: Object.fromEntries(content.fields.map((f) => [f.key, cell(row, `field:${f.key}`)])),
   }));
 }
@@ -79,7 +97,10 @@ function draftsOf(content: TemplateContent, headers: string[], mapping: Record<s
  * Checks every row through the mapping (duplicate e-mails within the file included): each row gets its recipient
  * (`data`) or its problems, a duplicate naming the line of the first row with that e-mail.
  */
-function reportRows(content: TemplateContent, { headers, mapping, rows }: { headers: string[]; mapping: Record<string, string>; rows: IssuanceRow[] }): IssuanceRow[] {
+function reportRows(
+  content: TemplateContent,
+  { headers, mapping, rows }: { headers: string[]; mapping: Record<string, string>; rows: IssuanceRow[] },
+): IssuanceRow[] {
   const checked = checkRecipients(content, draftsOf(content, headers, mapping, rows));
   const errorsOf = new Map<number, RowError[]>();
   for (const e of checked.errors ?? []) {
@@ -92,7 +113,9 @@ function reportRows(content: TemplateContent, { headers, mapping, rows }: { head
     const errors = errorsOf.get(i) ?? [];
     const excluded = row.status === 'excluded';
     return {
-      ...row, data: errors.length ? null : valid[i]!, errors,
+      ...row,
+      data: errors.length ? null : valid[i]!,
+      errors,
       status: excluded ? 'excluded' : errors.length ? 'invalid' : 'valid',
     };
   });
@@ -105,7 +128,9 @@ function reportRows(content: TemplateContent, { headers, mapping, rows }: { head
  * throws before anything is written.
  */
 export async function createImport(
-  deps: IssuanceDeps, actor: Actor, input: { slug: string; templateId: string; bytes: Uint8Array; filename?: string | null },
+  deps: IssuanceDeps,
+  actor: Actor,
+  input: { slug: string; templateId: string; bytes: Uint8Array; filename?: string | null },
 ): Promise<IssuanceJob> {
   const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: input.slug });
   const template = await activeTemplate(deps, org, input.templateId);
@@ -113,13 +138,36 @@ export async function createImport(
   if (!table.rows.length) throw new AppError('IMPORT_EMPTY');
   const now = deps.clock.now();
   const job: IssuanceJob = {
-    id: deps.secrets.newId(), orgId: org.id, templateId: template.id, templateVersion: template.version, source: table.format,
-    filename: input.filename?.slice(0, 200) ?? null, status: 'draft', headers: table.headers, mapping: null, totalRows: table.rows.length,
-    issuedCount: 0, failedCount: 0, createdBy: actor.kind === 'user' ? actor.userId : null, createdAt: now, updatedAt: now, queuedAt: null,
-    heartbeatAt: null, completedAt: null,
+    id: deps.secrets.newId(),
+    orgId: org.id,
+    templateId: template.id,
+    templateVersion: template.version,
+    source: table.format,
+    filename: input.filename?.slice(0, 200) ?? null,
+    status: 'draft',
+    headers: table.headers,
+    mapping: null,
+    totalRows: table.rows.length,
+    issuedCount: 0,
+    failedCount: 0,
+    createdBy: actor.kind === 'user' ? actor.userId : null,
+    createdAt: now,
+    updatedAt: now,
+    queuedAt: null,
+    heartbeatAt: null,
+    completedAt: null,
   };
   const mapping = initialMapping(deps, template, table.headers);
-  let rows: IssuanceRow[] = table.rows.map((r) => ({ jobId: job.id, rowNo: r.line, cells: r.cells, data: null, errors: [], status: 'invalid', credentialRowId: null, error: null }));
+  let rows: IssuanceRow[] = table.rows.map((r) => ({
+    jobId: job.id,
+    rowNo: r.line,
+    cells: r.cells,
+    data: null,
+    errors: [],
+    status: 'invalid',
+    credentialRowId: null,
+    error: null,
+  }));
   let complete = true;
   try {
     checkMapping(template.content, table.headers, mapping);
@@ -132,7 +180,14 @@ export async function createImport(
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.create(job);
     await tx.issuanceJobs.insertRows(rows);
-    await recordAudit(tx, deps, { actor, action: 'issuance.imported', orgId: org.id, targetType: 'issuance_job', targetId: job.id, details: { rows: rows.length, format: table.format } });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'issuance.imported',
+      orgId: org.id,
+      targetType: 'issuance_job',
+      targetId: job.id,
+      details: { rows: rows.length, format: table.format },
+    });
   });
   return job;
 }
@@ -147,7 +202,9 @@ export interface JobView {
 
 /** A job of the organisation with its template version and row counts (`action`: what the caller is about to do). */
 export async function getJob(
-  deps: IssuanceDeps, actor: Actor, { slug, jobId, action = 'credentials.view' }: { slug: string; jobId: string; action?: Action },
+  deps: IssuanceDeps,
+  actor: Actor,
+  { slug, jobId, action = 'credentials.view' }: { slug: string; jobId: string; action?: Action },
 ): Promise<JobView> {
   const scope = await authorize(deps, actor, { action, slug });
   const job = await deps.store.issuanceJobs.find(scope.org.id, jobId);
@@ -171,7 +228,12 @@ async function reevaluate(deps: IssuanceDeps, view: JobView, mapping: Record<str
   // Only rows whose outcome changed are written (a fix on a 100,000-row file touches a handful).
   const changed = evaluated.filter((r) => {
     const b = before.get(r.rowNo)!;
-    return r.rowNo === edited?.rowNo || b.status !== r.status || JSON.stringify(b.errors) !== JSON.stringify(r.errors) || JSON.stringify(b.data) !== JSON.stringify(r.data);
+    return (
+      r.rowNo === edited?.rowNo ||
+      b.status !== r.status ||
+      JSON.stringify(b.errors) !== JSON.stringify(r.errors) ||
+      JSON.stringify(b.data) !== JSON.stringify(r.data)
+    );
   });
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.update(view.job.id, { mapping, updatedAt: deps.clock.now() });
@@ -190,7 +252,9 @@ export async function setMapping(deps: IssuanceDeps, actor: Actor, input: { slug
 
 /** Corrects one row: the new values replace the mapped cells, then every row is checked again (duplicates move). */
 export async function fixRow(
-  deps: IssuanceDeps, actor: Actor, input: { slug: string; jobId: string; rowNo: number; values: Record<string, unknown> },
+  deps: IssuanceDeps,
+  actor: Actor,
+  input: { slug: string; jobId: string; rowNo: number; values: Record<string, unknown> },
 ): Promise<IssuanceRow> {
   const { jobId, rowNo, values } = input;
   const view = await editableJob(deps, actor, input);
@@ -211,7 +275,9 @@ export async function fixRow(
 
 /** Excludes (or includes again) one row, or every invalid row at once. */
 export async function setExcluded(
-  deps: IssuanceDeps, actor: Actor, input: { slug: string; jobId: string; rows: { rowNo: number } | 'invalid'; excluded: boolean },
+  deps: IssuanceDeps,
+  actor: Actor,
+  input: { slug: string; jobId: string; rows: { rowNo: number } | 'invalid'; excluded: boolean },
 ): Promise<void> {
   const { jobId, rows: target, excluded } = input;
   await editableJob(deps, actor, input);
@@ -238,7 +304,14 @@ export async function publishJob(deps: IssuanceDeps, actor: Actor, input: { slug
     if (!(await tx.issuanceJobs.transition(jobId, ['draft'], 'queued', now))) throw new AppError('JOB_NOT_EDITABLE');
     await tx.issuanceJobs.setRowsStatus(jobId, 'valid', 'pending');
     await tx.issuanceJobs.update(jobId, { queuedAt: now });
-    await recordAudit(tx, deps, { actor, action: 'issuance.published', orgId: view.scope.org.id, targetType: 'issuance_job', targetId: jobId, details: { rows: view.counts.valid } });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'issuance.published',
+      orgId: view.scope.org.id,
+      targetType: 'issuance_job',
+      targetId: jobId,
+      details: { rows: view.counts.valid },
+    });
   });
   await enqueueIssuance(deps, jobId);
   return (await deps.store.issuanceJobs.findById(jobId))!;
@@ -246,24 +319,44 @@ export async function publishJob(deps: IssuanceDeps, actor: Actor, input: { slug
 
 /** The per-row results export of a job: column headers and one line per row (the caller neutralises formulas). */
 export function resultsTable(
-  view: JobView, rows: IssuanceRow[],
-  { awards, locale, reason }: { awards: Map<number, { credentialId: string; mailStatus: string | null }>; locale: 'fr' | 'en'; reason: (code: string) => string },
+  view: JobView,
+  rows: IssuanceRow[],
+  {
+    awards,
+    locale,
+    reason,
+  }: { awards: Map<number, { credentialId: string; mailStatus: string | null }>; locale: 'fr' | 'en'; reason: (code: string) => string },
 ): { headers: string[]; rows: (string | number)[][] } {
   const fr = locale === 'fr';
-  const headers = [fr ? 'Ligne' : 'Line', fr ? 'Nom' : 'Name', fr ? 'Courriel' : 'E-mail', fr ? 'Statut' : 'Status', fr ? 'Identifiant de l’attestation' : 'Credential id', fr ? 'Envoi' : 'Delivery', fr ? 'Motif' : 'Reason'];
+  const headers = [
+    fr ? 'Ligne' : 'Line',
+    fr ? 'Nom' : 'Name',
+    fr ? 'Courriel' : 'E-mail',
+    fr ? 'Statut' : 'Status',
+    fr ? 'Identifiant de l’attestation' : 'Credential id',
+    fr ? 'Envoi' : 'Delivery',
+    fr ? 'Motif' : 'Reason',
+  ];
   const label: Record<string, string> = fr
     ? { issued: 'émise', failed: 'échec', excluded: 'exclue', pending: 'en attente', invalid: 'invalide', valid: 'valide' }
     : { issued: 'issued', failed: 'failed', excluded: 'excluded', pending: 'pending', invalid: 'invalid', valid: 'valid' };
   const mapped = (row: IssuanceRow, target: string) => {
     const i = view.job.headers.findIndex((h) => view.job.mapping?.[h] === target);
-    return i < 0 ? '' : row.cells[i] ?? '';
+    return i < 0 ? '' : (row.cells[i] ?? '');
   };
   return {
     headers,
     rows: rows.map((r) => {
       const a = awards.get(r.rowNo);
-      return [r.rowNo, r.data?.name ?? mapped(r, 'name'), r.data?.email ?? mapped(r, 'email'), label[r.status] ?? r.status, a?.credentialId ?? '', a?.mailStatus ?? '',
-        r.error ? reason(r.error) : r.errors.map((e) => reason(e.code)).join(' ; ')];
+      return [
+        r.rowNo,
+        r.data?.name ?? mapped(r, 'name'),
+        r.data?.email ?? mapped(r, 'email'),
+        label[r.status] ?? r.status,
+        a?.credentialId ?? '',
+        a?.mailStatus ?? '',
+        r.error ? reason(r.error) : r.errors.map((e) => reason(e.code)).join(' ; '),
+      ];
     }),
   };
 }

@@ -37,10 +37,21 @@ const ESCO_HOST = 'data.europa.eu';
  * The OB 3.0 credential of one recipient of a template version (texts in the recipient's language). The template was
  * checked when it was saved and the recipient by `checkRecipients`: the result is signed as is.
  */
-export function openBadgeOf(
-  { baseUrl, org, template, content, recipient: r, now }:
-  { baseUrl: URL; org: Pick<Organization, 'slug'>; template: Pick<Template, 'publicId' | 'kind'>; content: TemplateContent; recipient: Recipient; now: Date },
-): CheckedOpenBadge {
+export function openBadgeOf({
+  baseUrl,
+  org,
+  template,
+  content,
+  recipient: r,
+  now,
+}: {
+  baseUrl: URL;
+  org: Pick<Organization, 'slug'>;
+  template: Pick<Template, 'publicId' | 'kind'>;
+  content: TemplateContent;
+  recipient: Recipient;
+  now: Date;
+}): CheckedOpenBadge {
   const achievementId = `urn:uuid:${template.publicId}`;
   const l = r.locale;
   const withUri = content.skills.filter((s) => s.frameworkUri);
@@ -59,7 +70,10 @@ export function openBadgeOf(
   if (content.imageId) achievement['image'] = { id: publicUrl(baseUrl, `/orgs/${org.slug}/images/${content.imageId}`), type: 'Image', caption: name };
   if (withUri.length) {
     achievement['alignment'] = withUri.map((s) => ({
-      type: ['Alignment'], targetName: s.name, targetUrl: s.frameworkUri, targetType: 'ceasn:Competency',
+      type: ['Alignment'],
+      targetName: s.name,
+      targetUrl: s.frameworkUri,
+      targetType: 'ceasn:Competency',
       ...(s.code ? { targetCode: s.code } : {}),
       ...(new URL(s.frameworkUri!).hostname === ESCO_HOST ? { targetFramework: 'ESCO' } : {}),
     }));
@@ -68,12 +82,22 @@ export function openBadgeOf(
   achievement['inLanguage'] = l;
   if (described.length) {
     achievement['resultDescription'] = described.map((f) => ({
-      id: `${achievementId}#${f.key}`, type: ['ResultDescription'], name: pick(f.label, l), resultType: RESULT_TYPE_OF[f.type],
+      id: `${achievementId}#${f.key}`,
+      type: ['ResultDescription'],
+      name: pick(f.label, l),
+      resultType: RESULT_TYPE_OF[f.type],
     }));
   }
   return {
-    email: r.email, displayName: r.name, achievement, name, validFrom: now, ...(validUntil ? { validUntil } : {}),
-    ...(described.length ? { result: described.map((f) => ({ type: ['Result'], value: r.fields[f.key], resultDescription: `${achievementId}#${f.key}` })) } : {}),
+    email: r.email,
+    displayName: r.name,
+    achievement,
+    name,
+    validFrom: now,
+    ...(validUntil ? { validUntil } : {}),
+    ...(described.length
+      ? { result: described.map((f) => ({ type: ['Result'], value: r.fields[f.key], resultDescription: `${achievementId}#${f.key}` })) }
+      : {}),
     jwt: false,
   };
 }
@@ -86,16 +110,31 @@ export function mergeText(text: string, values: Record<string, string>): string 
 }
 
 /** The `credential.issued` e-mail of one recipient: the template's own texts with merge fields filled, or ''. */
-export function credentialMailParams(
-  { org, content, recipient: r, link, inAccount }: { org: Organization; content: TemplateContent; recipient: Recipient; link: string; inAccount: boolean },
-): MailParams['credential.issued'] {
+export function credentialMailParams({
+  org,
+  content,
+  recipient: r,
+  link,
+  inAccount,
+}: {
+  org: Organization;
+  content: TemplateContent;
+  recipient: Recipient;
+  link: string;
+  inAccount: boolean;
+}): MailParams['credential.issued'] {
   const title = pick(content.name, r.locale);
   const merge = { nom: r.name, name: r.name, titre: title, credential: title, organisation: org.name, organization: org.name, lien: link, link, ...r.fields };
   const subject = content.email.subject[r.locale];
   const body = content.email.body[r.locale];
   return {
-    name: r.name, orgName: org.name, credentialName: title, link, inAccount: inAccount ? 1 : 0,
-    customSubject: subject ? mergeText(subject, merge) : '', customBody: body ? mergeText(body, merge) : '',
+    name: r.name,
+    orgName: org.name,
+    credentialName: title,
+    link,
+    inAccount: inAccount ? 1 : 0,
+    customSubject: subject ? mergeText(subject, merge) : '',
+    customBody: body ? mergeText(body, merge) : '',
   };
 }
 
@@ -141,37 +180,83 @@ export async function issueBatch(deps: IssueBatchDeps, actor: Actor, input: Issu
   const content = version === template.version ? template.content : await deps.store.templates.findVersion(template.id, version);
   if (!content) throw new AppError('NOT_FOUND');
   const now = deps.clock.now();
-  const signed = await signOpenBadges(deps, org, recipients.map((recipient) => openBadgeOf({ baseUrl: deps.baseUrl, org, template, content, recipient, now })));
+  const signed = await signOpenBadges(
+    deps,
+    org,
+    recipients.map((recipient) => openBadgeOf({ baseUrl: deps.baseUrl, org, template, content, recipient, now })),
+  );
   const accounts = await deps.store.awards.verifiedAccounts([...new Set(recipients.map((r) => r.email))]);
   return deps.store.transaction(async (tx) => {
     // Everything is written in a few multi-row statements (a short lock).
-    const pending = job === undefined ? null
-      : await tx.issuanceJobs.markRowsIssued(job.jobId, recipients.map((_, i) => ({ rowNo: job.rowNos[i]!, credentialRowId: signed[i]!.credential.id })));
-    const kept = recipients.map((recipient, i) => ({ recipient, rowNo: job?.rowNos[i] ?? null, result: signed[i]! }))
-      .filter(({ rowNo }) => !pending || pending.has(rowNo!)).map(({ recipient, rowNo, result }) => {
+    const pending =
+      job === undefined
+        ? null
+        : await tx.issuanceJobs.markRowsIssued(
+            job.jobId,
+            recipients.map((_, i) => ({ rowNo: job.rowNos[i]!, credentialRowId: signed[i]!.credential.id })),
+          );
+    const kept = recipients
+      .map((recipient, i) => ({ recipient, rowNo: job?.rowNos[i] ?? null, result: signed[i]! }))
+      .filter(({ rowNo }) => !pending || pending.has(rowNo!))
+      .map(({ recipient, rowNo, result }) => {
         const token = deps.secrets.newToken();
-        return { recipient, rowNo, result, token, link: holderLink(deps.baseUrl, result.credential.credentialId, token), holderUserId: accounts.get(recipient.email) ?? null };
+        return {
+          recipient,
+          rowNo,
+          result,
+          token,
+          link: holderLink(deps.baseUrl, result.credential.credentialId, token),
+          holderUserId: accounts.get(recipient.email) ?? null,
+        };
       });
     if (!kept.length) return [];
     await storeIssued(tx, deps, { actor, org, results: kept.map((k) => k.result) });
-    const mailIds = await tx.outbox.addMany(kept.map(({ recipient, link, holderUserId }) => ({
-      kind: 'credential.issued' as const, to: recipient.email, locale: recipient.locale,
-      params: credentialMailParams({ org, content, recipient, link, inAccount: holderUserId !== null }),
-    })));
+    const mailIds = await tx.outbox.addMany(
+      kept.map(({ recipient, link, holderUserId }) => ({
+        kind: 'credential.issued' as const,
+        to: recipient.email,
+        locale: recipient.locale,
+        params: credentialMailParams({ org, content, recipient, link, inAccount: holderUserId !== null }),
+      })),
+    );
     const out: IssuedAward[] = kept.map(({ recipient, rowNo, result, token, link, holderUserId }, i) => {
       const award: Award = {
-        id: result.credential.id, orgId: org.id, templateId: template.id, templateVersion: version, jobId: job?.jobId ?? null, rowNo,
-        recipient, holderUserId, linkTokenHash: deps.secrets.hashToken(token), mailId: mailIds[i]!, openedAt: null,
-        claimedAt: holderUserId ? now : null, createdAt: now,
+        id: result.credential.id,
+        orgId: org.id,
+        templateId: template.id,
+        templateVersion: version,
+        jobId: job?.jobId ?? null,
+        rowNo,
+        recipient,
+        holderUserId,
+        linkTokenHash: deps.secrets.hashToken(token),
+        mailId: mailIds[i]!,
+        openedAt: null,
+        claimedAt: holderUserId ? now : null,
+        createdAt: now,
       };
       return { award, credentialId: result.credential.credentialId, link };
     });
     await tx.awards.createMany(out.map((o) => o.award));
-    const event = (credentialRowId: string, kind: CredentialEventKind) => ({ id: deps.secrets.newId(), orgId: org.id, templateId: template.id, credentialRowId, kind, at: now });
+    const event = (credentialRowId: string, kind: CredentialEventKind) => ({
+      id: deps.secrets.newId(),
+      orgId: org.id,
+      templateId: template.id,
+      credentialRowId,
+      kind,
+      at: now,
+    });
     await tx.credentialEvents.recordMany(out.flatMap(({ award }) => [event(award.id, 'issued'), ...(award.holderUserId ? [event(award.id, 'claimed')] : [])]));
     for (const o of out) await deps.hooks?.onIssued?.(tx, o.award, o.credentialId);
     if (!job) {
-      await recordAudit(tx, deps, { actor, action: 'template.issued', orgId: org.id, targetType: 'template', targetId: template.id, details: { count: out.length } });
+      await recordAudit(tx, deps, {
+        actor,
+        action: 'template.issued',
+        orgId: org.id,
+        targetType: 'template',
+        targetId: template.id,
+        details: { count: out.length },
+      });
     }
     return out;
   });

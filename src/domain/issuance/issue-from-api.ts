@@ -66,7 +66,10 @@ function draftOf(content: TemplateContent, known: Set<string>, raw: unknown, ind
   const wrongTypes: RecipientTarget[] = [];
   const read = <T extends DraftValue>(target: RecipientTarget, value: unknown, asText: boolean): T | undefined => {
     const r = readValue(value, asText);
-    if ('wrongType' in r) { wrongTypes.push(target); return undefined; }
+    if ('wrongType' in r) {
+      wrongTypes.push(target);
+      return undefined;
+    }
     return r.value as T | undefined;
   };
   const name = read<string>('name', record.name, true);
@@ -93,7 +96,10 @@ function draftOf(content: TemplateContent, known: Set<string>, raw: unknown, ind
 export function checkRecords(content: TemplateContent, records: readonly unknown[]): { recipients: Recipient[] } | { errors: RecipientError[] } {
   const known = new Set(content.fields.map((f) => f.key));
   const converted = records.map((record, index) => draftOf(content, known, record, index));
-  const checked = checkRecipients(content, converted.map((c) => c.draft));
+  const checked = checkRecipients(
+    content,
+    converted.map((c) => c.draft),
+  );
   const extra = converted.some((c) => c.own.length);
   if (checked.recipients && !extra) return { recipients: checked.recipients };
   const byIndex = new Map<number, RecipientError[]>();
@@ -135,9 +141,24 @@ export async function createApiJob(deps: IssuanceDeps, actor: Actor, input: ApiR
   const now = deps.clock.now();
   const headers = recordHeaders(template.content);
   const job: IssuanceJob = {
-    id: deps.secrets.newId(), orgId: org.id, templateId: template.id, templateVersion: template.version, source: 'api', filename: null,
-    status: 'queued', headers, mapping: Object.fromEntries(headers.map((h) => [h, h])), totalRows: records.length, issuedCount: 0, failedCount: 0,
-    createdBy: actor.kind === 'user' ? actor.userId : null, createdAt: now, updatedAt: now, queuedAt: now, heartbeatAt: null, completedAt: null,
+    id: deps.secrets.newId(),
+    orgId: org.id,
+    templateId: template.id,
+    templateVersion: template.version,
+    source: 'api',
+    filename: null,
+    status: 'queued',
+    headers,
+    mapping: Object.fromEntries(headers.map((h) => [h, h])),
+    totalRows: records.length,
+    issuedCount: 0,
+    failedCount: 0,
+    createdBy: actor.kind === 'user' ? actor.userId : null,
+    createdAt: now,
+    updatedAt: now,
+    queuedAt: now,
+    heartbeatAt: null,
+    completedAt: null,
   };
   const checked = checkRecords(template.content, records);
   if ('errors' in checked) throw new RecipientsInvalidError(checked.errors);
@@ -146,14 +167,27 @@ export async function createApiJob(deps: IssuanceDeps, actor: Actor, input: ApiR
     const fields = (record.fields ?? {}) as Record<string, unknown>;
     const value = (h: string) => (h.startsWith('field:') ? fields[h.slice(6)] : record[h as keyof RecipientRecord]);
     return {
-      jobId: job.id, rowNo: index + 1, cells: headers.map((h) => cellOf(value(h))), data: recipient, errors: [], status: 'pending',
-      credentialRowId: null, error: null,
+      jobId: job.id,
+      rowNo: index + 1,
+      cells: headers.map((h) => cellOf(value(h))),
+      data: recipient,
+      errors: [],
+      status: 'pending',
+      credentialRowId: null,
+      error: null,
     };
   });
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.create(job);
     await tx.issuanceJobs.insertRows(rows);
-    await recordAudit(tx, deps, { actor, action: 'issuance.published', orgId: org.id, targetType: 'issuance_job', targetId: job.id, details: { rows: rows.length, source: 'api' } });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'issuance.published',
+      orgId: org.id,
+      targetType: 'issuance_job',
+      targetId: job.id,
+      details: { rows: rows.length, source: 'api' },
+    });
   });
   await enqueueIssuance(deps, job.id);
   return job;

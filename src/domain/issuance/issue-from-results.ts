@@ -69,10 +69,38 @@ export interface ResultItemError {
 export type ValidResult = Omit<LearnerResult, 'id' | 'orgId' | 'source' | 'receivedAt'>;
 
 const PASSED_WORDS: Record<string, boolean> = {
-  oui: true, o: true, yes: true, y: true, true: true, vrai: true, '1': true, reussi: true, reussite: true, pass: true, passed: true, succes: true, admis: true,
-  non: false, n: false, no: false, false: false, faux: false, '0': false, echoue: false, echec: false, fail: false, failed: false, ajourne: false, refuse: false,
+  oui: true,
+  o: true,
+  yes: true,
+  y: true,
+  true: true,
+  vrai: true,
+  '1': true,
+  reussi: true,
+  reussite: true,
+  pass: true,
+  passed: true,
+  succes: true,
+  admis: true,
+  non: false,
+  n: false,
+  no: false,
+  false: false,
+  faux: false,
+  '0': false,
+  echoue: false,
+  echec: false,
+  fail: false,
+  failed: false,
+  ajourne: false,
+  refuse: false,
 };
-const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+const fold = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .trim();
 
 /**
  * `2026-06-15` (midnight UTC), `2026-06-15T09:30:00Z` or with an offset (`-04:00`, `+0200`), a date-time without
@@ -102,8 +130,16 @@ function validateItem(raw: ResultInput, index: number, now: Date): { result?: Va
   const err = (target: string, code: ErrorCode) => errors.push({ index, target, code });
   let email = '';
   let name = '';
-  try { email = normalizeEmail(raw.email); } catch { err('email', 'EMAIL_INVALID'); }
-  try { name = normalizeName(raw.name, 'name', 200); } catch { err('name', 'RECIPIENT_NAME_INVALID'); }
+  try {
+    email = normalizeEmail(raw.email);
+  } catch {
+    err('email', 'EMAIL_INVALID');
+  }
+  try {
+    name = normalizeName(raw.name, 'name', 200);
+  } catch {
+    err('name', 'RECIPIENT_NAME_INVALID');
+  }
   let learnerId: string | null = null;
   if (raw.learnerId !== undefined && raw.learnerId !== null && raw.learnerId !== '') {
     const v = typeof raw.learnerId === 'string' || typeof raw.learnerId === 'number' ? String(raw.learnerId).trim() : '';
@@ -178,16 +214,32 @@ const outcomeOf = (verdict: Verdict) => {
  * and stores the decision. An already pending decision is returned as is (`existing`).
  */
 async function evaluate(
-  deps: ResultsDeps, org: Organization, templateId: string, rules: IssuanceRules,
-  learner: { email: string; name: string; learnerId: string | null }, fresh: LearnerResult[],
+  deps: ResultsDeps,
+  org: Organization,
+  templateId: string,
+  rules: IssuanceRules,
+  learner: { email: string; name: string; learnerId: string | null },
+  fresh: LearnerResult[],
 ): Promise<{ decision: IssuanceDecision; existing: boolean }> {
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
     const trigger = fresh[fresh.length - 1] ?? null;
     const decision: IssuanceDecision = {
-      id: deps.secrets.newId(), orgId: org.id, templateId, email: learner.email, name: learner.name, learnerId: learner.learnerId,
-      resultId: trigger?.id ?? null, decision: 'pending', reason: null, details: null, score: null, dueAt: now, awardId: null,
-      createdAt: now, decidedAt: null,
+      id: deps.secrets.newId(),
+      orgId: org.id,
+      templateId,
+      email: learner.email,
+      name: learner.name,
+      learnerId: learner.learnerId,
+      resultId: trigger?.id ?? null,
+      decision: 'pending',
+      reason: null,
+      details: null,
+      score: null,
+      dueAt: now,
+      awardId: null,
+      createdAt: now,
+      decidedAt: null,
     };
     if (!(await tx.results.insertPending(decision))) {
       const existing = await tx.results.findPending(templateId, learner.email);
@@ -221,9 +273,15 @@ async function evaluateWithRetry(...args: Parameters<typeof evaluate>): ReturnTy
 
 /** The job of a delayed decision (idempotent per due time: a reschedule gets a job of its own). */
 export async function enqueueDecision(deps: Pick<ResultsDeps, 'jobs'>, decisionId: string, dueAt: Date | null): Promise<void> {
-  await deps.jobs.enqueue('results.issue@1', { decisionId }, {
-    singletonKey: `${decisionId}@${dueAt?.toISOString() ?? ''}`, ...(dueAt ? { runAt: dueAt } : {}), maxAttempts: 10,
-  });
+  await deps.jobs.enqueue(
+    'results.issue@1',
+    { decisionId },
+    {
+      singletonKey: `${decisionId}@${dueAt?.toISOString() ?? ''}`,
+      ...(dueAt ? { runAt: dueAt } : {}),
+      maxAttempts: 10,
+    },
+  );
 }
 
 /**
@@ -231,7 +289,13 @@ export async function enqueueDecision(deps: Pick<ResultsDeps, 'jobs'>, decisionI
  * transaction that stores its credential; one that something else settled first is skipped. A recipient the
  * template cannot accept, or an issuance error, settles the decision as `refused` with the reason.
  */
-async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization, template: Template, decisions: IssuanceDecision[]): Promise<Map<string, string>> {
+async function issueDecisions(
+  deps: ResultsDeps,
+  actor: Actor,
+  org: Organization,
+  template: Template,
+  decisions: IssuanceDecision[],
+): Promise<Map<string, string>> {
   const issued = new Map<string, string>();
   const now = deps.clock.now();
   const refuse = (d: IssuanceDecision, reason: 'recipient_invalid' | 'issue_failed' | 'template_archived', details: Record<string, string> | null) =>
@@ -242,9 +306,15 @@ async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization
   }
   // The learners become recipient drafts (the score in the template's score field), checked together.
   const field = scoreFieldOf(template.content);
-  const checked = checkRecipients(template.content, decisions.map((d) => ({
-    name: d.name, email: d.email, learnerId: d.learnerId, fields: field && d.score !== null ? { [field.key]: d.score } : {},
-  })));
+  const checked = checkRecipients(
+    template.content,
+    decisions.map((d) => ({
+      name: d.name,
+      email: d.email,
+      learnerId: d.learnerId,
+      fields: field && d.score !== null ? { [field.key]: d.score } : {},
+    })),
+  );
   const valid = checked.recipients ?? checked.valid;
   const items: { decision: IssuanceDecision; recipient: Recipient }[] = [];
   for (const [i, d] of decisions.entries()) {
@@ -261,7 +331,8 @@ async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization
       ...deps.hooks,
       async onIssued(tx: Repositories, award, credentialId) {
         const id = byEmail.get(award.recipient.email);
-        if (!id || !(await tx.results.settle(id, { decision: 'issued', reason: null, details: null, awardId: award.id, decidedAt: now }))) throw new AlreadySettled();
+        if (!id || !(await tx.results.settle(id, { decision: 'issued', reason: null, details: null, awardId: award.id, decidedAt: now })))
+          throw new AlreadySettled();
         issued.set(id, credentialId);
         await deps.hooks?.onIssued?.(tx, award, credentialId);
       },
@@ -295,16 +366,27 @@ async function issueDecisions(deps: ResultsDeps, actor: Actor, org: Organization
  * is returned instead of a new one).
  */
 export async function receiveResults(
-  deps: ResultsDeps, actor: Actor, input: { slug?: string; results: ValidResult[]; source: 'api' | 'csv' },
+  deps: ResultsDeps,
+  actor: Actor,
+  input: { slug?: string; results: ValidResult[]; source: 'api' | 'csv' },
 ): Promise<DecisionOutcome[]> {
   const { org } = await authorize(deps, actor, { action: 'results.manage', slug: input.slug });
   return receive(deps, actor, org, input);
 }
 
-async function receive(deps: ResultsDeps, actor: Actor, org: Organization, { results: valid, source }: { results: ValidResult[]; source: 'api' | 'csv' }): Promise<DecisionOutcome[]> {
+async function receive(
+  deps: ResultsDeps,
+  actor: Actor,
+  org: Organization,
+  { results: valid, source }: { results: ValidResult[]; source: 'api' | 'csv' },
+): Promise<DecisionOutcome[]> {
   const now = deps.clock.now();
   const results: (LearnerResult & { fingerprint: string })[] = valid.map((r) => ({
-    ...r, id: deps.secrets.newId(), orgId: org.id, source, receivedAt: now,
+    ...r,
+    id: deps.secrets.newId(),
+    orgId: org.id,
+    source,
+    receivedAt: now,
     fingerprint: deps.secrets.hashToken([r.email, r.activity, r.occurredAt.toISOString(), r.score ?? '', r.passed ?? ''].join('\n')),
   }));
   const ids = await deps.store.transaction(async (tx) => {
@@ -312,7 +394,9 @@ async function receive(deps: ResultsDeps, actor: Actor, org: Organization, { res
     await recordAudit(tx, deps, { actor, action: 'results.received', orgId: org.id, details: { count: results.length, source } });
     return stored;
   });
-  results.forEach((r, i) => { r.id = ids[i]!; });
+  results.forEach((r, i) => {
+    r.id = ids[i]!;
+  });
 
   const ruled = (await deps.store.results.rulesOfOrg(org.id)).filter((x) => x.rules.enabled && x.rules.activities.length);
   const outcomes: DecisionOutcome[] = [];
@@ -329,7 +413,14 @@ async function receive(deps: ResultsDeps, actor: Actor, org: Organization, { res
     templates.set(templateId, template);
     for (const fresh of byLearner.values()) {
       const last = fresh[fresh.length - 1]!;
-      const { decision, existing } = await evaluateWithRetry(deps, org, templateId, rules, { email: last.email, name: last.name, learnerId: last.learnerId }, fresh);
+      const { decision, existing } = await evaluateWithRetry(
+        deps,
+        org,
+        templateId,
+        rules,
+        { email: last.email, name: last.name, learnerId: last.learnerId },
+        fresh,
+      );
       outcomes.push({ decision, template, credentialId: null });
       if (existing || decision.decision !== 'pending') continue;
       if (decision.dueAt && decision.dueAt.getTime() <= now.getTime()) toIssue.set(templateId, [...(toIssue.get(templateId) ?? []), decision]);
@@ -403,7 +494,11 @@ export async function sweepDueDecisions(deps: Pick<ResultsDeps, 'jobs' | 'store'
 // ---- Reading ----------------------------------------------------------------------------------------------------
 
 /** The decision log, newest first (`results.view`; an API key names no organisation). */
-export async function listDecisions(deps: Pick<ResultsDeps, 'store'>, actor: Actor, input: { slug?: string; page: PageRequest }): Promise<Page<IssuanceDecisionView>> {
+export async function listDecisions(
+  deps: Pick<ResultsDeps, 'store'>,
+  actor: Actor,
+  input: { slug?: string; page: PageRequest },
+): Promise<Page<IssuanceDecisionView>> {
   const { org } = await authorize(deps, actor, { action: 'results.view', slug: input.slug });
   return deps.store.results.listDecisions(org.id, input.page);
 }
@@ -425,7 +520,9 @@ async function templateOf(deps: Pick<ResultsDeps, 'store'>, org: Organization, t
 
 /** A template's rules (`results.view`). */
 export async function getTemplateRules(
-  deps: Pick<ResultsDeps, 'store'>, actor: Actor, input: { slug: string; templateId: string },
+  deps: Pick<ResultsDeps, 'store'>,
+  actor: Actor,
+  input: { slug: string; templateId: string },
 ): Promise<{ scope: OrgScope; template: Template; rules: IssuanceRules | null }> {
   const scope = await authorize(deps, actor, { action: 'results.view', slug: input.slug });
   const template = await templateOf(deps, scope.org, input.templateId);
@@ -434,25 +531,38 @@ export async function getTemplateRules(
 
 /** Saves a template's rules (`results.manage`); audited with the rules themselves (no personal data). */
 export async function saveTemplateRules(
-  deps: ResultsDeps, actor: Actor, input: { slug: string; templateId: string; rules: RulesInput },
+  deps: ResultsDeps,
+  actor: Actor,
+  input: { slug: string; templateId: string; rules: RulesInput },
 ): Promise<IssuanceRules> {
   const { org } = await authorize(deps, actor, { action: 'results.manage', slug: input.slug });
   const template = await templateOf(deps, org, input.templateId);
   const rules = validateRules(input.rules);
   await deps.store.transaction(async (tx) => {
     await tx.results.setRules(org.id, template.id, rules);
-    await recordAudit(tx, deps, { actor, action: 'template.rules_updated', orgId: org.id, targetType: 'template', targetId: template.id, details: { ...rules }, });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'template.rules_updated',
+      orgId: org.id,
+      targetType: 'template',
+      targetId: template.id,
+      details: { ...rules },
+    });
   });
   return rules;
 }
 
 /** The results page (`results.view`): the rules of every template of the organisation and a page of the decision log. */
 export async function resultsOverview(
-  deps: Pick<ResultsDeps, 'store'>, actor: Actor, input: { slug: string; page: PageRequest },
+  deps: Pick<ResultsDeps, 'store'>,
+  actor: Actor,
+  input: { slug: string; page: PageRequest },
 ): Promise<{ scope: OrgScope; rules: { template: Template; rules: IssuanceRules | null }[]; log: Page<IssuanceDecisionView> }> {
   const scope = await authorize(deps, actor, { action: 'results.view', slug: input.slug });
   const [templates, rules, log] = await Promise.all([
-    deps.store.templates.list(scope.org.id), deps.store.results.rulesOfOrg(scope.org.id), deps.store.results.listDecisions(scope.org.id, input.page),
+    deps.store.templates.list(scope.org.id),
+    deps.store.results.rulesOfOrg(scope.org.id),
+    deps.store.results.listDecisions(scope.org.id, input.page),
   ]);
   const byId = new Map(rules.map((r) => [r.templateId, r.rules]));
   return { scope, rules: templates.map((t) => ({ template: t, rules: byId.get(t.id) ?? null })), log };
@@ -479,8 +589,7 @@ export interface CsvRowError {
 }
 
 export type CsvImport =
-  | { ok: true; received: number; decisions: DecisionOutcome[] }
-  | { ok: false; columns: Record<string, string | null>; errors: CsvRowError[]; rows: number };
+  { ok: true; received: number; decisions: DecisionOutcome[] } | { ok: false; columns: Record<string, string | null>; errors: CsvRowError[]; rows: number };
 
 /** Reads a results CSV/XLSX; any invalid row → the row report and nothing stored. */
 export async function importResultsFile(deps: ResultsDeps, actor: Actor, input: { slug: string; bytes: Uint8Array }): Promise<CsvImport> {
@@ -496,8 +605,15 @@ export async function importResultsFile(deps: ResultsDeps, actor: Actor, input: 
     const names: Record<string, string> = { email: 'courriel', name: 'nom', activity: 'activité', date: 'date' };
     throw new AppError('RESULTS_COLUMNS_MISSING', { columns: missing.map((k) => names[k]).join(', ') }, { field: 'file' });
   }
-  const index = new Map(Object.entries(columns).filter(([, h]) => h).map(([k, h]) => [k, table.headers.indexOf(h!)]));
-  const cell = (cells: string[], k: string) => { const i = index.get(k); return i === undefined ? undefined : cells[i] ?? ''; };
+  const index = new Map(
+    Object.entries(columns)
+      .filter(([, h]) => h)
+      .map(([k, h]) => [k, table.headers.indexOf(h!)]),
+  );
+  const cell = (cells: string[], k: string) => {
+    const i = index.get(k);
+    return i === undefined ? undefined : (cells[i] ?? '');
+  };
   const items: ResultInput[] = table.rows.map((r) => Object.fromEntries(RESULT_TARGETS.map((t) => [t.key, cell(r.cells, t.key)])));
   const { results, errors } = validateResults(items, deps.clock.now());
   if (errors.length) {

@@ -10,8 +10,14 @@ import { type IssueBatchDeps, type IssuedAward, activeTemplate, issueBatch } fro
 import type { RecipientDraft } from './model.js';
 
 export async function issueOne(
-  deps: IssueBatchDeps, actor: Actor,
-  input: { slug: string; templateId: string; /** The version the form showed: another one is TEMPLATE_CONFLICT. */ version?: number; recipient: RecipientDraft },
+  deps: IssueBatchDeps,
+  actor: Actor,
+  input: {
+    slug: string;
+    templateId: string;
+    /** The version the form showed: another one is TEMPLATE_CONFLICT. */ version?: number;
+    recipient: RecipientDraft;
+  },
 ): Promise<IssuedAward> {
   const { org } = await authorize(deps, actor, { action: 'credentials.issue', slug: input.slug });
   const template = await activeTemplate(deps, org, input.templateId);

@@ -48,13 +48,21 @@ export interface IssuanceJobsRepository {
   find(orgId: string, id: string): Promise<IssuanceJob | undefined>;
   findById(id: string): Promise<IssuanceJob | undefined>;
   listForOrg(orgId: string, limit: number): Promise<IssuanceJob[]>;
-  update(id: string, patch: Partial<Pick<IssuanceJob, 'status' | 'mapping' | 'totalRows' | 'issuedCount' | 'failedCount' | 'queuedAt' | 'heartbeatAt' | 'completedAt' | 'updatedAt'>>): Promise<void>;
+  update(
+    id: string,
+    patch: Partial<
+      Pick<IssuanceJob, 'status' | 'mapping' | 'totalRows' | 'issuedCount' | 'failedCount' | 'queuedAt' | 'heartbeatAt' | 'completedAt' | 'updatedAt'>
+    >,
+  ): Promise<void>;
   /** Moves the job from one status to another atomically; false when it was not in `from`. */
   transition(id: string, from: IssuanceJob['status'][], to: IssuanceJob['status'], at: Date): Promise<boolean>;
   insertRows(rows: IssuanceRow[]): Promise<void>;
   /** Rewrites data, errors and status of many rows (after a mapping change or a fix). */
   updateRows(rows: Pick<IssuanceRow, 'jobId' | 'rowNo' | 'data' | 'errors' | 'status'>[]): Promise<void>;
-  listRows(jobId: string, options?: { status?: RowStatus[]; afterRowNo?: number; limit?: number; part?: { index: number; of: number } }): Promise<IssuanceRow[]>;
+  listRows(
+    jobId: string,
+    options?: { status?: RowStatus[]; afterRowNo?: number; limit?: number; part?: { index: number; of: number } },
+  ): Promise<IssuanceRow[]>;
   updateRowCells(jobId: string, rowNo: number, cells: string[]): Promise<void>;
   /** Published jobs not finished yet (the worker's sweeper re-enqueues them after a crash). */
   listUnfinished(limit: number): Promise<IssuanceJob[]>;
@@ -124,7 +132,10 @@ export interface ResultsRepository {
   /** By id; `orgId` null: any organisation (the worker). */
   findDecision(orgId: string | null, id: string): Promise<IssuanceDecision | undefined>;
   /** Moves a `pending` decision to its outcome (guarded: false when it was not pending any more). */
-  settle(id: string, outcome: Pick<IssuanceDecision, 'decision' | 'reason' | 'details' | 'awardId' | 'decidedAt'> & { resultId?: string | null }): Promise<boolean>;
+  settle(
+    id: string,
+    outcome: Pick<IssuanceDecision, 'decision' | 'reason' | 'details' | 'awardId' | 'decidedAt'> & { resultId?: string | null },
+  ): Promise<boolean>;
   /** Moves a pending decision's due time (rules changed while it waited). */
   reschedule(id: string, dueAt: Date, resultId: string | null, score: number | null): Promise<void>;
   /** Newest first, keyset pagination on (created_at, id). */

@@ -51,7 +51,14 @@ export interface IssuanceRules {
 }
 
 export const DEFAULT_RULES: IssuanceRules = {
-  enabled: false, activities: [], mode: 'all', minScore: null, requirePassed: true, policy: 'once', renewWithinDays: 30, delayMinutes: 0,
+  enabled: false,
+  activities: [],
+  mode: 'all',
+  minScore: null,
+  requirePassed: true,
+  policy: 'once',
+  renewWithinDays: 30,
+  delayMinutes: 0,
 };
 
 /** One result of a learner for one activity (already validated). */
@@ -83,8 +90,17 @@ export const DECISION_KINDS: readonly DecisionKind[] = ['issued', 'pending', 'no
 
 /** Why a decision is not (yet) an issuance. */
 export const DECISION_REASONS = [
-  'activities_missing', 'score_below_min', 'score_missing', 'failed', 'not_passed', 'already_issued', 'not_due_for_renewal',
-  'recipient_invalid', 'issue_failed', 'rules_disabled', 'template_archived',
+  'activities_missing',
+  'score_below_min',
+  'score_missing',
+  'failed',
+  'not_passed',
+  'already_issued',
+  'not_due_for_renewal',
+  'recipient_invalid',
+  'issue_failed',
+  'rules_disabled',
+  'template_archived',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 
@@ -212,7 +228,11 @@ export function validateRules(input: RulesInput): IssuanceRules {
   const enabled = truthy(input.enabled);
   const rawList = Array.isArray(input.activities)
     ? input.activities
-    : typeof input.activities === 'string' ? input.activities.split(/[\s,;]+/).filter(Boolean) : input.activities === undefined || input.activities === null ? [] : undefined;
+    : typeof input.activities === 'string'
+      ? input.activities.split(/[\s,;]+/).filter(Boolean)
+      : input.activities === undefined || input.activities === null
+        ? []
+        : undefined;
   if (rawList === undefined || rawList.length > RULE_LIMITS.activities) {
     throw new AppError('RULES_ACTIVITIES_INVALID', { max: RULE_LIMITS.activities }, { field: 'activities' });
   }

@@ -31,7 +31,9 @@ export async function enqueueIssuance(deps: Pick<IssuanceDeps, 'jobs' | 'issuanc
  * skipped inside the storing transaction (and `awards (job_id,row_no)` is unique).
  */
 export async function runIssuancePart(
-  deps: IssuanceDeps, jobId: string, { part = 0, parts = 1, budgetMs = RUN_BUDGET_MS }: { part?: number; parts?: number; budgetMs?: number } = {},
+  deps: IssuanceDeps,
+  jobId: string,
+  { part = 0, parts = 1, budgetMs = RUN_BUDGET_MS }: { part?: number; parts?: number; budgetMs?: number } = {},
 ): Promise<void> {
   const started = deps.clock.now().getTime();
   const job = await deps.store.issuanceJobs.findById(jobId);
@@ -44,7 +46,12 @@ export async function runIssuancePart(
   const batch = { org, template, version: job.templateVersion };
   let after = -1;
   for (;;) {
-    const rows = await deps.store.issuanceJobs.listRows(jobId, { status: ['pending'], afterRowNo: after, limit: CHUNK_ROWS, part: parts > 1 ? { index: part, of: parts } : undefined });
+    const rows = await deps.store.issuanceJobs.listRows(jobId, {
+      status: ['pending'],
+      afterRowNo: after,
+      limit: CHUNK_ROWS,
+      part: parts > 1 ? { index: part, of: parts } : undefined,
+    });
     if (!rows.length) break;
     after = rows[rows.length - 1]!.rowNo;
     // The rows' recipients were checked when the job was created: they are issued as stored.
@@ -95,13 +102,23 @@ async function finishIfDone(deps: IssuanceDeps, job: IssuanceJob): Promise<void>
   await deps.store.transaction(async (tx) => {
     if (!(await tx.issuanceJobs.transition(job.id, ['running', 'queued'], 'completed', now))) return;
     await tx.issuanceJobs.update(job.id, { issuedCount: counts.issued, failedCount: counts.failed, completedAt: now });
-    await recordAudit(tx, deps, { actor: { kind: 'system' }, action: 'issuance.completed', orgId: job.orgId, targetType: 'issuance_job', targetId: job.id, details: { issued: counts.issued, failed: counts.failed } });
+    await recordAudit(tx, deps, {
+      actor: { kind: 'system' },
+      action: 'issuance.completed',
+      orgId: job.orgId,
+      targetType: 'issuance_job',
+      targetId: job.id,
+      details: { issued: counts.issued, failed: counts.failed },
+    });
     await deps.hooks?.onJobCompleted?.(tx, job, counts);
   });
 }
 
 /** Progress of a job, as the progress bar and its server-sent events show it. */
-export function progressOf(job: IssuanceJob, counts: JobCounts): { status: IssuanceJob['status']; done: number; total: number; percent: number; issued: number; failed: number } {
+export function progressOf(
+  job: IssuanceJob,
+  counts: JobCounts,
+): { status: IssuanceJob['status']; done: number; total: number; percent: number; issued: number; failed: number } {
   const total = counts.pending + counts.issued + counts.failed;
   const done = counts.issued + counts.failed;
   const percent = job.status === 'completed' ? 100 : total ? Math.floor((done / total) * 100) : 0;

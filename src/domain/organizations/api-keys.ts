@@ -17,15 +17,19 @@ export const API_KEY_PREFIX = 'sceau_';
 // ---- API keys ----------------------------------------------------------------------------------------
 
 /** Creates an API key. The key is returned once; only its SHA-256 is stored. */
-export async function createApiKey(
-  deps: OrgDeps, actor: Actor, input: { slug?: string; label?: unknown },
-): Promise<{ key: string; apiKey: ApiKey }> {
+export async function createApiKey(deps: OrgDeps, actor: Actor, input: { slug?: string; label?: unknown }): Promise<{ key: string; apiKey: ApiKey }> {
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const label = input.label === undefined || input.label === '' ? 'API' : normalizeName(input.label, 'label', 100);
   const key = API_KEY_PREFIX + deps.secrets.newToken();
   const apiKey: ApiKey = {
-    id: deps.secrets.newId(), orgId: org.id, label, prefix: key.slice(0, API_KEY_PREFIX.length + 6),
-    createdBy: actor.kind === 'user' ? actor.userId : null, createdAt: deps.clock.now(), lastUsedAt: null, revokedAt: null,
+    id: deps.secrets.newId(),
+    orgId: org.id,
+    label,
+    prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+    createdBy: actor.kind === 'user' ? actor.userId : null,
+    createdAt: deps.clock.now(),
+    lastUsedAt: null,
+    revokedAt: null,
   };
   await deps.store.transaction(async (tx) => {
     await tx.apiKeys.create({ ...apiKey, keyHash: deps.secrets.hashToken(key) });

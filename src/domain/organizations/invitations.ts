@@ -22,7 +22,9 @@ export const INVITATION_TTL_MS = 14 * DAY;
 
 /** Invites an address; the link is valid 14 days, single use, and replaces earlier invitations of that address. */
 export async function inviteMember(
-  deps: OrgDeps, actor: Actor, input: { slug?: string; email: unknown; role: unknown; locale?: unknown },
+  deps: OrgDeps,
+  actor: Actor,
+  input: { slug?: string; email: unknown; role: unknown; locale?: unknown },
 ): Promise<Invitation> {
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const email = normalizeEmail(input.email);
@@ -36,17 +38,27 @@ export async function inviteMember(
       throw new AppError('MEMBER_ALREADY', {}, { field: 'email' });
     }
     const invitee = existing?.verifiedAt ? await tx.users.findById(existing.userId) : undefined;
-    const locale: Locale = invitee?.locale ?? (isLocale(input.locale) ? input.locale : org.languages[0] ?? 'fr');
+    const locale: Locale = invitee?.locale ?? (isLocale(input.locale) ? input.locale : (org.languages[0] ?? 'fr'));
     const inviter = actor.kind === 'user' ? await tx.users.findById(actor.userId) : undefined;
     await tx.invitations.revokePendingFor(org.id, email, now);
     const invitation: Invitation = {
-      id: deps.secrets.newId(), orgId: org.id, email, role, locale, tokenHash: deps.secrets.hashToken(token),
-      invitedBy: actor.kind === 'user' ? actor.userId : null, expiresAt: addMs(now, INVITATION_TTL_MS),
-      acceptedAt: null, revokedAt: null, createdAt: now,
+      id: deps.secrets.newId(),
+      orgId: org.id,
+      email,
+      role,
+      locale,
+      tokenHash: deps.secrets.hashToken(token),
+      invitedBy: actor.kind === 'user' ? actor.userId : null,
+      expiresAt: addMs(now, INVITATION_TTL_MS),
+      acceptedAt: null,
+      revokedAt: null,
+      createdAt: now,
     };
     await tx.invitations.create(invitation);
     await tx.outbox.add({
-      kind: 'invitation', to: email, locale,
+      kind: 'invitation',
+      to: email,
+      locale,
       params: { orgName: org.name, inviterName: inviter?.displayName ?? org.name, role, acceptUrl: url(deps, '/invitations/accept', { token }) },
     });
     await recordAudit(tx, deps, { actor, action: 'invitation.created', orgId: org.id, targetType: 'invitation', targetId: invitation.id, details: { role } });
@@ -112,8 +124,12 @@ export async function acceptInvitation(
     if (newAccount) {
       if (await tx.users.findEmail(invitation.email)) throw new AppError('INVITATION_SIGN_IN_REQUIRED');
       user = {
-        id: deps.secrets.newId(), displayName: newAccount.displayName, locale: invitation.locale,
-        passwordHash: newAccount.passwordHash, isPlatformAdmin: false, createdAt: now,
+        id: deps.secrets.newId(),
+        displayName: newAccount.displayName,
+        locale: invitation.locale,
+        passwordHash: newAccount.passwordHash,
+        isPlatformAdmin: false,
+        createdAt: now,
       };
       await tx.users.create(user);
       await tx.users.addEmail({ id: deps.secrets.newId(), userId: user.id, email: invitation.email, isPrimary: true, verifiedAt: now, createdAt: now });
@@ -124,7 +140,14 @@ export async function acceptInvitation(
     if (!(await tx.memberships.find(org.id, user.id))) {
       await tx.memberships.add({ orgId: org.id, userId: user.id, role: invitation.role, createdAt: now });
     }
-    await recordAudit(tx, deps, { actor, action: 'invitation.accepted', orgId: org.id, targetType: 'invitation', targetId: invitation.id, details: { role: invitation.role } });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'invitation.accepted',
+      orgId: org.id,
+      targetType: 'invitation',
+      targetId: invitation.id,
+      details: { role: invitation.role },
+    });
     return { org, user, session };
   });
 }

@@ -27,7 +27,11 @@ export async function addMember(deps: OrgDeps, actor: Actor, input: { slug: stri
 // ---- Members -----------------------------------------------------------------------------------------
 
 /** Every member may see the members; pending invitations are shown to those who manage the organisation. */
-export async function listMembers(deps: OrgDeps, actor: Actor, input: { slug: string }): Promise<OrgScope & { members: MemberView[]; invitations: Invitation[] }> {
+export async function listMembers(
+  deps: OrgDeps,
+  actor: Actor,
+  input: { slug: string },
+): Promise<OrgScope & { members: MemberView[]; invitations: Invitation[] }> {
   const scope = await authorize(deps, actor, { action: 'org.view', slug: input.slug });
   const members = await deps.store.memberships.list(scope.org.id);
   const invitations = can(scope.standing, 'org.manage') ? await deps.store.invitations.listPending(scope.org.id, deps.clock.now()) : [];

@@ -11,9 +11,7 @@ import { createIssuerKey } from '../credentials/issuer-identity.js';
 import type { IssuerKeys } from '../credentials/ports.js';
 import { AppError } from '../shared/errors.js';
 import { type OrgScope, authorize } from '../shared/policies.js';
-import {
-  type Actor, type AuditEvent, type Locale, isLocale
-} from '../shared/model.js';
+import { type Actor, type AuditEvent, type Locale, isLocale } from '../shared/model.js';
 import type { Repositories } from '../shared/store.js';
 import { DEFAULT_TIME_ZONE, normalizeName, normalizeSlug, normalizeTimeZone, normalizeUrl } from '../shared/validation.js';
 import { type Organization } from './model.js';
@@ -73,11 +71,15 @@ export async function createOrganization(deps: OrgDeps, actor: Actor, input: Cre
 }
 
 export async function updateOrganization(
-  deps: OrgDeps, actor: Actor, input: { slug: string; name: unknown; logoUrl: unknown; languages: unknown; timeZone?: unknown },
+  deps: OrgDeps,
+  actor: Actor,
+  input: { slug: string; name: unknown; logoUrl: unknown; languages: unknown; timeZone?: unknown },
 ): Promise<Organization> {
   const { org } = await authorize(deps, actor, { action: 'org.manage', slug: input.slug });
   const patch = {
-    name: normalizeName(input.name, 'name'), logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'), languages: normalizeLanguages(input.languages),
+    name: normalizeName(input.name, 'name'),
+    logoUrl: normalizeUrl(input.logoUrl, 'logoUrl'),
+    languages: normalizeLanguages(input.languages),
     // Absent (older forms, other clients): unchanged.
     ...(input.timeZone === undefined ? {} : { timeZone: normalizeTimeZone(input.timeZone) }),
   };

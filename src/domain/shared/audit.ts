@@ -15,9 +15,9 @@ export interface AuditInput {
 export async function recordAudit(
   repos: Pick<Repositories, 'audit'>,
   deps: { clock: Clock; secrets: Secrets },
-  entry: AuditInput & { actor: Actor }
+  entry: AuditInput & { actor: Actor },
 ): Promise<void> {
-    await repos.audit.record(auditEvent(deps, entry.actor, entry));
+  await repos.audit.record(auditEvent(deps, entry.actor, entry));
 }
 
 /** The audit event `recordAudit` writes (batches build several and write them with `audit.recordMany`). */
@@ -31,7 +31,7 @@ export function auditEvent(deps: { clock: Clock; secrets: Secrets }, actor: Acto
     action: input.action,
     targetType: input.targetType ?? null,
     targetId: input.targetId ?? null,
-    ip: input.ip ?? ('ip' in actor ? actor.ip ?? null : null),
+    ip: input.ip ?? ('ip' in actor ? (actor.ip ?? null) : null),
     requestId: actor.requestId ?? null,
     details: input.details ?? null,
   };

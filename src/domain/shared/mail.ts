@@ -9,7 +9,7 @@ export interface MailParams {
   'email.added-notice': { name: string; email: string };
   'password.reset': { name: string; resetUrl: string };
   'password.changed': { name: string };
-  'invitation': { orgName: string; inviterName: string; role: Role; acceptUrl: string };
+  invitation: { orgName: string; inviterName: string; role: Role; acceptUrl: string };
   /** A credential was issued: the holder link (with its token), and the template's own texts already merged (or ''). */
   'credential.issued': { name: string; orgName: string; credentialName: string; link: string; inAccount: number; customSubject: string; customBody: string };
 }

@@ -32,10 +32,19 @@ export type Actor =
 
 export type JsonObject = Record<string, unknown>;
 /** Keyset position of a list ordered by (created_at DESC, id DESC): `t` is the ISO timestamp text. */
-export interface PagePosition { t: string; id: string }
+export interface PagePosition {
+  t: string;
+  id: string;
+}
 
 /** What a paginated repository method takes: at most `limit` items strictly after `after` (null: from the top). */
-export interface PageRequest { limit: number; after?: PagePosition | null }
+export interface PageRequest {
+  limit: number;
+  after?: PagePosition | null;
+}
 
 /** A page of items and the position to continue from (null on the last page). */
-export interface Page<T> { items: T[]; next: PagePosition | null }
+export interface Page<T> {
+  items: T[];
+  next: PagePosition | null;
+}

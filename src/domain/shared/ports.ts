@@ -117,8 +117,10 @@ export interface IdempotencyKeysRepository {
    * Atomically claims (orgId, key) as `pending`. An expired row, or a `pending` row created before `staleBefore`
    * (its request died without releasing it), is replaced. Otherwise returns the live record that holds the key.
    */
-  claim(record: { orgId: string; key: string; fingerprint: string; createdAt: Date; expiresAt: Date }, staleBefore: Date):
-    Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+  claim(
+    record: { orgId: string; key: string; fingerprint: string; createdAt: Date; expiresAt: Date },
+    staleBefore: Date,
+  ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
   /** Stores the response of a claimed key (`done`). */
   complete(orgId: string, key: string, fingerprint: string, response: { status: number; body: string; contentType: string | null }): Promise<void>;
   /** Deletes a still-pending claim (5xx or crash) so the client may retry with the same key. */

@@ -1,8 +1,26 @@
 import { type TemplatesRepository, type ImagesRepository } from '../templates/ports.js';
 import { type AuditRepository, type OutboxRepository, type IdempotencyKeysRepository } from './ports.js';
-import { type UsersRepository, type SessionsRepository, type CodesRepository, type ThrottlesRepository, type PasswordResetsRepository } from '../accounts/ports.js';
-import { type OrganizationsRepository, type MembershipsRepository, type InvitationsRepository, type ApiKeysRepository, type OverviewRepository } from '../organizations/ports.js';
-import { type IssuerKeysRepository, type IssuerProfilesRepository, type StatusListsRepository, type CredentialsRepository, type CredentialEventsRepository } from '../credentials/ports.js';
+import {
+  type UsersRepository,
+  type SessionsRepository,
+  type CodesRepository,
+  type ThrottlesRepository,
+  type PasswordResetsRepository,
+} from '../accounts/ports.js';
+import {
+  type OrganizationsRepository,
+  type MembershipsRepository,
+  type InvitationsRepository,
+  type ApiKeysRepository,
+  type OverviewRepository,
+} from '../organizations/ports.js';
+import {
+  type IssuerKeysRepository,
+  type IssuerProfilesRepository,
+  type StatusListsRepository,
+  type CredentialsRepository,
+  type CredentialEventsRepository,
+} from '../credentials/ports.js';
 import type { AwardsRepository, IssuanceJobsRepository, ResultsRepository } from '../issuance/ports.js';
 import type { WebhooksRepository } from '../webhooks/ports.js';
 

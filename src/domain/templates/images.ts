@@ -16,7 +16,17 @@ import type { Actor } from '../shared/model.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Store } from '../shared/store.js';
 import { type OrgScope, authorize } from '../shared/policies.js';
-import { type ImageContentType, IMAGE_MAX_BYTES, SVG_MAX_BYTES, IMAGE_MAX_SIDE, SVG_RASTER_SIZE, type ImageMeta, type StoredImage, type ImageProblem, isImageProblem } from './model.js';
+import {
+  type ImageContentType,
+  IMAGE_MAX_BYTES,
+  SVG_MAX_BYTES,
+  IMAGE_MAX_SIDE,
+  SVG_RASTER_SIZE,
+  type ImageMeta,
+  type StoredImage,
+  type ImageProblem,
+  isImageProblem,
+} from './model.js';
 import { type ImageProcessor } from './ports.js';
 
 export interface ImageDeps {
@@ -87,13 +97,25 @@ export async function uploadImage(deps: ImageDeps, actor: Actor, input: { slug?:
   const prepared = await prepare(deps.imageProcessor, bytes);
   const sha256 = deps.imageProcessor.sha256(prepared.bytes);
   const present = (i: ImageMeta): UploadedImage => ({
-    id: i.id, url: imageUrl(deps.baseUrl, org.slug, i.id), width: i.width, height: i.height, contentType: i.contentType,
+    id: i.id,
+    url: imageUrl(deps.baseUrl, org.slug, i.id),
+    width: i.width,
+    height: i.height,
+    contentType: i.contentType,
   });
   const existing = await deps.store.images.findBySha256(org.id, sha256);
   if (existing) return present(existing);
   const image: StoredImage = {
-    id: deps.secrets.newPublicId(), orgId: org.id, contentType: prepared.contentType, sha256, width: prepared.width, height: prepared.height,
-    byteSize: prepared.bytes.length, createdBy: actor.kind === 'user' ? actor.userId : null, createdAt: deps.clock.now(), bytes: prepared.bytes,
+    id: deps.secrets.newPublicId(),
+    orgId: org.id,
+    contentType: prepared.contentType,
+    sha256,
+    width: prepared.width,
+    height: prepared.height,
+    byteSize: prepared.bytes.length,
+    createdBy: actor.kind === 'user' ? actor.userId : null,
+    createdAt: deps.clock.now(),
+    bytes: prepared.bytes,
   };
   return deps.store.transaction(async (tx) => {
     if (!(await tx.images.create(image))) {
@@ -102,8 +124,14 @@ export async function uploadImage(deps: ImageDeps, actor: Actor, input: { slug?:
       if (winner) return present(winner);
       throw new Error('image insert conflicted but no image with that hash exists');
     }
-    await recordAudit(tx, deps, { actor, action: 'image.uploaded', orgId: org.id, targetType: 'image', targetId: image.id,
-              details: { contentType: image.contentType, width: image.width, height: image.height, byteSize: image.byteSize }, });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'image.uploaded',
+      orgId: org.id,
+      targetType: 'image',
+      targetId: image.id,
+      details: { contentType: image.contentType, width: image.width, height: image.height, byteSize: image.byteSize },
+    });
     return present(image);
   });
 }

@@ -10,8 +10,17 @@ import type { Clock, Secrets } from '../shared/ports.js';
 import type { Repositories, Store } from '../shared/store.js';
 import { identifierUrl } from '../shared/validation.js';
 import {
-  FIELD_TYPES, type FieldType, type LocalizedText, TEMPLATE_KINDS, type Template, type TemplateContent, type TemplateField,
-  type TemplateKind, type TemplateSkill, VALIDITY_UNITS, type ValidityUnit,
+  FIELD_TYPES,
+  type FieldType,
+  type LocalizedText,
+  TEMPLATE_KINDS,
+  type Template,
+  type TemplateContent,
+  type TemplateField,
+  type TemplateKind,
+  type TemplateSkill,
+  VALIDITY_UNITS,
+  type ValidityUnit,
 } from './model.js';
 
 export interface TemplateDeps {
@@ -98,7 +107,8 @@ function fieldsOf(raw: unknown): TemplateField[] {
     const keyRaw = typeof o['key'] === 'string' ? o['key'].trim().toLowerCase() : o['key'];
     const label = localized(o['label'], `fields.${i}.label`, LIMITS.label, false);
     if ((keyRaw === '' || keyRaw === undefined) && !label.fr && !label.en) return [];
-    if (typeof keyRaw !== 'string' || !KEY_RE.test(keyRaw) || RESERVED_KEYS.has(keyRaw)) throw new AppError('TEMPLATE_FIELD_KEY_INVALID', {}, { field: `fields.${i}.key` });
+    if (typeof keyRaw !== 'string' || !KEY_RE.test(keyRaw) || RESERVED_KEYS.has(keyRaw))
+      throw new AppError('TEMPLATE_FIELD_KEY_INVALID', {}, { field: `fields.${i}.key` });
     if (seen.has(keyRaw)) throw new AppError('TEMPLATE_FIELD_KEY_DUPLICATE', { key: keyRaw }, { field: `fields.${i}.key` });
     seen.add(keyRaw);
     if (!label.fr && !label.en) throw invalid(`fields.${i}.label.fr`, 'TEMPLATE_TEXT_REQUIRED');
@@ -136,16 +146,34 @@ export function validateTemplate(input: TemplateInput): { kind: TemplateKind; co
   const subject = localized(e['subject'], 'email.subject', LIMITS.subject, false);
   const body = localized(e['body'], 'email.body', LIMITS.body, false);
   const allowed = new Set<string>([...MERGE_FIELDS, ...fields.map((f) => f.key)]);
-  for (const [part, texts] of [['subject', subject], ['body', body]] as const) {
+  for (const [part, texts] of [
+    ['subject', subject],
+    ['body', body],
+  ] as const) {
     for (const l of LOCALES) {
       const unknown = mergeFieldsOf(texts[l] ?? '').find((f) => !allowed.has(f));
-      if (unknown !== undefined) throw new AppError('TEMPLATE_MERGE_FIELD_UNKNOWN', { name: `{{${unknown}}}`, available: [...allowed].map((f) => `{{${f}}}`).join(', ') }, { field: `email.${part}.${l}` });
+      if (unknown !== undefined)
+        throw new AppError(
+          'TEMPLATE_MERGE_FIELD_UNKNOWN',
+          { name: `{{${unknown}}}`, available: [...allowed].map((f) => `{{${f}}}`).join(', ') },
+          { field: `email.${part}.${l}` },
+        );
     }
   }
   const defaultLocale: Locale = oneOf(input.defaultLocale ?? (name.fr ? 'fr' : 'en'), LOCALES, 'defaultLocale');
   return {
     kind,
-    content: { name, description, criteria, imageId: imageId as string | null, skills: skillsOf(input.skills), validity: { unit, n }, fields, email: { subject, body }, defaultLocale },
+    content: {
+      name,
+      description,
+      criteria,
+      imageId: imageId as string | null,
+      skills: skillsOf(input.skills),
+      validity: { unit, n },
+      fields,
+      email: { subject, body },
+      defaultLocale,
+    },
   };
 }
 
@@ -162,7 +190,9 @@ async function checkImage(tx: Repositories, orgId: string, imageId: string | nul
 
 /** The organisation's templates with one status (`active` by default), for anyone who may view them. */
 export async function listTemplates(
-  deps: TemplateDeps, actor: Actor, input: { slug?: string; status?: Template['status'] },
+  deps: TemplateDeps,
+  actor: Actor,
+  input: { slug?: string; status?: Template['status'] },
 ): Promise<OrgScope & { templates: Template[] }> {
   const scope = await authorize(deps, actor, { action: 'templates.view', slug: input.slug });
   return { ...scope, templates: await deps.store.templates.list(scope.org.id, input.status ? { status: input.status } : {}) };
@@ -173,7 +203,9 @@ export async function listTemplates(
  * with it: `templates.view` (default), `templates.edit` (editor) or `credentials.issue` (issuing form).
  */
 export async function getTemplate(
-  deps: TemplateDeps, actor: Actor, input: { slug?: string; id: string; action?: Extract<Action, 'templates.view' | 'templates.edit' | 'credentials.issue'> },
+  deps: TemplateDeps,
+  actor: Actor,
+  input: { slug?: string; id: string; action?: Extract<Action, 'templates.view' | 'templates.edit' | 'credentials.issue'> },
 ): Promise<OrgScope & { template: Template }> {
   const scope = await authorize(deps, actor, { action: input.action ?? 'templates.view', slug: input.slug });
   const template = await deps.store.templates.find(scope.org.id, input.id);
@@ -186,8 +218,17 @@ export async function createTemplate(deps: TemplateDeps, actor: Actor, input: { 
   const { kind, content } = validateTemplate(input.template);
   const now = deps.clock.now();
   const template: Template = {
-    id: deps.secrets.newId(), orgId: org.id, publicId: deps.secrets.newPublicId(), kind, status: 'active', version: 1, content,
-    mapping: null, createdAt: now, updatedAt: now, archivedAt: null,
+    id: deps.secrets.newId(),
+    orgId: org.id,
+    publicId: deps.secrets.newPublicId(),
+    kind,
+    status: 'active',
+    version: 1,
+    content,
+    mapping: null,
+    createdAt: now,
+    updatedAt: now,
+    archivedAt: null,
   };
   await deps.store.transaction(async (tx) => {
     await checkImage(tx, org.id, content.imageId);
@@ -199,7 +240,9 @@ export async function createTemplate(deps: TemplateDeps, actor: Actor, input: { 
 
 /** Saves a new version. `expectedVersion` guards against overwriting a concurrent save (409). */
 export async function updateTemplate(
-  deps: TemplateDeps, actor: Actor, input: { slug?: string; id: string; template: TemplateInput; expectedVersion?: number },
+  deps: TemplateDeps,
+  actor: Actor,
+  input: { slug?: string; id: string; template: TemplateInput; expectedVersion?: number },
 ): Promise<Template> {
   const { id, expectedVersion } = input;
   const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: input.slug });
@@ -231,7 +274,11 @@ export async function setTemplateArchived(deps: TemplateDeps, actor: Actor, inpu
 
 /** Kind → OB 3.0 achievementType. */
 export const ACHIEVEMENT_TYPE_OF: Record<TemplateKind, string> = {
-  badge: 'Badge', certificate: 'Certificate', diploma: 'Diploma', attestation: 'CertificateOfCompletion', transcript: 'ext:Transcript',
+  badge: 'Badge',
+  certificate: 'Certificate',
+  diploma: 'Diploma',
+  attestation: 'CertificateOfCompletion',
+  transcript: 'ext:Transcript',
 };
 
 /** OB resultType of each field type. */

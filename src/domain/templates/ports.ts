@@ -1,6 +1,5 @@
 /** Store ports of templates, awards, bulk jobs and credential events (implemented in src/store/templates.repository.ts). */
-import {
-  type Template, type TemplateContent, type TemplateStatus, type InspectedImage, type ImageProblem, type ImageMeta, type StoredImage } from './model.js';
+import { type Template, type TemplateContent, type TemplateStatus, type InspectedImage, type ImageProblem, type ImageMeta, type StoredImage } from './model.js';
 
 export interface TemplatesRepository {
   /** Inserts the template and its version 1. */

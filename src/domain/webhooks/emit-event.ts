@@ -26,16 +26,25 @@ export async function emitOrgEvent(
   const payload = JSON.stringify({ id: eventId, type, createdAt: now.toISOString(), organization: { slug: org.slug }, data });
   for (const webhook of targets) {
     await tx.webhooks.addDelivery({
-      id: deps.secrets.newId(), webhookId: webhook.id, orgId, eventId, eventType: type, payload, status: 'pending', attempts: 0,
-      lastStatusCode: null, lastError: null, nextAttemptAt: now, deliveredAt: null, createdAt: now,
+      id: deps.secrets.newId(),
+      webhookId: webhook.id,
+      orgId,
+      eventId,
+      eventType: type,
+      payload,
+      status: 'pending',
+      attempts: 0,
+      lastStatusCode: null,
+      lastError: null,
+      nextAttemptAt: now,
+      deliveredAt: null,
+      createdAt: now,
     });
   }
 }
 
 /** The outcome to record after attempt `attempt` (1-based) ended with `statusCode` (null: no HTTP answer). */
-export function webhookAttemptOutcome(
-  now: Date, attempt: number, outcome: { statusCode: number | null; error: string | null },
-): WebhookAttemptResult {
+export function webhookAttemptOutcome(now: Date, attempt: number, outcome: { statusCode: number | null; error: string | null }): WebhookAttemptResult {
   const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
   if (ok) return { status: 'delivered', statusCode: outcome.statusCode, error: null, nextAttemptAt: null, deliveredAt: now };
   const error = outcome.error ?? `HTTP ${outcome.statusCode}`;

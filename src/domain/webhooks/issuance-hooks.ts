@@ -18,23 +18,38 @@ export function webhookHooks(deps: { clock: Clock; secrets: Secrets }): Issuance
     async onIssued(tx, award, credentialId) {
       const webhooks = await webhooksOf(tx, award.orgId);
       await emitOrgEvent(tx, deps, {
-        orgId: award.orgId, type: 'credential.issued', webhooks, data: {
-          id: award.id, credentialId, templateId: award.templateId, templateVersion: award.templateVersion, jobId: award.jobId, rowNo: award.rowNo,
+        orgId: award.orgId,
+        type: 'credential.issued',
+        webhooks,
+        data: {
+          id: award.id,
+          credentialId,
+          templateId: award.templateId,
+          templateVersion: award.templateVersion,
+          jobId: award.jobId,
+          rowNo: award.rowNo,
           recipient: { name: award.recipient.name, email: award.recipient.email, learnerId: award.recipient.learnerId },
           inAccount: award.holderUserId !== null,
         },
       });
       if (award.holderUserId) {
-        await emitOrgEvent(tx, deps, { orgId: award.orgId, type: 'credential.claimed', webhooks, data: { id: award.id, credentialId, templateId: award.templateId } });
+        await emitOrgEvent(tx, deps, {
+          orgId: award.orgId,
+          type: 'credential.claimed',
+          webhooks,
+          data: { id: award.id, credentialId, templateId: award.templateId },
+        });
       }
     },
     async onStatusChanged(tx, org, changed, status, reason) {
       if (status !== 'revoked') return;
-      for (const c of changed) await emitOrgEvent(tx, deps, { orgId: org.id, type: 'credential.revoked', data: { id: c.id, credentialId: c.credentialId, reason } });
+      for (const c of changed)
+        await emitOrgEvent(tx, deps, { orgId: org.id, type: 'credential.revoked', data: { id: c.id, credentialId: c.credentialId, reason } });
     },
     async onJobCompleted(tx, job, counts) {
       await emitOrgEvent(tx, deps, {
-        orgId: job.orgId, type: 'job.completed',
+        orgId: job.orgId,
+        type: 'job.completed',
         data: { id: job.id, templateId: job.templateId, source: job.source, issued: counts.issued, failed: counts.failed, excluded: counts.excluded },
       });
     },

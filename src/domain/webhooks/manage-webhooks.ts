@@ -16,7 +16,16 @@ import { type OrgScope, authorize } from '../shared/policies.js';
 import type { Clock, Secrets } from '../shared/ports.js';
 import type { Store } from '../shared/store.js';
 import { normalizeUrl } from '../shared/validation.js';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType, isWebhookEventType, WEBHOOK_SECRET_PREFIX, WEBHOOKS_PER_ORG, WEBHOOK_LOG_LIMIT, type Webhook, type WebhookDeliveryView } from './model.js';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+  isWebhookEventType,
+  WEBHOOK_SECRET_PREFIX,
+  WEBHOOKS_PER_ORG,
+  WEBHOOK_LOG_LIMIT,
+  type Webhook,
+  type WebhookDeliveryView,
+} from './model.js';
 type UserActor = Extract<Actor, { kind: 'user' }>;
 type ApiKeyActor = Extract<Actor, { kind: 'apiKey' }>;
 /** Admins through the console, or the organisation's API keys (any actor goes through `authorize`). */
@@ -64,7 +73,9 @@ export async function listWebhooks(deps: WebhookDeps, actor: Actor, input: { slu
 
 /** Creates an endpoint. The secret is returned once; the database keeps it sealed. */
 export async function createWebhook(
-  deps: WebhookDeps, actor: Actor, input: { slug?: string; url: unknown; events: unknown },
+  deps: WebhookDeps,
+  actor: Actor,
+  input: { slug?: string; url: unknown; events: unknown },
 ): Promise<{ webhook: Webhook; secret: string }> {
   const { org } = await webhookScope(deps, actor, input.slug);
   const url = normalizeWebhookUrl(input.url);
@@ -74,8 +85,13 @@ export async function createWebhook(
   if (blocked) throw new AppError('WEBHOOK_URL_PRIVATE', { host: new URL(url).hostname, address: blocked }, { field: 'url' });
   const secret = newSecret(deps);
   const webhook: Webhook = {
-    id: deps.secrets.newId(), orgId: org.id, url, events, createdBy: actor.kind === 'user' ? actor.userId : null,
-    createdAt: deps.clock.now(), disabledAt: null,
+    id: deps.secrets.newId(),
+    orgId: org.id,
+    url,
+    events,
+    createdBy: actor.kind === 'user' ? actor.userId : null,
+    createdAt: deps.clock.now(),
+    disabledAt: null,
   };
   await deps.store.transaction(async (tx) => {
     if ((await tx.webhooks.list(org.id)).length >= WEBHOOKS_PER_ORG) throw new AppError('WEBHOOK_LIMIT', { max: WEBHOOKS_PER_ORG });
@@ -96,7 +112,9 @@ export async function deleteWebhook(deps: WebhookDeps, actor: Actor, input: { sl
 
 /** A new secret, returned once; the old one stops signing at once (deliveries in flight use the new one). */
 export async function rotateWebhookSecret(
-  deps: WebhookDeps, actor: Actor, input: { slug?: string; webhookId: string },
+  deps: WebhookDeps,
+  actor: Actor,
+  input: { slug?: string; webhookId: string },
 ): Promise<{ webhook: Webhook; secret: string }> {
   const { webhookId } = input;
   const { org } = await webhookScope(deps, actor, input.slug);
@@ -112,7 +130,9 @@ export async function rotateWebhookSecret(
 
 /** The latest 100 deliveries of the organisation, or of one of its endpoints (NOT_FOUND for a foreign one). */
 export async function listDeliveries(
-  deps: WebhookDeps, actor: Actor, input: { slug?: string; webhookId?: string },
+  deps: WebhookDeps,
+  actor: Actor,
+  input: { slug?: string; webhookId?: string },
 ): Promise<OrgScope & { deliveries: WebhookDeliveryView[] }> {
   const { webhookId } = input;
   const scope = await webhookScope(deps, actor, input.slug);
@@ -131,6 +151,13 @@ export async function redeliver(deps: WebhookDeps, actor: Actor, input: { slug?:
     if (delivery.status !== 'dead' || !(await tx.webhooks.requeue(org.id, deliveryId, deps.clock.now()))) {
       throw new AppError('WEBHOOK_DELIVERY_NOT_DEAD');
     }
-    await recordAudit(tx, deps, { actor, action: 'webhook.redelivered', orgId: org.id, targetType: 'webhook_delivery', targetId: deliveryId, details: { eventId: delivery.eventId }, });
+    await recordAudit(tx, deps, {
+      actor,
+      action: 'webhook.redelivered',
+      orgId: org.id,
+      targetType: 'webhook_delivery',
+      targetId: deliveryId,
+      details: { eventId: delivery.eventId },
+    });
   });
 }

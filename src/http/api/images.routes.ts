@@ -14,13 +14,15 @@ import { IMAGE_MAX_BYTES } from '../../domain/templates/model.js';
 
 export const IMAGE_UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/svg+xml'] as const;
 
-export const ImageSchema = z.object({
-  id: z.string(),
-  url: z.string().describe('Public address of the image (use it as an Open Badges achievement image)'),
-  width: z.number().int(),
-  height: z.number().int(),
-  contentType: z.enum(['image/png', 'image/jpeg']).describe('What is stored and served: an SVG becomes a PNG'),
-}).describe('Image');
+export const ImageSchema = z
+  .object({
+    id: z.string(),
+    url: z.string().describe('Public address of the image (use it as an Open Badges achievement image)'),
+    width: z.number().int(),
+    height: z.number().int(),
+    contentType: z.enum(['image/png', 'image/jpeg']).describe('What is stored and served: an SVG becomes a PNG'),
+  })
+  .describe('Image');
 
 const mediaType = (header: string | undefined) => (header ?? '').split(';')[0]!.trim().toLowerCase();
 
@@ -33,19 +35,26 @@ export const imagesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (
     if (Number(request.headers['content-length'] ?? 0) > IMAGE_MAX_BYTES) throw new AppError('IMAGE_TOO_LARGE', { maxMiB: IMAGE_MAX_BYTES / (1024 * 1024) });
   });
 
-  app.post('/images', {
-    schema: {
-      summary: 'Upload an image (PNG, JPEG or SVG; raw body, at most 2 MiB)', tags: ['images'], security: [{ apiKey: [] }],
-      description: 'The body is the file itself. PNG and JPEG up to 4096 × 4096 pixels are stored without metadata; an SVG '
-        + 'is rendered to a 1024-pixel PNG (external references are never loaded). Uploading the same bytes again returns the same image.',
-      consumes: [...IMAGE_UPLOAD_TYPES],
-      body: z.instanceof(Buffer).meta({ type: 'string', format: 'binary', description: 'The image file' }),
-      response: { 201: ImageSchema, ...problemResponses },
+  app.post(
+    '/images',
+    {
+      schema: {
+        summary: 'Upload an image (PNG, JPEG or SVG; raw body, at most 2 MiB)',
+        tags: ['images'],
+        security: [{ apiKey: [] }],
+        description:
+          'The body is the file itself. PNG and JPEG up to 4096 × 4096 pixels are stored without metadata; an SVG ' +
+          'is rendered to a 1024-pixel PNG (external references are never loaded). Uploading the same bytes again returns the same image.',
+        consumes: [...IMAGE_UPLOAD_TYPES],
+        body: z.instanceof(Buffer).meta({ type: 'string', format: 'binary', description: 'The image file' }),
+        response: { 201: ImageSchema, ...problemResponses },
+      },
     },
-  }, async (request, reply) => {
-    const actor = request.actor;
-    if (actor?.kind !== 'apiKey' || !request.apiOrg) throw new AppError('AUTH_REQUIRED');
-    const image = await uploadImage(deps, actor, { bytes: request.body });
-    return reply.code(201).send(image);
-  });
+    async (request, reply) => {
+      const actor = request.actor;
+      if (actor?.kind !== 'apiKey' || !request.apiOrg) throw new AppError('AUTH_REQUIRED');
+      const image = await uploadImage(deps, actor, { bytes: request.body });
+      return reply.code(201).send(image);
+    },
+  );
 };

@@ -29,10 +29,14 @@ export const CURSOR_MAX_LENGTH = 500;
 
 /** Querystring fragment: spread it into a route's querystring object (`z.object({ ...pageQuery, q: … })`). */
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT)
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(PAGE_LIMIT_MAX)
+    .default(PAGE_LIMIT_DEFAULT)
     .describe(`Items per page, 1–${PAGE_LIMIT_MAX} (default ${PAGE_LIMIT_DEFAULT}).`),
-  cursor: z.string().max(CURSOR_MAX_LENGTH).optional()
-    .describe('Opaque cursor from the previous page’s `nextCursor`; omit it for the first page.'),
+  cursor: z.string().max(CURSOR_MAX_LENGTH).optional().describe('Opaque cursor from the previous page’s `nextCursor`; omit it for the first page.'),
 };
 export const PageQuerySchema = z.object(pageQuery);
 
@@ -81,7 +85,9 @@ export function decodeCursor(secrets: Pick<Secrets, 'mac'>, raw: string | undefi
 
 /** A repository page as the API answers it: items presented, `next` turned into a cursor. */
 export function pageResponse<I, O>(
-  secrets: Pick<Secrets, 'mac'>, result: Page<I>, { present, scope = '' }: { present: (item: I) => O; scope?: string }
+  secrets: Pick<Secrets, 'mac'>,
+  result: Page<I>,
+  { present, scope = '' }: { present: (item: I) => O; scope?: string },
 ): { data: O[]; nextCursor: string | null } {
   return {
     data: result.items.map(present),

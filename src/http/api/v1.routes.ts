@@ -49,40 +49,60 @@ export const apiV1Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
   await app.register(credentialsApiRoutes, { deps });
   await app.register(issuanceApiRoutes, { deps });
 
-  app.get('/organization', {
-    schema: {
-      summary: 'The organisation of the API key', tags: ['organisation'], security,
-      response: { 200: OrganizationSchema, ...problemResponses },
+  app.get(
+    '/organization',
+    {
+      schema: {
+        summary: 'The organisation of the API key',
+        tags: ['organisation'],
+        security,
+        response: { 200: OrganizationSchema, ...problemResponses },
+      },
     },
-  }, async (request) => {
-    const org = request.apiOrg!;
-    return presentOrganization(org, org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined);
-  });
+    async (request) => {
+      const org = request.apiOrg!;
+      return presentOrganization(org, org.parentId ? await deps.store.organizations.findById(org.parentId) : undefined);
+    },
+  );
 
-  app.get('/organization/members', {
-    schema: {
-      summary: 'Members of the organisation', tags: ['organisation'], security,
-      response: { 200: z.object({ data: z.array(MemberSchema) }), ...problemResponses },
+  app.get(
+    '/organization/members',
+    {
+      schema: {
+        summary: 'Members of the organisation',
+        tags: ['organisation'],
+        security,
+        response: { 200: z.object({ data: z.array(MemberSchema) }), ...problemResponses },
+      },
     },
-  }, async (request) => {
-    const members = await deps.store.memberships.list(request.apiOrg!.id);
-    return { data: members.map(presentMember) };
-  });
+    async (request) => {
+      const members = await deps.store.memberships.list(request.apiOrg!.id);
+      return { data: members.map(presentMember) };
+    },
+  );
 
-  app.post('/organization/invitations', {
-    schema: {
-      summary: 'Invite someone to the organisation by e-mail', tags: ['organisation'], security,
-      body: z.object({
-        email: z.string().max(254),
-        role: z.enum(['admin', 'staff', 'reviewer']),
-        locale: z.enum(['fr', 'en']).optional(),
-      }).strict(),
-      response: { 201: InvitationSchema, ...problemResponses },
+  app.post(
+    '/organization/invitations',
+    {
+      schema: {
+        summary: 'Invite someone to the organisation by e-mail',
+        tags: ['organisation'],
+        security,
+        body: z
+          .object({
+            email: z.string().max(254),
+            role: z.enum(['admin', 'staff', 'reviewer']),
+            locale: z.enum(['fr', 'en']).optional(),
+          })
+          .strict(),
+        response: { 201: InvitationSchema, ...problemResponses },
+      },
     },
-  }, async (request, reply) => {
-    const actor = request.actor;
-    if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
-    const invitation = await inviteMember(deps, actor, request.body);
-    return reply.code(201).send(presentInvitation(invitation));
-  });
+    async (request, reply) => {
+      const actor = request.actor;
+      if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
+      const invitation = await inviteMember(deps, actor, request.body);
+      return reply.code(201).send(presentInvitation(invitation));
+    },
+  );
 };

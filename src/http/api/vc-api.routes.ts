@@ -15,18 +15,28 @@ import { authenticateApiKey } from '../../domain/organizations/api-keys.js';
 
 const JsonObjectSchema = z.record(z.string(), z.unknown());
 
-const IssueBody = z.object({
-  credential: JsonObjectSchema.describe('The credential to sign: VCDM 2.0 (or 1.1). `issuer` must be the key\'s organisation (its DID) or absent.'),
-  options: JsonObjectSchema.optional().describe('VC-API issue options (none are needed; unknown ones are ignored).'),
-}).strict();
+const IssueBody = z
+  .object({
+    credential: JsonObjectSchema.describe("The credential to sign: VCDM 2.0 (or 1.1). `issuer` must be the key's organisation (its DID) or absent."),
+    options: JsonObjectSchema.optional().describe('VC-API issue options (none are needed; unknown ones are ignored).'),
+  })
+  .strict();
 
-const StatusBody = z.object({
-  credentialId: z.string().min(1).max(2048),
-  credentialStatus: z.array(z.object({
-    type: z.literal('BitstringStatusListEntry'),
-    status: z.enum(['revoked', 'suspended', 'active']),
-  }).strict()).length(1),
-}).strict();
+const StatusBody = z
+  .object({
+    credentialId: z.string().min(1).max(2048),
+    credentialStatus: z
+      .array(
+        z
+          .object({
+            type: z.literal('BitstringStatusListEntry'),
+            status: z.enum(['revoked', 'suspended', 'active']),
+          })
+          .strict(),
+      )
+      .length(1),
+  })
+  .strict();
 
 export const vcApiIssueRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   app.addHook('onRequest', async (request) => {
@@ -38,32 +48,44 @@ export const vcApiIssueRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
   const security = [{ apiKey: [] }];
   const tags = ['vc-api'];
 
-  app.post('/credentials/issue', {
-    config: { kind: 'api' },
-    schema: {
-      summary: 'Issue (sign) a credential as the API key\'s organisation', tags, security,
-      body: IssueBody,
-      response: { 201: z.object({ verifiableCredential: JsonObjectSchema }), ...problemResponses },
+  app.post(
+    '/credentials/issue',
+    {
+      config: { kind: 'api' },
+      schema: {
+        summary: "Issue (sign) a credential as the API key's organisation",
+        tags,
+        security,
+        body: IssueBody,
+        response: { 201: z.object({ verifiableCredential: JsonObjectSchema }), ...problemResponses },
+      },
     },
-  }, async (request, reply) => {
-    const actor = request.actor;
-    if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
-    const issued = await issueCredential(deps, actor, { credential: request.body.credential });
-    // The stored document is sent verbatim (a string is not re-serialised).
-    return (reply as FastifyReply).code(201).type('application/json; charset=utf-8').send(`{"verifiableCredential":${issued.document}}`);
-  });
+    async (request, reply) => {
+      const actor = request.actor;
+      if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
+      const issued = await issueCredential(deps, actor, { credential: request.body.credential });
+      // The stored document is sent verbatim (a string is not re-serialised).
+      return (reply as FastifyReply).code(201).type('application/json; charset=utf-8').send(`{"verifiableCredential":${issued.document}}`);
+    },
+  );
 
-  app.post('/credentials/status', {
-    config: { kind: 'api' },
-    schema: {
-      summary: 'Revoke (permanently), suspend or reactivate one of the organisation\'s credentials', tags, security,
-      body: StatusBody,
-      response: { 200: z.object({ credentialId: z.string(), status: z.enum(['revoked', 'suspended', 'active']) }), ...problemResponses },
+  app.post(
+    '/credentials/status',
+    {
+      config: { kind: 'api' },
+      schema: {
+        summary: "Revoke (permanently), suspend or reactivate one of the organisation's credentials",
+        tags,
+        security,
+        body: StatusBody,
+        response: { 200: z.object({ credentialId: z.string(), status: z.enum(['revoked', 'suspended', 'active']) }), ...problemResponses },
+      },
     },
-  }, async (request) => {
-    const actor = request.actor;
-    if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
-    const { credentialId, credentialStatus } = request.body;
-    return setCredentialStatus(deps, actor, { credentialId, status: credentialStatus[0]!.status });
-  });
+    async (request) => {
+      const actor = request.actor;
+      if (actor?.kind !== 'apiKey') throw new AppError('AUTH_REQUIRED');
+      const { credentialId, credentialStatus } = request.body;
+      return setCredentialStatus(deps, actor, { credentialId, status: credentialStatus[0]!.status });
+    },
+  );
 };

@@ -15,23 +15,33 @@ import type { AppDeps } from '../deps.js';
 import { ProblemSchema, problemResponses } from './schemas.js';
 
 /** A compact JWS / SD-JWT, optionally as a data: URL. */
-const JwtString = z.string().min(1).max(900_000).regex(/^(?:data:[A-Za-z0-9.+/-]+(?:;[^,]*)?,)?[A-Za-z0-9_~.%=-]+$/, 'a compact JWT or a data: URL');
+const JwtString = z
+  .string()
+  .min(1)
+  .max(900_000)
+  .regex(/^(?:data:[A-Za-z0-9.+/-]+(?:;[^,]*)?,)?[A-Za-z0-9_~.%=-]+$/, 'a compact JWT or a data: URL');
 const JsonObject = z.record(z.string(), z.unknown());
 
-const Options = z.looseObject({
-  challenge: z.string().max(1024).optional(),
-  domain: z.string().max(1024).optional(),
-}).describe('VC-API verification options: `challenge` and `domain` for presentations; others are ignored.');
+const Options = z
+  .looseObject({
+    challenge: z.string().max(1024).optional(),
+    domain: z.string().max(1024).optional(),
+  })
+  .describe('VC-API verification options: `challenge` and `domain` for presentations; others are ignored.');
 
-const CredentialBody = z.object({
-  verifiableCredential: z.union([JwtString, JsonObject]).describe('A credential with an embedded proof, a VC-JWT, or an EnvelopedVerifiableCredential.'),
-  options: Options.optional(),
-}).strict();
+const CredentialBody = z
+  .object({
+    verifiableCredential: z.union([JwtString, JsonObject]).describe('A credential with an embedded proof, a VC-JWT, or an EnvelopedVerifiableCredential.'),
+    options: Options.optional(),
+  })
+  .strict();
 
-const PresentationBody = z.object({
-  verifiablePresentation: z.union([JwtString, JsonObject]).describe('A presentation (embedded proof or VP-JWT), or an EnvelopedVerifiablePresentation.'),
-  options: Options.optional(),
-}).strict();
+const PresentationBody = z
+  .object({
+    verifiablePresentation: z.union([JwtString, JsonObject]).describe('A presentation (embedded proof or VP-JWT), or an EnvelopedVerifiablePresentation.'),
+    options: Options.optional(),
+  })
+  .strict();
 
 const Params = z.record(z.string(), z.union([z.string(), z.number()]));
 const Step = z.object({
@@ -44,18 +54,20 @@ const Step = z.object({
 });
 const Problem = z.object({ code: z.string(), message: z.string(), params: Params.optional(), step: z.enum(STEP_IDS).optional() });
 
-const VerifyResult = z.object({
-  verified: z.boolean(),
-  format: z.enum(['ldp', 'vc-jwt', 'vc+jwt', 'presentation', 'unknown']),
-  /** VC-API `checks`: the steps that passed. */
-  checks: z.array(z.enum(STEP_IDS)),
-  log: z.array(Step),
-  errors: z.array(Problem),
-  warnings: z.array(Problem),
-  credential: z.unknown().optional(),
-  presentation: z.unknown().optional(),
-  nested: z.array(z.looseObject({ verified: z.boolean() })).optional(),
-}).describe('Verification result: the named steps (log), errors and warnings. Codes are listed in the verification catalogue.');
+const VerifyResult = z
+  .object({
+    verified: z.boolean(),
+    format: z.enum(['ldp', 'vc-jwt', 'vc+jwt', 'presentation', 'unknown']),
+    /** VC-API `checks`: the steps that passed. */
+    checks: z.array(z.enum(STEP_IDS)),
+    log: z.array(Step),
+    errors: z.array(Problem),
+    warnings: z.array(Problem),
+    credential: z.unknown().optional(),
+    presentation: z.unknown().optional(),
+    nested: z.array(z.looseObject({ verified: z.boolean() })).optional(),
+  })
+  .describe('Verification result: the named steps (log), errors and warnings. Codes are listed in the verification catalogue.');
 
 function present(result: VerificationResult, kind: 'credential' | 'presentation') {
   const body: z.infer<typeof VerifyResult> = {
@@ -75,21 +87,29 @@ export const vcApiVerifyRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
   const tags = ['vc-api'];
   const response = { ...problemResponses, 200: VerifyResult, 400: z.union([VerifyResult, ProblemSchema]) };
 
-  app.post('/credentials/verify', {
-    config: { kind: 'api' },
-    schema: { summary: 'Verify a credential (embedded proof, VC-JWT or vc+jwt)', tags, body: CredentialBody, response },
-  }, async (request, reply) => {
-    // `options` (challenge, domain) bind presentations; a credential has nothing to check them against.
-    const result = await deps.verifier.verifyCredential(request.body.verifiableCredential);
-    return reply.code(result.verified ? 200 : 400).send(present(localizeVerification(result, request.locale), 'credential'));
-  });
+  app.post(
+    '/credentials/verify',
+    {
+      config: { kind: 'api' },
+      schema: { summary: 'Verify a credential (embedded proof, VC-JWT or vc+jwt)', tags, body: CredentialBody, response },
+    },
+    async (request, reply) => {
+      // `options` (challenge, domain) bind presentations; a credential has nothing to check them against.
+      const result = await deps.verifier.verifyCredential(request.body.verifiableCredential);
+      return reply.code(result.verified ? 200 : 400).send(present(localizeVerification(result, request.locale), 'credential'));
+    },
+  );
 
-  app.post('/presentations/verify', {
-    config: { kind: 'api' },
-    schema: { summary: 'Verify a presentation and every credential in it', tags, body: PresentationBody, response },
-  }, async (request, reply) => {
-    const { verifiablePresentation, options } = request.body;
-    const result = await deps.verifier.verifyPresentation(verifiablePresentation, { challenge: options?.challenge, domain: options?.domain });
-    return reply.code(result.verified ? 200 : 400).send(present(localizeVerification(result, request.locale), 'presentation'));
-  });
+  app.post(
+    '/presentations/verify',
+    {
+      config: { kind: 'api' },
+      schema: { summary: 'Verify a presentation and every credential in it', tags, body: PresentationBody, response },
+    },
+    async (request, reply) => {
+      const { verifiablePresentation, options } = request.body;
+      const result = await deps.verifier.verifyPresentation(verifiablePresentation, { challenge: options?.challenge, domain: options?.domain });
+      return reply.code(result.verified ? 200 : 400).send(present(localizeVerification(result, request.locale), 'presentation'));
+    },
+  );
 };

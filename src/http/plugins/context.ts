@@ -28,7 +28,11 @@ declare module 'fastify' {
   }
 }
 
-export interface CookieNames { session: string; pre: string; lang: string }
+export interface CookieNames {
+  session: string;
+  pre: string;
+  lang: string;
+}
 
 export function cookieNames(isSecure: boolean): CookieNames {
   return isSecure
@@ -68,8 +72,10 @@ async function contextPlugin(app: FastifyInstance, opts: { deps: AppDeps }) {
   app.addHook('onRequest', async (request, reply) => {
     const query = request.query as Record<string, unknown> | undefined;
     request.locale = negotiateLocale({
-      query: query?.['lang'], cookie: request.cookies[names.lang],
-      acceptLanguage: request.headers['accept-language'], fallback: deps.config.defaultLocale,
+      query: query?.['lang'],
+      cookie: request.cookies[names.lang],
+      acceptLanguage: request.headers['accept-language'],
+      fallback: deps.config.defaultLocale,
     });
     if (query?.['lang'] === 'fr' || query?.['lang'] === 'en') {
       reply.setCookie(names.lang, request.locale, cookieOptions(deps.config.isSecure, 365 * 86400));
@@ -84,8 +90,11 @@ async function contextPlugin(app: FastifyInstance, opts: { deps: AppDeps }) {
         request.session = resolved.session;
         request.actor = { kind: 'user', userId: resolved.user.id, isPlatformAdmin: resolved.user.isPlatformAdmin, ip: request.ip, requestId: request.id };
         request.locale = negotiateLocale({
-          query: query?.['lang'], cookie: request.cookies[names.lang], userPreference: resolved.user.locale,
-          acceptLanguage: request.headers['accept-language'], fallback: deps.config.defaultLocale,
+          query: query?.['lang'],
+          cookie: request.cookies[names.lang],
+          userPreference: resolved.user.locale,
+          acceptLanguage: request.headers['accept-language'],
+          fallback: deps.config.defaultLocale,
         });
       } else {
         clearSessionCookie(reply, deps);
@@ -113,7 +122,9 @@ async function contextPlugin(app: FastifyInstance, opts: { deps: AppDeps }) {
     const given = body && typeof body === 'object' ? body['_csrf'] : undefined;
     const expected = request.session
       ? deps.secrets.mac('csrf', request.session.idHash).slice(0, 43)
-      : request.cookies[names.pre] ? deps.secrets.mac('csrf-pre', request.cookies[names.pre] ?? '').slice(0, 43) : undefined;
+      : request.cookies[names.pre]
+        ? deps.secrets.mac('csrf-pre', request.cookies[names.pre] ?? '').slice(0, 43)
+        : undefined;
     if (!expected || typeof given !== 'string' || given !== expected) throw new AppError('CSRF_INVALID');
   });
 }

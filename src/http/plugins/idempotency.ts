@@ -60,7 +60,9 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
@@ -76,17 +78,26 @@ export function fingerprintOf(secrets: Pick<AppDeps['secrets'], 'mac'>, method: 
   return secrets.mac('idempotency-key', `${method}\n${url}\n${bodyText(body)}`);
 }
 
-interface Claim { orgId: string; key: string; fingerprint: string; settled: boolean }
+interface Claim {
+  orgId: string;
+  key: string;
+  fingerprint: string;
+  settled: boolean;
+}
 
 function isPost(method: string | string[]): boolean {
   return Array.isArray(method) ? method.includes('POST') : method === 'POST';
 }
 
-const headerDoc = z.string().max(257).optional().describe(
-  'Optional. Makes the POST safe to retry: 1–255 visible ASCII characters, unique per request (a UUID). A retry with '
-  + 'the same key and the same body within 24 h replays the first response (header `Idempotent-Replayed: true`); '
-  + 'the same key with another body answers 422, while the first is still running 409.',
-);
+const headerDoc = z
+  .string()
+  .max(257)
+  .optional()
+  .describe(
+    'Optional. Makes the POST safe to retry: 1–255 visible ASCII characters, unique per request (a UUID). A retry with ' +
+      'the same key and the same body within 24 h replays the first response (header `Idempotent-Replayed: true`); ' +
+      'the same key with another body answers 422, while the first is still running 409.',
+  );
 
 async function idempotencyPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const claims = new WeakMap<FastifyRequest, Claim>();
@@ -152,7 +163,9 @@ async function idempotencyPlugin(app: FastifyInstance, { deps }: { deps: AppDeps
       const contentType = reply.getHeader('content-type');
       try {
         await deps.store.idempotencyKeys.complete(claim.orgId, claim.key, claim.fingerprint, {
-          status, body, contentType: contentType === undefined ? null : String(contentType),
+          status,
+          body,
+          contentType: contentType === undefined ? null : String(contentType),
         });
       } catch (err) {
         request.log.warn({ err }, 'idempotency key completion failed');

@@ -82,7 +82,9 @@ function textOf(v: unknown, language: string | undefined): string {
   if (typeof v === 'string') return v.slice(0, MAX_TEXT);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) {
-    const matching = language ? v.find((x) => typeof asObj(x)?.['@language'] === 'string' && (asObj(x)!['@language'] as string).toLowerCase().startsWith(language)) : undefined;
+    const matching = language
+      ? v.find((x) => typeof asObj(x)?.['@language'] === 'string' && (asObj(x)!['@language'] as string).toLowerCase().startsWith(language))
+      : undefined;
     for (const x of matching !== undefined ? [matching, ...v] : v) {
       const t = textOf(x, language);
       if (t) return t;
@@ -144,7 +146,8 @@ const KIND_OF_TYPE = new Map<string, TemplateKind>(Object.entries(ACHIEVEMENT_TY
  * Sceau's own credentials have one.
  */
 export function credentialView(
-  stored: Pick<IssuedCredential, 'document' | 'credentialId' | 'revokedAt' | 'suspendedAt'>, options: { language?: string } = {},
+  stored: Pick<IssuedCredential, 'document' | 'credentialId' | 'revokedAt' | 'suspendedAt'>,
+  options: { language?: string } = {},
 ): CredentialView {
   const doc = parseDocument(stored.document);
   const subject = asObj(asList(doc['credentialSubject'])[0]) ?? {};
@@ -160,24 +163,34 @@ export function credentialView(
   const issuerObj = asObj(doc['issuer']);
   const issuerId = typeof doc['issuer'] === 'string' ? doc['issuer'] : idOf(issuerObj);
 
-  const identifiers = asList(subject['identifier']).map(asObj).filter((o): o is Obj => !!o);
+  const identifiers = asList(subject['identifier'])
+    .map(asObj)
+    .filter((o): o is Obj => !!o);
   const nameIdentity = identifiers.find((i) => i['identityType'] === 'name' && i['hashed'] !== true);
   const recipientName = (nameIdentity ? t(nameIdentity['identityHash']) : '') || t(subject['name']);
 
-  const descriptions = asList(achievement['resultDescription']).map(asObj).filter((o): o is Obj => !!o);
-  const results = asList(subject['result']).map(asObj).filter((o): o is Obj => !!o).flatMap((r): CredentialResultView[] => {
-    const value = t(r['value']) || t(r['status']);
-    if (!value) return [];
-    const ref = idOf(r['resultDescription']);
-    const described = ref ? descriptions.find((d) => d['id'] === ref) : undefined;
-    const label = (described ? t(described['name']) : '') || (ref?.includes('#') ? ref.slice(ref.lastIndexOf('#') + 1) : '');
-    return [{ label, value, resultType: orNull(t(described?.['resultType'] ?? r['resultType'])) }];
-  });
+  const descriptions = asList(achievement['resultDescription'])
+    .map(asObj)
+    .filter((o): o is Obj => !!o);
+  const results = asList(subject['result'])
+    .map(asObj)
+    .filter((o): o is Obj => !!o)
+    .flatMap((r): CredentialResultView[] => {
+      const value = t(r['value']) || t(r['status']);
+      if (!value) return [];
+      const ref = idOf(r['resultDescription']);
+      const described = ref ? descriptions.find((d) => d['id'] === ref) : undefined;
+      const label = (described ? t(described['name']) : '') || (ref?.includes('#') ? ref.slice(ref.lastIndexOf('#') + 1) : '');
+      return [{ label, value, resultType: orNull(t(described?.['resultType'] ?? r['resultType'])) }];
+    });
 
-  const alignments = asList(achievement['alignment']).map(asObj).filter((o): o is Obj => !!o).flatMap((a): CredentialAlignmentView[] => {
-    const name = t(a['targetName']);
-    return name ? [{ name, url: orNull(t(a['targetUrl'])), code: orNull(t(a['targetCode'])), framework: orNull(t(a['targetFramework'])) }] : [];
-  });
+  const alignments = asList(achievement['alignment'])
+    .map(asObj)
+    .filter((o): o is Obj => !!o)
+    .flatMap((a): CredentialAlignmentView[] => {
+      const name = t(a['targetName']);
+      return name ? [{ name, url: orNull(t(a['targetUrl'])), code: orNull(t(a['targetCode'])), framework: orNull(t(a['targetFramework'])) }] : [];
+    });
 
   const credentialId = typeof doc['id'] === 'string' ? doc['id'] : stored.credentialId;
   const uuid = /^urn:uuid:([0-9a-f-]{36})$/.exec(credentialId)?.[1];
@@ -188,7 +201,7 @@ export function credentialView(
     description,
     criteria: narrative === description ? '' : narrative,
     achievementType,
-    kind: achievementType ? KIND_OF_TYPE.get(achievementType) ?? null : null,
+    kind: achievementType ? (KIND_OF_TYPE.get(achievementType) ?? null) : null,
     imageUrl: imageOf(achievement['image']) ?? imageOf(doc['image']),
     language: orNull(inLanguage),
     issuer: {
@@ -203,7 +216,9 @@ export function credentialView(
     validUntil: dateOf(doc['validUntil']) ?? dateOf(doc['expirationDate']),
     results,
     alignments,
-    tags: asList(achievement['tag']).map((x) => t(x)).filter(Boolean),
+    tags: asList(achievement['tag'])
+      .map((x) => t(x))
+      .filter(Boolean),
     status: statusOf(stored),
     links: uuid ? { page: `/c/${uuid}`, download: `/c/${uuid}/credential.json`, verification: `/c/${uuid}/verification` } : null,
   };
@@ -213,51 +228,68 @@ export function credentialView(
 
 export const CREDENTIAL_STATUSES = ['active', 'suspended', 'revoked'] as const;
 
-export const CredentialSchema = z.object({
-  id: z.string().describe('Sceau’s id of this credential (for /api/v1/credentials/{id})'),
-  credentialId: z.string().describe('The credential’s own `id` (`urn:uuid:…`)'),
-  templateId: z.string(),
-  templateVersion: z.number().int().describe('The template version it was issued with'),
-  templateName: LocalizedSchema,
-  jobId: z.string().nullable().describe('The issuance job, for credentials issued in bulk'),
-  rowNo: z.number().int().nullable(),
-  recipient: z.object({
-    name: z.string(), email: z.string(), learnerId: z.string().nullable(), locale: z.enum(['fr', 'en']),
-    fields: z.record(z.string(), z.string()),
-  }),
-  status: z.enum(CREDENTIAL_STATUSES),
-  delivery: z.object({
-    status: z.enum(['queued', 'sent', 'local', 'dead']).nullable().describe('The e-mail: queued, sent, local (no SMTP configured) or dead (failed after every retry)'),
-    attempts: z.number().int(),
-    error: z.string().nullable(),
-  }),
-  inAccount: z.boolean().describe('The address belonged to an account (or the holder claimed it): the credential is in that account'),
-  openedAt: z.string().nullable().describe('First opening of the holder link'),
-  claimedAt: z.string().nullable(),
-  issuedAt: z.string(),
-  validUntil: z.string().nullable(),
-}).describe('Issued credential');
+export const CredentialSchema = z
+  .object({
+    id: z.string().describe('Sceau’s id of this credential (for /api/v1/credentials/{id})'),
+    credentialId: z.string().describe('The credential’s own `id` (`urn:uuid:…`)'),
+    templateId: z.string(),
+    templateVersion: z.number().int().describe('The template version it was issued with'),
+    templateName: LocalizedSchema,
+    jobId: z.string().nullable().describe('The issuance job, for credentials issued in bulk'),
+    rowNo: z.number().int().nullable(),
+    recipient: z.object({
+      name: z.string(),
+      email: z.string(),
+      learnerId: z.string().nullable(),
+      locale: z.enum(['fr', 'en']),
+      fields: z.record(z.string(), z.string()),
+    }),
+    status: z.enum(CREDENTIAL_STATUSES),
+    delivery: z.object({
+      status: z
+        .enum(['queued', 'sent', 'local', 'dead'])
+        .nullable()
+        .describe('The e-mail: queued, sent, local (no SMTP configured) or dead (failed after every retry)'),
+      attempts: z.number().int(),
+      error: z.string().nullable(),
+    }),
+    inAccount: z.boolean().describe('The address belonged to an account (or the holder claimed it): the credential is in that account'),
+    openedAt: z.string().nullable().describe('First opening of the holder link'),
+    claimedAt: z.string().nullable(),
+    issuedAt: z.string(),
+    validUntil: z.string().nullable(),
+  })
+  .describe('Issued credential');
 
 /**
  * The issuer's record of an issued credential (template, recipient as entered, delivery, holder link use): the data
  * Sceau keeps beside the signed document, which lists and searches read without opening every document.
  */
 export const presentAward = (a: AwardView) => ({
-  id: a.id, credentialId: a.credentialId, templateId: a.templateId, templateVersion: a.templateVersion, templateName: a.templateName,
-  jobId: a.jobId, rowNo: a.rowNo,
+  id: a.id,
+  credentialId: a.credentialId,
+  templateId: a.templateId,
+  templateVersion: a.templateVersion,
+  templateName: a.templateName,
+  jobId: a.jobId,
+  rowNo: a.rowNo,
   recipient: { name: a.recipient.name, email: a.recipient.email, learnerId: a.recipient.learnerId, locale: a.recipient.locale, fields: a.recipient.fields },
   status: a.status,
   delivery: { status: a.mailStatus, attempts: a.mailAttempts, error: a.mailError },
   inAccount: a.holderUserId !== null,
-  openedAt: a.openedAt?.toISOString() ?? null, claimedAt: a.claimedAt?.toISOString() ?? null,
-  issuedAt: a.createdAt.toISOString(), validUntil: a.validUntil?.toISOString() ?? null,
+  openedAt: a.openedAt?.toISOString() ?? null,
+  claimedAt: a.claimedAt?.toISOString() ?? null,
+  issuedAt: a.createdAt.toISOString(),
+  validUntil: a.validUntil?.toISOString() ?? null,
 });
 
-const HistorySchema = z.array(z.object({
-  at: z.string(),
-  action: z.string().describe('credential.issued, credential.suspended, credential.reactivated, credential.revoked, credential.resent'),
-  reason: z.string().nullable(),
-}));
+const HistorySchema = z.array(
+  z.object({
+    at: z.string(),
+    action: z.string().describe('credential.issued, credential.suspended, credential.reactivated, credential.revoked, credential.resent'),
+    reason: z.string().nullable(),
+  }),
+);
 
 export const CredentialDetailSchema = CredentialSchema.extend({
   history: HistorySchema.describe('Issuance, status changes and re-sends, newest first, with the reasons given (from the organisation’s recent audit events)'),
@@ -278,6 +310,10 @@ export function credentialDetailJson(award: AwardView, history: HistoryItem[], c
 /** The signed document as a download (never re-serialised): the holder link's and the console's `credential.json`. */
 export function sendCredentialFile(reply: FastifyReply, award: Pick<AwardView, 'credentialId'>, document: string): FastifyReply {
   const name = `attestation-${award.credentialId.replace(/^urn:uuid:/, '').replace(/[^A-Za-z0-9-]/g, '')}.json`;
-  return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${name}"`).header('x-content-type-options', 'nosniff').send(document);
+  return reply
+    .type('application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-disposition', `attachment; filename="${name}"`)
+    .header('x-content-type-options', 'nosniff')
+    .send(document);
 }

@@ -3,14 +3,27 @@ import type { Invitation, MemberView, Organization } from '../../domain/organiza
 
 /** `parent`: the network the organisation is a member centre of, if any. */
 export const presentOrganization = (org: Organization, parent: Pick<Organization, 'slug'> | undefined) => ({
-  id: org.id, slug: org.slug, name: org.name, logoUrl: org.logoUrl, languages: org.languages,
-  parentSlug: parent?.slug ?? null, createdAt: org.createdAt.toISOString(),
+  id: org.id,
+  slug: org.slug,
+  name: org.name,
+  logoUrl: org.logoUrl,
+  languages: org.languages,
+  parentSlug: parent?.slug ?? null,
+  createdAt: org.createdAt.toISOString(),
 });
 
 export const presentMember = (m: MemberView) => ({
-  userId: m.userId, displayName: m.displayName, email: m.email, role: m.role, since: m.createdAt.toISOString(),
+  userId: m.userId,
+  displayName: m.displayName,
+  email: m.email,
+  role: m.role,
+  since: m.createdAt.toISOString(),
 });
 
 export const presentInvitation = (i: Invitation) => ({
-  id: i.id, email: i.email, role: i.role, expiresAt: i.expiresAt.toISOString(), createdAt: i.createdAt.toISOString(),
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  expiresAt: i.expiresAt.toISOString(),
+  createdAt: i.createdAt.toISOString(),
 });

@@ -17,19 +17,28 @@ export const TemplateContentSchema = z.object({
   defaultLocale: z.enum(['fr', 'en']),
 });
 
-export const TemplateSchema = z.object({
-  id: z.string(),
-  achievementId: z.string().describe('`urn:uuid:…`: the achievement id of every credential issued from this template'),
-  kind: z.enum(TEMPLATE_KINDS),
-  status: z.enum(['active', 'archived']),
-  version: z.number().int().describe('Current version; every save adds one'),
-  content: TemplateContentSchema,
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  archivedAt: z.string().nullable(),
-}).describe('Credential template');
+export const TemplateSchema = z
+  .object({
+    id: z.string(),
+    achievementId: z.string().describe('`urn:uuid:…`: the achievement id of every credential issued from this template'),
+    kind: z.enum(TEMPLATE_KINDS),
+    status: z.enum(['active', 'archived']),
+    version: z.number().int().describe('Current version; every save adds one'),
+    content: TemplateContentSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    archivedAt: z.string().nullable(),
+  })
+  .describe('Credential template');
 
 export const presentTemplate = (t: Template) => ({
-  id: t.id, achievementId: `urn:uuid:${t.publicId}`, kind: t.kind, status: t.status, version: t.version, content: t.content,
-  createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(), archivedAt: t.archivedAt?.toISOString() ?? null,
+  id: t.id,
+  achievementId: `urn:uuid:${t.publicId}`,
+  kind: t.kind,
+  status: t.status,
+  version: t.version,
+  content: t.content,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+  archivedAt: t.archivedAt?.toISOString() ?? null,
 });

@@ -21,29 +21,34 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 const Binary = z.instanceof(Buffer).meta({ type: 'string', format: 'binary' });
 
 export const imagePublicRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.get('/orgs/:slug/images/:id', {
-    config: { kind: 'api' },
-    schema: {
-      summary: 'An organisation\'s image (PNG or JPEG bytes)', tags: ['issuer'],
-      params: z.object({ slug: z.string().max(100), id: z.string().max(100) }),
-      response: {
-        200: { description: 'The image, in its stored type', content: { 'image/png': { schema: Binary }, 'image/jpeg': { schema: Binary } } },
-        304: z.null().describe('Not modified (If-None-Match matched the ETag)'),
-        ...problemResponses,
+  app.get(
+    '/orgs/:slug/images/:id',
+    {
+      config: { kind: 'api' },
+      schema: {
+        summary: "An organisation's image (PNG or JPEG bytes)",
+        tags: ['issuer'],
+        params: z.object({ slug: z.string().max(100), id: z.string().max(100) }),
+        response: {
+          200: { description: 'The image, in its stored type', content: { 'image/png': { schema: Binary }, 'image/jpeg': { schema: Binary } } },
+          304: z.null().describe('Not modified (If-None-Match matched the ETag)'),
+          ...problemResponses,
+        },
       },
     },
-  }, async (request, reply) => {
-    const image = await getPublicImage(deps, request.params.slug, request.params.id);
-    const etag = `"${image.sha256}"`;
-    reply.headers({
-      etag,
-      'cache-control': 'public, max-age=31536000, immutable',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; sandbox",
-      'cross-origin-resource-policy': 'cross-origin',
-      'access-control-allow-origin': '*',
-    });
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
-    return reply.type(image.contentType).send(image.bytes);
-  });
+    async (request, reply) => {
+      const image = await getPublicImage(deps, request.params.slug, request.params.id);
+      const etag = `"${image.sha256}"`;
+      reply.headers({
+        etag,
+        'cache-control': 'public, max-age=31536000, immutable',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox",
+        'cross-origin-resource-policy': 'cross-origin',
+        'access-control-allow-origin': '*',
+      });
+      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return reply.type(image.contentType).send(image.bytes);
+    },
+  );
 };

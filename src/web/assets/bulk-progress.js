@@ -8,13 +8,18 @@
   var source = new EventSource(box.getAttribute('data-events'));
   source.addEventListener('progress', function (event) {
     var p = JSON.parse(event.data);
-    if (bar) { bar.value = p.percent; bar.textContent = p.percent + ' %'; }
+    if (bar) {
+      bar.value = p.percent;
+      bar.textContent = p.percent + ' %';
+    }
     if (text && p.label) text.textContent = p.label;
     if (p.status === 'completed') {
       source.close();
       window.location.assign(box.getAttribute('data-done-url'));
     }
   });
-  source.addEventListener('error', function () { /* the browser reconnects by itself */ });
+  source.addEventListener('error', function () {
+    /* the browser reconnects by itself */
+  });
   void template;
 })();

@@ -23,18 +23,22 @@
       body: body,
       credentials: 'same-origin',
       headers: { Accept: 'text/html' },
-    }).then(function (res) {
-      // 200: the card; 400: the list of problems. Anything else (session ended…) leaves the last preview.
-      if (res.status !== 200 && res.status !== 400) return null;
-      return res.text();
-    }).then(function (text) {
-      if (mine !== seq || text === null) return;
-      panel.innerHTML = text;
-    }).catch(function () {
-      // Offline or aborted: keep the last preview.
-    }).then(function () {
-      if (mine === seq) panel.removeAttribute('aria-busy');
-    });
+    })
+      .then(function (res) {
+        // 200: the card; 400: the list of problems. Anything else (session ended…) leaves the last preview.
+        if (res.status !== 200 && res.status !== 400) return null;
+        return res.text();
+      })
+      .then(function (text) {
+        if (mine !== seq || text === null) return;
+        panel.innerHTML = text;
+      })
+      .catch(function () {
+        // Offline or aborted: keep the last preview.
+      })
+      .then(function () {
+        if (mine === seq) panel.removeAttribute('aria-busy');
+      });
   }
 
   function schedule() {

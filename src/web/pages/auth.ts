@@ -13,14 +13,20 @@ function allErrors(state: FormState): string[] {
 }
 
 function languageChoices() {
-  return [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }].map((c) => ({ ...c, label: c.label }));
+  return [
+    { value: 'fr', label: 'Français' },
+    { value: 'en', label: 'English' },
+  ].map((c) => ({ ...c, label: c.label }));
 }
 
 export function signUpPage(ctx: PageContext, state: FormState = {}): Html {
   const { m } = ctx;
   const v = state.values ?? {};
   const e = state.errors ?? {};
-  return layout(ctx, m.signup.title, html`
+  return layout(
+    ctx,
+    m.signup.title,
+    html`
 <h1>${m.signup.title}</h1>
 <p>${m.signup.intro}</p>
 ${errorSummary(ctx, allErrors(state))}
@@ -32,12 +38,16 @@ ${errorSummary(ctx, allErrors(state))}
   ${select({ name: 'locale', label: m.common.language, value: v['locale'] ?? ctx.locale, choices: languageChoices() })}
   <button type="submit">${m.signup.submit}</button>
 </form>
-<p>${m.signup.haveAccount} <a href="/signin">${m.nav.signIn}</a></p>`);
+<p>${m.signup.haveAccount} <a href="/signin">${m.nav.signIn}</a></p>`,
+  );
 }
 
 export function verifyCodePage(ctx: PageContext, flowId: string, state: FormState = {}): Html {
   const { m } = ctx;
-  return layout(ctx, m.verify.title, html`
+  return layout(
+    ctx,
+    m.verify.title,
+    html`
 <h1>${m.verify.title}</h1>
 ${notice(state.notice)}
 <p>${m.verify.intro}</p>
@@ -52,13 +62,17 @@ ${errorSummary(ctx, allErrors(state))}
   ${csrfField(ctx)}
   <input type="hidden" name="flow" value="${flowId}">
   <button type="submit" class="link">${m.verify.resend}</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function signInPage(ctx: PageContext, state: FormState = {}, next = ''): Html {
   const { m } = ctx;
   const v = state.values ?? {};
-  return layout(ctx, m.signin.title, html`
+  return layout(
+    ctx,
+    m.signin.title,
+    html`
 <h1>${m.signin.title}</h1>
 ${notice(state.notice)}
 ${errorSummary(ctx, allErrors(state))}
@@ -70,12 +84,16 @@ ${errorSummary(ctx, allErrors(state))}
   <button type="submit">${m.signin.submit}</button>
 </form>
 <p><a href="/password/forgot">${m.signin.forgot}</a></p>
-<p>${m.signin.noAccount} <a href="/signup">${m.nav.signUp}</a></p>`);
+<p>${m.signin.noAccount} <a href="/signup">${m.nav.signUp}</a></p>`,
+  );
 }
 
 export function forgotPage(ctx: PageContext, state: FormState = {}): Html {
   const { m } = ctx;
-  return layout(ctx, m.forgot.title, html`
+  return layout(
+    ctx,
+    m.forgot.title,
+    html`
 <h1>${m.forgot.title}</h1>
 ${notice(state.notice)}
 <p>${m.forgot.intro}</p>
@@ -83,12 +101,16 @@ ${notice(state.notice)}
   ${csrfField(ctx)}
   ${field({ name: 'email', label: m.common.email, type: 'email', autocomplete: 'email', required: true, maxlength: 254 })}
   <button type="submit">${m.forgot.submit}</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function resetPage(ctx: PageContext, token: string, state: FormState = {}): Html {
   const { m } = ctx;
-  return layout(ctx, m.reset.title, html`
+  return layout(
+    ctx,
+    m.reset.title,
+    html`
 <h1>${m.reset.title}</h1>
 ${errorSummary(ctx, allErrors(state))}
 <form method="post" action="/password/reset" novalidate>
@@ -96,13 +118,18 @@ ${errorSummary(ctx, allErrors(state))}
   <input type="hidden" name="token" value="${token}">
   ${field({ name: 'password', label: m.reset.newPassword, type: 'password', autocomplete: 'new-password', required: true, hint: m.common.passwordHint, error: state.errors?.['password'], maxlength: 128 })}
   <button type="submit">${m.reset.submit}</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function resetInvalidPage(ctx: PageContext): Html {
   const { m } = ctx;
-  return layout(ctx, m.reset.title, html`
+  return layout(
+    ctx,
+    m.reset.title,
+    html`
 <h1>${m.reset.title}</h1>
 <p class="alert alert-error" role="alert">${m.reset.invalid}</p>
-<p><a href="/password/forgot">${m.reset.again}</a></p>`);
+<p><a href="/password/forgot">${m.reset.again}</a></p>`,
+  );
 }

@@ -35,15 +35,24 @@ function targetLabel(ctx: PageContext, content: JobView['content'], target: stri
   return (m.bulk.targets as Record<string, string>)[target] ?? target;
 }
 
-export function bulkIndexPage(ctx: PageContext, v: { org: Organization; role: Role; templates: Template[]; jobs: IssuanceJob[]; templateNames: Map<string, string>; error?: string; templateId?: string }): Html {
+export function bulkIndexPage(
+  ctx: PageContext,
+  v: { org: Organization; role: Role; templates: Template[]; jobs: IssuanceJob[]; templateNames: Map<string, string>; error?: string; templateId?: string },
+): Html {
   const { m } = ctx;
   const active = v.templates.filter((t) => t.status === 'active');
-  return layout(ctx, `${m.bulk.title} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${m.bulk.title} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.role, current: '/bulk' })}
 <h2>${m.bulk.title}</h2>
 <p>${m.bulk.intro}</p>
 ${errorSummary(ctx, v.error ? [v.error] : [])}
-${canIssue(v.role) ? (active.length ? html`<form method="post" action="/console/${v.org.slug}/bulk" enctype="multipart/form-data">
+${
+  canIssue(v.role)
+    ? active.length
+      ? html`<form method="post" action="/console/${v.org.slug}/bulk" enctype="multipart/form-data">
   ${csrfField(ctx)}
   <div class="field"><label for="f-templateId">${m.bulk.template}</label>
   <select id="f-templateId" name="templateId">${active.map((t) => html`<option value="${t.id}"${t.id === v.templateId ? html` selected` : ''}>${pick(t.content.name, ctx.locale)}</option>`)}</select></div>
@@ -51,13 +60,25 @@ ${canIssue(v.role) ? (active.length ? html`<form method="post" action="/console/
   <p class="hint" id="f-file-hint">${m.bulk.fileHint}</p>
   <input id="f-file" name="file" type="file" accept=".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required aria-describedby="f-file-hint"></div>
   <button type="submit">${m.bulk.upload}</button>
-</form>` : html`<p>${m.bulk.noTemplates}</p>`) : ''}
+</form>`
+      : html`<p>${m.bulk.noTemplates}</p>`
+    : ''
+}
 <h2>${m.bulk.jobs}</h2>
-${v.jobs.length ? html`<table>
+${
+  v.jobs.length
+    ? html`<table>
 <thead><tr><th scope="col">${m.bulk.created}</th><th scope="col">${m.bulk.template}</th><th scope="col">${m.bulk.rows}</th><th scope="col">${m.common.status}</th></tr></thead>
-<tbody>${v.jobs.map((j) => html`<tr><td><a href="/console/${v.org.slug}/bulk/${j.id}">${fmtDate(ctx, j.createdAt)}</a>${j.filename ? html`<br><span class="meta">${j.filename}</span>` : ''}</td>
-<td>${v.templateNames.get(j.templateId) ?? ''}</td><td>${j.totalRows}</td><td><span class="tag">${m.bulk.status[j.status]}</span></td></tr>`)}</tbody>
-</table>` : html`<p>${m.bulk.none}</p>`}`);
+<tbody>${v.jobs.map(
+        (
+          j,
+        ) => html`<tr><td><a href="/console/${v.org.slug}/bulk/${j.id}">${fmtDate(ctx, j.createdAt)}</a>${j.filename ? html`<br><span class="meta">${j.filename}</span>` : ''}</td>
+<td>${v.templateNames.get(j.templateId) ?? ''}</td><td>${j.totalRows}</td><td><span class="tag">${m.bulk.status[j.status]}</span></td></tr>`,
+      )}</tbody>
+</table>`
+    : html`<p>${m.bulk.none}</p>`
+}`,
+  );
 }
 
 function mappingForm(ctx: PageContext, slug: string, view: JobView, editable: boolean): Html {
@@ -71,8 +92,10 @@ function mappingForm(ctx: PageContext, slug: string, view: JobView, editable: bo
 <p>${m.bulk.mappingIntro}</p>
 <form method="post" action="/console/${slug}/bulk/${view.job.id}/mapping">
 ${csrfField(ctx)}
-<table><tbody>${view.job.headers.map((h, i) => html`<tr><th scope="row"><label for="f-map-${i}">${h}</label></th><td>
-<select id="f-map-${i}" name="map.${i}"><option value="">${m.bulk.ignore}</option>${targets.map((t) => html`<option value="${t}"${mapping[h] === t ? html` selected` : ''}>${targetLabel(ctx, view.content, t)}</option>`)}</select></td></tr>`)}</tbody></table>
+<table><tbody>${view.job.headers.map(
+    (h, i) => html`<tr><th scope="row"><label for="f-map-${i}">${h}</label></th><td>
+<select id="f-map-${i}" name="map.${i}"><option value="">${m.bulk.ignore}</option>${targets.map((t) => html`<option value="${t}"${mapping[h] === t ? html` selected` : ''}>${targetLabel(ctx, view.content, t)}</option>`)}</select></td></tr>`,
+  )}</tbody></table>
 <button type="submit">${m.bulk.saveMapping}</button>
 </form>`;
 }
@@ -89,18 +112,34 @@ function fixForm(ctx: PageContext, slug: string, view: JobView, row: IssuanceRow
 <ul class="errors" id="row-${row.rowNo}-errors">${row.errors.map((e) => html`<li class="error">${targetLabel(ctx, view.content, e.target === 'mapping' ? 'email' : e.target)}${m.common.colon}${rowErrorText(ctx, e)}</li>`)}</ul>
 <form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}" class="row-fix" aria-labelledby="row-${row.rowNo}-title">
 ${csrfField(ctx)}
-${mapped.map((x) => html`<div class="field${bad.has(x.target!) ? ' has-error' : ''}"><label for="f-r${row.rowNo}-${x.i}">${targetLabel(ctx, view.content, x.target!)}</label>
-<input id="f-r${row.rowNo}-${x.i}" name="${x.target}" value="${row.cells[x.i] ?? ''}" maxlength="2000"${bad.has(x.target!) ? html` aria-invalid="true" aria-describedby="row-${row.rowNo}-errors"` : ''}></div>`)}
+${mapped.map(
+  (
+    x,
+  ) => html`<div class="field${bad.has(x.target!) ? ' has-error' : ''}"><label for="f-r${row.rowNo}-${x.i}">${targetLabel(ctx, view.content, x.target!)}</label>
+<input id="f-r${row.rowNo}-${x.i}" name="${x.target}" value="${row.cells[x.i] ?? ''}" maxlength="2000"${bad.has(x.target!) ? html` aria-invalid="true" aria-describedby="row-${row.rowNo}-errors"` : ''}></div>`,
+)}
 <button type="submit">${m.bulk.fix}${which}</button>
 </form>
 <form method="post" action="/console/${slug}/bulk/${view.job.id}/rows/${row.rowNo}/exclude" class="inline">${csrfField(ctx)}<button type="submit" class="secondary small">${m.bulk.exclude}${which}</button></form>
 </li>`;
 }
 
-export function bulkJobPage(ctx: PageContext, v: {
-  org: Organization; role: Role; view: JobView; invalid: IssuanceRow[]; excluded: IssuanceRow[]; preview: IssuanceRow[]; results: IssuanceRow[];
-  credentialIds: Map<number, string>; notice?: string; error?: string; errorStatus?: number;
-}): Html {
+export function bulkJobPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    role: Role;
+    view: JobView;
+    invalid: IssuanceRow[];
+    excluded: IssuanceRow[];
+    preview: IssuanceRow[];
+    results: IssuanceRow[];
+    credentialIds: Map<number, string>;
+    notice?: string;
+    error?: string;
+    errorStatus?: number;
+  },
+): Html {
   const { m } = ctx;
   const { view } = v;
   const { job, counts } = view;
@@ -114,18 +153,37 @@ export function bulkJobPage(ctx: PageContext, v: {
 ${mappingForm(ctx, slug, view, editable)}
 <h3>${m.bulk.stepReport}</h3>
 <p role="status">${countsText(ctx, { valid: counts.valid, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
-${v.invalid.length ? html`<h4>${m.bulk.invalidTitle}</h4><p>${m.bulk.invalidIntro}</p>
+${
+  v.invalid.length
+    ? html`<h4>${m.bulk.invalidTitle}</h4><p>${m.bulk.invalidIntro}</p>
 ${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/exclude-invalid">${csrfField(ctx)}<button type="submit" class="secondary">${plural(ctx.locale, m.bulk.excludeAll, { count: counts.invalid })}</button></form>` : ''}
 <ol class="row-report">${v.invalid.map((r) => (editable ? fixForm(ctx, slug, view, r) : html`<li>${format(m.bulk.line, { line: r.rowNo })}${m.common.colon}${r.errors.map((e) => rowErrorText(ctx, e)).join(m.common.semicolon)}</li>`))}</ol>
-${counts.invalid > v.invalid.length ? html`<p>${plural(ctx.locale, m.bulk.moreInvalid, { count: counts.invalid - v.invalid.length })}</p>` : ''}` : ''}
-${v.excluded.length ? html`<h4>${m.bulk.excludedTitle}</h4><ul>${v.excluded.map((r) => html`<li>${format(m.bulk.line, { line: r.rowNo })}
-${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}<span class="visually-hidden"> (${format(m.bulk.line, { line: r.rowNo })})</span></button></form>` : ''}</li>`)}</ul>` : ''}
+${counts.invalid > v.invalid.length ? html`<p>${plural(ctx.locale, m.bulk.moreInvalid, { count: counts.invalid - v.invalid.length })}</p>` : ''}`
+    : ''
+}
+${
+  v.excluded.length
+    ? html`<h4>${m.bulk.excludedTitle}</h4><ul>${v.excluded.map(
+        (r) => html`<li>${format(m.bulk.line, { line: r.rowNo })}
+${editable ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/rows/${r.rowNo}/include" class="inline">${csrfField(ctx)}<button type="submit" class="link">${m.bulk.include}<span class="visually-hidden"> (${format(m.bulk.line, { line: r.rowNo })})</span></button></form>` : ''}</li>`,
+      )}</ul>`
+    : ''
+}
 <h3>${m.bulk.stepReview}</h3>
-${v.preview.length ? html`<p>${m.bulk.reviewIntro}</p><table>
+${
+  v.preview.length
+    ? html`<p>${m.bulk.reviewIntro}</p><table>
 <thead><tr><th scope="col">${m.bulk.rows}</th><th scope="col">${m.bulk.targets.name}</th><th scope="col">${m.bulk.targets.email}</th>${view.content.fields.map((f) => html`<th scope="col">${pick(f.label, ctx.locale)}</th>`)}</tr></thead>
-<tbody>${v.preview.map((r) => html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td>${view.content.fields.map((f) => html`<td>${r.data?.fields[f.key] ?? ''}</td>`)}</tr>`)}</tbody></table>` : ''}
-${counts.invalid > 0 ? html`<p class="alert alert-info">${plural(ctx.locale, m.bulk.blocked, { count: counts.invalid })}</p>`
-  : editable && counts.valid > 0 ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/publish">${csrfField(ctx)}<button type="submit">${plural(ctx.locale, m.bulk.publish, { count: counts.valid })}</button></form>` : ''}`;
+<tbody>${v.preview.map((r) => html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td>${view.content.fields.map((f) => html`<td>${r.data?.fields[f.key] ?? ''}</td>`)}</tr>`)}</tbody></table>`
+    : ''
+}
+${
+  counts.invalid > 0
+    ? html`<p class="alert alert-info">${plural(ctx.locale, m.bulk.blocked, { count: counts.invalid })}</p>`
+    : editable && counts.valid > 0
+      ? html`<form method="post" action="/console/${slug}/bulk/${job.id}/publish">${csrfField(ctx)}<button type="submit">${plural(ctx.locale, m.bulk.publish, { count: counts.valid })}</button></form>`
+      : ''
+}`;
   } else if (job.status === 'queued' || job.status === 'running') {
     body = html`
 ${mappingForm(ctx, slug, view, false)}
@@ -147,16 +205,20 @@ ${mappingForm(ctx, slug, view, false)}
 <p class="meta">${format(m.bulk.firstRows, { count: v.results.length })}</p>
 <table><thead><tr><th scope="col">${m.bulk.rows}</th><th scope="col">${m.bulk.targets.name}</th><th scope="col">${m.bulk.targets.email}</th><th scope="col">${m.common.status}</th></tr></thead>
 <tbody>${v.results.map((r) => {
-  const cred = v.credentialIds.get(r.rowNo);
-  return html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td><td><span class="tag">${m.bulk.rowStatus[r.status]}</span>${cred ? html` <a href="/console/${slug}/credentials/${cred}"><span aria-hidden="true">→</span><span class="visually-hidden">${m.holder.open} (${r.data?.name ?? r.rowNo})</span></a>` : ''}</td></tr>`;
-})}</tbody></table>`;
+      const cred = v.credentialIds.get(r.rowNo);
+      return html`<tr><td>${r.rowNo}</td><td>${r.data?.name ?? ''}</td><td>${r.data?.email ?? ''}</td><td><span class="tag">${m.bulk.rowStatus[r.status]}</span>${cred ? html` <a href="/console/${slug}/credentials/${cred}"><span aria-hidden="true">→</span><span class="visually-hidden">${m.holder.open} (${r.data?.name ?? r.rowNo})</span></a>` : ''}</td></tr>`;
+    })}</tbody></table>`;
   }
-  return layout(ctx, `${m.bulk.title} · ${title}`, html`
+  return layout(
+    ctx,
+    `${m.bulk.title} · ${title}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.role, current: '/bulk' })}
 <p class="breadcrumb"><a href="/console/${slug}/bulk">${m.bulk.title}</a></p>
 <h2>${title} <span class="tag">${m.bulk.status[job.status]}</span></h2>
 <p class="meta">${job.filename ? `${job.filename} · ` : ''}${countsText(ctx, { valid: counts.valid + counts.pending + counts.issued + counts.failed, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>
 ${notice(v.notice)}
 ${errorSummary(ctx, v.error ? [v.error] : [])}
-${body}`);
+${body}`,
+  );
 }

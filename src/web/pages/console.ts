@@ -18,8 +18,13 @@ export const fmtDate = (ctx: PageContext, d: Date, options: { seconds?: boolean 
 function tabs(ctx: PageContext, org: Organization, standing: Standing, current: string): Html {
   const { m } = ctx;
   const items: [string, string][] = [
-    ['', m.console.overview], ['/templates', m.templates.tab], ['/credentials', m.credentials.tab], ['/bulk', m.bulk.tab],
-    ['/results', m.results.tab], ['/analytics', m.analytics.tab], ['/members', m.console.members],
+    ['', m.console.overview],
+    ['/templates', m.templates.tab],
+    ['/credentials', m.credentials.tab],
+    ['/bulk', m.bulk.tab],
+    ['/results', m.results.tab],
+    ['/analytics', m.analytics.tab],
+    ['/members', m.console.members],
   ];
   if (can(standing, 'org.manage')) items.push(['/settings', m.console.settings], ['/api-keys', m.console.apiKeys]);
   if (can(standing, 'webhooks.manage')) items.push(['/webhooks', m.webhooks.tab]);
@@ -37,11 +42,17 @@ ${tabs(ctx, org, standing, current)}`;
 
 export function consoleIndexPage(ctx: PageContext, orgs: { org: Organization; role: Role }[]): Html {
   const { m } = ctx;
-  return layout(ctx, m.console.title, html`
+  return layout(
+    ctx,
+    m.console.title,
+    html`
 <h1>${m.console.title}</h1>
-${orgs.length
-  ? html`<ul class="list">${orgs.map((o) => html`<li><a href="/console/${o.org.slug}">${o.org.name}</a> <span class="tag">${m.roles[o.role]}</span></li>`)}</ul>`
-  : html`<p>${m.account.noOrgs}</p>`}`);
+${
+  orgs.length
+    ? html`<ul class="list">${orgs.map((o) => html`<li><a href="/console/${o.org.slug}">${o.org.name}</a> <span class="tag">${m.roles[o.role]}</span></li>`)}</ul>`
+    : html`<p>${m.account.noOrgs}</p>`
+}`,
+  );
 }
 
 /** The figures that matter, each linking to where it is handled, and the next step of a new organisation. */
@@ -49,13 +60,18 @@ function figuresSection(ctx: PageContext, org: Organization, standing: Standing,
   const o = ctx.m.overview;
   const base = `/console/${org.slug}`;
   const month = new Intl.DateTimeFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB', { month: 'long', year: 'numeric', timeZone: ctx.timeZone }).format(now);
-  const figure = (label: string, n: number, href: string, className = '') => html`<div class="figure${className && n > 0 ? ` ${className}` : ''}"><dt>${label}</dt><dd><a href="${href}">${new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB').format(n)}</a></dd></div>`;
+  const figure = (label: string, n: number, href: string, className = '') =>
+    html`<div class="figure${className && n > 0 ? ` ${className}` : ''}"><dt>${label}</dt><dd><a href="${href}">${new Intl.NumberFormat(ctx.locale === 'fr' ? 'fr-CA' : 'en-GB').format(n)}</a></dd></div>`;
   const canIssue = can(standing, 'templates.edit');
-  return html`${f.templates === 0 ? html`<section class="next-step alert alert-info" aria-labelledby="h-next">
+  return html`${
+    f.templates === 0
+      ? html`<section class="next-step alert alert-info" aria-labelledby="h-next">
 <h2 id="h-next">${o.nextStep}</h2>
 <p>${o.noTemplate}</p>
 ${canIssue ? html`<p><a class="button" href="${base}/templates/new">${o.createTemplate}</a></p>` : html`<p class="hint">${o.askAdmin}</p>`}
-</section>` : ''}
+</section>`
+      : ''
+  }
 <section aria-labelledby="h-figures">
 <h2 id="h-figures">${o.title}</h2>
 <dl class="figures">
@@ -68,11 +84,23 @@ ${canIssue ? html`<p><a class="button" href="${base}/templates/new">${o.createTe
 </section>`;
 }
 
-export function orgOverviewPage(ctx: PageContext, v: {
-  org: Organization; standing: Standing; parent?: Organization; children: Organization[]; memberCount: number; figures: OrgFigures; now: Date;
-}): Html {
+export function orgOverviewPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    standing: Standing;
+    parent?: Organization;
+    children: Organization[];
+    memberCount: number;
+    figures: OrgFigures;
+    now: Date;
+  },
+): Html {
   const { m } = ctx;
-  return layout(ctx, v.org.name, html`
+  return layout(
+    ctx,
+    v.org.name,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '' })}
 ${figuresSection(ctx, v.org, v.standing, v.figures, v.now)}
 <h2>${m.overview.about}</h2>
@@ -83,16 +111,29 @@ ${figuresSection(ctx, v.org, v.standing, v.figures, v.now)}
   <dt>${m.console.members}</dt><dd>${v.memberCount}</dd>
   ${v.parent ? html`<dt>${m.console.parent}</dt><dd>${v.parent.name}</dd>` : ''}
 </dl>
-${v.children.length ? html`<h2>${m.console.network}</h2><ul class="list">${v.children.map((c) => html`<li>${c.name} <code>${c.slug}</code></li>`)}</ul>` : ''}`);
+${v.children.length ? html`<h2>${m.console.network}</h2><ul class="list">${v.children.map((c) => html`<li>${c.name} <code>${c.slug}</code></li>`)}</ul>` : ''}`,
+  );
 }
 
-export function membersPage(ctx: PageContext, v: {
-  org: Organization; standing: Standing; members: MemberView[]; invitations: Invitation[]; notice?: string; state?: FormState; selfId: string;
-}): Html {
+export function membersPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    standing: Standing;
+    members: MemberView[];
+    invitations: Invitation[];
+    notice?: string;
+    state?: FormState;
+    selfId: string;
+  },
+): Html {
   const { m } = ctx;
   const isAdmin = can(v.standing, 'org.manage');
   const roleChoices = ROLES.map((r) => ({ value: r, label: m.roles[r] }));
-  return layout(ctx, `${m.console.members} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${m.console.members} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/members' })}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
@@ -100,9 +141,12 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.erro
 <table>
 <thead><tr><th scope="col">${m.common.name}</th><th scope="col">${m.common.email}</th><th scope="col">${m.common.role}</th>${isAdmin ? html`<th scope="col">${m.common.actions}</th>` : ''}</tr></thead>
 <tbody>
-${v.members.map((mb) => html`<tr>
+${v.members.map(
+  (mb) => html`<tr>
   <td>${mb.displayName}</td><td>${mb.email}</td><td>${m.roles[mb.role]}</td>
-  ${isAdmin ? html`<td>
+  ${
+    isAdmin
+      ? html`<td>
     <form method="post" action="/console/${v.org.slug}/members/${mb.userId}/role" class="inline">
       ${csrfField(ctx)}
       <label class="visually-hidden" for="role-${mb.userId}">${m.console.changeRole} (${mb.displayName})</label>
@@ -110,31 +154,56 @@ ${v.members.map((mb) => html`<tr>
       <button type="submit" class="small">${m.console.changeRole}</button>
     </form>
     ${mb.userId !== v.selfId ? html`<form method="post" action="/console/${v.org.slug}/members/${mb.userId}/remove" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.removeMember}<span class="visually-hidden"> ${mb.displayName}</span></button></form>` : ''}
-  </td>` : ''}
-</tr>`)}
+  </td>`
+      : ''
+  }
+</tr>`,
+)}
 </tbody>
 </table>
-${isAdmin ? html`
+${
+  isAdmin
+    ? html`
 <h2 id="h-invite">${m.console.invite}</h2>
 <form method="post" action="/console/${v.org.slug}/invitations" aria-labelledby="h-invite">
   ${csrfField(ctx)}
   ${field({ name: 'email', label: m.common.email, type: 'email', required: true, maxlength: 254, value: v.state?.values?.['email'], error: v.state?.errors?.['email'] })}
   ${select({ name: 'role', label: m.common.role, value: v.state?.values?.['role'] ?? 'staff', choices: roleChoices })}
-  ${select({ name: 'locale', label: m.console.inviteLanguage, value: v.org.languages[0] ?? 'fr', choices: [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }] })}
+  ${select({
+    name: 'locale',
+    label: m.console.inviteLanguage,
+    value: v.org.languages[0] ?? 'fr',
+    choices: [
+      { value: 'fr', label: 'Français' },
+      { value: 'en', label: 'English' },
+    ],
+  })}
   <button type="submit">${m.console.inviteSubmit}</button>
 </form>
 <h2>${m.console.pending}</h2>
-${v.invitations.length ? html`<table>
+${
+  v.invitations.length
+    ? html`<table>
 <thead><tr><th scope="col">${m.common.email}</th><th scope="col">${m.common.role}</th><th scope="col">${m.console.expires}</th><th scope="col">${m.common.actions}</th></tr></thead>
-<tbody>${v.invitations.map((i) => html`<tr><td>${i.email}</td><td>${m.roles[i.role]}</td><td>${fmtDate(ctx, i.expiresAt)}</td>
-<td><form method="post" action="/console/${v.org.slug}/invitations/${i.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.revoke}<span class="visually-hidden"> ${i.email}</span></button></form></td></tr>`)}</tbody>
-</table>` : html`<p>${m.common.none}</p>`}` : ''}`);
+<tbody>${v.invitations.map(
+        (i) => html`<tr><td>${i.email}</td><td>${m.roles[i.role]}</td><td>${fmtDate(ctx, i.expiresAt)}</td>
+<td><form method="post" action="/console/${v.org.slug}/invitations/${i.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.revoke}<span class="visually-hidden"> ${i.email}</span></button></form></td></tr>`,
+      )}</tbody>
+</table>`
+    : html`<p>${m.common.none}</p>`
+}`
+    : ''
+}`,
+  );
 }
 
 export function settingsPage(ctx: PageContext, v: { org: Organization; standing: Standing; notice?: string; state?: FormState }): Html {
   const { m } = ctx;
   const e = v.state?.errors ?? {};
-  return layout(ctx, `${m.console.settings} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${m.console.settings} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/settings' })}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
@@ -148,7 +217,8 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
   </fieldset>
   ${timeZoneSelect(ctx, v.state?.values?.['timeZone'] ?? v.org.timeZone, e['timeZone'])}
   <button type="submit">${m.common.save}</button>
-</form>`);
+</form>`,
+  );
 }
 
 /** Every IANA zone the runtime knows, plus UTC and the current value (an alias such as America/Montreal). */
@@ -161,57 +231,86 @@ ${error ? html`<p class="error" id="f-timeZone-error">${error}</p>` : ''}
 <select id="f-timeZone" name="timeZone" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ''}>${zones.map((z) => html`<option value="${z}"${z === value ? html` selected` : ''}>${z}</option>`)}</select></div>`;
 }
 
-export function apiKeysPage(ctx: PageContext, v: { org: Organization; standing: Standing; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState }): Html {
+export function apiKeysPage(
+  ctx: PageContext,
+  v: { org: Organization; standing: Standing; keys: ApiKey[]; newKey?: string; notice?: string; state?: FormState },
+): Html {
   const { m } = ctx;
-  return layout(ctx, `${m.console.apiKeys} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${m.console.apiKeys} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/api-keys' })}
 ${notice(v.notice)}
 ${v.newKey ? html`<div class="alert alert-ok" role="status"><p>${m.console.keyCreated}</p><p><code class="secret">${v.newKey}</code></p></div>` : ''}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(v.state?.errors ?? {})])}
 <table>
 <thead><tr><th scope="col">${m.console.keyLabel}</th><th scope="col">${m.console.keyPrefix}</th><th scope="col">${m.common.created}</th><th scope="col">${m.console.lastUsed}</th><th scope="col">${m.common.status}</th><th scope="col">${m.common.actions}</th></tr></thead>
-<tbody>${v.keys.map((k) => html`<tr><td>${k.label}</td><td><code>${k.prefix}…</code></td><td>${fmtDate(ctx, k.createdAt)}</td>
+<tbody>${v.keys.map(
+      (k) => html`<tr><td>${k.label}</td><td><code>${k.prefix}…</code></td><td>${fmtDate(ctx, k.createdAt)}</td>
 <td>${k.lastUsedAt ? fmtDate(ctx, k.lastUsedAt) : m.console.never}</td><td>${k.revokedAt ? m.console.revoked : m.console.active}</td>
-<td>${k.revokedAt ? '' : html`<form method="post" action="/console/${v.org.slug}/api-keys/${k.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.revoke}<span class="visually-hidden"> ${k.label}</span></button></form>`}</td></tr>`)}</tbody>
+<td>${k.revokedAt ? '' : html`<form method="post" action="/console/${v.org.slug}/api-keys/${k.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${m.console.revoke}<span class="visually-hidden"> ${k.label}</span></button></form>`}</td></tr>`,
+    )}</tbody>
 </table>
 <h2 id="h-newkey">${m.console.newKey}</h2>
 <form method="post" action="/console/${v.org.slug}/api-keys" aria-labelledby="h-newkey">
   ${csrfField(ctx)}
   ${field({ name: 'label', label: m.console.keyLabel, maxlength: 100 })}
   <button type="submit">${m.console.newKey}</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function auditPage(ctx: PageContext, v: { org: Organization; standing: Standing; events: AuditEvent[]; actors: Map<string, string> }): Html {
   const { m } = ctx;
-  return layout(ctx, `${m.console.audit} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${m.console.audit} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/audit' })}
 <table>
 <thead><tr><th scope="col">${m.common.date}</th><th scope="col">${m.console.auditAction}</th><th scope="col">${m.console.auditActor}</th><th scope="col">${m.console.auditTarget}</th></tr></thead>
-<tbody>${v.events.map((e) => html`<tr><td>${fmtDate(ctx, e.at)}</td><td><code>${e.action}</code></td>
-<td>${e.actorUserId ? v.actors.get(e.actorUserId) ?? e.actorUserId : e.actorApiKeyId ? `API ${e.actorApiKeyId.slice(0, 8)}` : 'system'}</td>
-<td>${e.targetType ?? ''}</td></tr>`)}</tbody>
-</table>`);
+<tbody>${v.events.map(
+      (e) => html`<tr><td>${fmtDate(ctx, e.at)}</td><td><code>${e.action}</code></td>
+<td>${e.actorUserId ? (v.actors.get(e.actorUserId) ?? e.actorUserId) : e.actorApiKeyId ? `API ${e.actorApiKeyId.slice(0, 8)}` : 'system'}</td>
+<td>${e.targetType ?? ''}</td></tr>`,
+    )}</tbody>
+</table>`,
+  );
 }
 
-export function invitationPage(ctx: PageContext, v: {
-  org?: Organization; role?: Role; email?: string; token?: string; hasAccount?: boolean; isInvalid?: boolean; state?: FormState; signedInAs?: string;
-}): Html {
+export function invitationPage(
+  ctx: PageContext,
+  v: {
+    org?: Organization;
+    role?: Role;
+    email?: string;
+    token?: string;
+    hasAccount?: boolean;
+    isInvalid?: boolean;
+    state?: FormState;
+    signedInAs?: string;
+  },
+): Html {
   const { m } = ctx;
   if (v.isInvalid || !v.org || !v.role || !v.token) {
     return layout(ctx, m.invitation.title, html`<h1>${m.invitation.title}</h1><p class="alert alert-error" role="alert">${m.invitation.invalid}</p>`);
   }
   const e = v.state?.errors ?? {};
-  return layout(ctx, m.invitation.title, html`
+  return layout(
+    ctx,
+    m.invitation.title,
+    html`
 <h1>${m.invitation.title}</h1>
 <p class="lead">${format(m.invitation.intro, { org: v.org.name, role: m.roles[v.role] })}</p>
 <p>${format(m.invitation.forEmail, { email: v.email ?? '' })}</p>
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
-${v.signedInAs
-  ? html`<form method="post" action="/invitations/accept">${csrfField(ctx)}<input type="hidden" name="token" value="${v.token}"><button type="submit">${m.invitation.accept}</button></form>`
-  : v.hasAccount
-    ? html`<p>${m.invitation.signInFirst}</p><p><a class="button" href="/signin?next=${encodeURIComponent(`/invitations/accept?token=${v.token}`)}">${m.nav.signIn}</a></p>`
-    : html`<h2>${m.invitation.createAccount}</h2>
+${
+  v.signedInAs
+    ? html`<form method="post" action="/invitations/accept">${csrfField(ctx)}<input type="hidden" name="token" value="${v.token}"><button type="submit">${m.invitation.accept}</button></form>`
+    : v.hasAccount
+      ? html`<p>${m.invitation.signInFirst}</p><p><a class="button" href="/signin?next=${encodeURIComponent(`/invitations/accept?token=${v.token}`)}">${m.nav.signIn}</a></p>`
+      : html`<h2>${m.invitation.createAccount}</h2>
 <form method="post" action="/invitations/accept" novalidate>
   ${csrfField(ctx)}
   <input type="hidden" name="token" value="${v.token}">
@@ -219,5 +318,7 @@ ${v.signedInAs
   ${field({ name: 'displayName', label: m.common.name, autocomplete: 'name', required: true, maxlength: 200, value: v.state?.values?.['displayName'], error: e['displayName'] })}
   ${field({ name: 'password', label: m.common.password, type: 'password', autocomplete: 'new-password', required: true, hint: m.common.passwordHint, maxlength: 128, error: e['password'] })}
   <button type="submit">${m.invitation.accept}</button>
-</form>`}`);
+</form>`
+}`,
+  );
 }

@@ -86,9 +86,11 @@ export function credentialCard(ctx: PageContext, view: CardView, options: CardOp
   const label = (text: string) => (ll ? html`<span${ll}>${text}</span>` : text);
   return html`<article class="credential-card${view.kind ? ` credential-card-${view.kind}` : ''}${status && status !== 'active' ? ' credential-card-inactive' : ''}"${options.id ? html` id="${options.id}"` : ''} lang="${view.lang ?? view.locale}" data-status="${status ?? ''}">
   <div class="credential-card-media">
-    ${view.imageUrl
-      ? html`<img src="${view.imageUrl}" alt="" width="160" height="160" loading="lazy">`
-      : html`<span class="credential-card-placeholder" aria-hidden="true">${initial}</span>`}
+    ${
+      view.imageUrl
+        ? html`<img src="${view.imageUrl}" alt="" width="160" height="160" loading="lazy">`
+        : html`<span class="credential-card-placeholder" aria-hidden="true">${initial}</span>`
+    }
   </div>
   <div class="credential-card-body">
     ${kindLabel ? html`<p class="credential-card-kind"${ll}>${kindLabel}</p>` : ''}
@@ -99,25 +101,37 @@ export function credentialCard(ctx: PageContext, view: CardView, options: CardOp
       <div><dt${ll}>${c.holder}</dt><dd>${view.recipientName}</dd></div>
       <div><dt${ll}>${c.issuer}</dt><dd>${view.issuerName}</dd></div>
       ${view.issuedOn ? html`<div><dt${ll}>${c.issuedOn}</dt><dd${ll}><time datetime="${view.issuedOn.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.issuedOn)}</time></dd></div>` : ''}
-      <div><dt${ll}>${c.validUntil}</dt><dd${ll}>${view.validUntil
-        ? html`<time datetime="${view.validUntil.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.validUntil)}</time>`
-        : c.noExpiry}</dd></div>
+      <div><dt${ll}>${c.validUntil}</dt><dd${ll}>${
+        view.validUntil ? html`<time datetime="${view.validUntil.toISOString().slice(0, 10)}">${fmtDay(ctx.locale, view.validUntil)}</time>` : c.noExpiry
+      }</dd></div>
     </dl>
-    ${view.criteria ? html`<section class="credential-card-section">
+    ${
+      view.criteria
+        ? html`<section class="credential-card-section">
       ${heading(level + 1, label(c.criteria))}
       <p class="credential-card-criteria">${view.criteria}</p>
-    </section>` : ''}
-    ${view.fields.length ? html`<section class="credential-card-section">
+    </section>`
+        : ''
+    }
+    ${
+      view.fields.length
+        ? html`<section class="credential-card-section">
       ${heading(level + 1, label(c.details))}
       <dl class="credential-card-fields">${view.fields.map((f) => html`<div><dt>${f.label}</dt><dd>${f.value}</dd></div>`)}</dl>
-    </section>` : ''}
-    ${view.skills.length ? html`<section class="credential-card-section">
+    </section>`
+        : ''
+    }
+    ${
+      view.skills.length
+        ? html`<section class="credential-card-section">
       ${heading(level + 1, label(c.skills))}
       <ul class="credential-card-skills">${view.skills.map((s) => {
         const href = safeHref(s.uri);
         return html`<li>${href ? html`<a href="${href}" rel="noopener noreferrer">${s.name}<span class="visually-hidden"${ll}> (${c.framework})</span></a>` : s.name}</li>`;
       })}</ul>
-    </section>` : ''}
+    </section>`
+        : ''
+    }
   </div>
 </article>`;
 }
@@ -175,7 +189,9 @@ export function cardOfCredential(view: CredentialView, fallbackLocale: Locale): 
  * template, image at `<baseUrl>/orgs/<slug>/images/<imageId>`.
  */
 export function cardFromTemplate(
-  baseUrl: URL, org: Pick<Organization, 'slug' | 'name'>, { template, content, recipient, now }: { template: Pick<Template, 'publicId' | 'kind'>; content: TemplateContent; recipient: Recipient; now: Date }
+  baseUrl: URL,
+  org: Pick<Organization, 'slug' | 'name'>,
+  { template, content, recipient, now }: { template: Pick<Template, 'publicId' | 'kind'>; content: TemplateContent; recipient: Recipient; now: Date },
 ): CardView {
   const l = recipient.locale;
   const badge = openBadgeOf({ baseUrl, org, template, content, recipient, now });

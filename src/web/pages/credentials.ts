@@ -64,17 +64,33 @@ function mailCell(ctx: PageContext, a: AwardView, withHint = false): Html {
   return html`<span class="tag mail-${a.mailStatus}">${c.mail[a.mailStatus]}</span>${attempts}`;
 }
 
-export function credentialsListPage(ctx: PageContext, v: {
-  org: Organization; role: Role; templates: Template[]; awards: AwardView[]; total: number; filters: CredentialFilterValues;
-  nextCursor: string | null; isFirstPage: boolean; state?: FormState;
-}): Html {
+export function credentialsListPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    role: Role;
+    templates: Template[];
+    awards: AwardView[];
+    total: number;
+    filters: CredentialFilterValues;
+    nextCursor: string | null;
+    isFirstPage: boolean;
+    state?: FormState;
+  },
+): Html {
   const { m } = ctx;
   const c = m.credentials;
   const base = `/console/${v.org.slug}/credentials`;
   const e = v.state?.errors ?? {};
   const templateChoices = [{ value: '', label: c.allTemplates }, ...v.templates.map((t) => ({ value: t.id, label: pick(t.content.name, ctx.locale) }))];
-  const statusChoices = [{ value: '', label: c.allStatuses }, ...(['active', 'suspended', 'revoked'] as const).map((s) => ({ value: s, label: c.statuses[s] }))];
-  return layout(ctx, `${c.title} · ${v.org.name}`, html`
+  const statusChoices = [
+    { value: '', label: c.allStatuses },
+    ...(['active', 'suspended', 'revoked'] as const).map((s) => ({ value: s, label: c.statuses[s] })),
+  ];
+  return layout(
+    ctx,
+    `${c.title} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.role, current: '/credentials' })}
 <h2>${c.title}</h2>
 <p class="meta">${c.intro}</p>
@@ -90,30 +106,48 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 </form>
 <p><strong>${plural(ctx.locale, c.total, { count: v.total })}</strong>
  · <a href="${base}.csv${filterParams(v.filters)}" download>${c.exportCsv}</a> <span class="meta">${format(c.exportHint, { max: fmtNumber(ctx, CSV_MAX_ROWS) })}</span></p>
-${v.awards.length ? html`<table class="credentials">
+${
+  v.awards.length
+    ? html`<table class="credentials">
 <caption class="visually-hidden">${c.title}</caption>
 <thead><tr><th scope="col">${c.recipient}</th><th scope="col">${c.template}</th><th scope="col">${c.issued}</th><th scope="col">${c.status}</th><th scope="col">${c.delivery}</th></tr></thead>
-<tbody>${v.awards.map((a) => html`<tr${a.mailStatus === 'dead' ? html` class="row-dead"` : ''}>
+<tbody>${v.awards.map(
+        (a) => html`<tr${a.mailStatus === 'dead' ? html` class="row-dead"` : ''}>
   <td><a href="${base}/${a.id}">${a.recipient.name}</a><br><span class="meta">${a.recipient.email}${a.recipient.learnerId ? html` · ${c.learnerId} ${a.recipient.learnerId}` : ''}</span></td>
   <td>${pick(a.templateName, ctx.locale)}</td>
   <td><time datetime="${a.createdAt.toISOString()}">${fmtDay(ctx, a.createdAt)}</time></td>
   <td>${statusTag(ctx, a.status)}</td>
   <td>${mailCell(ctx, a)}</td>
-</tr>`)}</tbody>
-</table>` : html`<p>${c.none}</p>`}
-${v.nextCursor || !v.isFirstPage ? html`<nav aria-label="${c.pagination}" class="pagination"><ul>
+</tr>`,
+      )}</tbody>
+</table>`
+    : html`<p>${c.none}</p>`
+}
+${
+  v.nextCursor || !v.isFirstPage
+    ? html`<nav aria-label="${c.pagination}" class="pagination"><ul>
   ${!v.isFirstPage ? html`<li><a href="${base}${filterParams(v.filters)}">${c.first}</a></li>` : ''}
   ${v.nextCursor ? html`<li><a href="${base}${filterParams(v.filters, { cursor: v.nextCursor })}" rel="next">${c.next}</a></li>` : ''}
-</ul></nav>` : ''}`);
+</ul></nav>`
+    : ''
+}`,
+  );
 }
 
-export function credentialDetailPage(ctx: PageContext, v: {
-  org: Organization; role: Role; award: AwardView;
-  /** The stored signed document as presented (the card); the rest of the page is Sceau's record of the issuance. */
-  view: CredentialView;
-  history: HistoryItem[]; notice?: string;
-  state?: FormState; form?: 'resend' | 'suspended' | 'active' | 'revoked';
-}): Html {
+export function credentialDetailPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    role: Role;
+    award: AwardView;
+    /** The stored signed document as presented (the card); the rest of the page is Sceau's record of the issuance. */
+    view: CredentialView;
+    history: HistoryItem[];
+    notice?: string;
+    state?: FormState;
+    form?: 'resend' | 'suspended' | 'active' | 'revoked';
+  },
+): Html {
   const { m } = ctx;
   const c = m.credentials;
   const a = v.award;
@@ -128,11 +162,14 @@ export function credentialDetailPage(ctx: PageContext, v: {
   <label for="${id}">${c.reasonLabel}</label>
   <p class="hint" id="${id}-hint">${c.reasonHint}</p>
   ${err ? html`<p class="error" id="${id}-error">${err}</p>` : ''}
-  <textarea id="${id}" name="reason" rows="3" maxlength="500" aria-describedby="${id}-hint${err ? ` ${id}-error` : ''}"${err ? html` aria-invalid="true"` : ''}>${v.form === status ? typed['reason'] ?? '' : ''}</textarea>
+  <textarea id="${id}" name="reason" rows="3" maxlength="500" aria-describedby="${id}-hint${err ? ` ${id}-error` : ''}"${err ? html` aria-invalid="true"` : ''}>${v.form === status ? (typed['reason'] ?? '') : ''}</textarea>
 </div>`;
   };
   const confirmError = v.form === 'revoked' ? errors['confirm'] : undefined;
-  return layout(ctx, `${format(c.detailTitle, { name: a.recipient.name })} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${format(c.detailTitle, { name: a.recipient.name })} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.role, current: '/credentials' })}
 <p class="breadcrumb"><a href="/console/${v.org.slug}/credentials">${c.back}</a></p>
 <h2>${format(c.detailTitle, { name: a.recipient.name })}</h2>
@@ -165,26 +202,38 @@ ${credentialCard(ctx, { ...cardOfCredential(v.view, a.recipient.locale), issuerN
   <dt>${c.opened}</dt><dd>${a.openedAt ? format(c.openedAt, { date: fmtDateTime(ctx, a.openedAt) }) : c.notOpened}</dd>
   <dt>${c.wallet}</dt><dd>${a.holderUserId ? format(c.inWallet, { date: fmtDateTime(ctx, a.claimedAt ?? a.createdAt) }) : c.notInWallet}</dd>
 </dl>
-${canAct && a.status !== 'revoked' ? html`<form method="post" action="${base}/resend" aria-describedby="resend-hint">
+${
+  canAct && a.status !== 'revoked'
+    ? html`<form method="post" action="${base}/resend" aria-describedby="resend-hint">
   ${csrfField(ctx)}
   <p class="hint" id="resend-hint">${c.resendHint}</p>
   <button type="submit">${c.resend}</button>
-</form>` : ''}
+</form>`
+    : ''
+}
 </section>
 <section aria-labelledby="h-history">
 <h3 id="h-history">${c.history}</h3>
-${v.history.length ? html`<table>
+${
+  v.history.length
+    ? html`<table>
 <thead><tr><th scope="col">${m.common.date}</th><th scope="col">${c.status}</th><th scope="col">${c.reason}</th></tr></thead>
 <tbody>${v.history.map((h) => html`<tr><td>${fmtDateTime(ctx, h.at)}</td><td>${c.historyActions[h.action] ?? h.action}</td><td>${h.reason ?? '—'}</td></tr>`)}</tbody>
-</table>` : html`<p>${c.noHistory}</p>`}
+</table>`
+    : html`<p>${c.noHistory}</p>`
+}
 </section>
 <section aria-labelledby="h-status">
 <h3 id="h-status">${c.statusTitle}</h3>
-${!canAct ? html`<p>${c.readOnly}</p>`
-  : a.status === 'revoked' ? html`<p>${c.revokedFinal}</p>`
-  : html`
-${a.status === 'active'
-  ? html`<form method="post" action="${base}/status" aria-labelledby="h-suspend">
+${
+  !canAct
+    ? html`<p>${c.readOnly}</p>`
+    : a.status === 'revoked'
+      ? html`<p>${c.revokedFinal}</p>`
+      : html`
+${
+  a.status === 'active'
+    ? html`<form method="post" action="${base}/status" aria-labelledby="h-suspend">
   ${csrfField(ctx)}
   <h4 id="h-suspend">${c.suspend}</h4>
   <p class="hint">${c.suspendHint}</p>
@@ -192,14 +241,15 @@ ${a.status === 'active'
   ${reasonField('suspended')}
   <button type="submit">${c.suspend}</button>
 </form>`
-  : html`<form method="post" action="${base}/status" aria-labelledby="h-reactivate">
+    : html`<form method="post" action="${base}/status" aria-labelledby="h-reactivate">
   ${csrfField(ctx)}
   <h4 id="h-reactivate">${c.reactivate}</h4>
   <p class="hint">${c.reactivateHint}</p>
   <input type="hidden" name="status" value="active">
   ${reasonField('active')}
   <button type="submit">${c.reactivate}</button>
-</form>`}
+</form>`
+}
 <form method="post" action="${base}/status" aria-labelledby="h-revoke">
   ${csrfField(ctx)}
   <h4 id="h-revoke">${c.revoke}</h4>
@@ -211,13 +261,18 @@ ${a.status === 'active'
     <label class="checkbox"><input type="checkbox" name="confirm" value="on" required${confirmError ? html` aria-invalid="true" aria-describedby="f-confirm-error"` : ''}> ${c.revokeConfirm}</label>
   </div>
   <button type="submit" class="secondary">${c.revoke}</button>
-</form>`}
-</section>`);
+</form>`
+}
+</section>`,
+  );
 }
 
 // ---- Analytics -----------------------------------------------------------------------------------------------
 
-export interface Bucket { start: string; counts: Record<CredentialEventKind, number> }
+export interface Bucket {
+  start: string;
+  counts: Record<CredentialEventKind, number>;
+}
 
 /** Days of the period grouped for display: one bucket per day up to 31 days, per 7 days beyond (oldest first). */
 export function bucketsOf(days: Analytics['days']): { unit: 'day' | 'week'; buckets: Bucket[] } {
@@ -236,7 +291,7 @@ export function bucketsOf(days: Analytics['days']): { unit: 'day' | 'week'; buck
 function axisTicks(max: number): { top: number; ticks: number[] } {
   const raw = Math.max(1, max) / 5;
   const p = 10 ** Math.floor(Math.log10(raw));
-  const step = Math.max(1, ([1, 2, 5, 10].map((f) => f * p).find((s) => s >= raw) ?? 10 * p));
+  const step = Math.max(1, [1, 2, 5, 10].map((f) => f * p).find((s) => s >= raw) ?? 10 * p);
   const top = Math.max(step, Math.ceil(Math.max(1, max) / step) * step);
   const ticks: number[] = [];
   for (let v = 0; v <= top; v += step) ticks.push(v);
@@ -246,8 +301,14 @@ function axisTicks(max: number): { top: number; ticks: number[] } {
 /** Lines per kind, axis labels, a title and a description; colours come from CSS classes (`chart-<kind>`). */
 function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], from: string, to: string): Html {
   const a = ctx.m.analytics;
-  const W = 720, H = 300, left = 48, right = 16, top = 16, bottom = 44;
-  const plotW = W - left - right, plotH = H - top - bottom;
+  const W = 720,
+    H = 300,
+    left = 48,
+    right = 16,
+    top = 16,
+    bottom = 44;
+  const plotW = W - left - right,
+    plotH = H - top - bottom;
   const { top: max, ticks } = axisTicks(Math.max(0, ...buckets.flatMap((b) => EVENT_KINDS.map((k) => b.counts[k]))));
   const n = buckets.length;
   const x = (i: number) => left + (n <= 1 ? plotW / 2 : (i * plotW) / (n - 1));
@@ -268,18 +329,29 @@ function chartSvg(ctx: PageContext, unit: 'day' | 'week', buckets: Bucket[], fro
   <text class="chart-label" x="${left + plotW / 2}" y="${H - 6}" text-anchor="middle">${unit === 'week' ? a.week : a.day}</text>
   <text class="chart-label" x="12" y="${top + plotH / 2}" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${a.axisCount}</text>
 </g>
-${EVENT_KINDS.map((k) => html`<g class="chart-series chart-${k}"><title>${a.kinds[k]}</title>
+${EVENT_KINDS.map(
+  (k) => html`<g class="chart-series chart-${k}"><title>${a.kinds[k]}</title>
   <polyline points="${buckets.map((b, i) => `${r1(x(i))},${r1(y(b.counts[k]))}`).join(' ')}"></polyline>
   ${n <= 31 ? buckets.map((b, i) => html`<circle cx="${r1(x(i))}" cy="${r1(y(b.counts[k]))}" r="2.5"></circle>`) : ''}
-</g>`)}
+</g>`,
+)}
 </svg>`;
 }
 
-export function analyticsPage(ctx: PageContext, v: {
-  org: Organization; role: Role; templates: Template[]; templateId: string; days: '30' | '90' | '365'; data: Analytics;
-  /** Credentials whose e-mail stayed in the local outbox (never delivered), and whether mail leaves at all. */
-  localMails?: number; mailMode?: 'smtp' | 'local';
-}): Html {
+export function analyticsPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    role: Role;
+    templates: Template[];
+    templateId: string;
+    days: '30' | '90' | '365';
+    data: Analytics;
+    /** Credentials whose e-mail stayed in the local outbox (never delivered), and whether mail leaves at all. */
+    localMails?: number;
+    mailMode?: 'smtp' | 'local';
+  },
+): Html {
   const { m } = ctx;
   const a = m.analytics;
   const { unit, buckets } = bucketsOf(v.data.days);
@@ -288,7 +360,10 @@ export function analyticsPage(ctx: PageContext, v: {
   const anyEvent = buckets.some((b) => EVENT_KINDS.some((k) => b.counts[k] > 0));
   const templateChoices = [{ value: '', label: a.allTemplates }, ...v.templates.map((t) => ({ value: t.id, label: pick(t.content.name, ctx.locale) }))];
   const periodChoices = (['30', '90', '365'] as const).map((d) => ({ value: d, label: a.periods[d] }));
-  return layout(ctx, `${a.title} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${a.title} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.role, current: '/analytics' })}
 <h2>${a.title}</h2>
 <p class="meta">${a.intro}</p>
@@ -317,5 +392,6 @@ ${chartSvg(ctx, unit, buckets, from, to)}
 <thead><tr><th scope="col">${unit === 'week' ? a.week : a.day}</th>${EVENT_KINDS.map((k) => html`<th scope="col">${a.kinds[k]}</th>`)}</tr></thead>
 <tbody>${buckets.map((b) => html`<tr><th scope="row"><time datetime="${b.start}">${fmtSeriesDay(ctx, b.start)}</time></th>${EVENT_KINDS.map((k) => html`<td>${fmtNumber(ctx, b.counts[k])}</td>`)}</tr>`)}</tbody>
 </table>
-</section>`);
+</section>`,
+  );
 }

@@ -35,29 +35,45 @@ export function imageUploadForm(ctx: PageContext, org: Organization, error?: str
 </form>`;
 }
 
-export function imagesPage(ctx: PageContext, v: {
-  org: Organization; standing: Standing; images: ImageMeta[]; baseUrl: URL; notice?: string; state?: FormState;
-}): Html {
+export function imagesPage(
+  ctx: PageContext,
+  v: {
+    org: Organization;
+    standing: Standing;
+    images: ImageMeta[];
+    baseUrl: URL;
+    notice?: string;
+    state?: FormState;
+  },
+): Html {
   const { m } = ctx;
   const fieldError = v.state?.errors?.['image'];
-  return layout(ctx, `${m.images.title} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${m.images.title} · ${v.org.name}`,
+    html`
 <p class="breadcrumb"><a href="/console">${m.console.title}</a> › <a href="/console/${v.org.slug}">${v.org.name}</a></p>
 <h1>${m.images.title}</h1>
 <p class="lead">${m.images.intro}</p>
 ${notice(v.notice)}
 ${errorSummary(ctx, v.state?.general ?? [])}
-${v.images.length
-  ? html`<table>
+${
+  v.images.length
+    ? html`<table>
 <thead><tr><th scope="col">${m.images.preview}</th><th scope="col">${m.images.format}</th><th scope="col">${m.images.dimensions}</th><th scope="col">${m.images.weight}</th><th scope="col">${m.common.created}</th><th scope="col">${m.images.address}</th></tr></thead>
-<tbody>${v.images.map((i) => html`<tr>
+<tbody>${v.images.map(
+        (i) => html`<tr>
 <td><img src="${imagePath(v.org.slug, i.id)}" alt="${format(m.images.alt, { width: i.width, height: i.height })}" ${thumbSize(i)} loading="lazy"></td>
 <td>${i.contentType === 'image/png' ? 'PNG' : 'JPEG'}</td>
 <td>${i.width} × ${i.height}</td>
 <td>${kib(ctx, i.byteSize)}</td>
 <td>${fmtDate(ctx, i.createdAt)}</td>
-<td><code>${imageUrl(v.baseUrl, v.org.slug, i.id)}</code></td></tr>`)}</tbody>
+<td><code>${imageUrl(v.baseUrl, v.org.slug, i.id)}</code></td></tr>`,
+      )}</tbody>
 </table>`
-  : html`<p>${m.images.empty}</p>`}
+    : html`<p>${m.images.empty}</p>`
+}
 <h2 id="h-upload">${m.images.upload}</h2>
-${imageUploadForm(ctx, v.org, fieldError)}`);
+${imageUploadForm(ctx, v.org, fieldError)}`,
+  );
 }

@@ -1,5 +1,12 @@
 import {
-  FIELD_TYPES, TEMPLATE_KINDS, VALIDITY_UNITS, type Template, type TemplateContent, type TemplateKind, type ImageMeta } from '../../domain/templates/model.js';
+  FIELD_TYPES,
+  TEMPLATE_KINDS,
+  VALIDITY_UNITS,
+  type Template,
+  type TemplateContent,
+  type TemplateKind,
+  type ImageMeta,
+} from '../../domain/templates/model.js';
 import { LIMITS, pick } from '../../domain/templates/manage-templates.js';
 import { type Standing, can } from '../../domain/shared/policies.js';
 import { format } from '../../i18n/t.js';
@@ -13,7 +20,6 @@ export const SKILL_COLUMNS = ['name', 'frameworkUri', 'code'] as const;
 export const FIELD_COLUMNS = ['key', 'label.fr', 'label.en', 'type', 'required'] as const;
 
 export type FormValues = Record<string, string | undefined>;
-
 
 /** How many rows of a repeated group (`skills`, `fields`) the form needs for these values. */
 /**
@@ -32,7 +38,13 @@ export function rowCount(values: FormValues, prefix: 'skills' | 'fields', { max,
 
 /** The editor's values of a saved template (the inverse of the routes' form parser). */
 export function formValuesOf(kind: TemplateKind, c: TemplateContent): FormValues {
-  const v: FormValues = { kind, imageId: c.imageId ?? '', 'validity.unit': c.validity.unit, 'validity.n': c.validity.n === null ? '' : String(c.validity.n), defaultLocale: c.defaultLocale };
+  const v: FormValues = {
+    kind,
+    imageId: c.imageId ?? '',
+    'validity.unit': c.validity.unit,
+    'validity.n': c.validity.n === null ? '' : String(c.validity.n),
+    defaultLocale: c.defaultLocale,
+  };
   for (const l of ['fr', 'en'] as const) {
     v[`name.${l}`] = c.name[l] ?? '';
     v[`description.${l}`] = c.description[l] ?? '';
@@ -91,15 +103,24 @@ function checkbox(o: { name: string; label: string; checked: boolean; error?: st
 </div>`;
 }
 
-const languageChoices = [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }];
+const languageChoices = [
+  { value: 'fr', label: 'Français' },
+  { value: 'en', label: 'English' },
+];
 
 // ---- List --------------------------------------------------------------------------------------------------
 
-export function templatesListPage(ctx: PageContext, v: { org: Organization; standing: Standing; templates: Template[]; status: 'active' | 'archived'; notice?: string }): Html {
+export function templatesListPage(
+  ctx: PageContext,
+  v: { org: Organization; standing: Standing; templates: Template[]; status: 'active' | 'archived'; notice?: string },
+): Html {
   const { m } = ctx;
   const t = m.templates;
   const base = `/console/${v.org.slug}/templates`;
-  return layout(ctx, `${t.title} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${t.title} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 ${notice(v.notice)}
 <h2>${t.title}</h2>
@@ -109,17 +130,24 @@ ${can(v.standing, 'templates.edit') ? html`<p><a class="button" href="${base}/ne
   <li><a href="${base}"${v.status === 'active' ? html` aria-current="page"` : ''}>${t.filterActive}</a></li>
   <li><a href="${base}?status=archived"${v.status === 'archived' ? html` aria-current="page"` : ''}>${t.filterArchived}</a></li>
 </ul></nav>
-${v.templates.length ? html`<table>
+${
+  v.templates.length
+    ? html`<table>
 <thead><tr><th scope="col">${t.name}</th><th scope="col">${t.kind}</th><th scope="col">${t.version}</th><th scope="col">${t.statusLabel}</th><th scope="col">${t.updated}</th>${can(v.standing, 'credentials.issue') && v.status === 'active' ? html`<th scope="col">${m.common.actions}</th>` : ''}</tr></thead>
-<tbody>${v.templates.map((tp) => html`<tr>
+<tbody>${v.templates.map(
+        (tp) => html`<tr>
   <td><a href="${base}/${tp.id}">${pick(tp.content.name, ctx.locale)}</a></td>
   <td>${t.kinds[tp.kind]}</td>
   <td>${tp.version}</td>
   <td><span class="tag${tp.status === 'active' ? ' tag-ok' : ''}">${t.status[tp.status]}</span></td>
   <td>${fmtDate(ctx, tp.updatedAt)}</td>
   ${can(v.standing, 'credentials.issue') && v.status === 'active' ? html`<td><a href="${base}/${tp.id}/issue">${t.issue}<span class="visually-hidden"> (${pick(tp.content.name, ctx.locale)})</span></a></td>` : ''}
-</tr>`)}</tbody>
-</table>` : html`<p>${v.status === 'archived' ? t.noneArchived : t.none}</p>`}`);
+</tr>`,
+      )}</tbody>
+</table>`
+    : html`<p>${v.status === 'archived' ? t.noneArchived : t.none}</p>`
+}`,
+  );
 }
 
 // ---- Preview -----------------------------------------------------------------------------------------------
@@ -157,9 +185,20 @@ export interface EditorView {
 
 function mergeFieldList(ctx: PageContext, values: FormValues): Html {
   const t = ctx.m.templates;
-  const names: [string, string][] = ctx.locale === 'fr'
-    ? [['nom', t.merge.nom], ['titre', t.merge.titre], ['organisation', t.merge.organisation], ['lien', t.merge.lien]]
-    : [['name', t.merge.nom], ['credential', t.merge.titre], ['organization', t.merge.organisation], ['link', t.merge.lien]];
+  const names: [string, string][] =
+    ctx.locale === 'fr'
+      ? [
+          ['nom', t.merge.nom],
+          ['titre', t.merge.titre],
+          ['organisation', t.merge.organisation],
+          ['lien', t.merge.lien],
+        ]
+      : [
+          ['name', t.merge.nom],
+          ['credential', t.merge.titre],
+          ['organization', t.merge.organisation],
+          ['link', t.merge.lien],
+        ];
   const keys = Object.entries(values)
     .filter(([k, v]) => /^fields\.\d+\.key$/.test(k) && v && /^[a-z][a-z0-9_]{0,39}$/.test(v.trim().toLowerCase()))
     .map(([, v]) => v!.trim().toLowerCase());
@@ -178,21 +217,38 @@ export function templateEditorPage(ctx: PageContext, v: EditorView): Html {
   const skillRows = rowCount(val, 'skills', { max: LIMITS.skills, minimum: v.rows?.skills });
   const fieldRows = rowCount(val, 'fields', { max: LIMITS.fields, minimum: v.rows?.fields });
   // Without JavaScript: posts what was typed to the preview route, which re-renders the form with one more row (nothing saved).
-  const addButton = (group: 'skills' | 'fields', rows: number, max: number, label: string, anchor: string) => (rows < max
-    ? html`<p class="add-row"><button type="submit" name="add" value="${group}" class="button-secondary" formaction="${base}/preview#${anchor}-${rows + 1}">${label}</button></p>`
-    : '');
-  const imageChoices = [{ value: '', label: t.noImage }, ...v.images.map((i) => ({
-    value: i.id, label: format(t.imageChoice, { format: i.contentType === 'image/png' ? 'PNG' : 'JPEG', width: i.width, height: i.height, date: fmtDate(ctx, i.createdAt) }),
-  }))];
+  const addButton = (group: 'skills' | 'fields', rows: number, max: number, label: string, anchor: string) =>
+    rows < max
+      ? html`<p class="add-row"><button type="submit" name="add" value="${group}" class="button-secondary" formaction="${base}/preview#${anchor}-${rows + 1}">${label}</button></p>`
+      : '';
+  const imageChoices = [
+    { value: '', label: t.noImage },
+    ...v.images.map((i) => ({
+      value: i.id,
+      label: format(t.imageChoice, {
+        format: i.contentType === 'image/png' ? 'PNG' : 'JPEG',
+        width: i.width,
+        height: i.height,
+        date: fmtDate(ctx, i.createdAt),
+      }),
+    })),
+  ];
   const currentImage = val['imageId'] ?? '';
   if (currentImage && !v.images.some((i) => i.id === currentImage)) imageChoices.push({ value: currentImage, label: currentImage });
   const text = (name: string, label: string, max: number) => field({ name, label, value: val[name] ?? '', maxlength: max, error: e[name] });
-  return layout(ctx, `${title} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${title} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 <p class="breadcrumb"><a href="${base}">${t.title}</a></p>
 <h2>${title}</h2>
-${v.template ? html`<p class="meta">${format(t.versionN, { n: v.template.version })} · ${t.kinds[v.template.kind]} · ${t.updated} ${fmtDate(ctx, v.template.updatedAt)}</p>
-<p><a class="button" href="${base}/${v.template.id}/issue">${t.issue}</a></p>` : ''}
+${
+  v.template
+    ? html`<p class="meta">${format(t.versionN, { n: v.template.version })} · ${t.kinds[v.template.kind]} · ${t.updated} ${fmtDate(ctx, v.template.updatedAt)}</p>
+<p><a class="button" href="${base}/${v.template.id}/issue">${t.issue}</a></p>`
+    : ''
+}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <div class="template-editor">
@@ -223,23 +279,29 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
   <fieldset><legend>${t.skills}</legend>
     <p class="hint">${t.skillsHint}</p>
     ${e['skills'] ? html`<p class="error">${e['skills']}</p>` : ''}
-    ${Array.from({ length: skillRows }, (_, i) => html`<fieldset class="row-group" id="skill-${i + 1}"><legend>${format(t.skillRow, { n: i + 1 })}</legend>
+    ${Array.from(
+      { length: skillRows },
+      (_, i) => html`<fieldset class="row-group" id="skill-${i + 1}"><legend>${format(t.skillRow, { n: i + 1 })}</legend>
       ${field({ name: `skills.${i}.name`, label: t.skillName, value: val[`skills.${i}.name`] ?? '', maxlength: LIMITS.skillName, error: e[`skills.${i}.name`] ?? e[`skills.${i}`] })}
       ${field({ name: `skills.${i}.frameworkUri`, label: t.skillUri, type: 'url', value: val[`skills.${i}.frameworkUri`] ?? '', maxlength: 2048, error: e[`skills.${i}.frameworkUri`] })}
       ${field({ name: `skills.${i}.code`, label: t.skillCode, value: val[`skills.${i}.code`] ?? '', maxlength: 100, error: e[`skills.${i}.code`] })}
-    </fieldset>`)}
+    </fieldset>`,
+    )}
     ${addButton('skills', skillRows, LIMITS.skills, t.addSkill, 'skill')}
   </fieldset>
   <fieldset><legend>${t.fields}</legend>
     <p class="hint">${t.fieldsHint}</p>
     ${e['fields'] ? html`<p class="error">${e['fields']}</p>` : ''}
-    ${Array.from({ length: fieldRows }, (_, i) => html`<fieldset class="row-group" id="field-${i + 1}"><legend>${format(t.fieldRow, { n: i + 1 })}</legend>
+    ${Array.from(
+      { length: fieldRows },
+      (_, i) => html`<fieldset class="row-group" id="field-${i + 1}"><legend>${format(t.fieldRow, { n: i + 1 })}</legend>
       ${field({ name: `fields.${i}.key`, label: t.fieldKey, value: val[`fields.${i}.key`] ?? '', maxlength: 40, error: e[`fields.${i}.key`] ?? e[`fields.${i}`] })}
       ${field({ name: `fields.${i}.label.fr`, label: t.fieldLabelFr, value: val[`fields.${i}.label.fr`] ?? '', maxlength: LIMITS.label, error: e[`fields.${i}.label.fr`] })}
       ${field({ name: `fields.${i}.label.en`, label: t.fieldLabelEn, value: val[`fields.${i}.label.en`] ?? '', maxlength: LIMITS.label, error: e[`fields.${i}.label.en`] })}
       ${choice({ name: `fields.${i}.type`, label: t.fieldType, value: val[`fields.${i}.type`] ?? 'text', choices: FIELD_TYPES.map((ft) => ({ value: ft, label: t.fieldTypes[ft] })), error: e[`fields.${i}.type`] })}
       ${checkbox({ name: `fields.${i}.required`, label: t.fieldRequired, checked: val[`fields.${i}.required`] === 'on', error: e[`fields.${i}.required`] })}
-    </fieldset>`)}
+    </fieldset>`,
+    )}
     ${addButton('fields', fieldRows, LIMITS.fields, t.addField, 'field')}
   </fieldset>
   <fieldset><legend>${t.email}</legend>
@@ -258,19 +320,26 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 ${previewPanel(ctx, v.preview)}
 </div>
 ${v.template ? html`<form method="post" action="${base}/${v.template.id}/archive">${csrfField(ctx)}<button type="submit" class="secondary">${t.archive}</button></form>` : ''}
-<script src="/assets/template-preview.js" defer></script>`);
+<script src="/assets/template-preview.js" defer></script>`,
+  );
 }
 
 // ---- Read-only view (reviewers, archived templates) ---------------------------------------------------------
 
-export function templateViewPage(ctx: PageContext, v: { org: Organization; standing: Standing; template: Template; card: Html; notice?: string; state?: FormState }): Html {
+export function templateViewPage(
+  ctx: PageContext,
+  v: { org: Organization; standing: Standing; template: Template; card: Html; notice?: string; state?: FormState },
+): Html {
   const { m } = ctx;
   const t = m.templates;
   const tp = v.template;
   const c = tp.content;
   const base = `/console/${v.org.slug}/templates`;
   const l = ctx.locale;
-  return layout(ctx, `${pick(c.name, l)} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${pick(c.name, l)} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 <p class="breadcrumb"><a href="${base}">${t.title}</a></p>
 <h2>${pick(c.name, l)}</h2>
@@ -290,7 +359,8 @@ ${tp.status === 'archived' && can(v.standing, 'templates.edit') ? html`<form met
 <section aria-labelledby="h-preview" class="template-preview">
   <h2 id="h-preview">${t.preview}</h2>
   ${v.card}
-</section>`);
+</section>`,
+  );
 }
 
 // ---- One-off issuance ------------------------------------------------------------------------------------------
@@ -304,7 +374,10 @@ export function issuePage(ctx: PageContext, v: { org: Organization; standing: St
   const e = v.state?.errors ?? {};
   const base = `/console/${v.org.slug}/templates`;
   const name = pick(c.name, ctx.locale);
-  return layout(ctx, `${t.issueTitle} · ${name} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${t.issueTitle} · ${name} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/templates' })}
 <p class="breadcrumb"><a href="${base}">${t.title}</a> › <a href="${base}/${tp.id}">${name}</a></p>
 <h2>${t.issueTitle} — ${name}</h2>
@@ -319,14 +392,26 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
     ${field({ name: 'learnerId', label: t.learnerId, value: val['learnerId'] ?? '', maxlength: 100, autocomplete: 'off', error: e['learnerId'] })}
     ${choice({ name: 'locale', label: t.recipientLocale, value: val['locale'] ?? c.defaultLocale, choices: languageChoices, error: e['locale'] })}
   </fieldset>
-  ${c.fields.length ? html`<fieldset><legend>${t.fieldValues}</legend>
-    ${c.fields.map((f, i) => field({
-      name: `fields.${i}`, label: `${pick(f.label, ctx.locale) || f.key}${f.required ? ` (${m.common.required})` : ''}`,
-      type: f.type === 'date' ? 'date' : 'text', inputmode: f.type === 'number' ? 'decimal' : undefined,
-      hint: f.type === 'date' ? t.dateHint : f.type === 'number' ? t.numberHint : undefined,
-      maxlength: f.type === 'grade' ? 50 : 500, required: f.required, value: val[`fields.${i}`] ?? '', error: e[`fields.${i}`],
-    }))}
-  </fieldset>` : ''}
+  ${
+    c.fields.length
+      ? html`<fieldset><legend>${t.fieldValues}</legend>
+    ${c.fields.map((f, i) =>
+      field({
+        name: `fields.${i}`,
+        label: `${pick(f.label, ctx.locale) || f.key}${f.required ? ` (${m.common.required})` : ''}`,
+        type: f.type === 'date' ? 'date' : 'text',
+        inputmode: f.type === 'number' ? 'decimal' : undefined,
+        hint: f.type === 'date' ? t.dateHint : f.type === 'number' ? t.numberHint : undefined,
+        maxlength: f.type === 'grade' ? 50 : 500,
+        required: f.required,
+        value: val[`fields.${i}`] ?? '',
+        error: e[`fields.${i}`],
+      }),
+    )}
+  </fieldset>`
+      : ''
+  }
   <button type="submit">${t.issueSubmit}</button>
-</form>`);
+</form>`,
+  );
 }

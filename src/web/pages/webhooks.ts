@@ -28,17 +28,27 @@ export function webhooksPage(ctx: PageContext, v: WebhooksPageView): Html {
   const chosen = new Set<string>((v.state?.values?.['events'] ?? '').split(',').filter(Boolean));
   const eventLabel = (t: WebhookEventType) => w.eventLabels[t];
   const base = `/console/${v.org.slug}/webhooks`;
-  return layout(ctx, `${w.title} · ${v.org.name}`, html`
+  return layout(
+    ctx,
+    `${w.title} · ${v.org.name}`,
+    html`
 ${orgHeader(ctx, v.org, { standing: v.standing, current: '/webhooks' })}
 ${notice(v.notice)}
-${v.secret ? html`<div class="alert alert-ok" role="status"><p>${v.secret.rotated ? w.rotated : w.created}</p>
-<p>${v.secret.webhook.url}</p><p><code class="secret">${v.secret.value}</code></p></div>` : ''}
+${
+  v.secret
+    ? html`<div class="alert alert-ok" role="status"><p>${v.secret.rotated ? w.rotated : w.created}</p>
+<p>${v.secret.webhook.url}</p><p><code class="secret">${v.secret.value}</code></p></div>`
+    : ''
+}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <p>${w.intro}</p>
 <h2>${w.title}</h2>
-${v.webhooks.length ? html`<table>
+${
+  v.webhooks.length
+    ? html`<table>
 <thead><tr><th scope="col">${w.endpoint}</th><th scope="col">${w.events}</th><th scope="col">${m.common.created}</th><th scope="col">${m.common.status}</th><th scope="col">${m.common.actions}</th></tr></thead>
-<tbody>${v.webhooks.map((h) => html`<tr>
+<tbody>${v.webhooks.map(
+        (h) => html`<tr>
   <td><code>${h.url}</code></td>
   <td>${h.events.map((t) => html`<span class="tag" title="${eventLabel(t)}">${t}</span> `)}</td>
   <td>${fmtTime(ctx, h.createdAt)}</td>
@@ -47,8 +57,11 @@ ${v.webhooks.length ? html`<table>
     <form method="post" action="${base}/${h.id}/rotate" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${w.rotate}<span class="visually-hidden"> ${h.url}</span></button></form>
     <form method="post" action="${base}/${h.id}/delete" class="inline">${csrfField(ctx)}<button type="submit" class="small secondary">${w.delete}<span class="visually-hidden"> ${h.url}</span></button></form>
   </td>
-</tr>`)}</tbody>
-</table>` : html`<p>${w.none}</p>`}
+</tr>`,
+      )}</tbody>
+</table>`
+    : html`<p>${w.none}</p>`
+}
 <h2 id="h-new-webhook">${w.addTitle}</h2>
 <p class="hint">${format(w.limit, { max: WEBHOOKS_PER_ORG })}</p>
 <form method="post" action="${base}" aria-labelledby="h-new-webhook">
@@ -62,9 +75,12 @@ ${v.webhooks.length ? html`<table>
 </form>
 <h2>${w.log}</h2>
 <p class="hint">${w.logIntro}</p>
-${v.deliveries.length ? html`<table>
+${
+  v.deliveries.length
+    ? html`<table>
 <thead><tr><th scope="col">${w.time}</th><th scope="col">${w.event}</th><th scope="col">${w.endpoint}</th><th scope="col">${m.common.status}</th><th scope="col">${w.attempts}</th><th scope="col">${w.httpCode}</th><th scope="col">${w.error}</th><th scope="col">${m.common.actions}</th></tr></thead>
-<tbody>${v.deliveries.map((d) => html`<tr data-delivery="${d.id}" data-status="${d.status}">
+<tbody>${v.deliveries.map(
+        (d) => html`<tr data-delivery="${d.id}" data-status="${d.status}">
   <td>${fmtTime(ctx, d.createdAt)}</td>
   <td><code>${d.eventType}</code></td>
   <td><code>${d.url}</code></td>
@@ -73,6 +89,10 @@ ${v.deliveries.length ? html`<table>
   <td>${d.lastStatusCode ?? ''}</td>
   <td>${d.lastError ?? ''}</td>
   <td>${d.status === 'dead' ? html`<form method="post" action="/console/${v.org.slug}/webhook-deliveries/${d.id}/redeliver" class="inline">${csrfField(ctx)}<button type="submit" class="small">${w.redeliver}<span class="visually-hidden"> ${d.eventType} ${fmtTime(ctx, d.createdAt)}</span></button></form>` : ''}</td>
-</tr>`)}</tbody>
-</table>` : html`<p>${w.noDeliveries}</p>`}`);
+</tr>`,
+      )}</tbody>
+</table>`
+    : html`<p>${w.noDeliveries}</p>`
+}`,
+  );
 }

@@ -53,36 +53,61 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
       view.job.status === 'completed' ? repo.listRows(jobId, { limit: RESULT_ROWS }) : [],
     ]);
     const credentialIds = new Map(results.filter((r) => r.credentialRowId).map((r) => [r.rowNo, r.credentialRowId!]));
-    return sendHtml(reply, bulkJobPage(pageContext(request), { org: view.scope.org, role: roleOf(view.scope.standing), view, invalid, excluded, preview, results, credentialIds, ...extra }), status);
+    return sendHtml(
+      reply,
+      bulkJobPage(pageContext(request), {
+        org: view.scope.org,
+        role: roleOf(view.scope.standing),
+        view,
+        invalid,
+        excluded,
+        preview,
+        results,
+        credentialIds,
+        ...extra,
+      }),
+      status,
+    );
   }
 
-  app.get('/console/:slug/bulk', { schema: { ...hide, params: slugParams, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) => renderIndex(request, reply));
+  app.get('/console/:slug/bulk', { schema: { ...hide, params: slugParams, querystring: z.object(lang), response: htmlResponse } }, async (request, reply) =>
+    renderIndex(request, reply),
+  );
 
-  app.post('/console/:slug/bulk', {
-    schema: {
-      ...hide, params: slugParams,
-      // Multipart: fields arrive as strings, the file as a Buffer (src/web/routes/index.ts).
-      body: z.object({ ...csrf, templateId: text(64), file: z.instanceof(Buffer).optional() }),
-      response: { ...redirectResponse, 413: z.string() },
+  app.post(
+    '/console/:slug/bulk',
+    {
+      schema: {
+        ...hide,
+        params: slugParams,
+        // Multipart: fields arrive as strings, the file as a Buffer (src/web/routes/index.ts).
+        body: z.object({ ...csrf, templateId: text(64), file: z.instanceof(Buffer).optional() }),
+        response: { ...redirectResponse, 413: z.string() },
+      },
     },
-  }, async (request, reply) => {
-    const actor = userActor(request);
-    const { slug } = request.params;
-    await authorize(deps, actor, { action: 'credentials.issue', slug });
-    try {
-      if (!request.body.file?.length) throw new AppError('IMPORT_EMPTY');
-      const job = await createImport(deps, actor, { slug, templateId: request.body.templateId, bytes: request.body.file });
-      return reply.redirect(`/console/${slug}/bulk/${job.id}`, 303);
-    } catch (e) {
-      if (!(e instanceof AppError) || e.code === 'NOT_FOUND') throw e;
-      return renderIndex(request, reply, { error: localizedMessage(e, request.locale, request.id), templateId: request.body.templateId }, statusOf(e));
-    }
-  });
+    async (request, reply) => {
+      const actor = userActor(request);
+      const { slug } = request.params;
+      await authorize(deps, actor, { action: 'credentials.issue', slug });
+      try {
+        if (!request.body.file?.length) throw new AppError('IMPORT_EMPTY');
+        const job = await createImport(deps, actor, { slug, templateId: request.body.templateId, bytes: request.body.file });
+        return reply.redirect(`/console/${slug}/bulk/${job.id}`, 303);
+      } catch (e) {
+        if (!(e instanceof AppError) || e.code === 'NOT_FOUND') throw e;
+        return renderIndex(request, reply, { error: localizedMessage(e, request.locale, request.id), templateId: request.body.templateId }, statusOf(e));
+      }
+    },
+  );
 
-  app.get('/console/:slug/bulk/:jobId', { schema: { ...hide, params: jobParams, querystring: z.object({ ...lang, done: z.enum(DONE).optional() }), response: htmlResponse } }, async (request, reply) => {
-    const done = request.query.done;
-    return renderJob(request, reply, { notice: done ? pageContext(request).m.bulk[done] : undefined });
-  });
+  app.get(
+    '/console/:slug/bulk/:jobId',
+    { schema: { ...hide, params: jobParams, querystring: z.object({ ...lang, done: z.enum(DONE).optional() }), response: htmlResponse } },
+    async (request, reply) => {
+      const done = request.query.done;
+      return renderJob(request, reply, { notice: done ? pageContext(request).m.bulk[done] : undefined });
+    },
+  );
 
   /** Runs a change to a draft job; domain errors re-render the job page with the message. */
   async function change(request: FastifyRequest, reply: FastifyReply, work: () => Promise<unknown>, done: (typeof DONE)[number], anchor = '') {
@@ -96,106 +121,153 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
     }
   }
 
-  app.post('/console/:slug/bulk/:jobId/mapping', {
-    schema: { ...hide, params: jobParams, body: z.record(z.string().max(200), z.string().max(100)).refine((o) => Object.keys(o).length <= 300), response: redirectResponse },
-  }, async (request, reply) => {
-    const actor = userActor(request);
-    const { slug, jobId } = request.params;
-    const view = await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
-    const mapping: Record<string, string> = {};
-    view.job.headers.forEach((h, i) => {
-      const v = request.body[`map.${i}`];
-      if (v) mapping[h] = v;
-    });
-    return change(request, reply, () => setMapping(deps, actor, { slug, jobId, mapping }), 'saved');
-  });
+  app.post(
+    '/console/:slug/bulk/:jobId/mapping',
+    {
+      schema: {
+        ...hide,
+        params: jobParams,
+        body: z.record(z.string().max(200), z.string().max(100)).refine((o) => Object.keys(o).length <= 300),
+        response: redirectResponse,
+      },
+    },
+    async (request, reply) => {
+      const actor = userActor(request);
+      const { slug, jobId } = request.params;
+      const view = await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
+      const mapping: Record<string, string> = {};
+      view.job.headers.forEach((h, i) => {
+        const v = request.body[`map.${i}`];
+        if (v) mapping[h] = v;
+      });
+      return change(request, reply, () => setMapping(deps, actor, { slug, jobId, mapping }), 'saved');
+    },
+  );
 
-  app.post('/console/:slug/bulk/:jobId/rows/:rowNo', {
-    schema: { ...hide, params: rowParams, body: z.record(z.string().max(200), z.string().max(2000)).refine((o) => Object.keys(o).length <= 100), response: redirectResponse },
-  }, async (request, reply) => {
-    const actor = userActor(request);
-    const { slug, jobId, rowNo } = request.params;
-    await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
-    const { _csrf, ...values } = request.body;
-    void _csrf;
-    return change(request, reply, () => fixRow(deps, actor, { slug, jobId, rowNo, values }), 'fixed');
-  });
-
-  for (const [action, excluded] of [['exclude', true], ['include', false]] as const) {
-    app.post(`/console/:slug/bulk/:jobId/rows/:rowNo/${action}`, { schema: { ...hide, params: rowParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
+  app.post(
+    '/console/:slug/bulk/:jobId/rows/:rowNo',
+    {
+      schema: {
+        ...hide,
+        params: rowParams,
+        body: z.record(z.string().max(200), z.string().max(2000)).refine((o) => Object.keys(o).length <= 100),
+        response: redirectResponse,
+      },
+    },
+    async (request, reply) => {
       const actor = userActor(request);
       const { slug, jobId, rowNo } = request.params;
       await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
-      return change(request, reply, () => setExcluded(deps, actor, { slug, jobId, rows: { rowNo }, excluded }), 'excludedDone');
-    });
+      const { _csrf, ...values } = request.body;
+      void _csrf;
+      return change(request, reply, () => fixRow(deps, actor, { slug, jobId, rowNo, values }), 'fixed');
+    },
+  );
+
+  for (const [action, excluded] of [
+    ['exclude', true],
+    ['include', false],
+  ] as const) {
+    app.post(
+      `/console/:slug/bulk/:jobId/rows/:rowNo/${action}`,
+      { schema: { ...hide, params: rowParams, body: z.object(csrf), response: redirectResponse } },
+      async (request, reply) => {
+        const actor = userActor(request);
+        const { slug, jobId, rowNo } = request.params;
+        await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
+        return change(request, reply, () => setExcluded(deps, actor, { slug, jobId, rows: { rowNo }, excluded }), 'excludedDone');
+      },
+    );
   }
 
-  app.post('/console/:slug/bulk/:jobId/exclude-invalid', { schema: { ...hide, params: jobParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
-    const actor = userActor(request);
-    const { slug, jobId } = request.params;
-    await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
-    return change(request, reply, () => setExcluded(deps, actor, { slug, jobId, rows: 'invalid', excluded: true }), 'excludedDone');
-  });
+  app.post(
+    '/console/:slug/bulk/:jobId/exclude-invalid',
+    { schema: { ...hide, params: jobParams, body: z.object(csrf), response: redirectResponse } },
+    async (request, reply) => {
+      const actor = userActor(request);
+      const { slug, jobId } = request.params;
+      await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
+      return change(request, reply, () => setExcluded(deps, actor, { slug, jobId, rows: 'invalid', excluded: true }), 'excludedDone');
+    },
+  );
 
-  app.post('/console/:slug/bulk/:jobId/publish', { schema: { ...hide, params: jobParams, body: z.object(csrf), response: redirectResponse } }, async (request, reply) => {
-    const actor = userActor(request);
-    const { slug, jobId } = request.params;
-    await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
-    try {
-      await publishJob(deps, actor, { slug, jobId });
-      return reply.redirect(`/console/${slug}/bulk/${jobId}`, 303);
-    } catch (e) {
-      if (!(e instanceof AppError) || e.code === 'NOT_FOUND' || e.code === 'FORBIDDEN') throw e;
-      return renderJob(request, reply, { error: localizedMessage(e, request.locale, request.id) }, statusOf(e));
-    }
-  });
+  app.post(
+    '/console/:slug/bulk/:jobId/publish',
+    { schema: { ...hide, params: jobParams, body: z.object(csrf), response: redirectResponse } },
+    async (request, reply) => {
+      const actor = userActor(request);
+      const { slug, jobId } = request.params;
+      await getJob(deps, actor, { slug, jobId, action: 'credentials.issue' });
+      try {
+        await publishJob(deps, actor, { slug, jobId });
+        return reply.redirect(`/console/${slug}/bulk/${jobId}`, 303);
+      } catch (e) {
+        if (!(e instanceof AppError) || e.code === 'NOT_FOUND' || e.code === 'FORBIDDEN') throw e;
+        return renderJob(request, reply, { error: localizedMessage(e, request.locale, request.id) }, statusOf(e));
+      }
+    },
+  );
 
   // Live progress as server-sent events: one `progress` event per second until the job completes (or 15 min).
-  app.get('/console/:slug/bulk/:jobId/events', {
-    schema: { ...hide, params: jobParams, response: { 200: z.string().describe('text/event-stream'), 401: z.string(), 404: z.string() } },
-  }, async (request, reply) => {
-    const { slug, jobId } = request.params;
-    const first = await getJob(deps, userActor(request), { slug, jobId });
-    const m = pageContext(request).m;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive',
-    });
-    const send = (view: typeof first) => {
-      const p = progressOf(view.job, view.counts);
-      const label = format(m.bulk.progress, { done: p.done, total: p.total, percent: p.percent });
-      res.write(`event: progress\ndata: ${JSON.stringify({ ...p, label })}\n\n`);
-      return p.status === 'queued' || p.status === 'running';
-    };
-    let open = send(first);
-    const started = Date.now();
-    let closed = false;
-    request.raw.on('close', () => { closed = true; });
-    while (open && !closed && Date.now() - started < SSE_MAX_MS) {
-      await new Promise((r) => setTimeout(r, SSE_TICK_MS));
-      if (closed) break;
-      const job = await deps.store.issuanceJobs.findById(jobId);
-      if (!job) break;
-      open = send({ ...first, job, counts: await deps.store.issuanceJobs.counts(jobId) });
-    }
-    res.end();
-  });
+  app.get(
+    '/console/:slug/bulk/:jobId/events',
+    {
+      schema: { ...hide, params: jobParams, response: { 200: z.string().describe('text/event-stream'), 401: z.string(), 404: z.string() } },
+    },
+    async (request, reply) => {
+      const { slug, jobId } = request.params;
+      const first = await getJob(deps, userActor(request), { slug, jobId });
+      const m = pageContext(request).m;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        connection: 'keep-alive',
+      });
+      const send = (view: typeof first) => {
+        const p = progressOf(view.job, view.counts);
+        const label = format(m.bulk.progress, { done: p.done, total: p.total, percent: p.percent });
+        res.write(`event: progress\ndata: ${JSON.stringify({ ...p, label })}\n\n`);
+        return p.status === 'queued' || p.status === 'running';
+      };
+      let open = send(first);
+      const started = Date.now();
+      let closed = false;
+      request.raw.on('close', () => {
+        closed = true;
+      });
+      while (open && !closed && Date.now() - started < SSE_MAX_MS) {
+        await new Promise((r) => setTimeout(r, SSE_TICK_MS));
+        if (closed) break;
+        const job = await deps.store.issuanceJobs.findById(jobId);
+        if (!job) break;
+        open = send({ ...first, job, counts: await deps.store.issuanceJobs.counts(jobId) });
+      }
+      res.end();
+    },
+  );
 
-  app.get('/console/:slug/bulk/:jobId/results.csv', { schema: { ...hide, params: jobParams, querystring: z.object(lang), response: { 200: z.any(), 401: z.string(), 404: z.string() } } }, async (request, reply) => {
-    const { slug, jobId } = request.params;
-    const view = await getJob(deps, userActor(request), { slug, jobId });
-    const rows = await deps.store.issuanceJobs.listRows(jobId);
-    const awards = await deps.store.awards.byJob(jobId);
-    const ctx = pageContext(request);
-    const table = resultsTable(view, rows, {
-      awards: new Map([...awards].map(([k, a]) => [k, { credentialId: a.credentialId, mailStatus: a.mailStatus }])), locale: request.locale,
-      reason: (code) => rowErrorText(ctx, { target: '', code }),
-    });
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="sceau-lot-${jobId.slice(0, 8)}.csv"`)
-      .header('cache-control', 'no-store')
-      .send(toCsv(table.headers, table.rows));
-  });
+  app.get(
+    '/console/:slug/bulk/:jobId/results.csv',
+    { schema: { ...hide, params: jobParams, querystring: z.object(lang), response: { 200: z.any(), 401: z.string(), 404: z.string() } } },
+    async (request, reply) => {
+      const { slug, jobId } = request.params;
+      const view = await getJob(deps, userActor(request), { slug, jobId });
+      const rows = await deps.store.issuanceJobs.listRows(jobId);
+      const awards = await deps.store.awards.byJob(jobId);
+      const ctx = pageContext(request);
+      const table = resultsTable(view, rows, {
+        awards: new Map([...awards].map(([k, a]) => [k, { credentialId: a.credentialId, mailStatus: a.mailStatus }])),
+        locale: request.locale,
+        reason: (code) => rowErrorText(ctx, { target: '', code }),
+      });
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="sceau-lot-${jobId.slice(0, 8)}.csv"`)
+        .header('cache-control', 'no-store')
+        .send(toCsv(table.headers, table.rows));
+    },
+  );
 };

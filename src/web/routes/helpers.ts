@@ -7,7 +7,16 @@ import type { FormState } from '../pages/auth.js';
 import type { Html } from '../../shared/html.js';
 
 /** Every HTML route documents its response as a string (pages are hidden from the OpenAPI document). */
-export const htmlResponse = { 200: z.string().describe('HTML page'), 400: z.string(), 401: z.string(), 403: z.string(), 404: z.string(), 409: z.string(), 410: z.string(), 429: z.string() };
+export const htmlResponse = {
+  200: z.string().describe('HTML page'),
+  400: z.string(),
+  401: z.string(),
+  403: z.string(),
+  404: z.string(),
+  409: z.string(),
+  410: z.string(),
+  429: z.string(),
+};
 export const redirectResponse = { 303: z.null().describe('Redirect'), ...htmlResponse };
 
 /** Form fields are strings with generous caps; the domain applies the real rules and names the field. */

@@ -38,17 +38,29 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
   app.get('/c/:id', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
     const { award, credential, org } = await open(request, request.method === 'GET');
     // The page presents the stored signed document (never the template, which may have changed since).
-    return sendHtml(reply, holderPage(pageContext(request, { timeZone: org.timeZone }), {
-      award, org, view: credentialView(credential), token: request.query.t || undefined, now: deps.clock.now(), isHolder: !!request.user && request.user.id === award.holderUserId,
-    }));
+    return sendHtml(
+      reply,
+      holderPage(pageContext(request, { timeZone: org.timeZone }), {
+        award,
+        org,
+        view: credentialView(credential),
+        token: request.query.t || undefined,
+        now: deps.clock.now(),
+        isHolder: !!request.user && request.user.id === award.holderUserId,
+      }),
+    );
   });
 
-  app.get('/c/:id/credential.json', {
-    schema: { ...hide, params, querystring, response: { ...htmlResponse, 200: z.string().describe('The signed credential (JSON)') } },
-  }, async (request, reply) => {
-    const { award, document } = await open(request);
-    return sendCredentialFile(reply, award, document);
-  });
+  app.get(
+    '/c/:id/credential.json',
+    {
+      schema: { ...hide, params, querystring, response: { ...htmlResponse, 200: z.string().describe('The signed credential (JSON)') } },
+    },
+    async (request, reply) => {
+      const { award, document } = await open(request);
+      return sendCredentialFile(reply, award, document);
+    },
+  );
 
   app.get('/c/:id/verification', { schema: { ...hide, params, querystring, response: htmlResponse } }, async (request, reply) => {
     const { award, credential, document, org } = await open(request);
@@ -61,7 +73,15 @@ export const holderRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app
     const result = localizeVerification(await deps.verifier.verifyCredential(input), request.locale, { timeZone: org.timeZone });
     // A count, never who verified (no per-verifier data).
     if (request.method === 'GET') await recordCredentialEvent(deps, award, 'verified');
-    return sendHtml(reply, holderVerificationPage(pageContext(request, { timeZone: org.timeZone }), { award, view: credentialView(credential), result, token: request.query.t || undefined }));
+    return sendHtml(
+      reply,
+      holderVerificationPage(pageContext(request, { timeZone: org.timeZone }), {
+        award,
+        view: credentialView(credential),
+        result,
+        token: request.query.t || undefined,
+      }),
+    );
   });
 };
 

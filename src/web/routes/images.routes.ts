@@ -24,29 +24,43 @@ export const imageRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app,
     return sendHtml(reply, imagesPage(pageContext(request), { ...view, baseUrl: deps.baseUrl, ...extra }), status);
   }
 
-  app.get('/console/:slug/images', {
-    schema: { ...hide, params: slugParams, querystring: z.object({ done: z.enum(['uploaded']).optional(), lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse },
-  }, async (request, reply) => {
-    return render(request, reply, request.params.slug, { notice: request.query.done ? pageContext(request).m.images.uploaded : undefined });
-  });
-
-  app.post('/console/:slug/images', {
-    schema: {
-      ...hide, params: slugParams,
-      // multipart: the file arrives as a Buffer; a text field of that name (or a urlencoded form) as a string.
-      body: z.object({ ...csrf, image: z.union([z.instanceof(Buffer), z.string().max(100)]).optional() }),
-      response: { ...redirectResponse, 413: z.string() },
+  app.get(
+    '/console/:slug/images',
+    {
+      schema: {
+        ...hide,
+        params: slugParams,
+        querystring: z.object({ done: z.enum(['uploaded']).optional(), lang: z.enum(['fr', 'en']).optional() }),
+        response: htmlResponse,
+      },
     },
-  }, async (request, reply) => {
-    const actor = userActor(request);
-    const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: request.params.slug });
-    try {
-      const { image } = request.body;
-      if (!Buffer.isBuffer(image)) throw new AppError('IMAGE_UNSUPPORTED', {}, { field: 'image' });
-      await uploadImage(deps, actor, { slug: org.slug, bytes: image });
-      return reply.redirect(`/console/${org.slug}/images?done=uploaded`, 303);
-    } catch (e) {
-      return render(request, reply, org.slug, { state: formState(request, e) }, statusOf(e));
-    }
-  });
+    async (request, reply) => {
+      return render(request, reply, request.params.slug, { notice: request.query.done ? pageContext(request).m.images.uploaded : undefined });
+    },
+  );
+
+  app.post(
+    '/console/:slug/images',
+    {
+      schema: {
+        ...hide,
+        params: slugParams,
+        // multipart: the file arrives as a Buffer; a text field of that name (or a urlencoded form) as a string.
+        body: z.object({ ...csrf, image: z.union([z.instanceof(Buffer), z.string().max(100)]).optional() }),
+        response: { ...redirectResponse, 413: z.string() },
+      },
+    },
+    async (request, reply) => {
+      const actor = userActor(request);
+      const { org } = await authorize(deps, actor, { action: 'templates.edit', slug: request.params.slug });
+      try {
+        const { image } = request.body;
+        if (!Buffer.isBuffer(image)) throw new AppError('IMAGE_UNSUPPORTED', {}, { field: 'image' });
+        await uploadImage(deps, actor, { slug: org.slug, bytes: image });
+        return reply.redirect(`/console/${org.slug}/images?done=uploaded`, 303);
+      } catch (e) {
+        return render(request, reply, org.slug, { state: formState(request, e) }, statusOf(e));
+      }
+    },
+  );
 };

@@ -62,7 +62,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: AppDeps): Pr
       const slug = (request.params as { slug?: unknown } | undefined)?.slug;
       if (!request.user || typeof slug !== 'string' || !request.routeOptions.url?.startsWith('/console/:slug')) return;
       const org = await deps.store.organizations.findBySlug(slug);
-      if (org && await deps.store.memberships.find(org.id, request.user.id)) request.timeZone = org.timeZone;
+      if (org && (await deps.store.memberships.find(org.id, request.user.id))) request.timeZone = org.timeZone;
     });
     await signedIn.register(accountRoutes, { deps });
     await signedIn.register(consoleRoutes, { deps });

@@ -12,47 +12,74 @@ import { acceptInvitation, getInvitationByToken } from '../../domain/organizatio
 export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
 
-  app.get('/invitations/accept', {
-    schema: { ...hide, querystring: z.object({ token: text(200).optional(), lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse },
-  }, async (request, reply) => {
-    reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
-    const ctx = pageContext(request);
-    try {
-      const view = await getInvitationByToken(deps, request.query.token);
-      return sendHtml(reply, invitationPage(ctx, {
-        org: view.org, role: view.invitation.role, email: view.invitation.email, token: request.query.token,
-        hasAccount: view.hasAccount, signedInAs: request.user?.displayName,
-      }));
-    } catch (e) {
-      if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
-      throw e;
-    }
-  });
-
-  app.post('/invitations/accept', {
-    schema: {
-      ...hide,
-      body: z.object({ ...csrf, token: text(200), displayName: text(500).optional(), password: text(1024).optional(), username: text(500).optional() }),
-      response: redirectResponse,
+  app.get(
+    '/invitations/accept',
+    {
+      schema: { ...hide, querystring: z.object({ token: text(200).optional(), lang: z.enum(['fr', 'en']).optional() }), response: htmlResponse },
     },
-  }, async (request, reply) => {
-    reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
-    const ctx = pageContext(request);
-    try {
-      const result = await acceptInvitation(deps, {
-        token: request.body.token, actor: request.user ? userActor(request) : undefined,
-        displayName: request.body.displayName, password: request.body.password, ip: request.ip,
-      });
-      if (result.session) setSessionCookie(reply, deps, result.session.token);
-      return reply.redirect(`/console/${result.org.slug}`, 303);
-    } catch (e) {
-      if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
-      const view = await getInvitationByToken(deps, request.body.token).catch(() => undefined);
-      if (!view) return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
-      return sendHtml(reply, invitationPage(ctx, {
-        org: view.org, role: view.invitation.role, email: view.invitation.email, token: request.body.token, hasAccount: view.hasAccount,
-        signedInAs: request.user?.displayName, state: formState(request, e, { displayName: request.body.displayName ?? '' }),
-      }), statusOf(e));
-    }
-  });
+    async (request, reply) => {
+      reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
+      const ctx = pageContext(request);
+      try {
+        const view = await getInvitationByToken(deps, request.query.token);
+        return sendHtml(
+          reply,
+          invitationPage(ctx, {
+            org: view.org,
+            role: view.invitation.role,
+            email: view.invitation.email,
+            token: request.query.token,
+            hasAccount: view.hasAccount,
+            signedInAs: request.user?.displayName,
+          }),
+        );
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
+        throw e;
+      }
+    },
+  );
+
+  app.post(
+    '/invitations/accept',
+    {
+      schema: {
+        ...hide,
+        body: z.object({ ...csrf, token: text(200), displayName: text(500).optional(), password: text(1024).optional(), username: text(500).optional() }),
+        response: redirectResponse,
+      },
+    },
+    async (request, reply) => {
+      reply.header('referrer-policy', 'strict-origin'); // not no-referrer: Chromium would then send `Origin: null` and the form POST fails the CSRF origin check
+      const ctx = pageContext(request);
+      try {
+        const result = await acceptInvitation(deps, {
+          token: request.body.token,
+          actor: request.user ? userActor(request) : undefined,
+          displayName: request.body.displayName,
+          password: request.body.password,
+          ip: request.ip,
+        });
+        if (result.session) setSessionCookie(reply, deps, result.session.token);
+        return reply.redirect(`/console/${result.org.slug}`, 303);
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
+        const view = await getInvitationByToken(deps, request.body.token).catch(() => undefined);
+        if (!view) return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
+        return sendHtml(
+          reply,
+          invitationPage(ctx, {
+            org: view.org,
+            role: view.invitation.role,
+            email: view.invitation.email,
+            token: request.body.token,
+            hasAccount: view.hasAccount,
+            signedInAs: request.user?.displayName,
+            state: formState(request, e, { displayName: request.body.displayName ?? '' }),
+          }),
+          statusOf(e),
+        );
+      }
+    },
+  );
 };

@@ -22,7 +22,13 @@ function runCli(args: string[], dataDir: string): Promise<{ code: number | null;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), SCEAU_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEFAULT_LOCALE: 'en' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        SCEAU_DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        DEFAULT_LOCALE: 'en',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -72,14 +78,24 @@ describe('CLI → VC-API → rotation (SQLite)', () => {
     let { deps, app: a } = await start();
     const did = 'did:web:localhost%3A3000:orgs:academie';
     const res = await a.inject({
-      method: 'POST', url: '/credentials/issue', headers: { authorization: `Bearer ${apiKey}` },
+      method: 'POST',
+      url: '/credentials/issue',
+      headers: { authorization: `Bearer ${apiKey}` },
       payload: {
         credential: {
           '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-          type: ['VerifiableCredential', 'OpenBadgeCredential'], name: 'Badge CLI',
+          type: ['VerifiableCredential', 'OpenBadgeCredential'],
+          name: 'Badge CLI',
           credentialSubject: {
-            type: ['AchievementSubject'], id: 'did:example:learner',
-            achievement: { id: 'urn:uuid:7d3c1f52-7f0e-4bf4-9a55-1a1c1b1d1e1f', type: ['Achievement'], name: 'Badge CLI', description: 'Issued by the CLI test.', criteria: { narrative: 'Run the test.' } },
+            type: ['AchievementSubject'],
+            id: 'did:example:learner',
+            achievement: {
+              id: 'urn:uuid:7d3c1f52-7f0e-4bf4-9a55-1a1c1b1d1e1f',
+              type: ['Achievement'],
+              name: 'Badge CLI',
+              description: 'Issued by the CLI test.',
+              criteria: { narrative: 'Run the test.' },
+            },
           },
         },
       },
@@ -95,8 +111,13 @@ describe('CLI → VC-API → rotation (SQLite)', () => {
     expect(bad.stderr).toContain('organisation "nowhere" not found');
     const rotated = await runCli(['key:rotate', '--org', 'academie'], dataDir);
     expect(rotated.code, rotated.stderr).toBe(0);
-    expect(rotated.stdout).toMatch(/retired \(still listed\): did:web:localhost%3A3000:orgs:academie#z6Mk\w+\n {2}signing now: {12}did:web:localhost%3A3000:orgs:academie#z6Mk\w+/);
-    const profile = await runCli(['org:profile', '--org', 'academie', '--url', 'https://academie.example.org', '--email', 'contact@academie.example.org'], dataDir);
+    expect(rotated.stdout).toMatch(
+      /retired \(still listed\): did:web:localhost%3A3000:orgs:academie#z6Mk\w+\n {2}signing now: {12}did:web:localhost%3A3000:orgs:academie#z6Mk\w+/,
+    );
+    const profile = await runCli(
+      ['org:profile', '--org', 'academie', '--url', 'https://academie.example.org', '--email', 'contact@academie.example.org'],
+      dataDir,
+    );
     expect(profile.code, profile.stderr).toBe(0);
     const badUrl = await runCli(['org:profile', '--org', 'academie', '--url', 'ftp://x'], dataDir);
     expect(badUrl.code).toBe(1);
@@ -107,7 +128,9 @@ describe('CLI → VC-API → rotation (SQLite)', () => {
     expect(doc.assertionMethod).toHaveLength(2);
     expect(doc.assertionMethod[1]).toBe(first['proof'][0].verificationMethod);
     const again = await a.inject({
-      method: 'POST', url: '/credentials/issue', headers: { authorization: `Bearer ${apiKey}` },
+      method: 'POST',
+      url: '/credentials/issue',
+      headers: { authorization: `Bearer ${apiKey}` },
       payload: { credential: { ...first, id: undefined, proof: undefined, issuer: undefined, credentialStatus: undefined } },
     });
     expect(again.statusCode, again.body).toBe(201);

@@ -23,9 +23,13 @@ describe('VCDM conformance at issuance', () => {
     await t.close();
   });
 
-  const issue = (credential: object) => t.app.inject({
-    method: 'POST', url: '/credentials/issue', headers: { authorization: `Bearer ${key}`, 'accept-language': 'en' }, payload: { credential },
-  });
+  const issue = (credential: object) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/credentials/issue',
+      headers: { authorization: `Bearer ${key}`, 'accept-language': 'en' },
+      payload: { credential },
+    });
 
   it.each([
     ['an untyped refreshService', { refreshService: { id: 'https://example.org/refresh' } }],
@@ -34,7 +38,15 @@ describe('VCDM conformance at issuance', () => {
     ['a credentialSchema whose id is not a URL', { credentialSchema: { id: 'schema.json', type: 'JsonSchema' } }],
     ['relatedResource given as strings', { relatedResource: ['https://example.org/a.png'] }],
     ['a relatedResource without id', { relatedResource: [{ digestSRI: digest }] }],
-    ['duplicate relatedResource ids', { relatedResource: [{ id: 'https://example.org/a', digestSRI: digest }, { id: 'https://example.org/a', digestSRI: digest }] }],
+    [
+      'duplicate relatedResource ids',
+      {
+        relatedResource: [
+          { id: 'https://example.org/a', digestSRI: digest },
+          { id: 'https://example.org/a', digestSRI: digest },
+        ],
+      },
+    ],
     ['a relatedResource without digest', { relatedResource: [{ id: 'https://example.org/a' }] }],
   ])('refuses %s with a clear error and stores nothing', async (_label, extra) => {
     const before = (await t.container.handle.db.selectFrom('credentials').select('id').execute()).length;

@@ -37,7 +37,9 @@ export async function stockVerify(deps: Pick<AppDeps, 'resolveOwnDid' | 'getOwnS
   const documentLoader = stockLoader(deps);
   const suite = new DataIntegrityProof({ cryptosuite });
   return vc.verifyCredential({
-    credential, suite, documentLoader,
+    credential,
+    suite,
+    documentLoader,
     checkStatus: (options: Record<string, unknown>) => checkStatus({ ...options, suite, documentLoader, verifyBitstringStatusListCredential: true }),
   }) as Promise<StockResult>;
 }

@@ -66,10 +66,18 @@ function caseArbitrary(): fc.Arbitrary<Case> {
       return { kind: 'proof removed', doc: d, expect: ['PROOF_MISSING'] };
     }),
     fc.constant(null).map((): Case => ({ kind: 'proof duplicated', doc: { ...clone(), proof: [proof(), proof()] }, expect: ['PROOF_DUPLICATE'] })),
-    fc.constant(null).map((): Case => ({ kind: 'type without VerifiableCredential', doc: { ...clone(), type: ['OpenBadgeCredential'] }, expect: ['TYPE_INVALID'] })),
-    word.map((w): Case => ({ kind: 'type: an undefined term added', doc: { ...clone(), type: ['VerifiableCredential', 'OpenBadgeCredential', `Zz${w}`] }, expect: ['UNDEFINED_TERM'] })),
+    fc
+      .constant(null)
+      .map((): Case => ({ kind: 'type without VerifiableCredential', doc: { ...clone(), type: ['OpenBadgeCredential'] }, expect: ['TYPE_INVALID'] })),
+    word.map((w): Case => ({
+      kind: 'type: an undefined term added',
+      doc: { ...clone(), type: ['VerifiableCredential', 'OpenBadgeCredential', `Zz${w}`] },
+      expect: ['UNDEFINED_TERM'],
+    })),
     // (Not AchievementCredential: OB 3.0 defines it as an alias of OpenBadgeCredential — the same IRI, the same RDF.)
-    fc.constantFrom('EndorsementCredential', 'VerifiablePresentation').map((t): Case => ({ kind: 'type: another defined type', doc: { ...clone(), type: ['VerifiableCredential', t] }, expect: ['SIGNATURE_INVALID'] })),
+    fc
+      .constantFrom('EndorsementCredential', 'VerifiablePresentation')
+      .map((t): Case => ({ kind: 'type: another defined type', doc: { ...clone(), type: ['VerifiableCredential', t] }, expect: ['SIGNATURE_INVALID'] })),
     fc.record({ w: word, value: fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean()), pick: fc.nat() }).map(({ w, value, pick }): Case => {
       const d = clone();
       const paths = objectPaths(d);
@@ -87,11 +95,34 @@ function caseArbitrary(): fc.Arbitrary<Case> {
       const extra = shape === 'deep' ? [nestedContexts(1000)] : Array.from({ length: 1000 }, (_, i) => ({ [`t${i}`]: `urn:t${i}` }));
       return { kind: `1,000 nested contexts (${shape})`, doc: { ...clone(), '@context': [...ctx, ...extra] }, expect: ['CONTEXT_TOO_COMPLEX'] };
     }),
-    fc.oneof(fc.string({ maxLength: 30 }).map((s) => `not a uri ${s}`), fc.constantFrom('', '12345', 'urn uuid', 'http//x', ' https://a.example', 'https://a.example/ b'), fc.integer().map(String))
+    fc
+      .oneof(
+        fc.string({ maxLength: 30 }).map((s) => `not a uri ${s}`),
+        fc.constantFrom('', '12345', 'urn uuid', 'http//x', ' https://a.example', 'https://a.example/ b'),
+        fc.integer().map(String),
+      )
       .map((id): Case => ({ kind: 'id not a URI', doc: { ...clone(), id }, expect: ['ID_INVALID'] })),
-    fc.constantFrom(17, true, null, {}, [], 'tomorrow', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01', '2026-01-01T25:00:00Z', '2026-01-01T00:00:00', '01/02/2027', '2026-01-01T00:00:00+25:00', '')
+    fc
+      .constantFrom(
+        17,
+        true,
+        null,
+        {},
+        [],
+        'tomorrow',
+        '2026-13-01T00:00:00Z',
+        '2026-02-30T00:00:00Z',
+        '2026-01-01',
+        '2026-01-01T25:00:00Z',
+        '2026-01-01T00:00:00',
+        '01/02/2027',
+        '2026-01-01T00:00:00+25:00',
+        '',
+      )
       .map((v): Case => ({ kind: 'validUntil malformed', doc: { ...clone(), validUntil: v }, expect: ['DATE_INVALID'] })),
-    fc.constantFrom('tomorrow', '2025-02-29T00:00:00Z', 42).map((v): Case => ({ kind: 'validFrom malformed', doc: { ...clone(), validFrom: v }, expect: ['DATE_INVALID'] })),
+    fc
+      .constantFrom('tomorrow', '2025-02-29T00:00:00Z', 42)
+      .map((v): Case => ({ kind: 'validFrom malformed', doc: { ...clone(), validFrom: v }, expect: ['DATE_INVALID'] })),
     fc.constant(null).map((): Case => {
       const d = clone();
       delete d['issuer'];
@@ -103,12 +134,30 @@ function caseArbitrary(): fc.Arbitrary<Case> {
       delete d['credentialSubject'];
       return { kind: 'subject removed', doc: d, expect: ['SUBJECT_MISSING'] };
     }),
-    fc.constantFrom('z0OIl', 'x123', 'zzzzzz', '', 'z').map((v): Case => ({ kind: 'proofValue garbled', doc: { ...clone(), proof: [{ ...proof(), proofValue: v }] }, expect: ['PROOF_VALUE_MALFORMED', 'SIGNATURE_INVALID'] })),
-    fc.constantFrom('authentication', 'capabilityInvocation', 'assertion').map((v): Case => ({ kind: 'proofPurpose changed', doc: { ...clone(), proof: [{ ...proof(), proofPurpose: v }] }, expect: ['PROOF_PURPOSE_INVALID'] })),
-    fc.constantFrom('eddsa-rdf-2022', 'eddsa-2022', 'bbs-2023').map((v): Case => ({ kind: 'unknown cryptosuite', doc: { ...clone(), proof: [{ ...proof(), cryptosuite: v }] }, expect: ['NO_KNOWN_PROOF'] })),
-    fc.constantFrom('did:example:123#k', 'did:key:zNotAKey#zNotAKey', `${OWN_DID}#nope`, 'urn:uuid:1234').map((v): Case => ({ kind: 'verificationMethod changed', doc: { ...clone(), proof: [{ ...proof(), verificationMethod: v }] }, expect: ['VERIFICATION_METHOD_UNRESOLVABLE'] })),
-    fc.constantFrom('2025-09-01', 'yesterday').map((v): Case => ({ kind: 'proof created malformed', doc: { ...clone(), proof: [{ ...proof(), created: v }] }, expect: ['PROOF_MALFORMED'] })),
-    fc.constant(null).map((): Case => ({ kind: 'first context not VC', doc: { ...clone(), '@context': [...(signed['@context'] as string[])].reverse() }, expect: ['CONTEXT_INVALID'] })),
+    fc.constantFrom('z0OIl', 'x123', 'zzzzzz', '', 'z').map((v): Case => ({
+      kind: 'proofValue garbled',
+      doc: { ...clone(), proof: [{ ...proof(), proofValue: v }] },
+      expect: ['PROOF_VALUE_MALFORMED', 'SIGNATURE_INVALID'],
+    })),
+    fc
+      .constantFrom('authentication', 'capabilityInvocation', 'assertion')
+      .map((v): Case => ({ kind: 'proofPurpose changed', doc: { ...clone(), proof: [{ ...proof(), proofPurpose: v }] }, expect: ['PROOF_PURPOSE_INVALID'] })),
+    fc
+      .constantFrom('eddsa-rdf-2022', 'eddsa-2022', 'bbs-2023')
+      .map((v): Case => ({ kind: 'unknown cryptosuite', doc: { ...clone(), proof: [{ ...proof(), cryptosuite: v }] }, expect: ['NO_KNOWN_PROOF'] })),
+    fc.constantFrom('did:example:123#k', 'did:key:zNotAKey#zNotAKey', `${OWN_DID}#nope`, 'urn:uuid:1234').map((v): Case => ({
+      kind: 'verificationMethod changed',
+      doc: { ...clone(), proof: [{ ...proof(), verificationMethod: v }] },
+      expect: ['VERIFICATION_METHOD_UNRESOLVABLE'],
+    })),
+    fc
+      .constantFrom('2025-09-01', 'yesterday')
+      .map((v): Case => ({ kind: 'proof created malformed', doc: { ...clone(), proof: [{ ...proof(), created: v }] }, expect: ['PROOF_MALFORMED'] })),
+    fc.constant(null).map((): Case => ({
+      kind: 'first context not VC',
+      doc: { ...clone(), '@context': [...(signed['@context'] as string[])].reverse() },
+      expect: ['CONTEXT_INVALID'],
+    })),
   );
 }
 
@@ -116,19 +165,21 @@ describe('F4 malformed credentials', () => {
   it(`${RUNS} mutations: verified:false with the expected code, no crash, no fetch`, async () => {
     const byKind = new Map<string, number>();
     const failures: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(caseArbitrary(), async (c) => {
-        byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
-        const r = await verifier.verifyCredential(c.doc);
-        const codes = r.errors.map((e) => e.code);
-        const ok = r.verified === false && c.expect.some((code) => codes.includes(code)) && r.log.every((s) => typeof s.id === 'string');
-        if (!ok && failures.length < 20) failures.push(`${c.kind}: verified=${r.verified} errors=${codes.join(',')}`);
-        return ok;
-      }),
-      seeded({ numRuns: RUNS, endOnFailure: false }),
-    ).catch((err: unknown) => {
-      failures.push(String(err).slice(0, 2000));
-    });
+    await fc
+      .assert(
+        fc.asyncProperty(caseArbitrary(), async (c) => {
+          byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
+          const r = await verifier.verifyCredential(c.doc);
+          const codes = r.errors.map((e) => e.code);
+          const ok = r.verified === false && c.expect.some((code) => codes.includes(code)) && r.log.every((s) => typeof s.id === 'string');
+          if (!ok && failures.length < 20) failures.push(`${c.kind}: verified=${r.verified} errors=${codes.join(',')}`);
+          return ok;
+        }),
+        seeded({ numRuns: RUNS, endOnFailure: false }),
+      )
+      .catch((err: unknown) => {
+        failures.push(String(err).slice(0, 2000));
+      });
     console.info(`[F4] kinds: ${[...byKind].map(([k, n]) => `${k} ${n}`).join('; ')}`);
     expect(failures).toEqual([]);
     expect(byKind.size).toBeGreaterThanOrEqual(18);

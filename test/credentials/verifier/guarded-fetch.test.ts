@@ -72,7 +72,27 @@ const fakeDns = (table: Record<string, string[]>) => async (host: string) => {
 
 describe('address checks', () => {
   it('only public unicast addresses pass', () => {
-    for (const ip of ['127.0.0.1', '127.8.9.10', '::1', '10.0.0.5', '172.16.3.4', '192.168.1.1', '169.254.169.254', 'fd00:ec2::254', 'fe80::1', '100.64.0.1', '0.0.0.0', '::', '224.0.0.1', '255.255.255.255', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '192.0.2.1', '198.18.0.1', 'not an ip']) {
+    for (const ip of [
+      '127.0.0.1',
+      '127.8.9.10',
+      '::1',
+      '10.0.0.5',
+      '172.16.3.4',
+      '192.168.1.1',
+      '169.254.169.254',
+      'fd00:ec2::254',
+      'fe80::1',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+      '192.0.2.1',
+      '198.18.0.1',
+      'not an ip',
+    ]) {
       expect(isPublicAddress(ip), ip).toBe(false);
     }
     for (const ip of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPublicAddress(ip), ip).toBe(true);
@@ -81,7 +101,15 @@ describe('address checks', () => {
   it('refuses loopback, private, link-local and metadata targets without connecting', async () => {
     const before = connections;
     const fetchJson = createGuardedFetch({
-      lookup: fakeDns({ 'loop.test': ['127.0.0.1'], 'meta.test': ['169.254.169.254'], 'lan.test': ['10.1.2.3'], 'v6.test': ['::1'], 'ula.test': ['fd00:ec2::254'], 'mixed.test': ['93.184.216.34', '127.0.0.1'], 'mapped.test': ['::ffff:127.0.0.1'] }),
+      lookup: fakeDns({
+        'loop.test': ['127.0.0.1'],
+        'meta.test': ['169.254.169.254'],
+        'lan.test': ['10.1.2.3'],
+        'v6.test': ['::1'],
+        'ula.test': ['fd00:ec2::254'],
+        'mixed.test': ['93.184.216.34', '127.0.0.1'],
+        'mapped.test': ['::ffff:127.0.0.1'],
+      }),
     });
     const port = (server.address() as AddressInfo).port;
     for (const host of ['loop.test', 'meta.test', 'lan.test', 'v6.test', 'ula.test', 'mixed.test', 'mapped.test']) {

@@ -12,7 +12,17 @@ import { loadVector, readVector } from './support.js';
 import type { Organization } from '../../../src/domain/organizations/model.js';
 
 const system = { kind: 'system' } as const;
-type Body = { verified: boolean; format: string; checks: string[]; log: { id: string; valid: boolean; code: string; message: string }[]; errors: { code: string; message: string }[]; warnings: { code: string }[]; credential?: Record<string, unknown>; presentation?: unknown; nested?: { verified: boolean }[] };
+type Body = {
+  verified: boolean;
+  format: string;
+  checks: string[];
+  log: { id: string; valid: boolean; code: string; message: string }[];
+  errors: { code: string; message: string }[];
+  warnings: { code: string }[];
+  credential?: Record<string, unknown>;
+  presentation?: unknown;
+  nested?: { verified: boolean }[];
+};
 
 describe('VC-API verify routes', () => {
   let t: TestApp;
@@ -22,11 +32,14 @@ describe('VC-API verify routes', () => {
   beforeAll(async () => {
     t = await createTestApp();
     org = await t.createOrg({ name: 'Institut Mercier', slug: 'mercier' });
-    const r = await issueOpenBadge(t.container.deps, system, { slug: org.slug, badge: {
-      recipient: { email: 'apprenant@example.org' },
-      achievement: { name: 'Secourisme', description: 'Premiers secours.', criteria: { narrative: 'Évaluation pratique.' } },
-      jwt: true,
-    } });
+    const r = await issueOpenBadge(t.container.deps, system, {
+      slug: org.slug,
+      badge: {
+        recipient: { email: 'apprenant@example.org' },
+        achievement: { name: 'Secourisme', description: 'Premiers secours.', criteria: { narrative: 'Évaluation pratique.' } },
+        jwt: true,
+      },
+    });
     issued = { document: r.document, jwt: r.jwt, id: (JSON.parse(r.document) as { id: string }).id };
   });
   afterAll(async () => {
@@ -46,8 +59,13 @@ describe('VC-API verify routes', () => {
     expect(res.body.verified).toBe(true);
     expect(res.body.format).toBe('ldp');
     expect(Object.fromEntries(res.body.log.map((s) => [s.id, s.code]))).toMatchObject({
-      schema: 'SCHEMA_VALID', valid_signature: 'SIGNATURE_INTACT', issuer_binding: 'ISSUER_BOUND', registered_issuer: 'ISSUER_REGISTERED',
-      validity_start: 'VALIDITY_STARTED', revocation_status: 'NOT_REVOKED', suspension_status: 'NOT_SUSPENDED',
+      schema: 'SCHEMA_VALID',
+      valid_signature: 'SIGNATURE_INTACT',
+      issuer_binding: 'ISSUER_BOUND',
+      registered_issuer: 'ISSUER_REGISTERED',
+      validity_start: 'VALIDITY_STARTED',
+      revocation_status: 'NOT_REVOKED',
+      suspension_status: 'NOT_SUSPENDED',
     });
     expect(res.body.checks).toContain('valid_signature');
     expect(res.body.credential?.['id']).toBe(issued.id);
@@ -71,7 +89,13 @@ describe('VC-API verify routes', () => {
     expect(r1.body.errors).toEqual([]);
     expect(r1.status).toBe(200);
     expect(r1.body.format).toBe('vc-jwt');
-    const r2 = await post('/credentials/verify', { verifiableCredential: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'EnvelopedVerifiableCredential', id: `data:application/vc+jwt,${issued.jwt}` } });
+    const r2 = await post('/credentials/verify', {
+      verifiableCredential: {
+        '@context': ['https://www.w3.org/ns/credentials/v2'],
+        type: 'EnvelopedVerifiableCredential',
+        id: `data:application/vc+jwt,${issued.jwt}`,
+      },
+    });
     expect(r2.status).toBe(200);
   });
 
@@ -96,10 +120,13 @@ describe('VC-API verify routes', () => {
   });
 
   it('revoked, then (another credential) suspended and reactivated: the status steps follow at once', async () => {
-    const other = await issueOpenBadge(t.container.deps, system, { slug: org.slug, badge: {
-      recipient: { email: 'autre@example.org' },
-      achievement: { name: 'Secourisme', description: 'Premiers secours.', criteria: { narrative: 'Évaluation pratique.' } },
-    } });
+    const other = await issueOpenBadge(t.container.deps, system, {
+      slug: org.slug,
+      badge: {
+        recipient: { email: 'autre@example.org' },
+        achievement: { name: 'Secourisme', description: 'Premiers secours.', criteria: { narrative: 'Évaluation pratique.' } },
+      },
+    });
     const otherId = (JSON.parse(other.document) as { id: string }).id;
     await setCredentialStatus(t.container.deps, system, { slug: org.slug, credentialId: otherId, status: 'suspended' });
     const suspended = await post('/credentials/verify', { verifiableCredential: JSON.parse(other.document) });

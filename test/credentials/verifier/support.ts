@@ -46,7 +46,11 @@ export async function testKey(seedByte: number, controller?: string, fragment?: 
 }
 
 /** A DID document listing keys under assertionMethod (and authentication). */
-export function didDoc(did: string, keys: { vmId: string; publicKeyMultibase: string; extra?: Json }[], relations: string[] = ['assertionMethod', 'authentication']): Json {
+export function didDoc(
+  did: string,
+  keys: { vmId: string; publicKeyMultibase: string; extra?: Json }[],
+  relations: string[] = ['assertionMethod', 'authentication'],
+): Json {
   const doc: Json = {
     '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
     id: did,
@@ -61,7 +65,11 @@ export const OWN_DID = 'did:web:sceau.test:orgs:acme';
 /** An OB 3.0 OpenBadgeCredential in Sceau's shape (before signing). */
 export function openBadge(issuer: string, overrides: Json = {}): Json {
   return {
-    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json', 'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json'],
+    '@context': [
+      'https://www.w3.org/ns/credentials/v2',
+      'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+      'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json',
+    ],
     id: 'urn:uuid:2f6c1c56-2bb5-4c0b-9d0e-6d6f3f0a9a11',
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     issuer: { id: issuer, type: ['Profile'], name: 'Acme Formation', url: 'https://acme.example', email: 'contact@acme.example' },
@@ -70,7 +78,15 @@ export function openBadge(issuer: string, overrides: Json = {}): Json {
     validUntil: '2030-09-01T08:00:00Z',
     credentialSubject: {
       type: ['AchievementSubject'],
-      identifier: [{ type: 'IdentityObject', identityHash: 'sha256$8f1e0b0c1e0f6c7b9b6f2f6b4fd0a8b7d4e1f25c9c1b7d3a2e8b5c4d3e2f1a0b', identityType: 'emailAddress', hashed: true, salt: 'pepper-1' }],
+      identifier: [
+        {
+          type: 'IdentityObject',
+          identityHash: 'sha256$8f1e0b0c1e0f6c7b9b6f2f6b4fd0a8b7d4e1f25c9c1b7d3a2e8b5c4d3e2f1a0b',
+          identityType: 'emailAddress',
+          hashed: true,
+          salt: 'pepper-1',
+        },
+      ],
       achievement: {
         id: 'https://sceau.test/orgs/acme/achievements/secourisme-1',
         type: ['Achievement'],
@@ -86,13 +102,20 @@ export function openBadge(issuer: string, overrides: Json = {}): Json {
       },
       result: [{ type: ['Result'], value: '18/20' }],
     },
-    credentialSchema: [{ id: 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json', type: '1EdTechJsonSchemaValidator2019' }],
+    credentialSchema: [
+      { id: 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json', type: '1EdTechJsonSchemaValidator2019' },
+    ],
     ...overrides,
   };
 }
 
 /** Signs with the stock `@digitalbazaar/vc` issue (eddsa-rdfc-2022) and wraps the proof in an array like Sceau. */
-export async function signRdfc(credential: Json, key: TestKey, created = '2025-09-01T08:00:00Z', options: { wrap?: boolean; extraContexts?: Record<string, unknown> } = {}): Promise<Json> {
+export async function signRdfc(
+  credential: Json,
+  key: TestKey,
+  created = '2025-09-01T08:00:00Z',
+  options: { wrap?: boolean; extraContexts?: Record<string, unknown> } = {},
+): Promise<Json> {
   const suite = new DataIntegrityProof({ signer: key.signer, cryptosuite: eddsaRdfc2022, date: created });
   const extra = options.extraContexts ?? {};
   // An issuer elsewhere may sign with contexts Sceau does not bundle: the test signer can be told about them.
@@ -139,7 +162,6 @@ export const warningCodes = (r: VerificationResult) => r.warnings.map((w) => w.c
 
 // ── status lists ────────────────────────────────────────────────────────────────────────────────
 
-
 /** `u` + base64url(gzip(bits)), bit 0 left-most. */
 export function encodeList(lengthBits: number, set: Iterable<number> = []): string {
   const bytes = new Uint8Array(Math.ceil(lengthBits / 8));
@@ -148,24 +170,39 @@ export function encodeList(lengthBits: number, set: Iterable<number> = []): stri
 }
 
 /** A BitstringStatusListCredential signed by `key` (issuer = key.did). */
-export async function statusListCredential(url: string, key: TestKey, options: { purpose?: string; length?: number; set?: number[]; issuer?: string; encodedList?: string } = {}): Promise<Json> {
+export async function statusListCredential(
+  url: string,
+  key: TestKey,
+  options: { purpose?: string; length?: number; set?: number[]; issuer?: string; encodedList?: string } = {},
+): Promise<Json> {
   const credential: Json = {
     '@context': ['https://www.w3.org/ns/credentials/v2'],
     id: url,
     type: ['VerifiableCredential', 'BitstringStatusListCredential'],
     issuer: options.issuer ?? key.did,
     validFrom: '2025-01-01T00:00:00Z',
-    credentialSubject: { id: `${url}#list`, type: 'BitstringStatusList', statusPurpose: options.purpose ?? 'revocation', encodedList: options.encodedList ?? encodeList(options.length ?? 131_072, options.set ?? []) },
+    credentialSubject: {
+      id: `${url}#list`,
+      type: 'BitstringStatusList',
+      statusPurpose: options.purpose ?? 'revocation',
+      encodedList: options.encodedList ?? encodeList(options.length ?? 131_072, options.set ?? []),
+    },
   };
   return signRdfc(credential, key, '2025-01-01T00:00:00Z');
 }
 
 export function statusEntry(url: string, index: number | string, purpose = 'revocation', extra: Json = {}): Json {
-  return { id: `${url}#${String(index)}`, type: 'BitstringStatusListEntry', statusPurpose: purpose, statusListIndex: typeof index === 'number' ? String(index) : index, statusListCredential: url, ...extra };
+  return {
+    id: `${url}#${String(index)}`,
+    type: 'BitstringStatusListEntry',
+    statusPurpose: purpose,
+    statusListIndex: typeof index === 'number' ? String(index) : index,
+    statusListCredential: url,
+    ...extra,
+  };
 }
 
 // ── JWT keys ────────────────────────────────────────────────────────────────────────────────────
-
 
 /** The node:crypto private key of a fixed-seed Ed25519 test key. */
 export function ed25519PrivateKey(seedByte: number): crypto.KeyObject {

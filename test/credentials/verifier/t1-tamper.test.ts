@@ -59,25 +59,57 @@ function mutations(signed: Json, otherIssuer: string): Mutation[] {
     const inProof = path[0] === 'proof';
     if (value === null || typeof value !== 'object') {
       const changed = typeof value === 'string' ? `${value}x` : typeof value === 'number' ? value + 1 : typeof value === 'boolean' ? !value : 'x';
-      out.push({ label: `leaf ${where}`, kind: inProof ? 'proof' : path[0] === '@context' ? 'context' : 'leaf', doc: edit(signed, path, (p, k) => { (p as Record<string | number, unknown>)[k] = changed; }) });
+      out.push({
+        label: `leaf ${where}`,
+        kind: inProof ? 'proof' : path[0] === '@context' ? 'context' : 'leaf',
+        doc: edit(signed, path, (p, k) => {
+          (p as Record<string | number, unknown>)[k] = changed;
+        }),
+      });
       return;
     }
     if (Array.isArray(value)) {
       // The proof set itself is unordered: each proof signs the document without the set (VC Data Integrity).
       if (where !== 'proof' && value.length >= 2 && new Set(value.map((v) => JSON.stringify(v))).size > 1) {
-        out.push({ label: `reorder ${where}`, kind: path[0] === '@context' ? 'context' : 'reorder', doc: edit(signed, path, (p, k) => { (p as Record<string | number, unknown>)[k] = [...value].reverse(); }) });
+        out.push({
+          label: `reorder ${where}`,
+          kind: path[0] === '@context' ? 'context' : 'reorder',
+          doc: edit(signed, path, (p, k) => {
+            (p as Record<string | number, unknown>)[k] = [...value].reverse();
+          }),
+        });
       }
       return;
     }
     for (const key of Object.keys(value)) {
-      out.push({ label: `remove ${where}.${key}`, kind: inProof ? 'proof' : 'remove', doc: edit(signed, [...path, key], (p, k) => { delete (p as Record<string | number, unknown>)[k]; }) });
+      out.push({
+        label: `remove ${where}.${key}`,
+        kind: inProof ? 'proof' : 'remove',
+        doc: edit(signed, [...path, key], (p, k) => {
+          delete (p as Record<string | number, unknown>)[k];
+        }),
+      });
     }
-    out.push({ label: `add at ${where}`, kind: inProof ? 'proof' : 'add', doc: edit(signed, [...path, 'sceauExtra'], (p, k) => { (p as Record<string | number, unknown>)[k] = 'ajout'; }) });
+    out.push({
+      label: `add at ${where}`,
+      kind: inProof ? 'proof' : 'add',
+      doc: edit(signed, [...path, 'sceauExtra'], (p, k) => {
+        (p as Record<string | number, unknown>)[k] = 'ajout';
+      }),
+    });
   });
   const ctx = signed['@context'] as string[];
   out.push({ label: '@context: unknown URL appended', kind: 'context', doc: { ...signed, '@context': [...ctx, 'https://example.org/ctx.json'] } });
-  out.push({ label: '@context: OB 3.0.2 instead of 3.0.3', kind: 'context', doc: { ...signed, '@context': ctx.map((c) => c.replace('context-3.0.3', 'context-3.0.2')) } });
-  out.push({ label: '@context: v1 instead of v2', kind: 'context', doc: { ...signed, '@context': ['https://www.w3.org/2018/credentials/v1', ...ctx.slice(1)] } });
+  out.push({
+    label: '@context: OB 3.0.2 instead of 3.0.3',
+    kind: 'context',
+    doc: { ...signed, '@context': ctx.map((c) => c.replace('context-3.0.3', 'context-3.0.2')) },
+  });
+  out.push({
+    label: '@context: v1 instead of v2',
+    kind: 'context',
+    doc: { ...signed, '@context': ['https://www.w3.org/2018/credentials/v1', ...ctx.slice(1)] },
+  });
   out.push({ label: '@context: extensions removed', kind: 'context', doc: { ...signed, '@context': ctx.slice(0, 2) } });
   out.push({ label: 'issuer: another DID', kind: 'issuer', doc: { ...signed, issuer: { ...(signed['issuer'] as Json), id: otherIssuer } } });
   out.push({ label: 'issuer: a string', kind: 'issuer', doc: { ...signed, issuer: OWN_DID } });
@@ -125,7 +157,9 @@ describe('T1 structural edits', () => {
       if (m.kind === 'reorder' && (await canonical(m.doc as Json)) === original) verifiedButEquivalent.push(m.label);
       else failures.push(m.label);
     }
-    console.info(`[T1] RDFC fixture: ${all.length} structural edits (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); same-RDF reorders: ${verifiedButEquivalent.join(', ') || 'none'}`);
+    console.info(
+      `[T1] RDFC fixture: ${all.length} structural edits (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); same-RDF reorders: ${verifiedButEquivalent.join(', ') || 'none'}`,
+    );
     expect(failures).toEqual([]);
     expect(all.length).toBeGreaterThan(100);
     for (const k of ['leaf', 'remove', 'add', 'reorder', 'context', 'issuer', 'proof']) expect(kinds.get(k), k).toBeGreaterThan(0);
@@ -187,7 +221,9 @@ describe('T1 byte flips of the serialised file', () => {
         }
       }
     }
-    console.info(`[T1] ${bytes.length} bytes, seed ${SEED}: ${unparsable} unparsable, ${rejected} rejected by the verifier, ${sameValue} same-value (whitespace) still verified`);
+    console.info(
+      `[T1] ${bytes.length} bytes, seed ${SEED}: ${unparsable} unparsable, ${rejected} rejected by the verifier, ${sameValue} same-value (whitespace) still verified`,
+    );
     expect(problems).toEqual([]);
     expect(sameValue).toBeGreaterThan(100);
     expect(rejected).toBeGreaterThan(100);

@@ -67,7 +67,21 @@ function withReference(issuer: string, ref: Reference): Json {
       (c['issuer'] as Json)['image'] = { id: `http://${h}/logo.png`, type: 'Image' };
       break;
     case 'endorsement':
-      achievement['endorsement'] = [{ ...openBadge(`did:web:127.0.0.1%3A${port}`), type: ['VerifiableCredential', 'EndorsementCredential'], proof: [{ type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod', verificationMethod: `did:web:127.0.0.1%3A${port}#k`, proofValue: 'z3FXQqFwbZxKBxGxqFpCDabfRWH5VuV93aeCVE9URSoLwE7ZaoLV8bpXvEnyJ3wXRYUJfxQGAUFM5bWBRJahWeqBX' }] }];
+      achievement['endorsement'] = [
+        {
+          ...openBadge(`did:web:127.0.0.1%3A${port}`),
+          type: ['VerifiableCredential', 'EndorsementCredential'],
+          proof: [
+            {
+              type: 'DataIntegrityProof',
+              cryptosuite: 'eddsa-rdfc-2022',
+              proofPurpose: 'assertionMethod',
+              verificationMethod: `did:web:127.0.0.1%3A${port}#k`,
+              proofValue: 'z3FXQqFwbZxKBxGxqFpCDabfRWH5VuV93aeCVE9URSoLwE7ZaoLV8bpXvEnyJ3wXRYUJfxQGAUFM5bWBRJahWeqBX',
+            },
+          ],
+        },
+      ];
       break;
   }
   return c;
@@ -88,8 +102,11 @@ describe('T7 the canary sees no connection', () => {
       return guard(url);
     };
     const verifier = createCredentialVerifier({
-      clock: { now: () => FIXED_NOW }, fetchJson, resolveOwnDid: async (d) => (d === OWN_DID ? ownDoc : undefined),
-      getOwnStatusList: async () => undefined, isSuspended: async () => false,
+      clock: { now: () => FIXED_NOW },
+      fetchJson,
+      resolveOwnDid: async (d) => (d === OWN_DID ? ownDoc : undefined),
+      getOwnStatusList: async () => undefined,
+      isSuspended: async () => false,
     });
     const httpsKey = await canaryKey();
     const didWebKey = await testKey(68, `did:web:127.0.0.1%3A${port}`, 'k');
@@ -108,11 +125,15 @@ describe('T7 the canary sees no connection', () => {
       for (const [label, doc] of cases) {
         const r = await verifier.verifyCredential(doc);
         verdicts.push(`${ref} / ${label}: ${r.verified ? 'verified' : r.errors.map((e) => e.code).join(',')}`);
-        const p = await verifier.verifyPresentation({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [doc] });
+        const p = await verifier.verifyPresentation({
+          '@context': ['https://www.w3.org/ns/credentials/v2'],
+          type: ['VerifiablePresentation'],
+          verifiableCredential: [doc],
+        });
         expect(p.nested?.length).toBe(1);
       }
     }
-    if (process.env.T7_VERBOSE) console.info(verdicts.join("\n"));
+    if (process.env.T7_VERBOSE) console.info(verdicts.join('\n'));
     console.info(`[T7] ${verdicts.length} credentials; guard consulted for ${attempts.length} URL(s), all refused; canary connections: ${connections}`);
     expect(connections).toBe(0);
     // Where a fetch was attempted, it went through the guard (which refused the loopback address) and only for
@@ -145,7 +166,11 @@ describe('positive path through the real guard (test allowlist, loopback fixture
       const list = `http://127.0.0.1:${p}/status/1`;
       served.set('/.well-known/did.json', didDoc(did, [key]));
       served.set('/status/1', await statusListCredential(list, key, { set: [9] }));
-      const verifier = createCredentialVerifier({ clock: { now: () => FIXED_NOW }, fetchJson: createGuardedFetch({ allow: ['127.0.0.1'] }), allowLoopbackForTests: true });
+      const verifier = createCredentialVerifier({
+        clock: { now: () => FIXED_NOW },
+        fetchJson: createGuardedFetch({ allow: ['127.0.0.1'] }),
+        allowLoopbackForTests: true,
+      });
       const active = await verifier.verifyCredential(await signRdfc(openBadge(did, { credentialStatus: statusEntry(list, 8) }), key));
       expect(active.errors).toEqual([]);
       expect(active.verified).toBe(true);
@@ -169,7 +194,9 @@ describe('positive path through the real guard (test allowlist, loopback fixture
         throw new Error('unreachable');
       },
     });
-    const nested = await Promise.all(Array.from({ length: 5 }, (_, i) => signRdfc(openBadge(issuer.did, { id: `urn:uuid:00000000-0000-4000-8000-00000000000${i}` }), issuer)));
+    const nested = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => signRdfc(openBadge(issuer.did, { id: `urn:uuid:00000000-0000-4000-8000-00000000000${i}` }), issuer)),
+    );
     const presentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: nested };
     const r = await verifier.verifyPresentation(presentation);
     expect(r.nested).toHaveLength(5);

@@ -47,16 +47,19 @@ describe('W3C vc-di-eddsa vectors', () => {
     expect(r.log.find((s) => s.id === 'valid_signature')?.details?.['proofs']).toEqual(['eddsa-jcs-2022']);
   });
 
-  it('signing unsigned.json with keyPair.json and the vector\'s created reproduces proofValue byte for byte', async () => {
+  it("signing unsigned.json with keyPair.json and the vector's created reproduces proofValue byte for byte", async () => {
     const keyPair = loadVector('w3c-vc-di-eddsa/keyPair.json') as { publicKeyMultibase: string; privateKeyMultibase: string };
     const expected = loadVector('w3c-vc-di-eddsa/eddsa-rdfc-2022_signedDataInt.json') as { proof: Record<string, string> };
     const did = `did:key:${keyPair.publicKeyMultibase}`;
     const key = await Ed25519Multikey.from({
-      type: 'Multikey', id: `${did}#${keyPair.publicKeyMultibase}`, controller: did,
-      publicKeyMultibase: keyPair.publicKeyMultibase, secretKeyMultibase: keyPair.privateKeyMultibase,
+      type: 'Multikey',
+      id: `${did}#${keyPair.publicKeyMultibase}`,
+      controller: did,
+      publicKeyMultibase: keyPair.publicKeyMultibase,
+      secretKeyMultibase: keyPair.privateKeyMultibase,
     });
     const suite = new DataIntegrityProof({ signer: key.signer(), cryptosuite: eddsaRdfc2022, date: expected.proof['created'] });
-    const signed = await vc.issue({ credential: loadVector('w3c-vc-di-eddsa/unsigned.json'), suite, documentLoader }) as { proof: Record<string, string> };
+    const signed = (await vc.issue({ credential: loadVector('w3c-vc-di-eddsa/unsigned.json'), suite, documentLoader })) as { proof: Record<string, string> };
     expect(signed.proof['proofValue']).toBe(expected.proof['proofValue']);
     expect(signed.proof).toEqual(expected.proof);
   });

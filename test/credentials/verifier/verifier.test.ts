@@ -11,8 +11,25 @@ import * as vc from '@digitalbazaar/vc';
 import { CompactSign, type JWTPayload, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  FIXED_NOW, type Json, OWN_DID, type TestKey, didDoc, documentLoader, ecdsaMultibase, ed25519PrivateKey, errorCodes, makeVerifier, openBadge,
-  publicJwk, signRdfc, statusEntry, statusListCredential, steps, testKey, warningCodes, encodeList,
+  FIXED_NOW,
+  type Json,
+  OWN_DID,
+  type TestKey,
+  didDoc,
+  documentLoader,
+  ecdsaMultibase,
+  ed25519PrivateKey,
+  errorCodes,
+  makeVerifier,
+  openBadge,
+  publicJwk,
+  signRdfc,
+  statusEntry,
+  statusListCredential,
+  steps,
+  testKey,
+  warningCodes,
+  encodeList,
 } from './support.js';
 
 let own: TestKey;
@@ -29,15 +46,19 @@ beforeAll(async () => {
 });
 
 describe('issuers', () => {
-  it('a credential of one of Sceau\'s own organisations: every step passes, issuer registered, no fetch', async () => {
+  it("a credential of one of Sceau's own organisations: every step passes, issuer registered, no fetch", async () => {
     const { verifier, calls } = makeVerifier({ resolveOwnDid });
     const r = await verifier.verifyCredential(await signRdfc(openBadge(OWN_DID), own));
     expect(r.errors).toEqual([]);
     expect(r.verified).toBe(true);
     expect(r.format).toBe('ldp');
     expect(steps(r)).toEqual({
-      schema: 'ok:SCHEMA_VALID', valid_signature: 'ok:SIGNATURE_INTACT', issuer_binding: 'ok:ISSUER_BOUND',
-      registered_issuer: 'ok:ISSUER_REGISTERED', validity_start: 'ok:VALIDITY_STARTED', expiration: 'ok:NOT_EXPIRED',
+      schema: 'ok:SCHEMA_VALID',
+      valid_signature: 'ok:SIGNATURE_INTACT',
+      issuer_binding: 'ok:ISSUER_BOUND',
+      registered_issuer: 'ok:ISSUER_REGISTERED',
+      validity_start: 'ok:VALIDITY_STARTED',
+      expiration: 'ok:NOT_EXPIRED',
     });
     expect(calls).toEqual([]);
   });
@@ -118,9 +139,17 @@ describe('T5 validity window (injected clock, ±1 s)', () => {
   it('the deps clock is the default; a VCDM 1.1 credential uses issuanceDate / expirationDate', async () => {
     const v1 = {
       '@context': ['https://www.w3.org/2018/credentials/v1', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-      id: 'urn:uuid:0d9a1f38-1111-4c0b-9d0e-6d6f3f0a9a11', type: ['VerifiableCredential', 'OpenBadgeCredential'],
-      issuer: { id: dk.did, type: ['Profile'], name: 'Acme' }, name: 'Badge', issuanceDate: '2025-01-01T00:00:00Z', expirationDate: '2026-01-01T00:00:00Z',
-      credentialSubject: { id: 'did:example:abc', type: ['AchievementSubject'], achievement: { id: 'https://a.example/1', type: ['Achievement'], name: 'A', description: 'd', criteria: { narrative: 'n' } } },
+      id: 'urn:uuid:0d9a1f38-1111-4c0b-9d0e-6d6f3f0a9a11',
+      type: ['VerifiableCredential', 'OpenBadgeCredential'],
+      issuer: { id: dk.did, type: ['Profile'], name: 'Acme' },
+      name: 'Badge',
+      issuanceDate: '2025-01-01T00:00:00Z',
+      expirationDate: '2026-01-01T00:00:00Z',
+      credentialSubject: {
+        id: 'did:example:abc',
+        type: ['AchievementSubject'],
+        achievement: { id: 'https://a.example/1', type: ['Achievement'], name: 'A', description: 'd', criteria: { narrative: 'n' } },
+      },
     };
     const signed = await signRdfc(v1, dk);
     expect(errorCodes(await makeVerifier({ now: new Date('2026-01-01T00:00:01Z') }).verifier.verifyCredential(signed))).toEqual(['EXPIRED']);
@@ -129,7 +158,7 @@ describe('T5 validity window (injected clock, ±1 s)', () => {
 });
 
 describe('T6 issuer binding', () => {
-  it('a key that is not in the issuer\'s DID document fails', async () => {
+  it("a key that is not in the issuer's DID document fails", async () => {
     const stranger = await testKey(20, OWN_DID, 'stranger');
     const { verifier } = makeVerifier({ resolveOwnDid });
     const r = await verifier.verifyCredential(await signRdfc(openBadge(OWN_DID), stranger));
@@ -197,7 +226,7 @@ describe('status (Bitstring Status List): the bit is read, failures close', () =
     expect(steps(r)['suspension_status']).toBe('FAIL:SUSPENDED');
   });
 
-  it('Sceau\'s own list is read through getOwnStatusList, with no network', async () => {
+  it("Sceau's own list is read through getOwnStatusList, with no network", async () => {
     const ownList = 'https://sceau.test/orgs/acme/status/1';
     const list = await statusListCredential(ownList, own, { set: [5] });
     const { verifier, calls } = makeVerifier({ resolveOwnDid, getOwnStatusList: async (u) => (u === ownList ? list : undefined) });
@@ -208,7 +237,7 @@ describe('status (Bitstring Status List): the bit is read, failures close', () =
     expect(calls).toEqual([]);
   });
 
-  it('Sceau\'s own suspension records: suspended → suspension_status SUSPENDED; reactivated → NOT_SUSPENDED', async () => {
+  it("Sceau's own suspension records: suspended → suspension_status SUSPENDED; reactivated → NOT_SUSPENDED", async () => {
     let suspended = true;
     const seen: [string, string | undefined][] = [];
     const { verifier } = makeVerifier({ resolveOwnDid, isSuspended: async (id: string, issuer?: string) => (seen.push([id, issuer]), suspended) });
@@ -251,7 +280,8 @@ describe('status (Bitstring Status List): the bit is read, failures close', () =
     const purpose = await statusListCredential(`${LIST}/p`, dk, { purpose: 'suspension' });
     const ok = await statusListCredential(`${LIST}/ok`, dk);
     const { verifier } = makeVerifier({ docs: { [LIST]: short, [`${LIST}/p`]: purpose, [`${LIST}/ok`]: ok } });
-    const check = async (status: Json) => steps(await verifier.verifyCredential(await signRdfc(openBadge(dk.did, { credentialStatus: status }), dk)))['revocation_status'];
+    const check = async (status: Json) =>
+      steps(await verifier.verifyCredential(await signRdfc(openBadge(dk.did, { credentialStatus: status }), dk)))['revocation_status'];
     expect(await check(statusEntry(LIST, 1))).toBe('FAIL:STATUS_LIST_LENGTH_ERROR');
     expect(await check(statusEntry(`${LIST}/p`, 1))).toBe('FAIL:STATUS_PURPOSE_MISMATCH');
     expect(await check(statusEntry(`${LIST}/ok`, 131_072))).toBe('FAIL:RANGE_ERROR');
@@ -273,7 +303,10 @@ describe('status (Bitstring Status List): the bit is read, failures close', () =
 
 describe('JWT credentials', () => {
   const claims = (credential: Json): JWTPayload => ({
-    ...credential, iss: (credential['issuer'] as Json)['id'] as string, jti: credential['id'] as string, nbf: Date.parse(String(credential['validFrom'])) / 1000,
+    ...credential,
+    iss: (credential['issuer'] as Json)['id'] as string,
+    jti: credential['id'] as string,
+    nbf: Date.parse(String(credential['validFrom'])) / 1000,
     exp: Date.parse(String(credential['validUntil'])) / 1000,
   });
 
@@ -287,21 +320,38 @@ describe('JWT credentials', () => {
     expect(r.format).toBe('vc-jwt');
     expect((r.credential as Json)['iss']).toBeUndefined();
     // The same JWT as an EnvelopedVerifiableCredential and as a data: URL string.
-    expect((await verifier.verifyCredential({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'EnvelopedVerifiableCredential', id: `data:application/vc+jwt,${jwt}` })).verified).toBe(true);
+    expect(
+      (
+        await verifier.verifyCredential({
+          '@context': ['https://www.w3.org/ns/credentials/v2'],
+          type: 'EnvelopedVerifiableCredential',
+          id: `data:application/vc+jwt,${jwt}`,
+        })
+      ).verified,
+    ).toBe(true);
     expect((await verifier.verifyCredential(`data:application/vc+jwt,${jwt}`)).verified).toBe(true);
     // Tampered payload.
     const [h, p, s] = jwt.split('.');
     const forged = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Json;
     forged['name'] = 'Autre chose';
-    expect(errorCodes(await verifier.verifyCredential(`${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${s}`))).toEqual(['SIGNATURE_INVALID']);
+    expect(errorCodes(await verifier.verifyCredential(`${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${s}`))).toEqual([
+      'SIGNATURE_INVALID',
+    ]);
   });
 
   it('VC-JOSE-COSE vc+jwt, ES256, kid in a remote did:web document (JsonWebKey)', async () => {
     const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const did = 'did:web:jose.example';
-    const doc = { '@context': ['https://www.w3.org/ns/did/v1'], id: did, verificationMethod: [{ id: `${did}#k`, type: 'JsonWebKey', controller: did, publicKeyJwk: publicJwk(privateKey) }], assertionMethod: [`${did}#k`] };
+    const doc = {
+      '@context': ['https://www.w3.org/ns/did/v1'],
+      id: did,
+      verificationMethod: [{ id: `${did}#k`, type: 'JsonWebKey', controller: did, publicKeyJwk: publicJwk(privateKey) }],
+      assertionMethod: [`${did}#k`],
+    };
     const credential = openBadge(did);
-    const jws = await new CompactSign(Buffer.from(JSON.stringify(credential))).setProtectedHeader({ alg: 'ES256', typ: 'vc+jwt', kid: `${did}#k` }).sign(privateKey);
+    const jws = await new CompactSign(Buffer.from(JSON.stringify(credential)))
+      .setProtectedHeader({ alg: 'ES256', typ: 'vc+jwt', kid: `${did}#k` })
+      .sign(privateKey);
     const { verifier } = makeVerifier({ docs: { 'https://jose.example/.well-known/did.json': doc } });
     const r = await verifier.verifyCredential(jws);
     expect(r.errors).toEqual([]);
@@ -325,14 +375,18 @@ describe('JWT credentials', () => {
     expect(r.errors).toEqual([]);
   });
 
-  it('a key in the header jwk: signature intact, issuer unconfirmed unless the issuer\'s document publishes it', async () => {
+  it("a key in the header jwk: signature intact, issuer unconfirmed unless the issuer's document publishes it", async () => {
     const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const issuer = 'https://jwk.example/issuer';
     const jwt = await new SignJWT(claims(openBadge(issuer))).setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: publicJwk(privateKey) }).sign(privateKey);
     const r = await makeVerifier().verifier.verifyCredential(jwt);
     expect(steps(r)['valid_signature']).toBe('ok:SIGNATURE_INTACT');
     expect(errorCodes(r)).toEqual(['ISSUER_UNCONFIRMED']);
-    const controller = { id: issuer, verificationMethod: [{ id: `${issuer}#1`, type: 'JsonWebKey', controller: issuer, publicKeyJwk: publicJwk(privateKey) }], assertionMethod: [`${issuer}#1`] };
+    const controller = {
+      id: issuer,
+      verificationMethod: [{ id: `${issuer}#1`, type: 'JsonWebKey', controller: issuer, publicKeyJwk: publicJwk(privateKey) }],
+      assertionMethod: [`${issuer}#1`],
+    };
     expect((await makeVerifier({ docs: { [issuer]: controller } }).verifier.verifyCredential(jwt)).verified).toBe(true);
   });
 
@@ -341,11 +395,17 @@ describe('JWT credentials', () => {
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims(credential))).toString('base64url')}.`;
     expect(errorCodes(await makeVerifier().verifier.verifyCredential(`${none}x`))).toContain('JWT_ALG_UNSUPPORTED');
     const priv = ed25519PrivateKey(2);
-    const withD = await new SignJWT(claims(credential)).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', jwk: priv.export({ format: 'jwk' }) as Json }).sign(priv);
+    const withD = await new SignJWT(claims(credential))
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', jwk: priv.export({ format: 'jwk' }) as Json })
+      .sign(priv);
     expect(errorCodes(await makeVerifier().verifier.verifyCredential(withD))).toContain('JWT_PRIVATE_KEY_IN_HEADER');
-    const lying = await new SignJWT({ ...claims(credential), iss: 'did:example:other' }).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: dk.vmId }).sign(priv);
+    const lying = await new SignJWT({ ...claims(credential), iss: 'did:example:other' })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: dk.vmId })
+      .sign(priv);
     expect(errorCodes(await makeVerifier().verifier.verifyCredential(lying))).toContain('JWT_CLAIMS_MISMATCH');
-    const expired = await new SignJWT({ ...claims(credential), exp: Date.parse('2026-01-01T00:00:00Z') / 1000 }).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: dk.vmId }).sign(priv);
+    const expired = await new SignJWT({ ...claims(credential), exp: Date.parse('2026-01-01T00:00:00Z') / 1000 })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: dk.vmId })
+      .sign(priv);
     expect(errorCodes(await makeVerifier({ now: FIXED_NOW }).verifier.verifyCredential(expired))).toEqual(['EXPIRED']);
     expect(errorCodes(await makeVerifier().verifier.verifyCredential('eyJhbGciOiJFZERTQSJ9.e30.'))).toEqual(['JWT_MALFORMED']);
   });
@@ -359,7 +419,12 @@ describe('presentations', () => {
 
   it('a signed presentation with challenge and domain: holder proof and every credential verified', async () => {
     const credential = await signRdfc(openBadge(dk.did), dk);
-    const vp = await signVp({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.did, verifiableCredential: [credential] }, holder, 'c-123', 'verifier.example');
+    const vp = await signVp(
+      { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.did, verifiableCredential: [credential] },
+      holder,
+      'c-123',
+      'verifier.example',
+    );
     const { verifier } = makeVerifier();
     const r = await verifier.verifyPresentation(vp, { challenge: 'c-123', domain: 'verifier.example' });
     expect(r.errors).toEqual([]);
@@ -373,19 +438,35 @@ describe('presentations', () => {
 
   it('signed by someone else than the holder → HOLDER_MISMATCH; a bad credential inside → NESTED_INVALID', async () => {
     const credential = await signRdfc(openBadge(dk.did), dk);
-    const vp = await signVp({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: dk.did, verifiableCredential: [credential] }, holder, 'c');
+    const vp = await signVp(
+      { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: dk.did, verifiableCredential: [credential] },
+      holder,
+      'c',
+    );
     const { verifier } = makeVerifier();
     expect(errorCodes(await verifier.verifyPresentation(vp, { challenge: 'c' }))).toContain('HOLDER_MISMATCH');
     const tampered = { ...credential, name: 'Autre' };
-    const vp2 = await signVp({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.did, verifiableCredential: [tampered] }, holder, 'c');
+    const vp2 = await signVp(
+      { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.did, verifiableCredential: [tampered] },
+      holder,
+      'c',
+    );
     const r = await verifier.verifyPresentation(vp2, { challenge: 'c' });
     expect(steps(r)['nested_credentials']).toBe('FAIL:NESTED_INVALID');
     expect(errorCodes(r.nested![0]!)).toEqual(['SIGNATURE_INVALID']);
   });
 
   it('unsigned: refused when a challenge is required, otherwise a warning (credentials still verified)', async () => {
-    const jwt = await new SignJWT({ ...openBadge(dk.did), iss: dk.did }).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: dk.vmId }).sign(ed25519PrivateKey(2));
-    const vp = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [{ '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'EnvelopedVerifiableCredential', id: `data:application/vc+jwt,${jwt}` }] };
+    const jwt = await new SignJWT({ ...openBadge(dk.did), iss: dk.did })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: dk.vmId })
+      .sign(ed25519PrivateKey(2));
+    const vp = {
+      '@context': ['https://www.w3.org/ns/credentials/v2'],
+      type: ['VerifiablePresentation'],
+      verifiableCredential: [
+        { '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'EnvelopedVerifiableCredential', id: `data:application/vc+jwt,${jwt}` },
+      ],
+    };
     const { verifier } = makeVerifier();
     expect(errorCodes(await verifier.verifyPresentation(vp, { challenge: 'c' }))).toEqual(['PRESENTATION_PROOF_MISSING']);
     const r = await verifier.verifyPresentation(vp);
@@ -396,8 +477,14 @@ describe('presentations', () => {
 
   it('a VP-JWT with nonce and aud', async () => {
     const credential = await signRdfc(openBadge(dk.did), dk);
-    const vpJwt = await new SignJWT({ vp: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [credential] }, iss: holder.did, nonce: 'n-1', aud: 'verifier.example' })
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: holder.vmId }).sign(ed25519PrivateKey(3));
+    const vpJwt = await new SignJWT({
+      vp: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [credential] },
+      iss: holder.did,
+      nonce: 'n-1',
+      aud: 'verifier.example',
+    })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: holder.vmId })
+      .sign(ed25519PrivateKey(3));
     const { verifier } = makeVerifier();
     const r = await verifier.verifyPresentation(vpJwt, { challenge: 'n-1', domain: 'verifier.example' });
     expect(r.errors).toEqual([]);
@@ -407,19 +494,27 @@ describe('presentations', () => {
   it('not a presentation → PRESENTATION_MALFORMED / TYPE_INVALID', async () => {
     const { verifier } = makeVerifier();
     expect(errorCodes(await verifier.verifyPresentation(42))).toEqual(['PRESENTATION_MALFORMED']);
-    expect(errorCodes(await verifier.verifyPresentation({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'] }))).toContain('TYPE_INVALID');
+    expect(errorCodes(await verifier.verifyPresentation({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'] }))).toContain(
+      'TYPE_INVALID',
+    );
   });
 });
 
 describe('endorsements and nested credentials', () => {
   it('an embedded EndorsementCredential is verified; a tampered one fails the credential', async () => {
     const endorser = await testKey(40);
-    const endorsement = await signRdfc({
-      '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
-      id: 'urn:uuid:9e1d7a54-4c47-4b4e-8d86-1f2f8e0c0a01', type: ['VerifiableCredential', 'EndorsementCredential'], name: 'Endorsement',
-      issuer: { id: endorser.did, type: ['Profile'], name: 'Accréditeur' }, validFrom: '2025-01-01T00:00:00Z',
-      credentialSubject: { id: 'https://sceau.test/orgs/acme/achievements/secourisme-1', type: ['EndorsementSubject'], endorsementComment: 'Conforme.' },
-    }, endorser);
+    const endorsement = await signRdfc(
+      {
+        '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
+        id: 'urn:uuid:9e1d7a54-4c47-4b4e-8d86-1f2f8e0c0a01',
+        type: ['VerifiableCredential', 'EndorsementCredential'],
+        name: 'Endorsement',
+        issuer: { id: endorser.did, type: ['Profile'], name: 'Accréditeur' },
+        validFrom: '2025-01-01T00:00:00Z',
+        credentialSubject: { id: 'https://sceau.test/orgs/acme/achievements/secourisme-1', type: ['EndorsementSubject'], endorsementComment: 'Conforme.' },
+      },
+      endorser,
+    );
     const withEndorsement = (e: Json) => {
       const c = openBadge(dk.did);
       ((c['credentialSubject'] as Json)['achievement'] as Json)['endorsement'] = [e];
@@ -441,9 +536,48 @@ describe('never throws', () => {
     const { verifier } = makeVerifier();
     const cyclic: Json = { a: 1 };
     cyclic['self'] = cyclic;
-    const inputs: unknown[] = [undefined, null, 42, true, [], [1, 2], '', 'garbage', '{not json', '{"__proto__":{"x":1}}', 'a.b', 'a.b.c.d.e', 'x~y~', {}, { proof: 1 }, { '@context': 5 },
-      { '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'VerifiableCredential', issuer: 'did:key:zzz', credentialSubject: {}, proof: { type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod', verificationMethod: 'did:key:z6Mkxx#z6Mkxx', proofValue: 'z1' } },
-      cyclic, new Proxy({}, { get() { throw new Error('boom'); }, ownKeys() { throw new Error('boom'); } }),
+    const inputs: unknown[] = [
+      undefined,
+      null,
+      42,
+      true,
+      [],
+      [1, 2],
+      '',
+      'garbage',
+      '{not json',
+      '{"__proto__":{"x":1}}',
+      'a.b',
+      'a.b.c.d.e',
+      'x~y~',
+      {},
+      { proof: 1 },
+      { '@context': 5 },
+      {
+        '@context': ['https://www.w3.org/ns/credentials/v2'],
+        type: 'VerifiableCredential',
+        issuer: 'did:key:zzz',
+        credentialSubject: {},
+        proof: {
+          type: 'DataIntegrityProof',
+          cryptosuite: 'eddsa-rdfc-2022',
+          proofPurpose: 'assertionMethod',
+          verificationMethod: 'did:key:z6Mkxx#z6Mkxx',
+          proofValue: 'z1',
+        },
+      },
+      cyclic,
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('boom');
+          },
+          ownKeys() {
+            throw new Error('boom');
+          },
+        },
+      ),
     ];
     for (const [i, input] of inputs.entries()) {
       const r = await verifier.verifyCredential(input);

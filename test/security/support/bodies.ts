@@ -14,12 +14,27 @@ const next = () => `${++counter}-${randomBytes(3).toString('hex')}`;
 /** The template editor form (flat fields), for TEMPLATE_INPUT under another name. */
 export function editorForm(name = `Modèle ${next()}`): Record<string, string> {
   return {
-    kind: 'certificate', 'name.fr': name, 'description.fr': TEMPLATE_INPUT.description.fr, 'description.en': TEMPLATE_INPUT.description.en,
-    'criteria.fr': TEMPLATE_INPUT.criteria.fr, 'validity.unit': 'years', 'validity.n': '3', defaultLocale: 'fr',
-    'skills.0.name': 'Premiers secours', 'skills.0.frameworkUri': TEMPLATE_INPUT.skills[0]!.frameworkUri!, 'skills.0.code': '',
-    'fields.0.key': 'note', 'fields.0.label.fr': 'Note', 'fields.0.label.en': 'Grade', 'fields.0.type': 'grade', 'fields.0.required': 'on',
-    'fields.1.key': 'date_examen', 'fields.1.label.fr': 'Date de l’examen', 'fields.1.type': 'date',
-    'email.subject.fr': TEMPLATE_INPUT.email.subject.fr, 'email.body.fr': TEMPLATE_INPUT.email.body.fr,
+    kind: 'certificate',
+    'name.fr': name,
+    'description.fr': TEMPLATE_INPUT.description.fr,
+    'description.en': TEMPLATE_INPUT.description.en,
+    'criteria.fr': TEMPLATE_INPUT.criteria.fr,
+    'validity.unit': 'years',
+    'validity.n': '3',
+    defaultLocale: 'fr',
+    'skills.0.name': 'Premiers secours',
+    'skills.0.frameworkUri': TEMPLATE_INPUT.skills[0]!.frameworkUri!,
+    'skills.0.code': '',
+    'fields.0.key': 'note',
+    'fields.0.label.fr': 'Note',
+    'fields.0.label.en': 'Grade',
+    'fields.0.type': 'grade',
+    'fields.0.required': 'on',
+    'fields.1.key': 'date_examen',
+    'fields.1.label.fr': 'Date de l’examen',
+    'fields.1.type': 'date',
+    'email.subject.fr': TEMPLATE_INPUT.email.subject.fr,
+    'email.body.fr': TEMPLATE_INPUT.email.body.fr,
   };
 }
 
