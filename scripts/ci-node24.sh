@@ -5,6 +5,7 @@
 # those headers; the checkout and its node_modules are left as they were.
 #   bash scripts/ci-node24.sh                     # after `npm ci`
 #   bash scripts/ci-node24.sh test/unit/x.test.ts # other vitest arguments instead of the three tiers
+#   NODE24=22 bash scripts/ci-node24.sh           # the same tiers under Node.js 22 (CI runs both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
