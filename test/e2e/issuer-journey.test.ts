@@ -97,7 +97,7 @@ for (const dialect of testDialects()) {
         expect(await report.count()).toBe(2);
         const badEmail = page.locator(`#row-${BAD_EMAIL_LINE}`);
         expect(await badEmail.getByRole('heading', { level: 4 }).innerText()).toBe(`Ligne ${BAD_EMAIL_LINE}`);
-        expect(await badEmail.locator('ul.errors').innerText()).toContain('Courriel : Cette adresse courriel n’est pas valide.');
+        expect(await badEmail.locator('ul.errors').innerText()).toContain('Courriel\u00a0: Cette adresse courriel n’est pas valide.');
         const missing = page.locator(`#row-${MISSING_NOTE_LINE}`);
         expect(await missing.getByRole('heading', { level: 4 }).innerText()).toBe(`Ligne ${MISSING_NOTE_LINE}`);
         expect(await missing.locator('ul.errors').innerText()).toContain('Note obtenue : Valeur obligatoire manquante.');

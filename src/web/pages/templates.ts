@@ -254,7 +254,7 @@ ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
 <div class="template-editor">
 <form method="post" action="${action}" class="template-form" novalidate data-preview="${base}/preview?fragment=1" data-preview-target="template-preview">
   ${csrfField(ctx)}
-  <button type="submit" hidden tabindex="-1">${v.template ? t.save : t.create}</button>
+  <button type="submit" hidden aria-hidden="true" tabindex="-1">${v.template ? t.save : t.create}</button>
   <input type="hidden" name="templateId" value="${v.template?.id ?? ''}">
   ${v.template ? html`<input type="hidden" name="version" value="${val['version'] ?? String(v.template.version)}">` : ''}
   ${choice({ name: 'kind', label: t.kind, value: val['kind'] ?? 'certificate', choices: TEMPLATE_KINDS.map((k) => ({ value: k, label: t.kinds[k] })), error: e['kind'] })}
