@@ -1,8 +1,15 @@
 import { type InsertResult, type Kysely, type Selectable, sql } from 'kysely';
-import type { CredentialFormat, IssuedCredential, IssuerProfileDetails, StatusList, StatusPurpose, IssuerKey } from '../domain/credentials/model.js';
+import type { CredentialFormat, IssuedCredential, IssuerKey, IssuerProfileDetails, StatusList, StatusPurpose } from '../domain/credentials/model.js';
+import { type CredentialEventKind, EVENT_KINDS } from '../domain/credentials/model.js';
+import type {
+  CredentialEventsRepository,
+  CredentialsRepository,
+  IssuerKeysRepository,
+  IssuerProfilesRepository,
+  StatusListsRepository,
+} from '../domain/credentials/ports.js';
 import { fromDate, fromDateOrNull, inSlices, toDate, toDateOrNull } from './mappers.js';
 import type { CredentialsTable, Database, IssuerKeysTable, StatusListsTable } from './tables.js';
-import type { CredentialsRepository, IssuerKeysRepository, IssuerProfilesRepository, StatusListsRepository } from '../domain/credentials/ports.js';
 
 const inserted = (r: InsertResult | undefined) => Number(r?.numInsertedOrUpdatedRows ?? 0n) > 0;
 
@@ -290,4 +297,53 @@ export function credentialsRepository(db: Kysely<Database>): CredentialsReposito
       return Number(r?.n ?? 0);
     },
   };
+}
+
+export function credentialEventsRepository(db: Kysely<Database>): CredentialEventsRepository {
+  const repo: CredentialEventsRepository = {
+    async record(e) {
+      await repo.recordMany([e]);
+    },
+    async recordMany(events) {
+      await inSlices(events, (slice) =>
+        db
+          .insertInto('credential_events')
+          .values(
+            slice.map((e) => ({
+              id: e.id,
+              org_id: e.orgId,
+              template_id: e.templateId,
+              credential_row_id: e.credentialRowId,
+              kind: e.kind,
+              day: fromDate(e.at).slice(0, 10),
+              created_at: fromDate(e.at),
+            })),
+          )
+          .execute(),
+      );
+    },
+    async countsByDay(orgId, templateId, fromDay, toDay) {
+      let q = db
+        .selectFrom('credential_events')
+        .select(['day', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('org_id', '=', orgId)
+        .where('day', '>=', fromDay)
+        .where('day', '<=', toDay);
+      if (templateId) q = q.where('template_id', '=', templateId);
+      const rows = await q.groupBy(['day', 'kind']).orderBy('day').execute();
+      return rows.map((r) => ({ day: r.day, kind: r.kind as CredentialEventKind, count: Number(r.n) }));
+    },
+    async totals(orgId, templateId) {
+      let q = db
+        .selectFrom('credential_events')
+        .select(['kind', (eb) => eb.fn.count<number>('credential_row_id').distinct().as('n')])
+        .where('org_id', '=', orgId);
+      if (templateId) q = q.where('template_id', '=', templateId);
+      const rows = await q.groupBy('kind').execute();
+      const out = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<CredentialEventKind, number>;
+      for (const r of rows) if (r.kind in out) out[r.kind as CredentialEventKind] = Number(r.n);
+      return out;
+    },
+  };
+  return repo;
 }

@@ -2,17 +2,24 @@ import type { Kysely } from 'kysely';
 import type { Repositories, Store } from '../domain/shared/store.js';
 import type { Secrets } from '../domain/shared/ports.js';
 import { auditRepository } from './audit.repository.js';
-import { credentialsRepository, issuerKeysRepository, issuerProfilesRepository, statusListsRepository } from './credentials.repository.js';
+import {
+  credentialsRepository,
+  issuerKeysRepository,
+  issuerProfilesRepository,
+  statusListsRepository,
+  credentialEventsRepository,
+} from './credentials.repository.js';
 import { type MailRenderer, outboxRepository } from './outbox.repository.js';
 import { apiKeysRepository, invitationsRepository, membershipsRepository, organizationsRepository } from './organizations.repository.js';
-import { codesRepository, passwordResetsRepository, sessionsRepository, throttlesRepository, usersRepository } from './users.repository.js';
+import { codesRepository, passwordResetsRepository, sessionsRepository, throttlesRepository, usersRepository } from './accounts.repository.js';
 import { idempotencyKeysRepository } from './idempotency.repository.js';
 import { imagesRepository } from './images.repository.js';
 import { resultsRepository } from './results.repository.js';
 import { overviewRepository } from './overview.repository.js';
 import type { Database } from './tables.js';
 import { webhooksRepository } from './webhooks.repository.js';
-import { awardsRepository, credentialEventsRepository, issuanceJobsRepository, templatesRepository } from './templates.repository.js';
+import { templatesRepository } from './templates.repository.js';
+import { awardsRepository, issuanceJobsRepository } from './issuance.repository.js';
 
 export interface StoreDeps {
   secrets: Secrets;

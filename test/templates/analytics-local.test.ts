@@ -2,13 +2,13 @@
  * Without SMTP, credential e-mails stay in the local outbox: the analytics say so and count them ("kept in the local
  * outbox") instead of showing only "Remises 0". Deliveries through SMTP still count as delivered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
 import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import { createMailTransport, deliverMail } from '../../src/mail/sender.js';
-import { type Agent, type TestApp, createTestApp } from '../support/app.js';
-import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
+import { type Agent, type TestApp } from '../support/app.js';
+import { TEMPLATE_INPUT, type World, useTemplateWorld } from './support.js';
 
 /** The number of a totals cell, by its label. */
 const stat = (body: string, label: string) => {
@@ -18,16 +18,8 @@ const stat = (body: string, label: string) => {
 };
 
 describe('analytics with the local outbox', () => {
-  let t: TestApp;
-  let w: World;
-  let staff: Agent;
-  beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedTemplateWorld(t);
-    staff = t.agent();
-    await staff.signIn('staff@ecole.example');
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World, staff: Agent;
+  useTemplateWorld({ signIn: true }, (world) => ({ t, w, staff } = world));
 
   it('counts the credentials whose e-mail is kept in the local outbox, per template, and explains why none is delivered', async () => {
     const other = await createTemplate(t.container.deps, w.actor, { slug: w.org.slug, template: { ...TEMPLATE_INPUT, name: { fr: 'Autre modèle' } } });

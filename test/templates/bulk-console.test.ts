@@ -1,20 +1,12 @@
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
-import { type Agent, type TestApp, createTestApp } from '../support/app.js';
-import { type World, csvOf, seedTemplateWorld } from './support.js';
+import { type Agent, type TestApp } from '../support/app.js';
+import { type World, csvOf, useTemplateWorld } from './support.js';
 
 describe('bulk issuance console (upload → columns → report → fix → publish → progress → results)', () => {
-  let t: TestApp;
-  let w: World;
-  let staff: Agent;
-  beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedTemplateWorld(t);
-    staff = t.agent();
-    await staff.signIn('staff@ecole.example');
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World, staff: Agent;
+  useTemplateWorld({ signIn: true }, (world) => ({ t, w, staff } = world));
 
   const jobIdOf = (location: string | undefined) => /\/bulk\/([0-9a-f-]{36})/.exec(String(location))![1]!;
 

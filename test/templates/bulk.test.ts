@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createImport, fixRow, getJob, publishJob, setExcluded, setMapping } from '../../src/domain/issuance/import-spreadsheet.js';
 import { runIssuancePart } from '../../src/domain/issuance/run-issuance-job.js';
 import { AppError } from '../../src/domain/shared/errors.js';
 import { testDialects } from '../support/db.js';
-import { type TestApp, createTestApp } from '../support/app.js';
+import { type TestApp } from '../support/app.js';
 import { stockVerify, schemaErrors } from '../credentials/issuing/support.js';
-import { type World, csvOf, seedTemplateWorld } from './support.js';
+import { type World, csvOf, useTemplateWorld } from './support.js';
 
 describe.each(testDialects())('bulk issuance on %s', (dialect) => {
-  let t: TestApp;
-  let w: World;
-  beforeAll(async () => {
-    t = await createTestApp({ dialect });
-    w = await seedTemplateWorld(t);
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World;
+  useTemplateWorld({ dialect }, (world) => ({ t, w } = world));
 
   it('reports invalid rows with their line numbers, refuses to publish, then issues every row once after fixes', async () => {
     const deps = t.container.deps;

@@ -3,25 +3,17 @@
  * "Ajouter une compétence / un champ" buttons that work without JavaScript: they re-render the form with what was
  * typed and one more empty block, saving nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/domain/templates/manage-templates.js';
-import { type Agent, type TestApp, createTestApp } from '../support/app.js';
-import { type World, seedTemplateWorld } from './support.js';
+import { type Agent, type TestApp } from '../support/app.js';
+import { type World, useTemplateWorld } from './support.js';
 
 const blocks = (body: string, kind: 'skill' | 'field') =>
   [...body.matchAll(new RegExp(`<fieldset class="row-group" id="${kind}-(\\d+)">`, 'g'))].map((m) => Number(m[1]));
 
 describe('template editor rows', () => {
-  let t: TestApp;
-  let w: World;
-  let staff: Agent;
-  beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedTemplateWorld(t);
-    staff = t.agent();
-    await staff.signIn('staff@ecole.example');
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World, staff: Agent;
+  useTemplateWorld({ signIn: true }, (world) => ({ t, w, staff } = world));
 
   it('a new template: one empty skill block and one empty field block, with their add buttons', async () => {
     const page = await staff.get('/console/ecole/templates/new');

@@ -3,26 +3,21 @@
  * demand (named steps), one 404 for every failure, no caching and no Referer; "Mon porte-document" for a signed-in
  * holder; escaping of hostile names.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { analytics, setAwardStatus } from '../../src/domain/credentials/manage-credentials.js';
 import { createTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
-import { type TestApp, createTestApp } from '../support/app.js';
+import { type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
 import { issueTestAwards } from '../support/factories.js';
-import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
+import { TEMPLATE_INPUT, type World, useTemplateWorld } from './support.js';
 
 const XSS_NAME = '<script>alert("nom")</script>';
 const XSS_TEMPLATE = '<img src=x onerror=alert(1)>';
 
 describe.each(testDialects())('holder link on %s', (dialect) => {
-  let t: TestApp;
-  let w: World;
-  beforeAll(async () => {
-    t = await createTestApp({ dialect });
-    w = await seedTemplateWorld(t);
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World;
+  useTemplateWorld({ dialect }, (world) => ({ t, w } = world));
 
   async function issue(person: { name: string; email: string }, template: Template = w.template) {
     const [issued] = await issueTestAwards(t, { actor: w.actor, org: w.org, template, people: [person] });

@@ -1,11 +1,11 @@
 /** Real plural forms (Intl.PluralRules) in both languages instead of "(s)", and no stray separator before the counts. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createImport } from '../../src/domain/issuance/import-spreadsheet.js';
 import { en } from '../../src/i18n/en.js';
 import { fr } from '../../src/i18n/fr.js';
 import { formatMessage, plural } from '../../src/i18n/plural.js';
-import { type Agent, type TestApp, createTestApp } from '../support/app.js';
-import { type World, csvOf, seedTemplateWorld } from './support.js';
+import { type Agent, type TestApp } from '../support/app.js';
+import { type World, csvOf, useTemplateWorld } from './support.js';
 
 /** Every string of a message tree. */
 function strings(node: unknown): string[] {
@@ -46,16 +46,8 @@ describe('plural helper', () => {
 });
 
 describe('bulk job page wording', () => {
-  let t: TestApp;
-  let w: World;
-  let staff: Agent;
-  beforeAll(async () => {
-    t = await createTestApp();
-    w = await seedTemplateWorld(t);
-    staff = t.agent();
-    await staff.signIn('staff@ecole.example');
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World, staff: Agent;
+  useTemplateWorld({ signIn: true }, (world) => ({ t, w, staff } = world));
 
   it('one invalid row: singular forms; no file name: no separator before the counts', async () => {
     const job = await createImport(t.container.deps, w.actor, {

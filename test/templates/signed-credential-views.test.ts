@@ -3,28 +3,23 @@
  * credential (French and English recipients), and the holder page, the wallet and the console card still showing
  * what was signed after the template was edited (new name, another kind) and the organisation renamed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireRecipient } from '../../src/domain/issuance/check-recipients.js';
 import { issueBatch } from '../../src/domain/issuance/issue-batch.js';
 import { updateOrganization } from '../../src/domain/organizations/manage-organizations.js';
 import { updateTemplate } from '../../src/domain/templates/manage-templates.js';
 import type { Template } from '../../src/domain/templates/model.js';
 import { credentialView } from '../../src/http/presenters/credential.js';
-import { type TestApp, createTestApp } from '../support/app.js';
+import { type TestApp } from '../support/app.js';
 import { testDialects } from '../support/db.js';
-import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
+import { TEMPLATE_INPUT, type World, seedTemplateWorld, useTemplateWorld } from './support.js';
 
 /** The credential card of a page (the console page around it also shows the organisation's current name). */
 const cardOf = (body: string) => /<article class="credential-card[\s\S]*?<\/article>/.exec(body)?.[0] ?? '';
 
 describe.each(testDialects())('views of the signed credential on %s', (dialect) => {
-  let t: TestApp;
-  let w: World;
-  beforeAll(async () => {
-    t = await createTestApp({ dialect });
-    w = await seedTemplateWorld(t);
-  });
-  afterAll(async () => t?.close());
+  let t: TestApp, w: World;
+  useTemplateWorld({ dialect }, (world) => ({ t, w } = world));
 
   async function issue(
     person: { name: string; email: string; locale?: string },

@@ -1,5 +1,6 @@
 import type { Template } from '../../src/domain/templates/model.js';
-import type { TestApp } from '../support/app.js';
+import { afterAll, beforeAll } from 'vitest';
+import { type Agent, type TestApp, createTestApp } from '../support/app.js';
 import { TEMPLATE_INPUT, createTestTemplate, userActor } from '../support/factories.js';
 import type { User } from '../../src/domain/accounts/model.js';
 import type { Organization } from '../../src/domain/organizations/model.js';
@@ -32,4 +33,28 @@ export function csvOf(n: number, options: { sep?: string; bad?: Record<number, s
     lines.push(options.bad?.[line] ?? [`Élève ${i}`, `eleve${i}@example.org`, i % 2 ? 'A' : 'B+', '15/06/2026'].join(sep));
   }
   return Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
+}
+
+/** A test app with the template world seeded; with `signIn`, the staff member signed in (`staff@<slug>.example`). */
+export async function templateWorld(options: Parameters<typeof createTestApp>[0] & { signIn?: boolean } = {}): Promise<{ t: TestApp; w: World; staff: Agent }> {
+  const { signIn, ...appOptions } = options;
+  const t = await createTestApp(appOptions);
+  const w = await seedTemplateWorld(t);
+  const staff = t.agent();
+  if (signIn) await staff.signIn(`staff@${w.org.slug}.example`);
+  return { t, w, staff };
+}
+
+/**
+ * Registers the suite's hooks: before all, `templateWorld(options)` handed to `set`; after all, the app closed.
+ * `let t: TestApp, w: World; useTemplateWorld({ dialect }, (world) => ({ t, w } = world));`
+ */
+export function useTemplateWorld(options: Parameters<typeof templateWorld>[0], set: (world: { t: TestApp; w: World; staff: Agent }) => void): void {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    const world = await templateWorld(options);
+    app = world.t;
+    set(world);
+  });
+  afterAll(async () => app?.close());
 }

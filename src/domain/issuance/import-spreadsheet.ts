@@ -177,19 +177,21 @@ export async function createImport(
   if (complete) rows = reportRows(template.content, { headers: table.headers, mapping, rows });
   else rows = rows.map((r) => ({ ...r, errors: [{ target: 'mapping', code: 'IMPORT_MAPPING_INVALID' }] }));
   job.mapping = mapping;
+  await storeJob(deps, actor, { job, rows, action: 'issuance.imported', details: { rows: rows.length, format: table.format } });
+  return job;
+}
+
+/** Stores a new job, its rows and its audit event in one transaction (spreadsheet imports and API jobs). */
+export async function storeJob(
+  deps: Pick<IssuanceDeps, 'store' | 'clock' | 'secrets'>,
+  actor: Actor,
+  { job, rows, action, details }: { job: IssuanceJob; rows: IssuanceRow[]; action: string; details: Record<string, unknown> },
+): Promise<void> {
   await deps.store.transaction(async (tx) => {
     await tx.issuanceJobs.create(job);
     await tx.issuanceJobs.insertRows(rows);
-    await recordAudit(tx, deps, {
-      actor,
-      action: 'issuance.imported',
-      orgId: org.id,
-      targetType: 'issuance_job',
-      targetId: job.id,
-      details: { rows: rows.length, format: table.format },
-    });
+    await recordAudit(tx, deps, { actor, action, orgId: job.orgId, targetType: 'issuance_job', targetId: job.id, details });
   });
-  return job;
 }
 
 export interface JobView {

@@ -10,7 +10,6 @@
  *
  * Authorised as `credentials.issue`; an API key names no organisation (`slug` may be omitted: the key's own).
  */
-import { recordAudit } from '../shared/audit.js';
 import { AppError } from '../shared/errors.js';
 import type { Actor } from '../shared/model.js';
 import { authorize } from '../shared/policies.js';
@@ -19,6 +18,7 @@ import { RecipientsInvalidError, checkRecipients } from './check-recipients.js';
 import { type IssuedAward, activeTemplate, issueBatch } from './issue-batch.js';
 import type { DraftValue, IssuanceJob, IssuanceRow, Recipient, RecipientDraft, RecipientError, RecipientTarget } from './model.js';
 import type { IssuanceDeps } from './deps.js';
+import { storeJob } from './import-spreadsheet.js';
 import { enqueueIssuance } from './run-issuance-job.js';
 
 /** Recipients per synchronous `POST /credentials`. */
@@ -177,18 +177,7 @@ export async function createApiJob(deps: IssuanceDeps, actor: Actor, input: ApiR
       error: null,
     };
   });
-  await deps.store.transaction(async (tx) => {
-    await tx.issuanceJobs.create(job);
-    await tx.issuanceJobs.insertRows(rows);
-    await recordAudit(tx, deps, {
-      actor,
-      action: 'issuance.published',
-      orgId: org.id,
-      targetType: 'issuance_job',
-      targetId: job.id,
-      details: { rows: rows.length, source: 'api' },
-    });
-  });
+  await storeJob(deps, actor, { job, rows, action: 'issuance.published', details: { rows: rows.length, source: 'api' } });
   await enqueueIssuance(deps, job.id);
   return job;
 }

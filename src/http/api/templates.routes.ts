@@ -215,39 +215,18 @@ export const templatesApiRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = asyn
 
   const NoBody = z.object({}).strict().nullish().describe('No body (or an empty object)');
 
-  app.post(
-    '/templates/:id/archive',
-    {
-      schema: {
-        summary: 'Archive a template: it stays readable, issues nothing until restored',
-        tags,
-        security,
-        params: IdParams,
-        body: NoBody,
-        response: { 200: TemplateSchema, ...problemResponses },
+  // Archive (stays readable, issues nothing until restored) and restore.
+  for (const [verb, archived, summary] of [
+    ['archive', true, 'Archive a template: it stays readable, issues nothing until restored'],
+    ['restore', false, 'Restore an archived template'],
+  ] as const) {
+    app.post(
+      `/templates/:id/${verb}`,
+      { schema: { summary, tags, security, params: IdParams, body: NoBody, response: { 200: TemplateSchema, ...problemResponses } } },
+      async (request) => {
+        const { actor } = apiCaller(request);
+        return presentTemplate(await setTemplateArchived(deps, actor, { id: request.params.id, archived }));
       },
-    },
-    async (request) => {
-      const { actor } = apiCaller(request);
-      return presentTemplate(await setTemplateArchived(deps, actor, { id: request.params.id, archived: true }));
-    },
-  );
-
-  app.post(
-    '/templates/:id/restore',
-    {
-      schema: {
-        summary: 'Restore an archived template',
-        tags,
-        security,
-        params: IdParams,
-        body: NoBody,
-        response: { 200: TemplateSchema, ...problemResponses },
-      },
-    },
-    async (request) => {
-      const { actor } = apiCaller(request);
-      return presentTemplate(await setTemplateArchived(deps, actor, { id: request.params.id, archived: false }));
-    },
-  );
+    );
+  }
 };
