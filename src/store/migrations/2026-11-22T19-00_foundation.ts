@@ -177,27 +177,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('finished_at', 'text')
     .execute();
   await db.schema.createIndex('jobs_ready_idx').on('jobs').columns(['status', 'run_at']).execute();
-  await sql`CREATE UNIQUE INDEX jobs_singleton_idx ON jobs (name, singleton_key) WHERE singleton_key IS NOT NULL AND status IN ('queued', 'running')`.execute(
-    db,
-  );
+  await sql`CREATE UNIQUE INDEX jobs_singleton_idx ON jobs (name, singleton_key) WHERE singleton_key IS NOT NULL AND status IN ('queued', 'running')`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of [
-    'jobs',
-    'mail_outbox',
-    'audit_events',
-    'api_keys',
-    'invitations',
-    'password_resets',
-    'throttles',
-    'email_codes',
-    'sessions',
-    'memberships',
-    'user_emails',
-    'users',
-    'organizations',
-  ]) {
+  for (const t of ['jobs', 'mail_outbox', 'audit_events', 'api_keys', 'invitations', 'password_resets', 'throttles',
+    'email_codes', 'sessions', 'memberships', 'user_emails', 'users', 'organizations']) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }

@@ -5,10 +5,7 @@ import type { Kysely } from 'kysely';
  * Existing organisations get `Europe/Paris`. Credentials themselves keep UTC. Frozen once shipped.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema
-    .alterTable('organizations')
-    .addColumn('time_zone', 'text', (c) => c.notNull().defaultTo('Europe/Paris'))
-    .execute();
+  await db.schema.alterTable('organizations').addColumn('time_zone', 'text', (c) => c.notNull().defaultTo('Europe/Paris')).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
