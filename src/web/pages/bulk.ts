@@ -1,7 +1,7 @@
 /** Bulk issuance pages: upload → columns → row report and fixes → review → progress (server-sent events) → results. */
 import { BASE_TARGETS, type JobView } from '../../domain/issuance/import-spreadsheet.js';
 import { progressOf } from '../../domain/issuance/run-issuance-job.js';
-import { can } from '../../domain/shared/policies.js';
+import { type Standing, can } from '../../domain/shared/policies.js';
 import type { Template } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/manage-templates.js';
 import { formatMessage, plural } from '../../i18n/plural.js';
@@ -9,10 +9,10 @@ import { format } from '../../i18n/t.js';
 import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, layout, notice } from '../layout.js';
 import { orgHeader, fmtDate } from './console.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
 import type { IssuanceJob, IssuanceRow, RowError } from '../../domain/issuance/model.js';
 
-const canIssue = (role: Role) => can(role, 'credentials.issue');
+const canIssue = (standing: Standing) => can(standing, 'credentials.issue');
 
 /** Localised reason of a row problem (error catalogue messages, with the line of the first duplicate). */
 export function rowErrorText(ctx: PageContext, e: RowError): string {
@@ -37,7 +37,15 @@ function targetLabel(ctx: PageContext, content: JobView['content'], target: stri
 
 export function bulkIndexPage(
   ctx: PageContext,
-  v: { org: Organization; role: Role; templates: Template[]; jobs: IssuanceJob[]; templateNames: Map<string, string>; error?: string; templateId?: string },
+  v: {
+    org: Organization;
+    standing: Standing;
+    templates: Template[];
+    jobs: IssuanceJob[];
+    templateNames: Map<string, string>;
+    error?: string;
+    templateId?: string;
+  },
 ): Html {
   const { m } = ctx;
   const active = v.templates.filter((t) => t.status === 'active');
@@ -45,12 +53,12 @@ export function bulkIndexPage(
     ctx,
     `${m.bulk.title} · ${v.org.name}`,
     html`
-${orgHeader(ctx, v.org, { standing: v.role, current: '/bulk' })}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/bulk' })}
 <h2>${m.bulk.title}</h2>
 <p>${m.bulk.intro}</p>
 ${errorSummary(ctx, v.error ? [v.error] : [])}
 ${
-  canIssue(v.role)
+  canIssue(v.standing)
     ? active.length
       ? html`<form method="post" action="/console/${v.org.slug}/bulk" enctype="multipart/form-data">
   ${csrfField(ctx)}
@@ -128,7 +136,7 @@ export function bulkJobPage(
   ctx: PageContext,
   v: {
     org: Organization;
-    role: Role;
+    standing: Standing;
     view: JobView;
     invalid: IssuanceRow[];
     excluded: IssuanceRow[];
@@ -144,7 +152,7 @@ export function bulkJobPage(
   const { view } = v;
   const { job, counts } = view;
   const slug = v.org.slug;
-  const editable = job.status === 'draft' && canIssue(v.role);
+  const editable = job.status === 'draft' && canIssue(v.standing);
   const title = pick(view.content.name, ctx.locale);
   const p = progressOf(job, counts);
   let body: Html;
@@ -213,7 +221,7 @@ ${mappingForm(ctx, slug, view, false)}
     ctx,
     `${m.bulk.title} · ${title}`,
     html`
-${orgHeader(ctx, v.org, { standing: v.role, current: '/bulk' })}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/bulk' })}
 <p class="breadcrumb"><a href="/console/${slug}/bulk">${m.bulk.title}</a></p>
 <h2>${title} <span class="tag">${m.bulk.status[job.status]}</span></h2>
 <p class="meta">${job.filename ? `${job.filename} · ` : ''}${countsText(ctx, { valid: counts.valid + counts.pending + counts.issued + counts.failed, invalid: counts.invalid, excluded: counts.excluded, total: counts.total })}</p>

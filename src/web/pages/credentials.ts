@@ -6,7 +6,7 @@
 import type { Analytics } from '../../domain/credentials/manage-credentials.js';
 import { type Template } from '../../domain/templates/model.js';
 import { pick } from '../../domain/templates/manage-templates.js';
-import { can } from '../../domain/shared/policies.js';
+import { type Standing, can } from '../../domain/shared/policies.js';
 import type { HistoryItem } from '../../domain/credentials/manage-credentials.js';
 import type { CredentialView } from '../../http/presenters/credential.js';
 import { UTC, formatDay } from '../../i18n/dates.js';
@@ -17,7 +17,7 @@ import { type PageContext, csrfField, errorSummary, field, layout, notice, selec
 import type { FormState } from './auth.js';
 import { cardOfCredential, credentialCard } from './credential-card.js';
 import { orgHeader, fmtDate } from './console.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
 import { type CredentialEventKind, EVENT_KINDS } from '../../domain/credentials/model.js';
 import type { AwardView } from '../../domain/issuance/model.js';
 
@@ -68,7 +68,7 @@ export function credentialsListPage(
   ctx: PageContext,
   v: {
     org: Organization;
-    role: Role;
+    standing: Standing;
     templates: Template[];
     awards: AwardView[];
     total: number;
@@ -91,7 +91,7 @@ export function credentialsListPage(
     ctx,
     `${c.title} · ${v.org.name}`,
     html`
-${orgHeader(ctx, v.org, { standing: v.role, current: '/credentials' })}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/credentials' })}
 <h2>${c.title}</h2>
 <p class="meta">${c.intro}</p>
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...Object.values(e)])}
@@ -138,7 +138,7 @@ export function credentialDetailPage(
   ctx: PageContext,
   v: {
     org: Organization;
-    role: Role;
+    standing: Standing;
     award: AwardView;
     /** The stored signed document as presented (the card); the rest of the page is Sceau's record of the issuance. */
     view: CredentialView;
@@ -152,7 +152,7 @@ export function credentialDetailPage(
   const c = m.credentials;
   const a = v.award;
   const base = `/console/${v.org.slug}/credentials/${a.id}`;
-  const canAct = can(v.role, 'credentials.issue');
+  const canAct = can(v.standing, 'credentials.issue');
   const errors = v.state?.errors ?? {};
   const typed = v.state?.values ?? {};
   const reasonField = (status: 'suspended' | 'active' | 'revoked') => {
@@ -170,7 +170,7 @@ export function credentialDetailPage(
     ctx,
     `${format(c.detailTitle, { name: a.recipient.name })} · ${v.org.name}`,
     html`
-${orgHeader(ctx, v.org, { standing: v.role, current: '/credentials' })}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/credentials' })}
 <p class="breadcrumb"><a href="/console/${v.org.slug}/credentials">${c.back}</a></p>
 <h2>${format(c.detailTitle, { name: a.recipient.name })}</h2>
 ${notice(v.notice)}
@@ -342,7 +342,7 @@ export function analyticsPage(
   ctx: PageContext,
   v: {
     org: Organization;
-    role: Role;
+    standing: Standing;
     templates: Template[];
     templateId: string;
     days: '30' | '90' | '365';
@@ -364,7 +364,7 @@ export function analyticsPage(
     ctx,
     `${a.title} · ${v.org.name}`,
     html`
-${orgHeader(ctx, v.org, { standing: v.role, current: '/analytics' })}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/analytics' })}
 <h2>${a.title}</h2>
 <p class="meta">${a.intro}</p>
 <form method="get" action="/console/${v.org.slug}/analytics" class="filter-form">

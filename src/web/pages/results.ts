@@ -3,6 +3,7 @@
  * log) and one template's rules. Also the "pending credentials" section of the holder's porte-document.
  * Times are shown in the organisation's time zone, naming it (the holder's list: each organisation's own zone).
  */
+import type { Standing } from '../../domain/shared/policies.js';
 import type { Template } from '../../domain/templates/model.js';
 import type { CsvRowError } from '../../domain/issuance/issue-from-results.js';
 import type { DecisionKind, DecisionReason, IssuanceRules } from '../../domain/issuance/rules.js';
@@ -14,7 +15,7 @@ import { type Html, html } from '../../shared/html.js';
 import { type PageContext, csrfField, errorSummary, field, layout, notice } from '../layout.js';
 import type { FormState } from './auth.js';
 import { orgHeader, fmtDate } from './console.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
 import type { PendingCredential } from '../../domain/issuance/ports.js';
 
 const fmtDay = (ctx: PageContext, d: Date) => formatDay(ctx.locale, d, ctx.timeZone);
@@ -79,7 +80,7 @@ function rulesSummary(ctx: PageContext, rules: IssuanceRules | null): string {
 
 export interface ResultsPageView {
   org: Organization;
-  role: Role;
+  standing: Standing;
   canImport: boolean;
   rules: { template: Template; rules: IssuanceRules | null }[];
   decisions: DecisionRow[];
@@ -103,7 +104,7 @@ export function resultsPage(ctx: PageContext, v: ResultsPageView): Html {
     ctx,
     `${r.title} · ${v.org.name}`,
     html`
-${orgHeader(ctx, v.org, { standing: v.role, current: '/results' })}
+${orgHeader(ctx, v.org, { standing: v.standing, current: '/results' })}
 ${notice(v.notice)}
 ${errorSummary(ctx, [...(v.state?.general ?? []), ...(fileError ? [fileError] : [])])}
 <p>${r.intro}</p>
@@ -175,7 +176,7 @@ export function rulesPage(
   ctx: PageContext,
   v: {
     org: Organization;
-    role: Role;
+    standing: Standing;
     template: Template;
     values: Record<string, string>;
     editable: boolean;

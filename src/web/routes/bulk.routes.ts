@@ -2,8 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { type Standing, authorize } from '../../domain/shared/policies.js';
-import type { Role } from '../../domain/organizations/model.js';
+import { authorize } from '../../domain/shared/policies.js';
 import { createImport, fixRow, getJob, publishJob, resultsTable, setExcluded, setMapping } from '../../domain/issuance/import-spreadsheet.js';
 import { progressOf } from '../../domain/issuance/run-issuance-job.js';
 import { pick } from '../../domain/templates/manage-templates.js';
@@ -23,8 +22,6 @@ const SSE_TICK_MS = 1000;
 const SSE_MAX_MS = 15 * 60_000;
 
 /** A signed-in person's standing in an organisation is always a member's role (what the console header shows). */
-const roleOf = (standing: Standing) => standing as Role;
-
 /** Bulk issuance console: upload, columns, row report, fixes, publish, live progress, results. */
 export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
   const hide = { hide: true };
@@ -38,7 +35,7 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
     const templates = await deps.store.templates.list(org.id);
     const jobs = await deps.store.issuanceJobs.listForOrg(org.id, 50);
     const templateNames = new Map(templates.map((t) => [t.id, pick(t.content.name, request.locale)]));
-    return sendHtml(reply, bulkIndexPage(pageContext(request), { org, role: roleOf(standing), templates, jobs, templateNames, ...extra }), status);
+    return sendHtml(reply, bulkIndexPage(pageContext(request), { org, standing, templates, jobs, templateNames, ...extra }), status);
   }
 
   async function renderJob(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; error?: string } = {}, status = 200) {
@@ -57,7 +54,7 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, 
       reply,
       bulkJobPage(pageContext(request), {
         org: view.scope.org,
-        role: roleOf(view.scope.standing),
+        standing: view.scope.standing,
         view,
         invalid,
         excluded,

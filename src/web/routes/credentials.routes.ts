@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { type Standing, authorize } from '../../domain/shared/policies.js';
+import { authorize } from '../../domain/shared/policies.js';
 import { normalizeDate } from '../../domain/issuance/check-recipients.js';
 import { analytics, getAward, getAwardDetail, listAwards, resendAward, setAwardStatus } from '../../domain/credentials/manage-credentials.js';
 import { pick } from '../../domain/templates/manage-templates.js';
@@ -20,18 +20,12 @@ import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { CSV_MAX_ROWS, type CredentialFilterValues, analyticsPage, credentialDetailPage, credentialsListPage } from '../pages/credentials.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
-import type { Organization, Role } from '../../domain/organizations/model.js';
+import type { Organization } from '../../domain/organizations/model.js';
 import type { AwardFilter } from '../../domain/issuance/ports.js';
 
 export const PAGE_SIZE = 50;
 const DONE = ['issued', 'resent', 'revoked', 'suspended', 'reactivated'] as const;
 const STATUS_DONE = { revoked: 'revoked', suspended: 'suspended', active: 'reactivated' } as const;
-
-/** A person's standing in an organisation is a member role (API keys and the operator have no pages). */
-function memberRole(standing: Standing): Role {
-  if (standing === 'apiKey' || standing === 'system') throw new AppError('FORBIDDEN');
-  return standing;
-}
 
 const filterQuery = {
   q: text(200).optional(),
@@ -100,7 +94,6 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
         deps.store.awards.count(org.id, filter),
         deps.store.templates.list(org.id),
       ]);
-      const role = memberRole(standing);
       const awards = rows.slice(0, PAGE_SIZE);
       const last = awards.at(-1);
       const nextCursor =
@@ -110,7 +103,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
         reply,
         credentialsListPage(ctx, {
           org,
-          role,
+          standing,
           templates,
           awards,
           total,
@@ -209,7 +202,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
     const { org, standing, award, credential, history } = await getAwardDetail(deps, userActor(request), { slug, id });
     // The card presents the stored signed document; the rest of the page is Sceau's record of the issuance.
     const view = credentialView(credential);
-    return sendHtml(reply, credentialDetailPage(pageContext(request), { org, role: memberRole(standing), award, view, history, ...extra }), status);
+    return sendHtml(reply, credentialDetailPage(pageContext(request), { org, standing, award, view, history, ...extra }), status);
   }
 
   app.get(
@@ -310,7 +303,7 @@ export const credentialsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async
         reply,
         analyticsPage(pageContext(request), {
           org,
-          role: memberRole(standing),
+          standing,
           templates,
           templateId: templateId ?? '',
           days,

@@ -6,7 +6,12 @@ import { setSessionCookie } from '../../http/plugins/context.js';
 import { pageContext } from '../layout.js';
 import { invitationPage } from '../pages/console.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, text, userActor, statusOf } from './helpers.js';
-import { acceptInvitation, getInvitationByToken } from '../../domain/organizations/invitations.js';
+import { type InvitationView, acceptInvitation, getInvitationByToken } from '../../domain/organizations/invitations.js';
+
+/** What the invitation page shows of a valid invitation. */
+function invitationView(view: InvitationView, token: string | undefined, signedInAs: string | undefined) {
+  return { org: view.org, role: view.invitation.role, email: view.invitation.email, token, hasAccount: view.hasAccount, signedInAs };
+}
 
 /** Accepting an invitation: signed in (address must be on the account) or by creating an account. */
 export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -22,17 +27,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
       const ctx = pageContext(request);
       try {
         const view = await getInvitationByToken(deps, request.query.token);
-        return sendHtml(
-          reply,
-          invitationPage(ctx, {
-            org: view.org,
-            role: view.invitation.role,
-            email: view.invitation.email,
-            token: request.query.token,
-            hasAccount: view.hasAccount,
-            signedInAs: request.user?.displayName,
-          }),
-        );
+        return sendHtml(reply, invitationPage(ctx, invitationView(view, request.query.token, request.user?.displayName)));
       } catch (e) {
         if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
         throw e;
@@ -66,19 +61,8 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async 
         if (e instanceof AppError && e.code === 'TOKEN_INVALID') return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
         const view = await getInvitationByToken(deps, request.body.token).catch(() => undefined);
         if (!view) return sendHtml(reply, invitationPage(ctx, { isInvalid: true }), 410);
-        return sendHtml(
-          reply,
-          invitationPage(ctx, {
-            org: view.org,
-            role: view.invitation.role,
-            email: view.invitation.email,
-            token: request.body.token,
-            hasAccount: view.hasAccount,
-            signedInAs: request.user?.displayName,
-            state: formState(request, e, { displayName: request.body.displayName ?? '' }),
-          }),
-          statusOf(e),
-        );
+        const state = formState(request, e, { displayName: request.body.displayName ?? '' });
+        return sendHtml(reply, invitationPage(ctx, { ...invitationView(view, request.body.token, request.user?.displayName), state }), statusOf(e));
       }
     },
   );

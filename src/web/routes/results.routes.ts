@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/shared/errors.js';
-import { type Standing, authorize, can } from '../../domain/shared/policies.js';
+import { authorize, can } from '../../domain/shared/policies.js';
 import {
   type DecisionOutcome,
   getTemplateRules,
@@ -24,15 +24,12 @@ import { pageContext } from '../layout.js';
 import type { FormState } from '../pages/auth.js';
 import { type DecisionRow, type ResultsPageView, resultsPage, rulesPage, rulesValues } from '../pages/results.js';
 import { csrf, formState, htmlResponse, redirectResponse, sendHtml, statusOf, text, userActor } from './helpers.js';
-import type { Role } from '../../domain/organizations/model.js';
 import type { IssuanceDecisionView } from '../../domain/issuance/ports.js';
 
 const LOG_PAGE = 50;
 const CURSOR_SCOPE = 'console.decisions';
 
 /** A signed-in person's standing in an organisation is always a member's role (what the console header shows). */
-const roleOf = (standing: Standing) => standing as Role;
-
 const rowOfView = (d: IssuanceDecisionView): DecisionRow => ({
   createdAt: d.createdAt,
   name: d.name,
@@ -81,7 +78,7 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       reply,
       resultsPage(pageContext(request), {
         org,
-        role: roleOf(standing),
+        standing,
         canImport: can(standing, 'results.manage'),
         rules,
         decisions: log.items.map(rowOfView),
@@ -151,7 +148,7 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (ap
       reply,
       rulesPage(pageContext(request), {
         org,
-        role: roleOf(standing),
+        standing,
         template,
         values: rulesValues(rules ?? DEFAULT_RULES),
         editable: can(standing, 'results.manage'),
