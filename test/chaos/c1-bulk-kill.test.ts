@@ -36,10 +36,7 @@ function killMoments(seed: number, n: number): number[] {
 }
 
 describe('C1: SIGKILL of the workers during a 2,000-row bulk issuance', () => {
-  let dir: string;
-  let sink: SmtpSink;
-  let container: Container;
-  let env: NodeJS.ProcessEnv;
+  let dir: string, sink: SmtpSink, container: Container, env: NodeJS.ProcessEnv;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {

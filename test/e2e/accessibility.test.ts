@@ -163,8 +163,7 @@ async function seedIssuerPages(page: Page, base: string): Promise<{ signedIn: Vi
 const RUNNING_ROWS = 400;
 
 describe('accessibility and security headers (sqlite)', () => {
-  let server: RunningServer;
-  let browser: E2EBrowser;
+  let server: RunningServer, browser: E2EBrowser;
   let outboxMessagePath = '';
   let issuerPages: Visit[] = [];
   let pageLabels = new Map<string, string>();

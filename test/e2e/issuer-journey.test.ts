@@ -32,8 +32,7 @@ const SUBJECT = `${DEMO_ORG_NAME} vous a décerné : ${TEMPLATE.nameFr}`;
 
 for (const dialect of testDialects()) {
   describe(`issuer journey on ${dialect}`, () => {
-    let server: RunningServer | undefined;
-    let browser: E2EBrowser | undefined;
+    let server: RunningServer | undefined, browser: E2EBrowser | undefined;
     let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {

@@ -11,8 +11,7 @@ const COLLEAGUE = { email: 'camille.dubois@institut-demo.example', name: 'Camill
 
 for (const dialect of testDialects()) {
   describe(`journey on ${dialect}`, () => {
-    let server: RunningServer | undefined;
-    let browser: E2EBrowser | undefined;
+    let server: RunningServer | undefined, browser: E2EBrowser | undefined;
     let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {

@@ -243,8 +243,7 @@ export async function startE2E(dialect: TestDialect, browserOptions: BrowserCont
     databaseUrl = await createDatabase(adminUrl, dbName);
     dropDb = () => dropDatabase(adminUrl, dbName);
   }
-  let server: RunningServer | undefined;
-  let browser: E2EBrowser | undefined;
+  let server: RunningServer | undefined, browser: E2EBrowser | undefined;
   const stop = async () => {
     await browser?.close();
     await server?.stop();

@@ -31,11 +31,7 @@ const recipient = (i: number, extra: Record<string, unknown> = {}) => ({
 
 for (const dialect of testDialects())
   describe(`${dialect}: /api/v1/credentials and /api/v1/issuance-jobs`, () => {
-    let t: TestApp;
-    let orgA: Organization;
-    let keyA: string;
-    let keyB: string;
-    let templateId: string;
+    let t: TestApp, orgA: Organization, keyA: string, keyB: string, templateId: string;
     beforeAll(async () => {
       t = await createTestApp({ dialect });
       ({ orgA, keyA, keyB } = await twoOrgsWithKeys(t, { name: 'École A', slug: 'ecole-a' }, { name: 'École B', slug: 'ecole-b' }, { label: 'SIS' }));

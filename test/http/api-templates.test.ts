@@ -8,10 +8,7 @@ import type { Organization } from '../../src/domain/organizations/model.js';
 
 for (const dialect of testDialects())
   describe(`${dialect}: /api/v1/templates`, () => {
-    let t: TestApp;
-    let orgA: Organization;
-    let keyA: string;
-    let keyB: string;
+    let t: TestApp, orgA: Organization, keyA: string, keyB: string;
     beforeAll(async () => {
       t = await createTestApp({ dialect });
       ({ orgA, keyA, keyB } = await twoOrgsWithKeys(t, { name: 'École A', slug: 'ecole-a' }, { name: 'École B', slug: 'ecole-b' }, { label: 'SIS' }));

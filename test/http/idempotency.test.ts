@@ -28,10 +28,7 @@ describe('idempotency helpers', () => {
 
 for (const dialect of testDialects())
   describe(`${dialect}: Idempotency-Key`, () => {
-    let t: TestApp;
-    let org: Organization;
-    let key: string;
-    let otherKey: string;
+    let t: TestApp, org: Organization, key: string, otherKey: string;
     beforeAll(async () => {
       t = await createTestApp({ dialect });
       ({

@@ -8,8 +8,7 @@ import { INVITATION_TTL_MS } from '../../src/domain/organizations/invitations.js
 
 for (const dialect of testDialects())
   describe(`${dialect}: organisations`, () => {
-    let t: TestApp;
-    let org: Organization;
+    let t: TestApp, org: Organization;
     beforeAll(async () => {
       t = await createTestApp({ dialect });
       org = await t.createOrg({ name: 'Centre d’examen Liège', slug: 'liege' });

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 describe('outbox message: HTML version', () => {
-  let t: TestApp;
-  let mailId: string;
+  let t: TestApp, mailId: string;
   beforeAll(async () => {
     t = await createTestApp();
     await t.createUser({ email: 'root@sceau.test', isPlatformAdmin: true });

@@ -190,10 +190,7 @@ for (const dialect of testDialects())
 
 for (const dialect of testDialects())
   describe(`${dialect}: a paginated route`, () => {
-    let db: TestDb;
-    let container: Container;
-    let app: Awaited<ReturnType<typeof buildApp>>;
-    let dataDir: string;
+    let db: TestDb, container: Container, app: Awaited<ReturnType<typeof buildApp>>, dataDir: string;
     beforeAll(async () => {
       db = await createTestDb(dialect);
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-paging-'));

@@ -7,8 +7,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { fixedClock } from '../support/db.js';
 
 describe('organisation time zone', () => {
-  let t: TestApp;
-  let org: Organization;
+  let t: TestApp, org: Organization;
   beforeAll(async () => {
     t = await createTestApp({ clock: fixedClock(new Date('2026-12-08T03:00:00Z')) });
     org = await t.createOrg({ name: 'Centre de Bruxelles', slug: 'bruxelles' });

@@ -44,10 +44,7 @@ function multipart(fields: Record<string, string>, file?: { name: string; filena
 
 for (const dialect of testDialects())
   describe(`${dialect}: template images`, () => {
-    let t: TestApp;
-    let org: Organization;
-    let other: Organization;
-    let apiKey: string;
+    let t: TestApp, org: Organization, other: Organization, apiKey: string;
     const agents: Record<string, Agent> = {};
 
     beforeAll(async () => {

@@ -173,10 +173,7 @@ describe('JPEG checks', () => {
 });
 
 describe('SVG rasterisation (X2)', () => {
-  let dir: string;
-  let redFile: string;
-  let server: http.Server;
-  let port: number;
+  let dir: string, redFile: string, server: http.Server, port: number;
   const requests: string[] = [];
 
   beforeAll(async () => {

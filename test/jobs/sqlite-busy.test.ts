@@ -11,9 +11,7 @@ import { createTestDb, type TestDb } from '../support/db.js';
 import { deferred, waitFor } from './support.js';
 
 describe('table job queue while another process holds the SQLite write lock', () => {
-  let db: TestDb | undefined;
-  let queue: TableJobQueue | undefined;
-  let other: SQLite.Database | undefined;
+  let db: TestDb | undefined, queue: TableJobQueue | undefined, other: SQLite.Database | undefined;
   afterEach(async () => {
     if (other?.inTransaction) other.exec('rollback');
     other?.close();

@@ -78,8 +78,7 @@ async function drained(h: MailHarness): Promise<void> {
 }
 
 describe('the credential e-mail', () => {
-  let sink: SmtpSink;
-  let h: MailHarness | undefined;
+  let sink: SmtpSink, h: MailHarness | undefined;
   /** Workers started outside the harness: stopped before it closes. */
   const cleanups: (() => Promise<void>)[] = [];
   beforeAll(async () => {

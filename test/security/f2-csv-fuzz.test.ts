@@ -300,10 +300,7 @@ const REFUSALS = (() => {
 })();
 
 describe('F2 mutated CSV uploads to bulk issuance', () => {
-  let t: TestApp;
-  let w: World;
-  let staff: Client;
-  let url: string;
+  let t: TestApp, w: World, staff: Client, url: string;
   const count = (table: string) => (sqliteOf(t).prepare(`select count(*) as n from "${table}"`).get() as { n: number }).n;
 
   beforeAll(async () => {

@@ -43,10 +43,7 @@ const htmlMessage = (code: ErrorCode, params: Record<string, string | number> = 
 const nestedEmail = (depth: number) => `{"email":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)},"role":"staff"}`;
 
 describe('F6 hard limits', () => {
-  let t: TestApp;
-  let w: World;
-  let admin: Client;
-  let api: Client;
+  let t: TestApp, w: World, admin: Client, api: Client;
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -283,9 +280,7 @@ describe('F6 hard limits', () => {
 });
 
 describe('A12 CSRF on every state-changing form → 403, nothing written', () => {
-  let t: TestApp;
-  let w: World;
-  let forms: CapturedRoute[];
+  let t: TestApp, w: World, forms: CapturedRoute[];
 
   beforeAll(async () => {
     t = await createTestApp();

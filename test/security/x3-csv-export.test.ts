@@ -58,10 +58,7 @@ const hostile = fc.oneof(
 );
 
 describe('X3 CSV exports neutralise formulas', () => {
-  let t: TestApp;
-  let w: World;
-  let admin: Client;
-  let values: string[];
+  let t: TestApp, w: World, admin: Client, values: string[];
 
   beforeAll(async () => {
     t = await createTestApp();

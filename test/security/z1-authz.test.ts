@@ -116,10 +116,7 @@ interface SweepCase {
 }
 
 describe('Z1 authorization: route table and IDOR sweep', () => {
-  let t: TestApp;
-  let w: World;
-  let routes: CapturedRoute[];
-  let matrix: Matrix;
+  let t: TestApp, w: World, routes: CapturedRoute[], matrix: Matrix;
 
   beforeAll(async () => {
     ({ t, w, routes, matrix } = await seedRouteWorld());

@@ -286,10 +286,7 @@ function builderFor(route: CapturedRoute): Build | undefined {
 }
 
 describe('Z2 function-level access: the role × route matrix', () => {
-  let t: TestApp;
-  let w: World;
-  let routes: CapturedRoute[];
-  let matrix: Matrix;
+  let t: TestApp, w: World, routes: CapturedRoute[], matrix: Matrix;
 
   beforeAll(async () => {
     ({ t, w, routes, matrix } = await seedRouteWorld());

@@ -882,8 +882,7 @@ function extras(w: World, typed: boolean): Record<string, unknown> {
 }
 
 describe('Z3 mass assignment: extra fields are rejected or ignored on every write route', () => {
-  let t: TestApp;
-  let w: World;
+  let t: TestApp, w: World;
 
   beforeAll(async () => {
     t = await createTestApp();

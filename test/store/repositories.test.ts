@@ -14,8 +14,7 @@ const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
 for (const dialect of testDialects()) {
   describe(`${dialect}: repositories`, () => {
-    let db: TestDb;
-    let store: Store;
+    let db: TestDb, store: Store;
     const secrets = createSecrets(Buffer.alloc(32, 3));
     const announced: string[] = [];
     beforeAll(async () => {

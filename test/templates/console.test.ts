@@ -46,13 +46,7 @@ const fieldError = (body: string, name: string) => new RegExp(`<p class="error" 
 const inputValue = (body: string, name: string) => new RegExp(`name="${name.replace(/\./g, '\\.')}" type="[a-z]+" value="([^"]*)"`).exec(body)?.[1];
 
 describe('console: templates', () => {
-  let t: TestApp;
-  let org: Organization;
-  let admin: Agent;
-  let staff: Agent;
-  let reviewer: Agent;
-  let otherAdmin: Agent;
-  let templateId: string;
+  let t: TestApp, org: Organization, admin: Agent, staff: Agent, reviewer: Agent, otherAdmin: Agent, templateId: string;
 
   beforeAll(async () => {
     t = await createTestApp();

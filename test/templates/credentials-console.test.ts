@@ -28,9 +28,7 @@ const nextHref = (body: string) => {
 };
 
 describe.each(testDialects())('console credentials on %s', (dialect) => {
-  let t: TestApp;
-  let w: World;
-  let staff: Agent;
+  let t: TestApp, w: World, staff: Agent;
   let first: { awardId: string; credentialId: string; email: string; link: string };
 
   async function issue(people: { name: string; email: string; learnerId?: string }[], template: Template = w.template, world: World = w) {

@@ -31,8 +31,7 @@ describe('month start in a time zone', () => {
 });
 
 describe.each(testDialects())('console overview on %s', (dialect) => {
-  let t: TestApp;
-  let w: World;
+  let t: TestApp, w: World;
 
   beforeAll(async () => {
     t = await createTestApp({ dialect, clock: fixedClock(new Date('2026-11-30T22:30:00Z')) });

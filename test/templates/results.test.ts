@@ -18,13 +18,7 @@ import type { Organization } from '../../src/domain/organizations/model.js';
 const H = 3_600_000;
 
 describe.each(testDialects())('automatic issuance from results on %s', (dialect) => {
-  let t: TestApp;
-  let w: World;
-  let keyA: string;
-  let keyB: string;
-  let orgB: Organization;
-  let staff: Agent;
-  let reviewer: Agent;
+  let t: TestApp, w: World, keyA: string, keyB: string, orgB: Organization, staff: Agent, reviewer: Agent;
   const tpl: Record<string, Template> = {};
 
   const newTemplate = async (label: string, rules: RulesInput, input: object = TEMPLATE_INPUT) => {

@@ -8,8 +8,7 @@ import { solidPng } from '../images/fixtures.js';
 import { TEMPLATE_INPUT, type World, seedTemplateWorld } from './support.js';
 
 describe('a template with an image uploaded to Sceau', () => {
-  let t: TestApp;
-  let w: World;
+  let t: TestApp, w: World;
   beforeAll(async () => {
     t = await createTestApp();
     w = await seedTemplateWorld(t, 'ecole-image');

@@ -8,9 +8,7 @@ import { type TestApp, createTestApp } from '../support/app.js';
 import { type World, csvOf, seedTemplateWorld } from './support.js';
 
 describe('typography', () => {
-  let t: TestApp;
-  let w: World;
-  let link: string;
+  let t: TestApp, w: World, link: string;
   beforeAll(async () => {
     t = await createTestApp();
     w = await seedTemplateWorld(t);

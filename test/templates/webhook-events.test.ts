@@ -9,8 +9,7 @@ import { type World, csvOf, seedTemplateWorld } from './support.js';
 import { WEBHOOK_EVENT_TYPES } from '../../src/domain/webhooks/model.js';
 
 describe('issuance events reach the organisation webhooks', () => {
-  let t: TestApp;
-  let w: World;
+  let t: TestApp, w: World;
   beforeAll(async () => {
     t = await createTestApp();
     w = await seedTemplateWorld(t);

@@ -83,8 +83,7 @@ describe('webhook targets on private networks', () => {
   });
 
   describe('WEBHOOKS_ALLOWED_PRIVATE_CIDRS', () => {
-    let w: Awaited<ReturnType<typeof world>>;
-    let receiver: Receiver;
+    let w: Awaited<ReturnType<typeof world>>, receiver: Receiver;
     beforeAll(async () => {
       receiver = await Receiver.start();
       const cidrs = loadConfig({ WEBHOOKS_ALLOWED_PRIVATE_CIDRS: '10.0.0.0/8, 127.0.0.1, 169.254.0.0/16' }).webhooks!;

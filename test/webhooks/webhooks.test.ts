@@ -34,13 +34,7 @@ async function eventually<T>(check: () => Promise<T | undefined | false>, what: 
 
 for (const dialect of testDialects())
   describe(`${dialect}: webhooks`, () => {
-    let t: TestApp;
-    let receiver: Receiver;
-    let alpha: Organization;
-    let beta: Organization;
-    let keyA: string;
-    let keyB: string;
-    let admin: Agent;
+    let t: TestApp, receiver: Receiver, alpha: Organization, beta: Organization, keyA: string, keyB: string, admin: Agent;
     /** The sender as the worker builds it in development/tests (WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true). */
     const openPost: GuardedPost = createGuardedPost({ allowPrivateNetworks: true });
     /** The production default. */

@@ -45,9 +45,7 @@ function runCli(args: string[], dataDir: string): Promise<{ code: number | null;
 }
 
 describe('CLI → VC-API → rotation (SQLite)', () => {
-  let dataDir: string;
-  let container: Container | undefined;
-  let app: FastifyInstance | undefined;
+  let dataDir: string, container: Container | undefined, app: FastifyInstance | undefined;
 
   beforeAll(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sceau-issuing-cli-'));

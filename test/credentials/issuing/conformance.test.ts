@@ -11,9 +11,7 @@ const base = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['Ver
 const digest = 'sha384-S57yQDg1MTzF56Oi9DbSQ14u7jBy0RDdx0YbeV7shwhCS88G8SCXeFq82PafhCrW';
 
 describe('VCDM conformance at issuance', () => {
-  let t: TestApp;
-  let org: Organization;
-  let key: string;
+  let t: TestApp, org: Organization, key: string;
   beforeAll(async () => {
     t = await createTestApp();
     org = await t.createOrg({ name: 'Conformité', slug: 'conformite' });

@@ -21,10 +21,7 @@ type Doc = Record<string, any>;
 
 for (const dialect of testDialects())
   describe(`${dialect}: issuing`, () => {
-    let t: TestApp;
-    let org: Organization;
-    let apiKey: string;
-    let did: string;
+    let t: TestApp, org: Organization, apiKey: string, did: string;
 
     beforeAll(async () => {
       t = await createTestApp({ dialect });

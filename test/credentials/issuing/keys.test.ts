@@ -128,8 +128,7 @@ describe('issuer ids and the signer (no database)', () => {
 
 for (const dialect of testDialects())
   describe(`${dialect}: issuer identity`, () => {
-    let t: TestApp;
-    let org: Organization;
+    let t: TestApp, org: Organization;
 
     beforeAll(async () => {
       t = await createTestApp({ dialect });

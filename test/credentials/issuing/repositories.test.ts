@@ -14,8 +14,7 @@ import type { Organization } from '../../../src/domain/organizations/model.js';
 
 for (const dialect of testDialects())
   describe(`${dialect}: issuing repositories`, () => {
-    let db: TestDb;
-    let store: Store;
+    let db: TestDb, store: Store;
     const secrets = createSecrets(Buffer.alloc(32, 3));
     const now = new Date('2026-02-01T10:00:00.000Z');
     const org: Organization = {

@@ -40,10 +40,7 @@ export function spearman(x: number[], y: number[]): number {
 
 for (const dialect of testDialects())
   describe(`${dialect}: status lists`, () => {
-    let t: TestApp;
-    let org: Organization;
-    let apiKey: string;
-    let otherKey: string;
+    let t: TestApp, org: Organization, apiKey: string, otherKey: string;
 
     beforeAll(async () => {
       t = await createTestApp({ dialect });

@@ -25,8 +25,7 @@ type Body = {
 };
 
 describe('VC-API verify routes', () => {
-  let t: TestApp;
-  let org: Organization;
+  let t: TestApp, org: Organization;
   let issued: { document: string; jwt: string | null; id: string };
 
   beforeAll(async () => {
