@@ -99,7 +99,7 @@ for (const dialect of testDialects()) {
         expect(await badEmail.locator('ul.errors').innerText()).toContain('Courriel\u00a0: Cette adresse courriel n’est pas valide.');
         const missing = page.locator(`#row-${MISSING_NOTE_LINE}`);
         expect(await missing.getByRole('heading', { level: 4 }).innerText()).toBe(`Ligne ${MISSING_NOTE_LINE}`);
-        expect(await missing.locator('ul.errors').innerText()).toContain('Note obtenue : Valeur obligatoire manquante.');
+        expect(await missing.locator('ul.errors').innerText()).toContain('Note obtenue\u00a0: Valeur obligatoire manquante.');
         // Nothing can be published while a row is invalid.
         expect(await page.getByRole('button', { name: /^Publier/ }).count()).toBe(0);
         expect(await page.locator('main').innerText()).toContain('La publication est bloquée : 2 lignes invalides.');
