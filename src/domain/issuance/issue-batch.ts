@@ -8,7 +8,7 @@ import { recordAudit } from '../shared/audit.js';
 import { type CheckedOpenBadge, type IssuingDeps, signOpenBadges, storeIssued } from '../credentials/issue-credentials.js';
 import { publicUrl } from '../credentials/issuer-identity.js';
 import { AppError } from '../shared/errors.js';
-import type { Actor, JsonObject } from '../shared/model.js';
+import type { Actor, JsonObject, Locale } from '../shared/model.js';
 import type { Template, TemplateContent } from '../templates/model.js';
 import { ACHIEVEMENT_TYPE_OF, RESULT_TYPE_OF, pick } from '../templates/manage-templates.js';
 import type { Organization } from '../organizations/model.js';
@@ -104,9 +104,37 @@ export function openBadgeOf({
 
 // ---- Delivery ----------------------------------------------------------------------------------------------
 
-/** Replaces `{{merge}}` fields; unknown names were refused when the template was saved. */
-export function mergeText(text: string, values: Record<string, string>): string {
-  return text.replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (all, name: string) => values[name.toLowerCase()] ?? all);
+/** French words elided before a vowel (« de Institut » → « d’Institut »), and what they become. */
+const ELIDED: Record<string, string> = {
+  de: 'd’',
+  que: 'qu’',
+  le: 'l’',
+  la: 'l’',
+  ce: 'c’',
+  ne: 'n’',
+  se: 's’',
+  jusque: 'jusqu’',
+  lorsque: 'lorsqu’',
+  puisque: 'puisqu’',
+};
+const MERGE_FIELD = /(?<![\p{L}’'])(?:(de|que|le|la|ce|ne|se|jusque|lorsque|puisque) )?\{\{\s*([^{}]*?)\s*\}\}/giu;
+/** A value that starts with a vowel (a mute or aspirated h cannot be told apart: h is left alone). */
+const STARTS_WITH_VOWEL = /^[aeiouyàâäéèêëîïôöùûüœæ]/iu;
+
+/**
+ * Replaces `{{merge}}` fields; unknown names were refused when the template was saved. In French (`locale` 'fr'), a
+ * value that starts with a vowel elides the word before it: « Votre {{titre}} de {{organisation}} » → « … d’Institut
+ * Démo », « l’{{…}} », « qu’{{…}} ».
+ */
+export function mergeText(text: string, values: Record<string, string>, locale?: Locale): string {
+  return text.replace(MERGE_FIELD, (all, word: string | undefined, name: string) => {
+    const value = values[name.toLowerCase()];
+    if (value === undefined) return all;
+    if (!word) return value;
+    const elided = locale === 'fr' && STARTS_WITH_VOWEL.test(value) ? ELIDED[word.toLowerCase()] : undefined;
+    if (!elided) return `${word} ${value}`;
+    return (word[0] === word[0]!.toUpperCase() ? elided[0]!.toUpperCase() + elided.slice(1) : elided) + value;
+  });
 }
 
 /** The `credential.issued` e-mail of one recipient: the template's own texts with merge fields filled, or ''. */
@@ -133,8 +161,8 @@ export function credentialMailParams({
     credentialName: title,
     link,
     inAccount: inAccount ? 1 : 0,
-    customSubject: subject ? mergeText(subject, merge) : '',
-    customBody: body ? mergeText(body, merge) : '',
+    customSubject: subject ? mergeText(subject, merge, r.locale) : '',
+    customBody: body ? mergeText(body, merge, r.locale) : '',
   };
 }
 
