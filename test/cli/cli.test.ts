@@ -49,11 +49,11 @@ function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.Pro
   };
 }
 
-/** Runs the CLI from source; stdin gets `input` (or is closed at once). */
-function runCli(args: string[], options: { dataDir: string; input?: string; env?: Record<string, string> }): Promise<CliResult> {
+/** Runs the CLI from source in `cwd` (default: the checkout); stdin gets `input` (or is closed at once). */
+function runCli(args: string[], options: { dataDir: string; input?: string; env?: Record<string, string>; cwd?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-      cwd: REPO,
+    const child = spawn(process.execPath, ['--import', path.join(REPO, 'node_modules/tsx/dist/loader.mjs'), path.join(REPO, 'src/cli/index.ts'), ...args], {
+      cwd: options.cwd ?? REPO,
       env: cliEnv(options.dataDir, options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -462,28 +462,7 @@ describe('key:rotate prints the DID of BASE_URL (environment or .env of the work
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   /** The CLI from source, run from `root` (where a `.env` may be), with only `env` set. */
-  function runIn(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', path.join(REPO, 'node_modules/tsx/dist/loader.mjs'), path.join(REPO, 'src/cli/index.ts'), ...args], {
-        cwd: root,
-        env: cliEnv(dataDir, env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-      const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const runIn = (args: string[], env: Record<string, string> = {}) => runCli(args, { dataDir, env, cwd: root });
   const dids = (r: CliResult) => [...r.stdout.matchAll(/(did:web:[^#\s]+)#z6Mk/g)].map((m) => m[1]);
 
   it('uses BASE_URL from the environment, else from .env (empty values ignored), else http://localhost:3000', { timeout: 240_000 }, async () => {
